@@ -1,7 +1,9 @@
-"""The `hive` command line: flags for the node, subcommands for everything else.
+"""The `hive` command line.
 
-Each subcommand lives in its own module under ``hive_tui.commands`` and exposes
-``register(subparsers)``; this file only assembles them and dispatches.
+``hive`` opens the terminal app, ``hive --node`` serves the API headless, and subcommands do
+one thing each. Every subcommand lives in its own module under ``hive_tui.commands`` and
+exposes ``register(subparsers, common)``; this file assembles them and dispatches.
+Settings: defaults < config file < HIVE_* environment < flags (see ``hive_tui.config``).
 """
 
 from __future__ import annotations
@@ -10,30 +12,79 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
+
+from hive_tui.config import ConfigError, Settings, config_path, load_settings
 
 # Modules under hive_tui.commands, each adding one subcommand.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["ask", "bench"]
+
+
+def common_flags() -> argparse.ArgumentParser:
+    """Flags shared by the node, the app and one-shot commands."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("swarm")
+    g.add_argument("--workers", type=int, help="number of workers (default: the hardware plan)")
+    g.add_argument("--model", help="GGUF path or model name (default: the embedded SmolLM2-135M)")
+    g.add_argument("--strategy", help="consensus strategy: similarity, quality, fastest, majority, "
+                   "confidence (default: similarity)")
+    g.add_argument("--backend", help="worker backend: llama (default) or scripted (tests)")
+    g.add_argument("--threads", type=int, help="threads per worker (default: from free cores)")
+    g.add_argument("--n-ctx", dest="n_ctx", type=int, help="context length per worker")
+    g.add_argument("--n-gpu-layers", dest="n_gpu_layers", type=int, help="layers offloaded to GPU")
+    return p
 
 
 def build_parser() -> argparse.ArgumentParser:
+    common = common_flags()
     parser = argparse.ArgumentParser(
         prog="hive",
-        description="A local LLM swarm: several workers answer, a vote picks the best answer.",
+        parents=[common],
+        description="A local LLM swarm: several workers answer, a vote picks the best answer. "
+        "Without a command, opens the terminal app.",
+        epilog=f"Settings file: {config_path()} (TOML; any key of the settings). "
+        "Environment: HIVE_<SETTING>, e.g. HIVE_PORT=8420. Flags win over both.",
     )
+    node = parser.add_argument_group("node")
+    node.add_argument("--node", action="store_true",
+                      help="run headless: the OpenAI-compatible API (and federation), no UI")
+    node.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    node.add_argument("--port", type=int, help="port to bind (default 8420; 0 picks a free one)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        importlib.import_module(f"hive_tui.commands.{name}").register(sub)
+        importlib.import_module(f"hive_tui.commands.{name}").register(sub, common)
     return parser
+
+
+SETTING_FLAGS = ("host", "port", "workers", "model", "strategy", "backend", "threads",
+                 "n_ctx", "n_gpu_layers")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {k: getattr(args, k, None) for k in SETTING_FLAGS}
+    return load_settings(overrides)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
+    try:
+        handler = getattr(args, "handler", None)
+        if handler is not None:
+            return int(handler(args) or 0)
+        settings = settings_from(args)
+        if args.node:
+            from hive_tui.serve import run_node
+
+            return run_node(settings)
+        print("The terminal app is not built yet. Run a headless node with `hive --node`, "
+              "or ask once with `hive ask \"PROMPT\"`.")
         return 0
-    return int(handler(args) or 0)
+    except ConfigError as exc:
+        print(f"hive: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,0 +1,177 @@
+"""The OpenAI-compatible HTTP API over a node (Starlette; served by uvicorn in ``hive --node``).
+
+Routes: ``POST /v1/chat/completions`` (plain and SSE), ``GET /v1/models``, ``GET /health``.
+Every error, ours or Starlette's, leaves as an OpenAI-style ``{"error": {...}}`` body with a
+4xx/5xx status; a traceback never reaches a client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from hive_tui import consensus, wire
+from hive_tui.api import schemas
+from hive_tui.api.present import completion, stream_chunks
+from hive_tui.node import Node
+from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
+
+log = logging.getLogger("hive.api")
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+# SSE comment lines keep proxies and clients from timing out while the vote runs.
+KEEPALIVE_S = 1.0
+DISCONNECT_POLL_S = 0.25
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, type_: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.type, self.param = status, message, type_, param
+
+
+def json_response(body: object, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(body), status, media_type="application/json")
+
+
+def error_response(status: int, message: str, type_: str, param: str | None = None) -> Response:
+    return json_response(schemas.ErrorBody(schemas.ErrorDetail(message, type_, param)), status)
+
+
+async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, bool]:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiError(413, f"request body over {MAX_BODY_BYTES} bytes", "invalid_request_error")
+    try:
+        req = msgspec.json.decode(body, type=schemas.ChatCompletionRequest)
+    except msgspec.ValidationError as exc:
+        raise ApiError(400, f"invalid request: {exc}", "invalid_request_error") from exc
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, f"malformed JSON: {exc}", "invalid_request_error") from exc
+    settings = node.settings
+    hive = req.hive or schemas.HiveOptions()
+    strategy = hive.strategy or settings.strategy
+    if strategy not in consensus.STRATEGIES:
+        names = ", ".join(consensus.strategy_names())
+        raise ApiError(400, f"unknown strategy {strategy!r}; use one of {names}",
+                       "invalid_request_error", "hive.strategy")
+    max_tokens = req.max_completion_tokens or req.max_tokens or settings.max_tokens
+    params = wire.SamplingParams(
+        temperature=settings.temperature if req.temperature is None else req.temperature,
+        top_p=settings.top_p if req.top_p is None else req.top_p,
+        max_tokens=min(max_tokens, node.plan.n_ctx),
+        stop=req.stop_list(),
+    )
+    messages = [wire.ChatMessage(m.role, m.text()) for m in req.messages]
+    return SwarmRequest(messages, params, req.seed, strategy, hive.workers), req.stream
+
+
+async def _run_watching_client(request: Request, node: Node, job: SwarmRequest) -> VoteResult:
+    """Run the vote; if the client hangs up first, cancel it (and so every worker's generation)."""
+    vote = asyncio.create_task(node.swarm.run(job))
+    try:
+        while not vote.done():
+            await asyncio.wait([vote], timeout=DISCONNECT_POLL_S)
+            if not vote.done() and await request.is_disconnected():
+                vote.cancel()
+                break
+        return await vote
+    finally:
+        if not vote.done():
+            vote.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await vote
+
+
+async def chat_completions(request: Request) -> Response:
+    node: Node = request.app.state.node
+    job, stream = await parse_request(request, node)
+    if stream:
+        return StreamingResponse(
+            _sse(node, job), media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    try:
+        result = await _run_watching_client(request, node, job)
+    except SwarmError as exc:
+        raise ApiError(503, str(exc), "service_unavailable") from exc
+    return json_response(completion(result, node.plan.model_name, int(time.time())))
+
+
+async def _sse(node: Node, job: SwarmRequest) -> AsyncIterator[bytes]:
+    created = int(time.time())
+    model = node.plan.model_name
+    vote = asyncio.create_task(node.swarm.run(job))
+    try:
+        while not vote.done():
+            await asyncio.wait([vote], timeout=KEEPALIVE_S)
+            if not vote.done():
+                yield b": voting\n\n"
+        try:
+            result = vote.result()
+        except SwarmError as exc:
+            body = schemas.ErrorBody(schemas.ErrorDetail(str(exc), "service_unavailable"))
+            yield b"data: " + msgspec.json.encode(body) + b"\n\n"
+            return
+        for chunk in stream_chunks(result, model, created):
+            yield b"data: " + msgspec.json.encode(chunk) + b"\n\n"
+        yield b"data: [DONE]\n\n"
+    finally:
+        # Starlette cancels this generator when the client disconnects: stop the workers too.
+        if not vote.done():
+            vote.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await vote
+
+
+async def list_models(request: Request) -> Response:
+    node: Node = request.app.state.node
+    created = request.app.state.started
+    cards = [schemas.ModelCard(id=node.plan.model_name, created=created),
+             schemas.ModelCard(id="hive", created=created)]
+    return json_response(schemas.ModelList(data=cards))
+
+
+async def health(request: Request) -> Response:
+    node: Node = request.app.state.node
+    return json_response(node.health())
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.message, exc.type, exc.param)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
+    return error_response(exc.status_code, str(exc.detail), kind)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path)
+    return error_response(500, "internal error (see the node's log)", "server_error")
+
+
+def create_app(node: Node) -> Starlette:
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/models", list_models, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+        ],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
+    )
+    app.state.node = node
+    app.state.started = int(time.time())
+    return app

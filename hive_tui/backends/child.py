@@ -1,0 +1,168 @@
+"""Entry point of a worker child process: ``python -m hive_tui.backends.child BACKEND``.
+
+Frames arrive on stdin and leave on stdout (see ``hive_tui.wire``). A reader thread takes
+frames off stdin so that a ``Cancel`` is seen while the main thread is busy generating; the
+main thread runs one request at a time through the engine.
+
+Native libraries like to print: before anything is loaded, the real stdout is kept aside for
+frames and file descriptor 1 is pointed at stderr, so a stray printf can never corrupt the
+frame stream.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+import traceback
+from typing import BinaryIO
+
+from hive_tui import wire
+from hive_tui.backends.engine import BackendUnavailable, Engine, load_engine_class
+
+CANCELS_REMEMBERED = 1024
+
+
+class FrameWriter:
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def send(self, msg: wire.WorkerFrame) -> None:
+        data = wire.frame(msg)
+        with self._lock:
+            self._stream.write(data)
+            self._stream.flush()
+
+
+class Inbox:
+    """Frames read by the reader thread: generate requests queued, cancels flagged at once."""
+
+    def __init__(self) -> None:
+        self.requests: queue.Queue[wire.Generate | None] = queue.Queue()
+        # Insertion-ordered, so a cancel that arrives after its request finished (a race the
+        # node cannot avoid) is forgotten once enough newer ones arrived.
+        self._cancelled: dict[str, None] = {}
+        self._lock = threading.Lock()
+
+    def cancel(self, request_id: str) -> None:
+        with self._lock:
+            self._cancelled[request_id] = None
+            while len(self._cancelled) > CANCELS_REMEMBERED:
+                del self._cancelled[next(iter(self._cancelled))]
+
+    def is_cancelled(self, request_id: str) -> bool:
+        with self._lock:
+            return request_id in self._cancelled
+
+    def forget(self, request_id: str) -> None:
+        with self._lock:
+            self._cancelled.pop(request_id, None)
+
+
+def read_loop(stdin: BinaryIO, inbox: Inbox, writer: FrameWriter) -> None:
+    try:
+        while True:
+            body = wire.read_frame_blocking(stdin)
+            if body is None:
+                break
+            match wire.decode_worker_frame(body):
+                case wire.Generate() as request:
+                    inbox.requests.put(request)
+                case wire.Cancel(request_id=request_id):
+                    inbox.cancel(request_id)
+                case wire.Shutdown():
+                    break
+                case other:
+                    writer.send(wire.WorkerError(f"unexpected frame {type(other).__name__}"))
+    except wire.FrameError as exc:
+        writer.send(wire.WorkerError(f"bad frame from node: {exc}", fatal=True))
+    finally:
+        # End of stdin means the node is gone or wants us gone: stop after the current token.
+        inbox.requests.put(None)
+
+
+def serve(engine: Engine, stdin: BinaryIO, writer: FrameWriter) -> None:
+    body = wire.read_frame_blocking(stdin)
+    if body is None:
+        return
+    match wire.decode_worker_frame(body):
+        case wire.Load() as spec:
+            pass
+        case other:
+            writer.send(wire.WorkerError(f"expected load, got {type(other).__name__}", fatal=True))
+            return
+    started = time.perf_counter()
+    ready = engine.load(spec)
+    writer.send(
+        wire.Ready(
+            backend=ready.backend,
+            model=ready.model,
+            n_ctx=ready.n_ctx,
+            slots=ready.slots,
+            pid=os.getpid(),
+            load_s=time.perf_counter() - started,
+        )
+    )
+
+    inbox = Inbox()
+    reader = threading.Thread(target=read_loop, args=(stdin, inbox, writer), daemon=True)
+    reader.start()
+    while (request := inbox.requests.get()) is not None:
+        rid = request.request_id
+        if inbox.is_cancelled(rid):
+            writer.send(_cancelled_before_start(rid, request.slot))
+            inbox.forget(rid)
+            continue
+        try:
+            done = engine.generate(
+                request,
+                emit=lambda text, rid=rid, slot=request.slot: writer.send(
+                    wire.TokenChunk(request_id=rid, text=text, slot=slot)
+                ),
+                cancelled=lambda rid=rid: inbox.is_cancelled(rid),
+            )
+        except Exception as exc:  # one bad request must not kill the worker
+            traceback.print_exc(file=sys.stderr)
+            writer.send(wire.WorkerError(f"{type(exc).__name__}: {exc}", request_id=rid))
+        else:
+            writer.send(done)
+        inbox.forget(rid)
+
+
+def _cancelled_before_start(request_id: str, slot: int) -> wire.Done:
+    return wire.Done(
+        request_id=request_id,
+        text="",
+        finish_reason="cancelled",
+        prompt_tokens=0,
+        completion_tokens=0,
+        ttft_s=0.0,
+        gen_s=0.0,
+        slot=slot,
+    )
+
+
+def main(argv: list[str]) -> int:
+    backend = argv[1] if len(argv) > 1 else "llama"
+    frames_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    writer = FrameWriter(frames_out)
+    try:
+        engine = load_engine_class(backend)()
+        serve(engine, sys.stdin.buffer, writer)
+    except BackendUnavailable as exc:
+        writer.send(wire.WorkerError(str(exc), fatal=True))
+        return 3
+    except Exception as exc:
+        traceback.print_exc(file=sys.stderr)
+        writer.send(wire.WorkerError(f"{type(exc).__name__}: {exc}", fatal=True))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

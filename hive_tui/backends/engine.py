@@ -1,0 +1,51 @@
+"""The one small interface every backend implements, inside its worker child process.
+
+A node never calls an engine directly: it talks to a child process in ``wire`` frames, and the
+child (``hive_tui.backends.child``) drives an engine. So a crash in native code (llama.cpp, MLX)
+takes down one child, never the node.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Protocol
+
+from hive_tui.wire import Done, Generate, Load, Ready
+
+# Called by an engine for each piece of streamed text.
+EmitText = Callable[[str], None]
+# Polled by an engine between tokens; True once the request was cancelled.
+IsCancelled = Callable[[], bool]
+
+
+class Engine(Protocol):
+    name: str
+
+    def load(self, spec: Load) -> Ready: ...
+
+    def generate(self, request: Generate, emit: EmitText, cancelled: IsCancelled) -> Done: ...
+
+
+# backend name -> "module:Class" of its engine, imported only inside the child.
+ENGINES: dict[str, str] = {
+    "llama": "hive_tui.backends.llama_engine:LlamaEngine",
+    "scripted": "hive_tui.backends.scripted_engine:ScriptedEngine",
+}
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend's library is not installed here; the message says how to install it."""
+
+
+def load_engine_class(backend: str) -> type[Engine]:
+    try:
+        target = ENGINES[backend]
+    except KeyError:
+        raise BackendUnavailable(
+            f"unknown backend {backend!r}; known: {', '.join(sorted(ENGINES))}"
+        ) from None
+    module_name, _, class_name = target.partition(":")
+    module = importlib.import_module(module_name)
+    cls: type[Engine] = getattr(module, class_name)
+    return cls

@@ -1,0 +1,159 @@
+"""llama.cpp through llama-cpp-python, one sequence at a time (runs inside a worker child).
+
+Why not ``create_chat_completion``: we need the log-probability of every chosen token for the
+confidence vote, and llama-cpp-python only offers that with ``logits_all=True``, which keeps a
+full-vocabulary row per token and made generation about 6x slower here. Instead we drive
+``Llama.generate`` ourselves and read the one row of logits the context already holds for the
+position just sampled (a single log-sum-exp over the vocabulary per token).
+
+Every request starts from an empty KV cache, so the same prompt and seed give the same answer
+whatever this worker generated before (prefix reuse changes how the prompt is batched, and
+with it the floating-point rounding).
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import time
+
+import numpy as np
+
+from hive_tui import wire
+from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
+from hive_tui.backends.stops import StopScanner
+
+try:
+    import llama_cpp
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+except ImportError as exc:  # pragma: no cover - exercised only without the dependency
+    raise BackendUnavailable(f"llama-cpp-python is not installed: {exc}") from exc
+
+
+class LlamaEngine:
+    name = "llama"
+
+    def __init__(self) -> None:
+        self._llm: llama_cpp.Llama | None = None
+        self._formatter: Jinja2ChatFormatter | None = None
+
+    def load(self, spec: wire.Load) -> wire.Ready:
+        llm = llama_cpp.Llama(
+            model_path=spec.model_path,
+            n_ctx=spec.n_ctx,
+            n_threads=spec.n_threads,
+            n_threads_batch=spec.n_threads,
+            n_gpu_layers=spec.n_gpu_layers,
+            verbose=False,
+        )
+        self._llm = llm
+        self._formatter = _chat_formatter(llm)
+        return wire.Ready(
+            backend=self.name,
+            model=os.path.basename(spec.model_path),
+            n_ctx=llm.n_ctx(),
+            slots=1,
+            pid=os.getpid(),
+            load_s=0.0,
+        )
+
+    def prompt_tokens(self, messages: list[wire.ChatMessage]) -> list[int]:
+        assert self._llm is not None and self._formatter is not None
+        formatted = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        # The template writes the BOS token itself when the model wants one.
+        return self._llm.tokenize(formatted.prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def generate(self, request: wire.Generate, emit: EmitText, cancelled: IsCancelled) -> wire.Done:
+        llm = self._llm
+        assert llm is not None
+        started = time.perf_counter()
+        params = request.params
+        prompt = self.prompt_tokens(request.messages)
+        room = llm.n_ctx() - len(prompt)
+        if room < 1:
+            raise ValueError(f"prompt of {len(prompt)} tokens does not fit the context of {llm.n_ctx()}")
+        budget = min(params.max_tokens, room)
+
+        llm.reset()
+        llm.set_seed(params.seed & 0xFFFFFFFF)
+        vocab = llm._model.vocab
+        n_vocab = llm.n_vocab()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        scanner = StopScanner(list(params.stop))
+        generated: list[int] = []
+        logprob_sum = 0.0
+        ttft = 0.0
+        finish = "length"
+
+        tokens = llm.generate(
+            prompt,
+            top_k=params.top_k,
+            top_p=params.top_p,
+            min_p=0.0,
+            temp=params.temperature,
+            repeat_penalty=1.0,
+            reset=True,
+        )
+        for token in tokens:
+            if cancelled():
+                finish = "cancelled"
+                break
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                finish = "stop"
+                break
+            logprob_sum += _token_logprob(llm, token, n_vocab)
+            generated.append(token)
+            piece = decoder.decode(llm.detokenize([token], prev_tokens=generated[:-1]))
+            released = scanner.feed(piece)
+            if released:
+                if not ttft:
+                    ttft = time.perf_counter() - started
+                emit(released)
+            if scanner.stopped:
+                finish = "stop"
+                break
+            if len(generated) >= budget:
+                break
+        tokens.close()
+        rest = scanner.feed(decoder.decode(b"", final=True)) + scanner.flush()
+        if rest:
+            emit(rest)
+        return wire.Done(
+            request_id=request.request_id,
+            text=scanner.text,
+            finish_reason=finish,
+            prompt_tokens=len(prompt),
+            completion_tokens=len(generated),
+            ttft_s=ttft,
+            gen_s=time.perf_counter() - started,
+            mean_logprob=(logprob_sum / len(generated)) if generated else None,
+            slot=request.slot,
+        )
+
+
+def _token_logprob(llm: llama_cpp.Llama, token: int, n_vocab: int) -> float:
+    """log p(token) under the model's own distribution, from the logits just used to sample it."""
+    ptr = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
+    logits = np.ctypeslib.as_array(ptr, shape=(n_vocab,))
+    top = float(logits.max())
+    lse = top + float(np.log(np.exp(logits - top).sum()))
+    return float(logits[token]) - lse
+
+
+def _chat_formatter(llm: llama_cpp.Llama) -> Jinja2ChatFormatter:
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        # Models without a template get ChatML, the most common instruction format.
+        template = (
+            "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+            "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+        )
+    model = llm._model
+    eos, bos = model.token_eos(), model.token_bos()
+    # llama-cpp-python renders the template in a sandboxed (immutable) Jinja environment.
+    return Jinja2ChatFormatter(
+        template=template,
+        eos_token=model.token_get_text(eos) if eos != -1 else "",
+        bos_token=model.token_get_text(bos) if bos != -1 else "",
+        add_generation_prompt=True,
+    )

@@ -1,0 +1,60 @@
+"""``hive ask "PROMPT"``: answer once on stdout, for scripts; ``--json`` prints the vote too."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+import msgspec
+
+from hive_tui import wire
+from hive_tui.api.present import completion
+from hive_tui.swarm.swarm import SwarmError, SwarmRequest
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("ask", parents=[common], help="answer one prompt on stdout and exit")
+    p.add_argument("prompt", help="the question (use - to read it from stdin)")
+    p.add_argument("--system", help="a system message")
+    p.add_argument("--max-tokens", type=int, default=None, help="token budget per worker")
+    p.add_argument("--temperature", type=float, default=None)
+    p.add_argument("--seed", type=int, default=None, help="make the whole vote reproducible")
+    p.add_argument("--json", action="store_true", help="print the full response with the vote")
+    p.set_defaults(handler=run)
+
+
+async def _ask(args: argparse.Namespace) -> int:
+    from hive_tui.cli import settings_from
+    from hive_tui.node import Node, make_plan
+
+    settings = settings_from(args)
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    messages = [wire.ChatMessage("system", args.system)] if args.system else []
+    messages.append(wire.ChatMessage("user", prompt))
+    params = wire.SamplingParams(
+        temperature=settings.temperature if args.temperature is None else args.temperature,
+        top_p=settings.top_p,
+        max_tokens=args.max_tokens or settings.max_tokens,
+    )
+    plan = make_plan(settings)
+    node = Node(settings, plan)
+    await node.start()
+    try:
+        result = await node.swarm.run(SwarmRequest(messages, params, args.seed, settings.strategy))
+    except SwarmError as exc:
+        print(f"hive: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await node.stop()
+    if args.json:
+        body = completion(result, plan.model_name, int(time.time()))
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(body)).decode() + "\n")
+    else:
+        sys.stdout.write(result.winner.text.strip() + "\n")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_ask(args))

@@ -1,0 +1,56 @@
+"""``hive --node``: a node with the HTTP API in front of it, and nothing else (no UI)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+
+import uvicorn
+
+from hive_tui.api.app import create_app
+from hive_tui.config import Settings
+from hive_tui.node import Node, make_plan
+
+log = logging.getLogger("hive.serve")
+
+
+async def serve_node(settings: Settings) -> int:
+    plan = make_plan(settings)
+    node = Node(settings, plan)
+    config = uvicorn.Config(
+        create_app(node),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        lifespan="off",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    # Bind first so /health can report workers as they load; requests wait for them.
+    starting = asyncio.create_task(node.start())
+    try:
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            host, port = server.servers[0].sockets[0].getsockname()[:2]
+            print(f"hive node {node.node_id} listening on http://{host}:{port}", flush=True)
+        await serving
+    finally:
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+        await node.stop()
+    return 0 if server.started else 1
+
+
+def run_node(settings: Settings) -> int:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    return asyncio.run(serve_node(settings))

@@ -1,0 +1,192 @@
+"""The swarm: one prompt fans out to N workers, their answers come back, a strategy votes.
+
+Reproducibility: a request with a ``seed`` gives worker slot i the seed ``derive_seed(seed, i)``
+(slot = position in the vote, not worker id), so the same request over the same workers gives
+the same candidates and the same winner, streamed or not. Without a seed a fresh one is drawn
+and reported, so any vote can be replayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import msgspec
+
+from hive_tui import consensus, wire
+from hive_tui.backends.process import WorkerDied
+from hive_tui.bus import EventBus
+from hive_tui.swarm.worker import Worker
+
+# Temperature 0.7 with top-p 0.95: measured on the embedded model to give answers that differ
+# between workers (so the vote has something to choose) without drifting into nonsense.
+DEFAULT_TEMPERATURE = 0.7
+DEFAULT_TOP_P = 0.95
+# How long a request waits for workers that are still loading or restarting.
+READY_WAIT_S = 60.0
+SETTLE_WAIT_S = 2.0
+# How long cancelled workers get to confirm before their tasks are abandoned.
+CANCEL_GRACE_S = 5.0
+
+
+class SwarmError(Exception):
+    """The request could not be answered (no worker available, every worker failed)."""
+
+
+def derive_seed(seed: int, slot: int) -> int:
+    digest = hashlib.blake2b(f"hive:{seed}:{slot}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") & 0x7FFFFFFF
+
+
+@dataclass(frozen=True)
+class SwarmRequest:
+    messages: list[wire.ChatMessage]
+    params: wire.SamplingParams = wire.SamplingParams(
+        temperature=DEFAULT_TEMPERATURE, top_p=DEFAULT_TOP_P
+    )
+    seed: int | None = None
+    strategy: str = consensus.DEFAULT_STRATEGY
+    workers: int | None = None  # None: every worker of this node
+    request_id: str = field(default_factory=lambda: f"req-{uuid.uuid4().hex[:16]}")
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    request_id: str
+    seed: int
+    candidates: list[wire.Candidate]
+    decision: wire.Decision
+    degraded: bool
+    missing: list[str]
+    prompt_tokens: int
+
+    @property
+    def winner(self) -> wire.Candidate:
+        return self.candidates[self.decision.winner]
+
+
+class Swarm:
+    def __init__(self, workers: list[Worker], bus: EventBus, node_id: str = "local") -> None:
+        self.workers = workers
+        self.bus = bus
+        self.node_id = node_id
+
+    async def start(self) -> None:
+        await asyncio.gather(*(w.start() for w in self.workers))
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(w.stop() for w in self.workers), return_exceptions=True)
+
+    def statuses(self) -> list[wire.WorkerStatus]:
+        return [w.status() for w in self.workers]
+
+    async def run(self, request: SwarmRequest) -> VoteResult:
+        """Answer one request; publishes every step on the bus. Cancelling it cancels the workers."""
+        if request.strategy not in consensus.STRATEGIES:
+            raise consensus.UnknownStrategy(request.strategy)
+        chosen = await self._choose_workers(request.workers)
+        seed = request.seed if request.seed is not None else secrets.randbits(31)
+        rid = request.request_id
+        self.bus.publish(
+            wire.RequestStarted(rid, request.messages, request.strategy, [w.worker_id for w in chosen])
+        )
+        started = time.perf_counter()
+        early_exit = request.strategy in consensus.EARLY_EXIT
+        slots: list[wire.Candidate | None] = [None] * len(chosen)
+        prompt_tokens = 0
+        crashed: list[str] = []
+        first_valid = asyncio.Event()
+
+        async def answer(slot: int, worker: Worker) -> None:
+            nonlocal prompt_tokens
+            worker_seed = derive_seed(seed, slot)
+            self.bus.publish(wire.WorkerStarted(rid, worker.worker_id, self.node_id, worker_seed))
+            params = msgspec.structs.replace(request.params, seed=worker_seed)
+            generate = wire.Generate(request_id=rid, messages=request.messages, params=params)
+            first_token_at = 0.0
+            try:
+                async for frame in worker.generate(generate):
+                    match frame:
+                        case wire.TokenChunk(text=text):
+                            first_token_at = first_token_at or time.perf_counter() - started
+                            self.bus.publish(wire.TokenEvent(rid, worker.worker_id, text))
+                        case wire.Done() as done:
+                            prompt_tokens = max(prompt_tokens, done.prompt_tokens)
+                            candidate = wire.Candidate(
+                                worker_id=worker.worker_id,
+                                node_id=self.node_id,
+                                text=done.text,
+                                finish_reason=done.finish_reason,
+                                completion_tokens=done.completion_tokens,
+                                latency_s=time.perf_counter() - started,
+                                ttft_s=first_token_at,
+                                mean_logprob=done.mean_logprob,
+                            )
+                            slots[slot] = candidate
+                            self.bus.publish(wire.CandidateDone(rid, candidate))
+                            if early_exit and consensus.is_valid(candidate):
+                                first_valid.set()
+                        case wire.WorkerError(message=message):
+                            raise WorkerDied(message)
+            except WorkerDied as exc:
+                crashed.append(worker.worker_id)
+                self.bus.publish(wire.WorkerCrashed(worker.worker_id, str(exc), rid))
+
+        tasks = [asyncio.create_task(answer(i, w)) for i, w in enumerate(chosen)]
+        # Shielded: a cancelled vote (client gone) asks the workers to stop and waits for them
+        # to confirm, so no child keeps generating for a request that nobody reads.
+        everyone = asyncio.gather(*tasks)
+        try:
+            if early_exit:
+                waiter = asyncio.create_task(first_valid.wait())
+                try:
+                    await asyncio.wait([waiter, everyone], return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    waiter.cancel()
+                self._cancel_unfinished(chosen, tasks, rid)
+            await asyncio.shield(everyone)
+        finally:
+            if not everyone.done():
+                self._cancel_unfinished(chosen, tasks, rid)
+                try:
+                    await asyncio.wait_for(asyncio.shield(everyone), CANCEL_GRACE_S)
+                except (TimeoutError, asyncio.CancelledError):
+                    for task in tasks:
+                        task.cancel()
+
+        candidates = [c for c in slots if c is not None]
+        if not candidates:
+            message = f"every worker failed: {', '.join(crashed) or 'no answer'}"
+            self.bus.publish(wire.RequestFailed(rid, message))
+            raise SwarmError(message)
+        decision = consensus.decide(request.strategy, candidates)
+        missing = [w.worker_id for w, c in zip(chosen, slots, strict=True) if c is None]
+        result = VoteResult(rid, seed, candidates, decision, bool(missing), missing, prompt_tokens)
+        self.bus.publish(wire.VoteDecided(rid, candidates, decision, result.degraded, missing))
+        return result
+
+    @staticmethod
+    def _cancel_unfinished(chosen: list[Worker], tasks: list[asyncio.Task[None]], rid: str) -> None:
+        for worker, task in zip(chosen, tasks, strict=True):
+            if not task.done():
+                worker.cancel(rid)
+
+    async def _choose_workers(self, wanted: int | None) -> list[Worker]:
+        want = len(self.workers) if wanted is None else max(1, min(wanted, len(self.workers)))
+        ready = [w for w in self.workers if w.is_ready]
+        if len(ready) < want:
+            # Give loading or restarting workers a moment, then a longer wait if none is up.
+            pending = [w for w in self.workers if not w.is_ready and w.state != "stopped"]
+            limit = SETTLE_WAIT_S if ready else READY_WAIT_S
+            if pending:
+                await asyncio.wait(
+                    [asyncio.create_task(w.wait_ready(limit)) for w in pending], timeout=limit
+                )
+            ready = [w for w in self.workers if w.is_ready]
+        if not ready:
+            raise SwarmError("no worker is available (all are loading, crashed or stopped)")
+        return ready[:want]

@@ -1,0 +1,110 @@
+"""Shared fixtures: scripted nodes for timing and fault tests, the real model for the rest."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hive_tui.backends.scripted_engine import write_script
+from hive_tui.config import load_settings
+from hive_tui.node import Node, make_plan
+
+# Tests never pick up a developer's own settings file or environment.
+os.environ["HIVE_CONFIG"] = os.devnull + ".hive-tests-none.toml"
+for key in [k for k in os.environ if k.startswith("HIVE_") and k != "HIVE_CONFIG"]:
+    del os.environ[key]
+
+
+def scripted_settings(tmp_path: Path, workers: int = 3, **script: object):
+    path = write_script(str(tmp_path / "script.json"), **script)
+    return load_settings(
+        {"backend": "scripted", "model": path, "workers": workers, "threads": 1}, environ={}
+    )
+
+
+@pytest.fixture
+def make_scripted_node(tmp_path):
+    """Build (not start) a node of scripted workers; stopped at teardown by the caller's start."""
+    nodes: list[Node] = []
+
+    def build(workers: int = 3, **script: object) -> Node:
+        settings = scripted_settings(tmp_path, workers, **script)
+        node = Node(settings, make_plan(settings), node_id="test-node")
+        nodes.append(node)
+        return node
+
+    yield build
+
+
+class NodeProcess:
+    """`hive --node` as a real subprocess on 127.0.0.1 with a free port."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hive_tui", "--node", "--host", "127.0.0.1", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        self.url = self._wait_for_url()
+
+    def _wait_for_url(self, timeout_s: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout_s
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"node exited early with {self.proc.wait()}")
+            if "listening on " in line:
+                return line.rsplit("listening on ", 1)[1].strip()
+        raise TimeoutError("node did not start listening")
+
+    def health(self) -> dict:
+        return httpx.get(f"{self.url}/health", timeout=10).json()
+
+    def wait_ready(self, workers: int, timeout_s: float = 120.0) -> dict:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            h = self.health()
+            if h["workers_ready"] >= workers:
+                return h
+            time.sleep(0.2)
+        raise TimeoutError(f"workers not ready: {self.health()}")
+
+    def stop(self) -> int:
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.terminate()
+        try:
+            return self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+@pytest.fixture
+def node_process():
+    started: list[NodeProcess] = []
+
+    def start(*args: str, env: dict[str, str] | None = None) -> NodeProcess:
+        n = NodeProcess(list(args), env)
+        started.append(n)
+        return n
+
+    yield start
+    for n in started:
+        n.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

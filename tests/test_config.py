@@ -1,0 +1,33 @@
+import pytest
+
+from hive_tui.config import ConfigError, load_settings, threads_per_worker
+
+
+def test_layers_file_then_env_then_flags(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('port = 9000\nstrategy = "majority"\nworkers = 2\n')
+    env = {"HIVE_PORT": "9100", "HIVE_WORKERS": "4", "UNRELATED": "x"}
+    s = load_settings({"workers": 5, "model": None}, environ=env, path=path)
+    assert s.port == 9100  # env beats file, and "9100" became an int
+    assert s.strategy == "majority"  # from the file
+    assert s.workers == 5  # flag beats env
+    assert s.host == "127.0.0.1"  # default: loopback only
+    assert s.node_name  # filled from the host name
+
+
+def test_unknown_key_or_bad_value_is_reported(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("prot = 1\n")
+    with pytest.raises(ConfigError, match="prot"):
+        load_settings(environ={}, path=path)
+    path.write_text("port = 'many'\n")
+    with pytest.raises(ConfigError):
+        load_settings(environ={}, path=path)
+    path.write_text("port = \n")
+    with pytest.raises(ConfigError):
+        load_settings(environ={}, path=path)
+
+
+def test_threads_never_oversubscribe():
+    assert threads_per_worker(64) == 1
+    assert threads_per_worker(3, requested=2) == 2

@@ -1,0 +1,144 @@
+"""The swarm over real worker processes running the scripted engine (timing and faults)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import pytest
+
+from hive_tui import wire
+from hive_tui.swarm.swarm import SwarmError, SwarmRequest, derive_seed
+
+PARIS = ["The capital of France is Paris.", "Paris.", "It is Paris, the capital.", "London."]
+
+
+def ask(text: str, **kw) -> SwarmRequest:
+    return SwarmRequest([wire.ChatMessage("user", text)], **kw)
+
+
+def drain(sub) -> list:
+    events = []
+    while (e := sub.get_nowait()) is not None:
+        events.append(e)
+    return events
+
+
+async def test_three_workers_answer_and_the_vote_names_a_winner(make_scripted_node):
+    node = make_scripted_node(3, answers=PARIS)
+    await node.start()
+    try:
+        with node.bus.subscribe() as sub:
+            result = await node.swarm.run(ask("capital of France?", seed=1))
+            events = drain(sub)
+    finally:
+        await node.stop()
+    assert [c.worker_id for c in result.candidates] == ["w0", "w1", "w2"]
+    assert "Paris" in result.winner.text
+    assert 0.0 <= result.decision.agreement <= 1.0
+    assert not result.degraded and result.missing == []
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.index("RequestStarted") < kinds.index("TokenEvent") < kinds.index("VoteDecided")
+    assert kinds.count("CandidateDone") == 3 and kinds.count("WorkerStarted") == 3
+    streamed = "".join(e.text for e in events if isinstance(e, wire.TokenEvent) and e.worker_id == "w1")
+    assert streamed == "Paris."
+
+
+async def test_seed_derivation_is_stable_and_distinct_per_slot(make_scripted_node):
+    seeds = [derive_seed(42, i) for i in range(8)]
+    assert len(set(seeds)) == 8 and seeds == [derive_seed(42, i) for i in range(8)]
+    node = make_scripted_node(2)
+    await node.start()
+    try:
+        with node.bus.subscribe() as sub:
+            result = await node.swarm.run(ask("hi", seed=42))
+            started = [e for e in drain(sub) if isinstance(e, wire.WorkerStarted)]
+    finally:
+        await node.stop()
+    assert result.seed == 42
+    assert sorted(e.seed for e in started) == sorted(seeds[:2])
+
+
+async def test_a_worker_killed_mid_answer_is_dropped_flagged_and_restarted(make_scripted_node):
+    node = make_scripted_node(3, answers=["one two three four five six seven eight"] * 3,
+                              token_delay_s=0.15)
+    await node.start()
+    try:
+        victim = node.workers[1]
+        old_pid = victim.pid
+        with node.bus.subscribe() as sub:
+            run = asyncio.create_task(node.swarm.run(ask("count", seed=3)))
+            await asyncio.sleep(0.4)
+            os.kill(old_pid, signal.SIGKILL)
+            result = await run
+            assert result.degraded and result.missing == ["w1"]
+            assert [c.worker_id for c in result.candidates] == ["w0", "w2"]
+            assert await victim.wait_ready(30)
+            events = drain(sub)
+        assert victim.pid != old_pid and victim.restarts == 1
+        assert any(isinstance(e, wire.WorkerCrashed) and e.worker_id == "w1" for e in events)
+        assert any(isinstance(e, wire.WorkerRestarted) and e.worker_id == "w1" for e in events)
+        again = await node.swarm.run(ask("count", seed=3))
+        assert len(again.candidates) == 3 and not again.degraded
+    finally:
+        await node.stop()
+
+
+async def test_when_every_worker_dies_the_request_fails_clearly_and_fast(make_scripted_node):
+    node = make_scripted_node(2, answers=["a b c d e f"], crash_after_tokens=2)
+    await node.start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(SwarmError, match="every worker failed"):
+            await node.swarm.run(ask("x"))
+        assert time.monotonic() - started < 10
+    finally:
+        await node.stop()
+
+
+async def test_cancelling_a_vote_cancels_generation_in_every_worker(make_scripted_node):
+    node = make_scripted_node(2, answers=["word " * 200], token_delay_s=0.05)
+    await node.start()
+    try:
+        with node.bus.subscribe() as sub:
+            run = asyncio.create_task(node.swarm.run(ask("long")))
+            await asyncio.sleep(0.5)
+            run.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await run
+            # The workers must be free again at once, not after 200 more words.
+            started = time.monotonic()
+            result = await node.swarm.run(ask("again", workers=2))
+            assert time.monotonic() - started < 20
+            assert len(result.candidates) == 2
+            tokens_after_cancel = [e for e in drain(sub) if isinstance(e, wire.TokenEvent)]
+        assert len(tokens_after_cancel) < 2 * 200 * 2
+    finally:
+        await node.stop()
+
+
+async def test_fastest_takes_the_first_valid_answer_and_cancels_the_rest(make_scripted_node):
+    node = make_scripted_node(2, answers=["Quick.", "slow " * 100], token_delay_s=0.05)
+    await node.start()
+    try:
+        started = time.monotonic()
+        result = await node.swarm.run(ask("go", strategy="fastest"))
+        elapsed = time.monotonic() - started
+    finally:
+        await node.stop()
+    assert result.winner.text == "Quick."
+    assert elapsed < 3.0  # 100 slow words would take 5 s
+    slow = next(c for c in result.candidates if c.worker_id == "w1")
+    assert slow.finish_reason == "cancelled"
+
+
+async def test_workers_option_limits_the_vote(make_scripted_node):
+    node = make_scripted_node(3)
+    await node.start()
+    try:
+        result = await node.swarm.run(ask("hi", workers=1))
+    finally:
+        await node.stop()
+    assert len(result.candidates) == 1 and result.decision.agreement == 1.0
