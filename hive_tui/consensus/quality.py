@@ -10,6 +10,7 @@ import math
 import re
 import statistics
 from collections.abc import Sequence
+from functools import lru_cache
 
 from hive_tui.wire import Candidate
 
@@ -49,6 +50,7 @@ def _dup_share(items: Sequence[object]) -> float:
     return 1.0 - len(set(items)) / len(items)
 
 
+@lru_cache(maxsize=256)
 def repetition(text: str) -> float:
     """0..1: how much of the text repeats itself, the worst of three views.
 
@@ -58,6 +60,8 @@ def repetition(text: str) -> float:
     * character 12-grams (needs >= 40 characters): catches loops without spaces ("hahaha...").
       12 rather than shorter: ordinary prose repeats ~15% of its 6-grams ("the ", "tion ") but
       only ~4% of its 12-grams, while a loop repeats nearly all of either.
+
+    Cached: validity, the quality score and every strategy ask about the same texts.
     """
     toks = text.split()
     grams3 = [tuple(toks[i : i + 3]) for i in range(len(toks) - 2)]

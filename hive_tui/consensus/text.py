@@ -21,9 +21,10 @@ Grouping threshold
 ``combined_similarity`` (pinned in ``tests/test_consensus_text.py``):
 
 * same answer: re-ordered sentence 0.94, one typo 0.71, reworded "100 degrees Celsius" vs
-  "100 °C" 0.63, a looser paraphrase 0.50, "France's capital city is Paris" 0.44;
+  "100 °C" 0.63, "France's capital city is Paris" vs "The capital of France is Paris" 0.51,
+  a looser paraphrase 0.50;
 * different answer: "capital of Germany is Berlin" vs "... France is Paris" 0.43, two different
-  code snippets 0.26, "42" vs "43" 0.20 (number cap), "London" vs "Paris" 0.0.
+  code snippets 0.21, "42" vs "43" 0.20 (number cap), "London" vs "Paris" 0.0.
 
 No threshold separates those perfectly. 0.5 keeps most paraphrases together while splitting
 answers that only share the question's words; raising it splits paraphrases, lowering it merges
@@ -57,7 +58,6 @@ NUMBER_MISMATCH_CAP = 0.2
 # other words ("The answer is 42.", "There are 7 days in a week").
 NUMERIC_MAX_OTHER_WORDS = 6
 
-_APOSTROPHES = "'\u2019\u02bc"
 # Words that carry no answer on their own; only used to decide whether a short answer has
 # any content to look for inside a longer one.
 _STOPWORDS = frozenset(
@@ -69,35 +69,44 @@ _LIST_MARKER = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)]|#+)\s+")
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
 
 
+class _CharMap(dict[int, str | None]):
+    """str.translate table filled lazily, one Unicode lookup per distinct character.
+
+    Letters, digits and combining marks (Devanagari vowel signs, ...) stay; '.', ',' and '-' stay
+    for ``_STRAY_MARKS`` to judge in context; every other character becomes a space.
+    """
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        keep = ch.isalnum() or ch in ".,-" or unicodedata.category(ch).startswith("M")
+        value = ch if keep else " "
+        if len(self) < _CHAR_MAP_MAX:  # bounded: a hostile text cannot grow it without limit
+            self[code] = value
+        return value
+
+
+_CHAR_MAP_MAX = 20_000
+_CHAR_MAP = _CharMap()
+# '.'/',' not between two digits, '-' not directly starting a number: plain punctuation.
+_STRAY_MARKS = re.compile(r"(?<!\d)[.,]|[.,](?!\d)|-(?!\d)|(?<=[^\W_])-")
+
+
 def normalize(text: str) -> str:
     """NFKC, casefold, punctuation and symbols to spaces, whitespace collapsed.
 
-    Apostrophes are dropped rather than spaced ("don't" -> "dont") and '.'/',' between digits
-    are kept so that "3.14" stays one token; a '-' directly before a digit at a word start is kept
-    so that "-5" and "5" stay different.
+    Apostrophes are punctuation too, so "Germany's" keeps the word "germany" (plus a stray "s")
+    and can match "Germany". '.'/',' between digits are kept so that "3.14" stays one token, and
+    a '-' directly before a digit at a word start is kept so that "-5" and "5" stay different.
     """
-    text = unicodedata.normalize("NFKC", text).casefold()
-    out: list[str] = []
-    for i, ch in enumerate(text):
-        if ch.isalnum():
-            out.append(ch)
-        elif ch.isspace():
-            out.append(" ")
-        elif ch in _APOSTROPHES:
-            continue
-        elif _numeric_mark(text, i):
-            out.append(ch)
-        else:
-            out.append(" ")
-    return " ".join("".join(out).split())
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_CHAR_MAP)
+    return " ".join(_STRAY_MARKS.sub(" ", text).split())
 
 
-def _numeric_mark(text: str, i: int) -> bool:
-    """A '.'/',' between digits, or a '-' starting a number: part of the number, not punctuation."""
-    ch, nxt_digit = text[i], i + 1 < len(text) and text[i + 1].isdigit()
-    if ch in ".,":
-        return nxt_digit and i > 0 and text[i - 1].isdigit()
-    return ch == "-" and nxt_digit and (i == 0 or not text[i - 1].isalnum())
+def _grams(norm: str, n: int = 3) -> frozenset[str]:
+    if not norm:
+        return frozenset()
+    padded = f" {norm} "
+    return frozenset(padded[i : i + n] for i in range(len(padded) - n + 1))
 
 
 def words(text: str) -> list[str]:
@@ -106,11 +115,7 @@ def words(text: str) -> list[str]:
 
 def char_ngrams(text: str, n: int = 3) -> frozenset[str]:
     """Character n-grams of the normalised text, padded so that short words still yield some."""
-    norm = normalize(text)
-    if not norm:
-        return frozenset()
-    padded = f" {norm} "
-    return frozenset(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return _grams(normalize(text), n)
 
 
 def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
@@ -137,20 +142,19 @@ def answer_key(text: str) -> str:
     """A short key for the answer: the number when the answer is essentially a number,
     otherwise the normalised first non-empty line (list and heading markers removed).
 
-    Numeric keys are prefixed with '#' so that callers can tell them apart (see
-    ``is_numeric_key``) and so that a first line that happens to read "42" cannot collide with
-    an extracted number from a different shape of answer.
+    Numeric keys are prefixed with '#' (see ``is_numeric_key``): the similarity measure treats
+    two numeric keys specially, and a text key never starts with '#' (normalised away).
     """
-    lines = [_LIST_MARKER.sub("", line) for line in text.splitlines()]
-    lines = [line for line in lines if line.strip()]
+    lines = [normalize(_LIST_MARKER.sub("", line)) for line in text.splitlines()]
+    lines = [line for line in lines if line]
     if not lines:
         return ""
-    tokens = normalize(" ".join(lines)).split()
+    tokens = " ".join(lines).split()
     numbers = {_canonical_number(t) for t in tokens if _NUMBER.match(t)}
     others = sum(1 for t in tokens if not _NUMBER.match(t))
     if len(numbers) == 1 and others <= NUMERIC_MAX_OTHER_WORDS:
         return "#" + numbers.pop()
-    return normalize(lines[0])
+    return lines[0]
 
 
 def is_numeric_key(key: str) -> bool:
@@ -178,7 +182,7 @@ def features(text: str) -> TextFeatures:
         norm=norm,
         word_set=frozenset(toks),
         word_count=len(toks),
-        grams=char_ngrams(norm),
+        grams=_grams(norm),
         key=answer_key(text),
     )
 
