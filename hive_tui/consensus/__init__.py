@@ -1,0 +1,58 @@
+"""Consensus: several workers answered the same prompt; pick the answer to show.
+
+Pure functions only (no I/O, no randomness): the same candidates always give the same
+``Decision``. The swarm calls ``decide(strategy, candidates)``; for strategies in
+``EARLY_EXIT`` it stops at the first candidate for which ``is_valid`` holds and cancels the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from hive_tui.consensus.quality import is_valid
+from hive_tui.consensus.strategies import confidence, fastest, majority, quality, similarity
+from hive_tui.wire import Candidate, Decision
+
+__all__ = [
+    "DEFAULT_STRATEGY",
+    "EARLY_EXIT",
+    "STRATEGIES",
+    "UnknownStrategy",
+    "decide",
+    "is_valid",
+    "strategy_names",
+]
+
+Strategy = Callable[[Sequence[Candidate]], Decision]
+
+STRATEGIES: dict[str, Strategy] = {
+    "similarity": similarity,
+    "quality": quality,
+    "fastest": fastest,
+    "majority": majority,
+    "confidence": confidence,
+}
+DEFAULT_STRATEGY = "similarity"
+
+# The swarm stops generating at the first valid answer for these and cancels the other workers:
+# waiting for the others cannot change the winner.
+EARLY_EXIT = frozenset({"fastest"})
+
+
+class UnknownStrategy(ValueError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"unknown strategy {name!r}; valid: {', '.join(strategy_names())}")
+
+
+def strategy_names() -> list[str]:
+    """Registered names, default first (for CLI choices and the TUI picker)."""
+    return [DEFAULT_STRATEGY, *sorted(n for n in STRATEGIES if n != DEFAULT_STRATEGY)]
+
+
+def decide(strategy: str, candidates: Sequence[Candidate]) -> Decision:
+    try:
+        fn = STRATEGIES[strategy]
+    except KeyError:
+        raise UnknownStrategy(strategy) from None
+    return fn(candidates)

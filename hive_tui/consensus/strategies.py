@@ -1,0 +1,179 @@
+"""The consensus strategies: pure functions ``(candidates) -> Decision``.
+
+Shared rules (see ``grouping``):
+
+* zero candidates -> winner -1, no scores, no groups, agreement 0.0;
+* an invalid candidate (empty, error/cancelled, degenerate loop) never wins while a valid one
+  exists, scores 0.0 and sits alone in its group;
+* nothing valid -> the least bad candidate (best quality, then index) wins with agreement 0.0,
+  since there is no answer anyone agreed on;
+* groups come from the similarity clustering in every strategy but ``majority`` (exact buckets),
+  so agreement = size of the winner's group / n means the same thing everywhere;
+* every tie is finally broken by the lower candidate index, so the result is deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from hive_tui.consensus.grouping import (
+    Analysis,
+    analyse,
+    best_in,
+    clamp_scores,
+    empty_decision,
+    least_bad,
+    mean_sim,
+)
+from hive_tui.consensus.text import normalize
+from hive_tui.wire import Candidate, Decision
+
+# Added to latencies before taking ratios, so a 0.0 s latency (a test, a cached answer) does not
+# divide by zero and a 1 ms difference between near-instant answers does not look like 2x.
+_LATENCY_EPS_S = 0.01
+
+
+def _valid_scores(a: Analysis, scores: Sequence[float]) -> list[float]:
+    return clamp_scores([s if a.valid[i] else 0.0 for i, s in enumerate(scores)])
+
+
+def _intra(a: Analysis, group: Sequence[int]) -> float:
+    """Mean pairwise similarity inside a group; 1.0 for a singleton (trivially consistent)."""
+    if len(group) < 2:
+        return 1.0
+    return sum(mean_sim(a.sim, i, group) for i in group) / len(group)
+
+
+def _decide_by_groups(name: str, a: Analysis) -> Decision:
+    """Biggest group wins (ties: tighter group, then more central to everyone, then better
+    quality, then lower index); its most central member is the answer."""
+    eligible = [g for g in a.groups if any(a.valid[i] for i in g)]
+    if not eligible:
+        winner = least_bad(a)
+    else:
+        group = min(
+            eligible,
+            key=lambda g: (
+                -len(g),
+                -_intra(a, g),
+                -sum(a.centrality[i] for i in g) / len(g),
+                -max(a.quality[i] for i in g if a.valid[i]),
+                g[0],
+            ),
+        )
+        winner = best_in(a, group)
+    return Decision(name, winner, _valid_scores(a, a.centrality), a.groups, a.agreement(winner))
+
+
+def similarity(candidates: Sequence[Candidate]) -> Decision:
+    """Largest group of mutually similar answers; score = mean similarity to all others."""
+    if not candidates:
+        return empty_decision("similarity")
+    return _decide_by_groups("similarity", analyse(candidates))
+
+
+def quality(candidates: Sequence[Candidate]) -> Decision:
+    """Best quality heuristics (``quality.quality_score``) win; ties go to the most central."""
+    if not candidates:
+        return empty_decision("quality")
+    a = analyse(candidates)
+    pool = [i for i in range(a.n) if a.valid[i]]
+    # Quality first; among equals the answer the others agree with most.
+    best = min(pool, key=lambda i: (-a.quality[i], -a.centrality[i], i)) if pool else None
+    winner = least_bad(a) if best is None else best
+    return Decision("quality", winner, _valid_scores(a, a.quality), a.groups, a.agreement(winner))
+
+
+def _latency(c: Candidate) -> float:
+    """Sanitised latency: NaN/inf sort last, negative clock skew counts as instant."""
+    t = c.latency_s
+    return max(0.0, t) if math.isfinite(t) else math.inf
+
+
+def fastest(candidates: Sequence[Candidate]) -> Decision:
+    """First valid answer by latency; score = fastest latency / own latency (1.0 for the winner)."""
+    if not candidates:
+        return empty_decision("fastest")
+    a = analyse(candidates)
+    pool = sorted((i for i in range(a.n) if a.valid[i]), key=lambda i: (_latency(candidates[i]), i))
+    scores = [0.0] * a.n
+    if pool:
+        winner = pool[0]
+        best = _latency(candidates[winner]) + _LATENCY_EPS_S
+        for i in pool:
+            scores[i] = best / (_latency(candidates[i]) + _LATENCY_EPS_S)
+        scores[winner] = 1.0
+    else:
+        winner = least_bad(a)
+    return Decision("fastest", winner, _valid_scores(a, scores), a.groups, a.agreement(winner))
+
+
+def majority(candidates: Sequence[Candidate]) -> Decision:
+    """Exact vote on the normalised text (case, whitespace, punctuation ignored).
+
+    Biggest bucket wins; tied buckets are separated by how similar their members are to the
+    candidates outside the bucket (the answer closest to the runners-up is the safer pick), then
+    by quality, then by index. Score = own bucket size / n.
+    """
+    if not candidates:
+        return empty_decision("majority")
+    a = analyse(candidates)
+    buckets: dict[str, list[int]] = {}
+    groups: list[list[int]] = []
+    for i, c in enumerate(candidates):
+        if a.valid[i]:
+            key = normalize(c.text)
+            if key not in buckets:
+                buckets[key] = []
+                groups.append(buckets[key])
+            buckets[key].append(i)
+        else:
+            groups.append([i])  # invalid answers do not vote, even when identical
+
+    def outside(g: list[int]) -> float:
+        rest = [j for j in range(a.n) if j not in g]
+        if not rest:
+            return 1.0
+        return sum(a.sim[i][j] for i in g for j in rest) / (len(g) * len(rest))
+
+    n = a.n
+    scores = [0.0] * n
+    for g in groups:
+        for i in g:
+            scores[i] = len(g) / n
+    eligible = [g for g in groups if a.valid[g[0]]]
+    if not eligible:
+        return Decision("majority", least_bad(a), _valid_scores(a, scores), groups, 0.0)
+    group = min(eligible, key=lambda g: (-len(g), -outside(g), -max(a.quality[i] for i in g), g[0]))
+    winner = min(group, key=lambda i: (-a.quality[i], i))
+    return Decision("majority", winner, _valid_scores(a, scores), groups, len(group) / n)
+
+
+def confidence(candidates: Sequence[Candidate]) -> Decision:
+    """Minimum-Bayes-risk style: score_i = sum_j w_j * sim(i, j), w = softmax(mean_logprob).
+
+    Weights cover the valid candidates only. A valid candidate without a (finite) logprob gets
+    the mean of the others' logprobs, i.e. a neutral weight; when no valid candidate has one,
+    this is exactly the ``similarity`` strategy (under the name "confidence").
+    """
+    if not candidates:
+        return empty_decision("confidence")
+    a = analyse(candidates)
+    pool = [i for i in range(a.n) if a.valid[i]]
+    known = {
+        i: lp for i in pool if (lp := candidates[i].mean_logprob) is not None and math.isfinite(lp)
+    }
+    if not known:
+        return _decide_by_groups("confidence", a)
+    neutral = sum(known.values()) / len(known)
+    logits = {i: known.get(i, neutral) for i in pool}
+    top = max(logits.values())
+    exp = {i: math.exp(lp - top) for i, lp in logits.items()}  # shifted: no overflow
+    total = sum(exp.values())
+    weights = {i: e / total for i, e in exp.items()}
+    scores = [0.0] * a.n
+    for i in pool:
+        scores[i] = sum(w * a.sim[i][j] for j, w in weights.items())
+    winner = min(pool, key=lambda i: (-scores[i], -a.centrality[i], -a.quality[i], i))
+    return Decision("confidence", winner, _valid_scores(a, scores), a.groups, a.agreement(winner))
