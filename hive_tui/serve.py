@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -14,6 +16,28 @@ from hive_tui.config import Settings
 from hive_tui.node import Node, make_plan
 
 log = logging.getLogger("hive.serve")
+
+
+class NodeServer(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, so the process would die
+    by the signal before the workers are stopped. Here a signal only asks the server to
+    exit; ``serve_node`` then stops every worker and returns 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._ask_exit)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    def _ask_exit(self) -> None:
+        if self.should_exit:  # a second signal: stop waiting for open connections
+            self.force_exit = True
+        self.should_exit = True
 
 
 async def serve_node(settings: Settings) -> int:
@@ -27,7 +51,7 @@ async def serve_node(settings: Settings) -> int:
         lifespan="off",
         access_log=False,
     )
-    server = uvicorn.Server(config)
+    server = NodeServer(config)
     # Bind first so /health can report workers as they load; requests wait for them.
     starting = asyncio.create_task(node.start())
     try:

@@ -30,7 +30,7 @@ def test_held_back_prefix_is_released_when_it_turns_out_not_to_be_a_stop():
 
 def test_earliest_of_several_stops_wins_and_flush_after_stop_is_empty():
     s = StopScanner(["b", "abc"])
-    assert s.feed("xxabcd") == "xxa"
+    assert s.feed("xxabcd") == "xx"  # "abc" starts before "b"
     assert s.stopped and s.flush() == "" and s.feed("more") == ""
 
 

@@ -27,7 +27,7 @@ from hive_tui.backends.stops import StopScanner
 
 
 class Script(msgspec.Struct, frozen=True):
-    answers: list[str] = ["The capital of France is Paris."]
+    answers: list[str] = msgspec.field(default_factory=lambda: ["The capital of France is Paris."])
     token_delay_s: float = 0.0
     load_delay_s: float = 0.0
     crash_after_tokens: int | None = None

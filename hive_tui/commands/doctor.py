@@ -1,0 +1,60 @@
+"""``hive doctor``: does the llama.cpp backend actually run here? (embedded model, 4 tokens)
+
+It runs in a worker child process like any real worker, so a build that dies on this CPU
+(illegal instruction) is reported with the fix instead of taking this process down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+from hive_tui import wire
+from hive_tui.backends.process import WorkerDied, WorkerProcess
+from hive_tui.embedded_model import embedded_model_path
+
+ILLEGAL_INSTRUCTION_HINT = (
+    "llama.cpp was built for CPU features this machine does not have (illegal instruction). "
+    "Rebuild it portably: ./install.sh (or: pip cache remove 'llama_cpp_python*' && "
+    "CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON' "
+    "pip install --force-reinstall --no-deps --no-cache-dir llama-cpp-python)"
+)
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("doctor", help="check that the llama.cpp backend runs on this machine")
+    p.add_argument("--quiet", action="store_true", help="print only problems")
+    p.set_defaults(handler=run)
+
+
+async def check() -> str:
+    proc = WorkerProcess("llama", 0)
+    try:
+        await proc.start(wire.Load(model_path=str(embedded_model_path()), n_ctx=256, n_threads=1))
+        request = wire.Generate(
+            "doctor", [wire.ChatMessage("user", "Say hello.")],
+            wire.SamplingParams(temperature=0.0, max_tokens=4),
+        )
+        async for frame in proc.generate(request):
+            if isinstance(frame, wire.Done):
+                return f"ok: {frame.completion_tokens} tokens in {frame.gen_s:.2f}s"
+            if isinstance(frame, wire.WorkerError):
+                raise WorkerDied(frame.message)
+        raise WorkerDied("no answer")
+    finally:
+        await proc.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        message = asyncio.run(check())
+    except (WorkerDied, OSError) as exc:
+        text = str(exc)
+        if f"signal {int(signal.SIGILL)}" in text:
+            text = f"{text}\n{ILLEGAL_INSTRUCTION_HINT}"
+        print(f"hive doctor: the llama backend failed: {text}")
+        return 1
+    if not args.quiet:
+        print(f"hive doctor: llama backend {message}")
+    return 0
