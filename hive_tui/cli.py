@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run headless: the OpenAI-compatible API (and federation), no UI")
     node.add_argument("--host", help="address to bind (default 127.0.0.1)")
     node.add_argument("--port", type=int, help="port to bind (default 8420; 0 picks a free one)")
+    node.add_argument("--connect", metavar="URL",
+                      help="open the app on a running node (hive --node), not an embedded one")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"hive_tui.commands.{name}").register(sub, common)
@@ -77,9 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from hive_tui.serve import run_node
 
             return run_node(settings)
-        print("The terminal app is not built yet. Run a headless node with `hive --node`, "
-              "or ask once with `hive ask \"PROMPT\"`.")
-        return 0
+        from hive_tui.tui.run import run_app
+
+        return run_app(settings, args.connect)
     except ConfigError as exc:
         print(f"hive: {exc}", file=sys.stderr)
         return 2

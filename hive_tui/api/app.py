@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from hive_tui import consensus, wire
 from hive_tui.api import schemas
+from hive_tui.api.events import EVENTS_PATH, hive_events
 from hive_tui.api.present import completion, stream_chunks
 from hive_tui.node import Node
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
@@ -169,6 +170,7 @@ def create_app(node: Node) -> Starlette:
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            Route(EVENTS_PATH, hive_events, methods=["GET"]),  # hive --connect
         ],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
     )

@@ -1,0 +1,302 @@
+"""The `hive` terminal app: a thin client of a core (an embedded node, or a remote one).
+
+One long-lived worker (``bridge.pump_events``) turns the core's event stream into
+``CoreEvents`` messages; everything else reacts to those, to key bindings and to a one-second
+tick. Votes run as async workers awaiting the core; nothing here generates text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Iterable
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from hive_tui import consensus, wire
+from hive_tui.swarm.swarm import SwarmRequest
+from hive_tui.tui import themes
+from hive_tui.tui.bridge import CoreEvents, pump_events
+from hive_tui.tui.chat import ChatPane
+from hive_tui.tui.conversation_picker import ConversationPicker
+from hive_tui.tui.conversations import Conversation, ConversationStore
+from hive_tui.tui.core import Core, CoreError, PeerRecord
+from hive_tui.tui.hardware import HardwarePane
+from hive_tui.tui.hardware_source import HardwareSource, sample_hardware
+from hive_tui.tui.peers import PeersPane
+from hive_tui.tui.prompt_input import PromptInput
+from hive_tui.tui.status_line import StatusLine
+from hive_tui.tui.turn import Turn
+from hive_tui.tui.vote import VoteView
+from hive_tui.tui.workers import WorkersPane
+
+PANES = {"chat": "Chat", "vote": "Vote", "workers": "Workers", "peers": "Peers",
+         "hardware": "Hardware"}
+TICK_S = 1.0
+
+
+class HiveApp(App[None]):
+    TITLE = "hive"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    CSS = """
+    TabbedContent { height: 1fr; }
+    TabbedContent > ContentSwitcher { height: 1fr; }
+    TabPane { padding: 0; height: 1fr; }
+    Footer { background: $panel; }
+    """
+    BINDINGS = [
+        # priority: the prompt box (a TextArea) binds some function keys itself.
+        *(Binding(f"f{i}", f"show_pane('{pane}')", title, show=False, priority=True)
+          for i, (pane, title) in enumerate(PANES.items(), start=1)),
+        Binding("ctrl+n", "new_chat", "New"),
+        Binding("ctrl+o", "open_chat", "Open"),
+        Binding("escape", "stop", "Stop"),
+        Binding("f6", "cycle_strategy", "Strategy", priority=True),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+    ]
+
+    def __init__(self, core: Core, *, store: ConversationStore | None = None,
+                 hardware_source: HardwareSource = sample_hardware,
+                 hardware_refresh_s: float = 2.0, tick_s: float = TICK_S) -> None:
+        super().__init__()
+        self.core = core
+        self.store = store or ConversationStore()
+        self.hardware_source = hardware_source
+        self.hardware_refresh_s = hardware_refresh_s
+        self.tick_s = tick_s
+        self.strategy = core.info.strategy
+        self.conversation = Conversation.new()
+        self.turn: Turn | None = None  # the turn in progress
+        self.statuses: dict[str, wire.WorkerStatus] = {}
+        self.peers: list[PeerRecord] = []
+        self._tokens: Counter[str] = Counter()
+        self._tick_at = time.monotonic()
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="chat"):
+            for i, (pane, title) in enumerate(PANES.items(), start=1):
+                with TabPane(f"F{i} {title}", id=pane):
+                    yield self._pane(pane)
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    def _pane(self, name: str) -> ChatPane | VoteView | WorkersPane | PeersPane | HardwarePane:
+        match name:
+            case "chat":
+                return ChatPane()
+            case "vote":
+                return VoteView(self.strategy)
+            case "workers":
+                return WorkersPane()
+            case "peers":
+                return PeersPane()
+            case _:
+                return HardwarePane(self.core.info.plan, self.hardware_source,
+                                    self.hardware_refresh_s)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def on_mount(self) -> None:
+        prefs = themes.load_prefs()
+        for theme in themes.load_themes():
+            self.register_theme(theme)
+        self.theme = prefs.theme if prefs.theme in self.available_themes else themes.DEFAULT_THEME
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.run_worker(pump_events(self.core, self.post_message), name="bridge", group="bridge")
+        await self.core.start()
+        self.set_interval(self.tick_s, self._tick)
+        self._load_latest_conversation()
+        self.query_one(PromptInput).focus()
+        self._poll_core()
+
+    async def on_unmount(self) -> None:
+        await self.core.stop()
+
+    # ------------------------------------------------------------------ core events
+
+    async def on_core_events(self, message: CoreEvents) -> None:
+        turn_changed = statuses_changed = False
+        for event in message.events:
+            match event:
+                case wire.WorkerStateChanged(status=status):
+                    self.statuses[status.worker_id] = status
+                    statuses_changed = True
+                case wire.TokenEvent(worker_id=worker_id):
+                    self._tokens[worker_id] += 1
+                case wire.WorkerCrashed(worker_id=worker_id, reason=reason):
+                    self.notify(f"{worker_id} crashed: {reason}", severity="error")
+                case wire.WorkerRestarted(worker_id=worker_id, restarts=n):
+                    self.notify(f"{worker_id} restarted ({n})")
+            if self.turn is not None and self.turn.apply(event):
+                turn_changed = True
+        if statuses_changed:
+            await self.query_one(WorkersPane).show_statuses(list(self.statuses.values()))
+            self._show_status()
+        if turn_changed and self.turn is not None:
+            await self._turn_updated(self.turn)
+
+    async def _turn_updated(self, turn: Turn) -> None:
+        await self.query_one(ChatPane).refresh_turn(turn)
+        await self.query_one(VoteView).turn_changed(turn)
+        if turn.finished and turn is self.turn:
+            self.turn = None
+            self._show_status()
+            self.query_one(PromptInput).set_class(False, "-busy")
+            self.refresh_bindings()
+            self._save(self.conversation)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        elapsed, self._tick_at = max(now - self._tick_at, 1e-3), now
+        rates = {w: n / elapsed for w, n in self._tokens.items()}
+        self._tokens.clear()
+        self.query_one(WorkersPane).push_rates(rates)
+        self._poll_core()
+
+    @work(group="poll", exclusive=True)
+    async def _poll_core(self) -> None:
+        try:
+            statuses = await self.core.statuses()
+            self.peers = await self.core.peers()
+        except CoreError as exc:
+            self.notify(str(exc), severity="error", timeout=3)
+            return
+        self.statuses = {s.worker_id: s for s in statuses}
+        await self.query_one(WorkersPane).show_statuses(statuses)
+        self.query_one(PeersPane).show_peers(self.peers)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        info = self.core.info
+        self.query_one(StatusLine).show(
+            node=info.node_name or info.node_id, address=info.address, strategy=self.strategy,
+            statuses=list(self.statuses.values()), peers=len(self.peers) or 1,
+            busy=self.turn is not None)
+
+    # ------------------------------------------------------------------ asking
+
+    async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        if self.turn is not None:
+            self.notify("The swarm is still answering; Esc stops it.", severity="warning")
+            return
+        info = self.core.info
+        params = wire.SamplingParams(temperature=info.temperature, top_p=info.top_p,
+                                     max_tokens=info.max_tokens)
+        request = SwarmRequest(self.conversation.messages_for(message.text), params,
+                               strategy=self.strategy)
+        turn = Turn(request_id=request.request_id, prompt=message.text, strategy=self.strategy)
+        self.turn = turn
+        self.conversation.add(turn)
+        self.query_one(PromptInput).set_class(True, "-busy")
+        self.refresh_bindings()
+        self._show_status()
+        await self.query_one(ChatPane).begin_turn(turn)
+        await self.query_one(VoteView).set_turns(self.conversation.turns)
+        self.run_worker(self._vote(request, turn), group="vote", exclusive=True)
+
+    async def _vote(self, request: SwarmRequest, turn: Turn) -> None:
+        try:
+            await self.core.run(request)
+        except CoreError as exc:
+            if not turn.finished:
+                turn.error = str(exc)
+                await self._turn_updated(turn)
+        except asyncio.CancelledError:
+            if not turn.finished:
+                turn.cancelled = True
+                if self.is_running:
+                    await self._turn_updated(turn)
+            raise
+
+    def action_stop(self) -> None:
+        self.workers.cancel_group(self, "vote")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.turn is not None
+        return True
+
+    # ------------------------------------------------------------------ conversations
+
+    @work(group="store")
+    async def _load_latest_conversation(self) -> None:
+        latest = await asyncio.to_thread(self.store.latest)
+        if latest is not None:
+            await self._show_conversation(latest)
+
+    async def _show_conversation(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        await self.query_one(ChatPane).show_turns(conversation.turns)
+        await self.query_one(VoteView).set_turns(conversation.turns)
+
+    def _save(self, conversation: Conversation) -> None:
+        self.run_worker(asyncio.to_thread(self.store.save, conversation), group="store")
+
+    async def action_new_chat(self) -> None:
+        if self.turn is not None:
+            self.action_stop()
+        await self._show_conversation(Conversation.new())
+        await self.action_show_pane("chat")
+
+    @work(group="store")
+    async def action_open_chat(self) -> None:
+        conversations = await asyncio.to_thread(self.store.list)
+        chosen = await self.push_screen_wait(ConversationPicker(conversations))
+        if chosen is None:
+            return
+        if self.turn is not None:
+            self.action_stop()
+        await self._show_conversation(await asyncio.to_thread(self.store.load, chosen))
+        await self.action_show_pane("chat")
+
+    # ------------------------------------------------------------------ panes, strategy, theme
+
+    async def action_show_pane(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
+        target = {"chat": "#prompt", "vote": "#vote-table", "peers": "#peers-table"}.get(pane)
+        if target:
+            self.query_one(target).focus()
+        else:
+            self.query_one(WorkersPane if pane == "workers" else HardwarePane).focus()
+
+    def action_cycle_strategy(self) -> None:
+        self.query_one(VoteView).action_cycle_strategy()
+
+    def on_vote_view_strategy_chosen(self, message: VoteView.StrategyChosen) -> None:
+        if message.strategy != self.strategy:
+            self.strategy = message.strategy
+            self.notify(f"Next turn votes with {self.strategy}", timeout=2)
+        self._show_status()
+
+    def set_strategy(self, strategy: str) -> None:
+        self.query_one(VoteView).set_strategy(strategy)
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "hive-light" if self.theme == "hive-dark" else "hive-dark"
+
+    def _remember_theme(self, theme: object) -> None:
+        name = self.theme
+        self.run_worker(asyncio.to_thread(themes.save_prefs, themes.Prefs(theme=name)),
+                        group="prefs")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("New chat", "Start a new conversation", self.action_new_chat)
+        yield SystemCommand("Open conversation", "Reopen a saved conversation",
+                            self.action_open_chat)
+        if self.turn is not None:
+            yield SystemCommand("Stop", "Stop the vote in progress", self.action_stop)
+        for pane, title in PANES.items():
+            yield SystemCommand(f"Show {title}", f"Switch to the {title} pane",
+                                lambda pane=pane: self.run_worker(self.action_show_pane(pane)))
+        for name in consensus.strategy_names():
+            yield SystemCommand(f"Strategy: {name}", "Vote with this strategy from the next turn",
+                                lambda name=name: self.set_strategy(name))
+        yield SystemCommand("Toggle hive theme", "Switch between hive-dark and hive-light",
+                            self.action_toggle_theme)
+

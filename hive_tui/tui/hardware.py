@@ -1,0 +1,116 @@
+"""The hardware pane: CPU, RAM and GPUs as detection found them, refreshed, with sparklines,
+and the plan (model, workers, threads) the node chose.
+
+Sampling runs in a thread worker: detection may call external tools, which must never stall
+the UI.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Sparkline, Static
+
+from hive_tui.tui.hardware_source import HardwareSample, HardwareSource, sample_hardware
+
+REFRESH_S = 2.0
+HISTORY = 60
+
+
+def gib(n: int | None) -> str:
+    return "?" if n is None else f"{n / 2**30:.1f} GiB"
+
+
+def cpu_line(s: HardwareSample) -> str:
+    load = f" · load {s.load_1m:.2f}" if s.load_1m is not None else ""
+    return (f"CPU  {s.cpu_name} · {s.physical_cores} cores / {s.logical_cores} threads · "
+            f"{s.cpu_percent:.0f}%{load}")
+
+
+def ram_line(s: HardwareSample) -> str:
+    share = 100 * s.ram_used_bytes / s.ram_total_bytes if s.ram_total_bytes else 0.0
+    return f"RAM  {gib(s.ram_used_bytes)} of {gib(s.ram_total_bytes)} used ({share:.0f}%)"
+
+
+def gpu_lines(s: HardwareSample) -> str:
+    if not s.gpus:
+        return "GPU  none found" + (f" ({'; '.join(s.notes)})" if s.notes else "")
+    lines = []
+    for g in s.gpus:
+        parts = [f"GPU  {g.name}"]
+        if g.memory_total_bytes is not None:
+            parts.append(f"{gib(g.memory_used_bytes)} of {gib(g.memory_total_bytes)}")
+        if g.utilisation_percent is not None:
+            parts.append(f"{g.utilisation_percent:.0f}% busy")
+        if g.temperature_c is not None:
+            parts.append(f"{g.temperature_c:.0f}°C")
+        lines.append(" · ".join(parts))
+    return "\n".join(lines)
+
+
+class Meter(Vertical):
+    """A label over a sparkline of its recent values."""
+
+    DEFAULT_CSS = """
+    Meter { height: auto; margin: 0 0 1 0; }
+    Meter Static { height: auto; }
+    Meter Sparkline { height: 1; }
+    """
+
+    def __init__(self, id: str) -> None:
+        super().__init__(id=id)
+        self.history: deque[float] = deque(maxlen=HISTORY)
+
+    def compose(self) -> ComposeResult:
+        yield Static("…", markup=False)
+        yield Sparkline([], summary_function=max)
+
+    def show(self, text: str, value: float | None) -> None:
+        self.query_one(Static).update(text)
+        if value is not None:
+            self.history.append(value)
+            self.query_one(Sparkline).data = list(self.history)
+
+
+class HardwarePane(VerticalScroll):
+    DEFAULT_CSS = """
+    HardwarePane { height: 1fr; padding: 0 1; }
+    HardwarePane #gpus { height: auto; margin: 0 0 1 0; }
+    HardwarePane #plan { height: auto; border: round $secondary 60%; padding: 0 1; }
+    """
+
+    def __init__(self, plan: tuple[str, ...], source: HardwareSource = sample_hardware,
+                 refresh_s: float = REFRESH_S, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.plan = plan
+        self.source = source
+        self.refresh_s = refresh_s
+
+    def compose(self) -> ComposeResult:
+        yield Meter(id="cpu")
+        yield Meter(id="ram")
+        yield Static("GPU  …", id="gpus", markup=False)
+        plan = Static("\n".join(f"· {line}" for line in self.plan) or "no plan", id="plan",
+                      markup=False)
+        plan.border_title = "plan"
+        yield plan
+
+    def on_mount(self) -> None:
+        self.sample()
+        if self.refresh_s > 0:
+            self.set_interval(self.refresh_s, self.sample)
+
+    def sample(self) -> None:
+        self.run_worker(self._sample, thread=True, group="hardware", exclusive=True)
+
+    def _sample(self) -> None:
+        sample = self.source()
+        self.app.call_from_thread(self.show, sample)
+
+    def show(self, s: HardwareSample) -> None:
+        self.query_one("#cpu", Meter).show(cpu_line(s), s.cpu_percent)
+        share = 100 * s.ram_used_bytes / s.ram_total_bytes if s.ram_total_bytes else 0.0
+        self.query_one("#ram", Meter).show(ram_line(s), share)
+        self.query_one("#gpus", Static).update(gpu_lines(s))

@@ -1,0 +1,186 @@
+"""``hive --connect URL``: the app's core, over HTTP, for a node started with ``hive --node``.
+
+Events come from the node's ``GET /v1/hive/events`` stream (JSON-encoded ``wire.CoreEvent``s);
+votes are asked for with the OpenAI-compatible ``POST /v1/chat/completions``; worker state and
+the node's identity come from ``GET /health``.
+
+The chat API does not take a request id from the client, so the node names each vote itself.
+The app still wants to follow "its" vote by the id it chose: the first ``RequestStarted`` whose
+messages equal a vote we sent is taken as ours, and that vote's later events are relabelled
+with our id. Votes from other clients of the same node stream through under their own ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+import httpx
+import msgspec
+
+from hive_tui import wire
+from hive_tui.swarm.swarm import SwarmRequest
+from hive_tui.tui.core import CoreError, CoreInfo, PeerRecord, node_state
+
+RECONNECT_S = 1.0
+HEALTH_TIMEOUT_S = 10.0
+
+
+class QueueSource:
+    """An ``EventSource`` over an asyncio queue fed by the stream reader."""
+
+    def __init__(self, owner: RemoteCore) -> None:
+        self._owner = owner
+        self.queue: asyncio.Queue[wire.CoreEvent] = asyncio.Queue()
+
+    async def get(self) -> wire.CoreEvent:
+        return await self.queue.get()
+
+    def get_nowait(self) -> wire.CoreEvent | None:
+        try:
+            return self.queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
+    def close(self) -> None:
+        self._owner._sources.discard(self)
+
+
+def _info_from_health(url: str, health: dict[str, object]) -> CoreInfo:
+    plan = health.get("plan") or []
+    return CoreInfo(
+        node_id=str(health.get("node_id", "")),
+        node_name=str(health.get("node_name", "")),
+        address=url,
+        model=str(health.get("model", "")),
+        backend=str(health.get("backend", "")),
+        strategy=str(health.get("strategy", "similarity")),
+        plan=tuple(str(p) for p in plan) if isinstance(plan, list) else (),
+    )
+
+
+@dataclass
+class RemoteCore:
+    url: str
+    info: CoreInfo
+    _client: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=None))
+    _sources: set[QueueSource] = field(default_factory=set)
+    _reader: asyncio.Task[None] | None = None
+    _pending: dict[str, list[wire.ChatMessage]] = field(default_factory=dict)  # our id -> msgs
+    _alias: dict[str, str] = field(default_factory=dict)  # node's id -> our id
+    _latency_ms: float | None = None
+
+    @classmethod
+    async def connect(cls, url: str) -> RemoteCore:
+        url = url.rstrip("/")
+        try:
+            async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S) as client:
+                response = await client.get(f"{url}/health")
+                response.raise_for_status()
+                health = response.json()
+        except httpx.HTTPError as exc:
+            raise CoreError(f"cannot reach a hive node at {url}: {exc}") from exc
+        return cls(url=url, info=_info_from_health(url, health))
+
+    async def start(self) -> None:
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read_events())
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self._client.aclose()
+
+    def subscribe(self) -> QueueSource:
+        source = QueueSource(self)
+        self._sources.add(source)
+        return source
+
+    async def run(self, request: SwarmRequest) -> None:
+        body: dict[str, object] = {
+            "messages": msgspec.to_builtins(request.messages),
+            "temperature": request.params.temperature,
+            "top_p": request.params.top_p,
+            "max_tokens": request.params.max_tokens,
+            "hive": {"strategy": request.strategy, "workers": request.workers},
+        }
+        if request.seed is not None:
+            body["seed"] = request.seed
+        self._pending[request.request_id] = list(request.messages)
+        try:
+            response = await self._client.post(f"{self.url}/v1/chat/completions", json=body)
+        except httpx.HTTPError as exc:
+            raise CoreError(f"node {self.url} unreachable: {exc}") from exc
+        finally:
+            self._pending.pop(request.request_id, None)
+        if response.status_code >= 400:
+            try:
+                message = response.json()["error"]["message"]
+            except (ValueError, KeyError, TypeError):
+                message = response.text
+            raise CoreError(message)
+
+    async def statuses(self) -> list[wire.WorkerStatus]:
+        health = await self._health()
+        return msgspec.convert(health.get("workers", []), list[wire.WorkerStatus])
+
+    async def peers(self) -> list[PeerRecord]:
+        try:
+            statuses = await self.statuses()
+        except CoreError:
+            return [self._peer([], "unreachable", 0.0)]
+        ready, state = node_state(statuses)
+        return [self._peer(statuses, state, time.time(), ready)]
+
+    def _peer(
+        self, statuses: list[wire.WorkerStatus], state: str, seen: float, ready: int = 0
+    ) -> PeerRecord:
+        return PeerRecord(
+            name=self.info.node_name, node_id=self.info.node_id, address=self.url,
+            workers=len(statuses), workers_ready=ready, model=self.info.model,
+            latency_ms=self._latency_ms, last_seen=seen, state=state,
+        )
+
+    async def _health(self) -> dict[str, object]:
+        started = time.perf_counter()
+        try:
+            response = await self._client.get(f"{self.url}/health", timeout=HEALTH_TIMEOUT_S)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise CoreError(f"node {self.url} unreachable: {exc}") from exc
+        self._latency_ms = (time.perf_counter() - started) * 1000
+        return response.json()
+
+    # ------------------------------------------------------------------ event stream
+
+    async def _read_events(self) -> None:
+        while True:
+            try:
+                async with self._client.stream("GET", f"{self.url}/v1/hive/events") as response:
+                    async for line in response.aiter_lines():
+                        if line.startswith("data: "):
+                            self._deliver(wire.core_event_json_decoder.decode(line[6:]))
+            except (httpx.HTTPError, msgspec.DecodeError):
+                pass  # the node restarted or the network blinked: reconnect below
+            await asyncio.sleep(RECONNECT_S)
+
+    def _deliver(self, event: wire.CoreEvent) -> None:
+        event = self._relabel(event)
+        for source in list(self._sources):
+            source.queue.put_nowait(event)
+
+    def _relabel(self, event: wire.CoreEvent) -> wire.CoreEvent:
+        rid = getattr(event, "request_id", None)
+        if rid is None:
+            return event
+        if isinstance(event, wire.RequestStarted) and rid not in self._alias:
+            for ours, messages in self._pending.items():
+                if messages == event.messages and ours not in self._alias.values():
+                    self._alias[rid] = ours
+                    break
+        ours = self._alias.get(rid)
+        return msgspec.structs.replace(event, request_id=ours) if ours else event

@@ -1,0 +1,29 @@
+"""One line at the bottom: node, strategy, workers and peers at a glance."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from hive_tui import wire
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = """
+    StatusLine {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text-muted;
+    }
+    StatusLine.-busy { color: $warning; }
+    """
+
+    def show(self, *, node: str, address: str, strategy: str,
+             statuses: list[wire.WorkerStatus], peers: int, busy: bool) -> None:
+        ready = sum(1 for s in statuses if s.state in ("idle", "generating"))
+        generating = sum(1 for s in statuses if s.state == "generating")
+        activity = f" · {generating} generating" if generating else ""
+        where = "" if address == "in-process" else f" @ {address}"
+        self.update(f"◆ {node}{where} · {strategy} · workers {ready}/{len(statuses)}{activity}"
+                    f" · peers {peers}")
+        self.set_class(busy, "-busy")

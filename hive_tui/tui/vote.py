@@ -1,0 +1,199 @@
+"""The vote view: every worker's answer for one turn, then the groups, scores and the winner.
+
+Shows the turn in progress by default; ``[`` and ``]`` step through past turns of the
+conversation. The strategy picker sets the strategy of the *next* turn (a decided vote is
+history; the core decides it once).
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Label, Select, Static
+
+from hive_tui import consensus
+from hive_tui.tui.turn import Turn
+
+
+class WorkerAnswer(VerticalScroll):
+    """One worker's answer, streaming; plain text (cheap to repaint at token rate)."""
+
+    DEFAULT_CSS = """
+    WorkerAnswer {
+        height: 1fr;
+        min-height: 3;
+        border: round $panel-lighten-2;
+        border-title-color: $text-muted;
+        padding: 0 1;
+    }
+    WorkerAnswer.-winner { border: round $success; border-title-color: $success; }
+    WorkerAnswer.-writing { border: round $primary 70%; }
+    WorkerAnswer.-failed { border: round $error 70%; }
+    """
+
+    def __init__(self, worker_id: str) -> None:
+        super().__init__()
+        self.worker_id = worker_id
+
+    def compose(self) -> ComposeResult:
+        yield Static("", markup=False)
+
+    def show(self, turn: Turn) -> None:
+        state = turn.worker_state(self.worker_id)
+        text = turn.drafts.get(self.worker_id, "")
+        candidate = turn.candidate_of(self.worker_id)
+        winner = turn.winner is not None and turn.winner.worker_id == self.worker_id
+        title = f"{'★ ' if winner else ''}{self.worker_id} · {state}"
+        if candidate is not None:
+            title += f" · {candidate.completion_tokens} tok · {candidate.latency_s:.1f}s"
+        self.border_title = title
+        self.query_one(Static).update(text or "…")
+        self.set_class(winner, "-winner")
+        self.set_class(state == "writing", "-writing")
+        self.set_class(state in ("missing", "error", "cancelled"), "-failed")
+        if state == "writing":
+            self.scroll_end(animate=False)
+
+
+def group_of(turn: Turn, index: int) -> int:
+    if turn.decision is None:
+        return 0
+    for g, members in enumerate(turn.decision.groups, start=1):
+        if index in members:
+            return g
+    return 0
+
+
+class VoteView(Vertical):
+    DEFAULT_CSS = """
+    VoteView { height: 1fr; }
+    VoteView #vote-head { height: 1; padding: 0 1; }
+    VoteView #vote-title { width: 1fr; color: $text; text-style: bold; }
+    VoteView #strategy { width: 22; height: 1; border: none; }
+    VoteView #strategy > SelectCurrent { border: none; height: 1; padding: 0 1; }
+    VoteView #answers { height: 1fr; layout: vertical; }
+    Screen.-wide VoteView #answers { layout: horizontal; }
+    VoteView #vote-table { height: auto; max-height: 9; }
+    VoteView #vote-summary { height: auto; padding: 0 1; color: $text-muted; }
+    VoteView #vote-summary.-decided { color: $success; }
+    VoteView #vote-empty { color: $text-muted; padding: 1 2; }
+    """
+
+    BINDINGS = [
+        Binding("left_square_bracket", "step(-1)", "Older turn"),
+        Binding("right_square_bracket", "step(1)", "Newer turn"),
+        Binding("s", "cycle_strategy", "Strategy"),
+    ]
+
+    class StrategyChosen(Message):
+        def __init__(self, strategy: str) -> None:
+            super().__init__()
+            self.strategy = strategy
+
+    def __init__(self, strategy: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.turns: list[Turn] = []
+        self.index = -1  # -1: follow the newest turn
+        self._strategy = strategy
+        self._shown_workers: tuple[str, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="vote-head"):
+            yield Label("No vote yet", id="vote-title")
+            yield Select(
+                [(name, name) for name in consensus.strategy_names()],
+                value=self._strategy, allow_blank=False, id="strategy", compact=True,
+            )
+        yield Container(Static("Ask something in the chat (F1); the vote shows up here.",
+                               id="vote-empty"), id="answers")
+        table: DataTable[str] = DataTable(id="vote-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("", "worker", "group", "score", "tokens", "latency", "finish")
+        yield table
+        yield Static("", id="vote-summary")
+
+    @property
+    def current(self) -> Turn | None:
+        if not self.turns:
+            return None
+        return self.turns[self.index] if self.index >= 0 else self.turns[-1]
+
+    def set_strategy(self, strategy: str) -> None:
+        self._strategy = strategy
+        select = self.query_one("#strategy", Select)
+        if select.value != strategy:
+            select.value = strategy
+
+    async def set_turns(self, turns: list[Turn]) -> None:
+        self.turns = turns
+        self.index = -1
+        await self.show_current()
+
+    async def turn_changed(self, turn: Turn) -> None:
+        if self.current is turn:
+            await self.show_current()
+
+    def action_step(self, step: int) -> None:
+        if not self.turns:
+            return
+        position = (len(self.turns) - 1 if self.index < 0 else self.index) + step
+        position = max(0, min(len(self.turns) - 1, position))
+        self.index = -1 if position == len(self.turns) - 1 else position
+        self.run_worker(self.show_current(), group="vote-view", exclusive=True)
+
+    def action_cycle_strategy(self) -> None:
+        names = consensus.strategy_names()
+        following = names[(names.index(self._strategy) + 1) % len(names)] if (
+            self._strategy in names) else names[0]
+        self.set_strategy(following)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self._strategy:
+            self._strategy = event.value
+        self.post_message(self.StrategyChosen(str(event.value)))
+
+    async def show_current(self) -> None:
+        turn = self.current
+        answers = self.query_one("#answers", Container)
+        if turn is None:
+            return
+        position = len(self.turns) if self.index < 0 else self.index + 1
+        prompt = " ".join(turn.prompt.split())
+        self.query_one("#vote-title", Label).update(
+            f"Turn {position}/{len(self.turns)} · {turn.strategy} · {prompt[:40]}")
+        workers = tuple(turn.worker_ids)
+        if workers != self._shown_workers:
+            await answers.remove_children()
+            await answers.mount_all([WorkerAnswer(w) for w in workers])
+            self._shown_workers = workers
+        for answer in answers.query(WorkerAnswer):
+            answer.show(turn)
+        self._fill_table(turn)
+        summary = self.query_one("#vote-summary", Static)
+        summary.update(self._summary(turn))
+        summary.set_class(turn.decision is not None, "-decided")
+
+    def _fill_table(self, turn: Turn) -> None:
+        table = self.query_one("#vote-table", DataTable)
+        table.clear()
+        decision = turn.decision
+        for i, c in enumerate(turn.candidates):
+            won = decision is not None and decision.winner == i
+            score = f"{decision.scores[i]:.2f}" if decision and i < len(decision.scores) else "…"
+            table.add_row("★" if won else "", c.worker_id, str(group_of(turn, i) or "-"), score,
+                          str(c.completion_tokens), f"{c.latency_s:.2f}s", c.finish_reason)
+
+    @staticmethod
+    def _summary(turn: Turn) -> str:
+        if turn.error:
+            return f"Vote failed: {turn.error}"
+        d = turn.decision
+        if d is None:
+            done = len(turn.candidates)
+            return ("Stopped." if turn.cancelled
+                    else f"Voting… {done}/{len(turn.worker_ids)} answers in")
+        winner = turn.winner
+        missing = f" · missing: {', '.join(turn.missing)}" if turn.missing else ""
+        return (f"Winner {winner.worker_id if winner else '-'} · agreement {d.agreement:.2f} · "
+                f"{len(d.groups)} group(s){missing}")
