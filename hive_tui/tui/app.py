@@ -142,7 +142,9 @@ class HiveApp(App[None]):
 
     async def _turn_updated(self, turn: Turn) -> None:
         await self.query_one(ChatPane).refresh_turn(turn)
-        await self.query_one(VoteView).turn_changed(turn)
+        # A hidden vote view is brought up to date when it is shown (on_tabbed_content_...).
+        if self.query_one(TabbedContent).active == "vote" or turn.finished:
+            await self.query_one(VoteView).turn_changed(turn)
         if turn.finished and turn is self.turn:
             self.turn = None
             self._show_status()
@@ -263,6 +265,10 @@ class HiveApp(App[None]):
             self.query_one(target).focus()
         else:
             self.query_one(WorkersPane if pane == "workers" else HardwarePane).focus()
+
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "vote":
+            await self.query_one(VoteView).show_current()
 
     def action_cycle_strategy(self) -> None:
         self.query_one(VoteView).action_cycle_strategy()

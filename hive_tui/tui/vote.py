@@ -98,6 +98,7 @@ class VoteView(Vertical):
         self.index = -1  # -1: follow the newest turn
         self._strategy = strategy
         self._shown_workers: tuple[str, ...] = ()
+        self._table_key: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="vote-head"):
@@ -175,6 +176,10 @@ class VoteView(Vertical):
         summary.set_class(turn.decision is not None, "-decided")
 
     def _fill_table(self, turn: Turn) -> None:
+        key = (turn.request_id, len(turn.candidates), turn.decision)
+        if key == self._table_key:
+            return  # tokens arrive many times a second; the table changes per answer
+        self._table_key = key
         table = self.query_one("#vote-table", DataTable)
         table.clear()
         decision = turn.decision
