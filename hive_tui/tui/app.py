@@ -48,6 +48,10 @@ class HiveApp(App[None]):
     TabbedContent > ContentSwitcher { height: 1fr; }
     TabPane { padding: 0; height: 1fr; }
     Footer { background: $panel; }
+    /* Wide terminals put the workers' answers side by side (App CSS: breakpoint classes
+       land on the Screen, which a widget's scoped DEFAULT_CSS cannot select). */
+    Screen.-wide VoteView #answers { layout: horizontal; }
+    Screen.-wide VoteView WorkerAnswer { width: 1fr; }
     """
     BINDINGS = [
         # priority: the prompt box (a TextArea) binds some function keys itself.

@@ -25,8 +25,8 @@ def gib(n: int | None) -> str:
 
 def cpu_line(s: HardwareSample) -> str:
     load = f" · load {s.load_1m:.2f}" if s.load_1m is not None else ""
-    return (f"CPU  {s.cpu_name} · {s.physical_cores} cores / {s.logical_cores} threads · "
-            f"{s.cpu_percent:.0f}%{load}")
+    return (f"CPU  {s.cpu_name} · {s.physical_cores}C/{s.logical_cores}T · "
+            f"{s.cpu_percent:.0f}% busy{load}")
 
 
 def ram_line(s: HardwareSample) -> str:
@@ -71,7 +71,9 @@ class Meter(Vertical):
         self.query_one(Static).update(text)
         if value is not None:
             self.history.append(value)
-            self.query_one(Sparkline).data = list(self.history)
+            sparkline = self.query_one(Sparkline)
+            sparkline.data = list(self.history)
+            sparkline.display = len(self.history) > 1  # one sample would draw a solid bar
 
 
 class HardwarePane(VerticalScroll):

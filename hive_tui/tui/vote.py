@@ -71,10 +71,10 @@ class VoteView(Vertical):
     VoteView { height: 1fr; }
     VoteView #vote-head { height: 1; padding: 0 1; }
     VoteView #vote-title { width: 1fr; color: $text; text-style: bold; }
-    VoteView #strategy { width: 22; height: 1; border: none; }
+    VoteView #next-label { width: auto; color: $text-muted; }
+    VoteView #strategy { width: 16; height: 1; border: none; }
     VoteView #strategy > SelectCurrent { border: none; height: 1; padding: 0 1; }
     VoteView #answers { height: 1fr; layout: vertical; }
-    Screen.-wide VoteView #answers { layout: horizontal; }
     VoteView #vote-table { height: auto; max-height: 9; }
     VoteView #vote-summary { height: auto; padding: 0 1; color: $text-muted; }
     VoteView #vote-summary.-decided { color: $success; }
@@ -103,6 +103,7 @@ class VoteView(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="vote-head"):
             yield Label("No vote yet", id="vote-title")
+            yield Label("next vote:", id="next-label")
             yield Select(
                 [(name, name) for name in consensus.strategy_names()],
                 value=self._strategy, allow_blank=False, id="strategy", compact=True,
