@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tui_support import (
+from tests.tui.support import (
     SteadyCore,
     ask,
-    isolated_dirs,  # noqa: F401  (fixture)
     scripted_app,
     wait_ready,
     wait_vote,

@@ -10,13 +10,13 @@ import msgspec
 import pytest
 
 from hive_tui import wire
+from hive_tui.backends.scripted_engine import write_script
 from hive_tui.swarm.swarm import SwarmRequest
 from hive_tui.tui import themes
 from hive_tui.tui.conversations import Conversation, ConversationStore
 from hive_tui.tui.remote_core import RemoteCore
 from hive_tui.tui.turn import Turn
-from hive_tui.backends.scripted_engine import write_script
-from tests.tui_support import ANSWERS
+from tests.tui.support import ANSWERS
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -9,15 +9,13 @@ import time
 from textual import events
 from textual.widgets import DataTable, Markdown, TabbedContent
 
-from hive_tui.tui.app import HiveApp
 from hive_tui.tui.chat import AnswerMessage, UserMessage
 from hive_tui.tui.conversation_picker import ConversationPicker
 from hive_tui.tui.themes import load_prefs
 from hive_tui.tui.vote import VoteView, WorkerAnswer
-from tests.tui_support import (
+from tests.tui.support import (
     ANSWERS,
     ask,
-    isolated_dirs,  # noqa: F401  (fixture)
     scripted_app,
     wait_for,
     wait_ready,

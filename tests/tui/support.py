@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import msgspec
-import pytest
 from textual.pilot import Pilot
 
 from hive_tui import wire
@@ -26,14 +25,6 @@ RECORDED_HARDWARE = HardwareSample(
     cpu_percent=37.0, load_1m=2.5, ram_total_bytes=32 * GiB, ram_used_bytes=11 * GiB,
     gpus=[GpuSample("NVIDIA GeForce RTX 3060", "nvidia", 12 * GiB, 3 * GiB, 41.0, 58.0)],
 )
-
-
-@pytest.fixture
-def isolated_dirs(tmp_path, monkeypatch):
-    """The app's config and data folders (themes, conversations, node id) under tmp_path."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    return tmp_path
 
 
 def scripted_core(tmp_path: Path, workers: int = 3, max_tokens: int = 64,
