@@ -18,7 +18,7 @@ from hive_tui.tui.remote_core import RemoteCore
 from hive_tui.tui.turn import Turn
 from tests.tui.support import ANSWERS
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def decided_turn() -> Turn:

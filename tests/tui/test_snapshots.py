@@ -29,6 +29,7 @@ def test_pane_after_one_vote(pane, size, snap_compare, isolated_dirs):
     app.tick_s = 3600  # no live tokens/s samples: they depend on timing
 
     async def run_before(pilot) -> None:
+        pilot.app.query_one("#prompt").cursor_blink = False  # a blink is not a regression
         await wait_ready(pilot)
         await ask(pilot, "What is the capital of France?")
         await wait_vote(pilot)
