@@ -141,6 +141,7 @@ class HiveApp(App[None]):
         if statuses_changed:
             await self.query_one(WorkersPane).show_statuses(list(self.statuses.values()))
             self._show_status()
+            self._poll_core()  # peers' readiness follows the workers
         if turn_changed and self.turn is not None:
             await self._turn_updated(self.turn)
 

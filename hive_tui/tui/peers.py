@@ -10,7 +10,8 @@ from textual.widgets import DataTable, Static
 
 from hive_tui.tui.core import PeerRecord
 
-COLUMNS = ("", "name", "address", "workers", "model", "latency", "last seen", "state")
+# The long columns last: on a narrow terminal it is the address that scrolls off, not the state.
+COLUMNS = ("", "name", "state", "workers", "ping", "seen", "model", "address")
 
 
 def ago(seconds: float) -> str:
@@ -24,8 +25,8 @@ def ago(seconds: float) -> str:
 def row(peer: PeerRecord, now: float) -> tuple[str, ...]:
     latency = "local" if peer.latency_ms is None else f"{peer.latency_ms:.0f} ms"
     seen = ago(now - peer.last_seen) if peer.last_seen else "never"
-    return ("●" if peer.is_self else "", peer.name, peer.address,
-            f"{peer.workers_ready}/{peer.workers}", peer.model, latency, seen, peer.state)
+    return ("●" if peer.is_self else "", peer.name, peer.state,
+            f"{peer.workers_ready}/{peer.workers}", latency, seen, peer.model, peer.address)
 
 
 class PeersPane(Vertical):

@@ -18,9 +18,10 @@ def mib(n: int) -> str:
 
 
 def describe(s: wire.WorkerStatus) -> str:
-    return (f"{s.model or '…'} · {s.node_id} · {s.tokens_per_s:.1f} tok/s · "
-            f"ttft {s.ttft_s:.2f}s · {s.tokens_total} tok · {mib(s.rss_bytes)}"
-            + (f" · restarts {s.restarts}" if s.restarts else ""))
+    """Two short lines, so an 80-column card shows every figure."""
+    return (f"{s.model or '…'} · {s.backend} · {s.node_id}\n"
+            f"{s.tokens_per_s:.1f} tok/s · ttft {s.ttft_s:.2f}s · {s.tokens_total} tok · "
+            f"{mib(s.rss_bytes)}" + (f" · restarts {s.restarts}" if s.restarts else ""))
 
 
 class WorkerCard(Vertical):
@@ -34,7 +35,7 @@ class WorkerCard(Vertical):
     WorkerCard.-generating { border: round $primary; }
     WorkerCard.-idle { border: round $success 60%; }
     WorkerCard.-crashed, WorkerCard.-restarting { border: round $error; }
-    WorkerCard .facts { height: 1; color: $text; }
+    WorkerCard .facts { height: auto; color: $text; }
     WorkerCard .error { height: auto; color: $error; }
     WorkerCard Sparkline { height: 1; }
     """
