@@ -45,7 +45,9 @@ class PeersPane(Vertical):
     def show_peers(self, peers: list[PeerRecord], now: float | None = None) -> None:
         now = time.time() if now is None else now
         table = self.query_one(DataTable)
-        table.clear()
+        # Columns too: their widths then fit what is shown now, not the widest value ever.
+        table.clear(columns=True)
+        table.add_columns(*COLUMNS)
         for peer in peers:
             table.add_row(*row(peer, now), key=peer.node_id)
         others = sum(1 for p in peers if not p.is_self)

@@ -84,7 +84,7 @@ async def test_strategy_switch_applies_to_the_next_turn(isolated_dirs):
         await wait_vote(pilot)
         assert app.conversation.turns[0].decision.strategy == "similarity"
         await pilot.press("f6")  # similarity -> confidence (the next name in the picker)
-        assert app.strategy != "similarity"
+        await wait_for(pilot, lambda: app.strategy != "similarity", 5, "the new strategy")
         chosen = app.strategy
         await ask(pilot, "second")
         await wait_vote(pilot)
@@ -92,9 +92,9 @@ async def test_strategy_switch_applies_to_the_next_turn(isolated_dirs):
         assert app.conversation.turns[0].decision.strategy == "similarity"  # history kept
         # Past votes are one key away in the vote view.
         await pilot.press("f2", "left_square_bracket")
-        await pilot.pause(0.1)
         assert app.query_one(VoteView).current is app.conversation.turns[0]
-        assert str(app.query_one("#vote-title").content).startswith("Turn 1/2")
+        title = app.query_one("#vote-title")
+        await wait_for(pilot, lambda: str(title.content).startswith("Turn 1/2"), 5, "turn 1")
 
 
 async def test_escape_stops_a_generation(isolated_dirs):
