@@ -165,13 +165,16 @@ class HiveApp(App[None]):
         self.query_one(WorkersPane).push_rates(rates)
         self._poll_core()
 
-    @work(group="poll", exclusive=True)
+    # exit_on_error=False: a poll that lands while the app is closing must not fail the exit.
+    @work(group="poll", exclusive=True, exit_on_error=False)
     async def _poll_core(self) -> None:
         try:
             statuses = await self.core.statuses()
             self.peers = await self.core.peers()
         except CoreError as exc:
             self.notify(str(exc), severity="error", timeout=3)
+            return
+        if not self.is_running:
             return
         self.statuses = {s.worker_id: s for s in statuses}
         await self.query_one(WorkersPane).show_statuses(statuses)
@@ -230,7 +233,7 @@ class HiveApp(App[None]):
 
     # ------------------------------------------------------------------ conversations
 
-    @work(group="store")
+    @work(group="store", exit_on_error=False)
     async def _load_latest_conversation(self) -> None:
         latest = await asyncio.to_thread(self.store.latest)
         if latest is not None:
