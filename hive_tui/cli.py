@@ -26,8 +26,11 @@ def common_flags() -> argparse.ArgumentParser:
     g = p.add_argument_group("swarm")
     g.add_argument("--workers", type=int, help="number of workers (default: the hardware plan)")
     g.add_argument("--model", help="GGUF path or model name (default: the embedded SmolLM2-135M)")
-    g.add_argument("--strategy", help="consensus strategy: similarity, quality, fastest, majority, "
-                   "confidence (default: similarity)")
+    g.add_argument(
+        "--strategy",
+        help="consensus strategy: similarity, quality, fastest, majority, "
+        "confidence (default: similarity)",
+    )
     g.add_argument("--backend", help="worker backend: llama (default) or scripted (tests)")
     g.add_argument("--threads", type=int, help="threads per worker (default: from free cores)")
     g.add_argument("--n-ctx", dest="n_ctx", type=int, help="context length per worker")
@@ -46,8 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Environment: HIVE_<SETTING>, e.g. HIVE_PORT=8420. Flags win over both.",
     )
     node = parser.add_argument_group("node")
-    node.add_argument("--node", action="store_true",
-                      help="run headless: the OpenAI-compatible API (and federation), no UI")
+    node.add_argument(
+        "--node",
+        action="store_true",
+        help="run headless: the OpenAI-compatible API (and federation), no UI",
+    )
     node.add_argument("--host", help="address to bind (default 127.0.0.1)")
     node.add_argument("--port", type=int, help="port to bind (default 8420; 0 picks a free one)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -56,8 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SETTING_FLAGS = ("host", "port", "workers", "model", "strategy", "backend", "threads",
-                 "n_ctx", "n_gpu_layers")
+SETTING_FLAGS = (
+    "host",
+    "port",
+    "workers",
+    "model",
+    "strategy",
+    "backend",
+    "threads",
+    "n_ctx",
+    "n_gpu_layers",
+)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -77,8 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from hive_tui.serve import run_node
 
             return run_node(settings)
-        print("The terminal app is not built yet. Run a headless node with `hive --node`, "
-              "or ask once with `hive ask \"PROMPT\"`.")
+        print(
+            "The terminal app is not built yet. Run a headless node with `hive --node`, "
+            'or ask once with `hive ask "PROMPT"`.'
+        )
         return 0
     except ConfigError as exc:
         print(f"hive: {exc}", file=sys.stderr)

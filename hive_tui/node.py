@@ -120,7 +120,10 @@ class Node:
     async def start(self) -> None:
         log.info(
             "starting %d %s worker(s) on %s: %s",
-            self.plan.workers, self.plan.backend, self.plan.model_name, "; ".join(self.plan.reasons),
+            self.plan.workers,
+            self.plan.backend,
+            self.plan.model_name,
+            "; ".join(self.plan.reasons),
         )
         await self.swarm.start()
 

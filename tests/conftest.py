@@ -49,7 +49,17 @@ class NodeProcess:
 
     def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hive_tui", "--node", "--host", "127.0.0.1", "--port", "0", *args],
+            [
+                sys.executable,
+                "-m",
+                "hive_tui",
+                "--node",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                *args,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

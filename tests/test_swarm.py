@@ -42,7 +42,9 @@ async def test_three_workers_answer_and_the_vote_names_a_winner(make_scripted_no
     kinds = [type(e).__name__ for e in events]
     assert kinds.index("RequestStarted") < kinds.index("TokenEvent") < kinds.index("VoteDecided")
     assert kinds.count("CandidateDone") == 3 and kinds.count("WorkerStarted") == 3
-    streamed = "".join(e.text for e in events if isinstance(e, wire.TokenEvent) and e.worker_id == "w1")
+    streamed = "".join(
+        e.text for e in events if isinstance(e, wire.TokenEvent) and e.worker_id == "w1"
+    )
     assert streamed == "Paris."
 
 
@@ -62,8 +64,9 @@ async def test_seed_derivation_is_stable_and_distinct_per_slot(make_scripted_nod
 
 
 async def test_a_worker_killed_mid_answer_is_dropped_flagged_and_restarted(make_scripted_node):
-    node = make_scripted_node(3, answers=["one two three four five six seven eight"] * 3,
-                              token_delay_s=0.15)
+    node = make_scripted_node(
+        3, answers=["one two three four five six seven eight"] * 3, token_delay_s=0.15
+    )
     await node.start()
     try:
         victim = node.workers[1]

@@ -63,8 +63,12 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
     strategy = hive.strategy or settings.strategy
     if strategy not in consensus.STRATEGIES:
         names = ", ".join(consensus.strategy_names())
-        raise ApiError(400, f"unknown strategy {strategy!r}; use one of {names}",
-                       "invalid_request_error", "hive.strategy")
+        raise ApiError(
+            400,
+            f"unknown strategy {strategy!r}; use one of {names}",
+            "invalid_request_error",
+            "hive.strategy",
+        )
     max_tokens = req.max_completion_tokens or req.max_tokens or settings.max_tokens
     params = wire.SamplingParams(
         temperature=settings.temperature if req.temperature is None else req.temperature,
@@ -98,7 +102,8 @@ async def chat_completions(request: Request) -> Response:
     job, stream = await parse_request(request, node)
     if stream:
         return StreamingResponse(
-            _sse(node, job), media_type="text/event-stream",
+            _sse(node, job),
+            media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     try:
@@ -137,8 +142,10 @@ async def _sse(node: Node, job: SwarmRequest) -> AsyncIterator[bytes]:
 async def list_models(request: Request) -> Response:
     node: Node = request.app.state.node
     created = request.app.state.started
-    cards = [schemas.ModelCard(id=node.plan.model_name, created=created),
-             schemas.ModelCard(id="hive", created=created)]
+    cards = [
+        schemas.ModelCard(id=node.plan.model_name, created=created),
+        schemas.ModelCard(id="hive", created=created),
+    ]
     return json_response(schemas.ModelList(data=cards))
 
 
@@ -170,7 +177,11 @@ def create_app(node: Node) -> Starlette:
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
         ],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
     )
     app.state.node = node
     app.state.started = int(time.time())

@@ -62,11 +62,15 @@ def completion(result: VoteResult, model: str, created: int) -> schemas.ChatComp
     )
 
 
-def stream_chunks(result: VoteResult, model: str, created: int) -> Iterator[schemas.ChatCompletionChunk]:
+def stream_chunks(
+    result: VoteResult, model: str, created: int
+) -> Iterator[schemas.ChatCompletionChunk]:
     cid = f"chatcmpl-{result.request_id}"
 
     def chunk(delta: schemas.Delta, finish: str | None = None) -> schemas.ChatCompletionChunk:
-        return schemas.ChatCompletionChunk(cid, created, model, [schemas.ChunkChoice(0, delta, finish)])
+        return schemas.ChatCompletionChunk(
+            cid, created, model, [schemas.ChunkChoice(0, delta, finish)]
+        )
 
     yield chunk(schemas.Delta(role="assistant", content=""))
     for piece in _PIECES.findall(result.winner.text):

@@ -50,7 +50,10 @@ class WorkerProcess:
         env["HIVE_WORKER_INDEX"] = str(self.index)
         env.setdefault("PYTHONUNBUFFERED", "1")
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "hive_tui.backends.child", self.backend,
+            sys.executable,
+            "-m",
+            "hive_tui.backends.child",
+            self.backend,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
