@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 # Modules under hive_tui.commands, each adding one subcommand.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["hardware", "models"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""The catalogue: every GGUF on this machine that llama.cpp could load, described from its header."""
+"""The catalogue: every GGUF here that llama.cpp could load, described from its own header."""
 
 from __future__ import annotations
 
@@ -40,7 +40,11 @@ def gguf_folders(env: Mapping[str, str], home: Path) -> list[tuple[str, Path]]:
 
 
 def ollama_root(env: Mapping[str, str], home: Path) -> Path:
-    return Path(env["OLLAMA_MODELS"]).expanduser() if env.get("OLLAMA_MODELS") else home / ".ollama" / "models"
+    return (
+        Path(env["OLLAMA_MODELS"]).expanduser()
+        if env.get("OLLAMA_MODELS")
+        else home / ".ollama" / "models"
+    )
 
 
 def _ggufs(folder: Path) -> Iterator[Path]:
@@ -73,10 +77,14 @@ def build_catalog(
     problems: list[str] = []
 
     if include_embedded:
-        from hive_tui.embedded_model import EmbeddedModelMissing, embedded_model_path
+        from hive_tui.embedded_model import (
+            EMBEDDED_MODEL_NAME,
+            EmbeddedModelMissing,
+            embedded_model_path,
+        )
 
         try:
-            candidates.append(("embedded", None, embedded_model_path()))
+            candidates.append(("embedded", EMBEDDED_MODEL_NAME, embedded_model_path()))
         except EmbeddedModelMissing as exc:
             problems.append(f"embedded model: {exc}")
 
