@@ -1,4 +1,4 @@
-"""Write small but valid GGUF files for the catalogue tests (real header, real metadata, tiny tensors)."""
+"""Small but valid GGUF files for the catalogue tests: real header and metadata, tiny tensors."""
 
 from __future__ import annotations
 

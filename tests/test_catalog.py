@@ -41,18 +41,31 @@ def ollama_layout(root: Path, model: str, tag: str, **meta) -> Path:
     staging.rename(blob)
     manifest = root / "manifests" / "registry.ollama.ai" / "library" / model / tag
     manifest.parent.mkdir(parents=True, exist_ok=True)
-    manifest.write_text(json.dumps({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
-                   "digest": "sha256:" + "c" * 64, "size": 485},
-        "layers": [
-            {"mediaType": "application/vnd.ollama.image.model", "digest": f"sha256:{digest}",
-             "size": blob.stat().st_size},
-            {"mediaType": "application/vnd.ollama.image.template", "digest": "sha256:" + "d" * 64,
-             "size": 1429},
-        ],
-    }))
+    manifest.write_text(
+        json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {
+                    "mediaType": "application/vnd.docker.container.image.v1+json",
+                    "digest": "sha256:" + "c" * 64,
+                    "size": 485,
+                },
+                "layers": [
+                    {
+                        "mediaType": "application/vnd.ollama.image.model",
+                        "digest": f"sha256:{digest}",
+                        "size": blob.stat().st_size,
+                    },
+                    {
+                        "mediaType": "application/vnd.ollama.image.template",
+                        "digest": "sha256:" + "d" * 64,
+                        "size": 1429,
+                    },
+                ],
+            }
+        )
+    )
     return blob
 
 
@@ -63,9 +76,18 @@ def isolated(tmp_path: Path) -> tuple[dict[str, str], Path]:
 
 
 def test_describe_a_gguf_from_its_metadata(tmp_path):
-    path = write_gguf(tmp_path / "m.gguf", arch="qwen2", name="Qwen Tiny", size_label="1.5B",
-                      file_type=LlamaFileType.MOSTLY_Q6_K, context_length=32768,
-                      layers=28, width=64, heads=4, kv_heads=2)
+    path = write_gguf(
+        tmp_path / "m.gguf",
+        arch="qwen2",
+        name="Qwen Tiny",
+        size_label="1.5B",
+        file_type=LlamaFileType.MOSTLY_Q6_K,
+        context_length=32768,
+        layers=28,
+        width=64,
+        heads=4,
+        kv_heads=2,
+    )
     model = describe_gguf(path, source="models_dir")
     assert model.name == "Qwen Tiny" and model.architecture == "qwen2"
     assert model.size_label == "1.5B" and model.parameter_count == 1_500_000_000
@@ -102,16 +124,24 @@ def test_huggingface_cache_layout_is_found_and_described(tmp_path):
 
 
 def test_hf_hub_cache_variable_wins_over_hf_home(tmp_path):
-    assert huggingface_hub_cache({"HF_HUB_CACHE": "/x/hub", "HF_HOME": "/y"}, tmp_path) == Path("/x/hub")
+    assert huggingface_hub_cache({"HF_HUB_CACHE": "/x/hub", "HF_HOME": "/y"}, tmp_path) == Path(
+        "/x/hub"
+    )
     assert huggingface_hub_cache({"HF_HOME": "/y"}, tmp_path) == Path("/y/hub")
     assert huggingface_hub_cache({}, tmp_path) == tmp_path / ".cache" / "huggingface" / "hub"
 
 
 def test_ollama_layout_is_found_through_its_manifest(tmp_path):
     env, home = isolated(tmp_path)
-    blob = ollama_layout(home / ".ollama" / "models", "llama3.2", "3b", name="Llama 3.2 3B",
-                         size_label="3.2B", file_type=LlamaFileType.MOSTLY_Q4_K_M,
-                         context_length=131072)
+    blob = ollama_layout(
+        home / ".ollama" / "models",
+        "llama3.2",
+        "3b",
+        name="Llama 3.2 3B",
+        size_label="3.2B",
+        file_type=LlamaFileType.MOSTLY_Q4_K_M,
+        context_length=131072,
+    )
     catalog = build_catalog(env=env, home=home, include_embedded=False)
     [model] = catalog.models
     assert model.source == "ollama" and model.name == "llama3.2:3b"
@@ -128,9 +158,21 @@ def test_ollama_models_variable_and_broken_manifests(tmp_path):
     broken.write_text("{not json")
     missing = root / "manifests" / "registry.ollama.ai" / "library" / "gone" / "latest"
     missing.parent.mkdir(parents=True)
-    missing.write_text(json.dumps({"layers": [
-        {"mediaType": "application/vnd.ollama.image.model", "digest": "sha256:" + "e" * 64}]}))
-    catalog = build_catalog(env={**env, "OLLAMA_MODELS": str(root)}, home=home, include_embedded=False)
+    missing.write_text(
+        json.dumps(
+            {
+                "layers": [
+                    {
+                        "mediaType": "application/vnd.ollama.image.model",
+                        "digest": "sha256:" + "e" * 64,
+                    }
+                ]
+            }
+        )
+    )
+    catalog = build_catalog(
+        env={**env, "OLLAMA_MODELS": str(root)}, home=home, include_embedded=False
+    )
     assert [m.name for m in catalog.models] == ["qwen2.5:0.5b"]
     assert any("broken" in p and "not JSON" in p for p in catalog.problems)
     assert any("gone" in p and "missing" in p for p in catalog.problems)
@@ -143,7 +185,10 @@ def test_manifest_parsing():
         model_blob_digest("")
     root = Path("/m")
     assert model_display_name(root, root / "registry.ollama.ai/library/llama3/8b") == "llama3:8b"
-    assert model_display_name(root, root / "hf.co/bartowski/Foo-GGUF/Q4_K_M") == "hf.co/bartowski/Foo-GGUF:Q4_K_M"
+    assert (
+        model_display_name(root, root / "hf.co/bartowski/Foo-GGUF/Q4_K_M")
+        == "hf.co/bartowski/Foo-GGUF:Q4_K_M"
+    )
 
 
 def test_plain_folders_models_dir_and_garbage_files(tmp_path):

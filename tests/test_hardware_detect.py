@@ -1,4 +1,5 @@
-"""The thin runners: real child processes standing in for missing, failing, hanging and lying tools."""
+"""The thin runners, with real child processes standing in for missing, failing, hanging and
+lying tools."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def test_hanging_tool_times_out(fake_bin):
 
 
 def test_garbage_output_is_a_clean_not_found(fake_bin):
-    fake_bin("rocm-smi", "echo '{\"card0\": {\"VRAM Total'")
+    fake_bin("rocm-smi", 'echo \'{"card0": {"VRAM Total\'')
     result = amd.probe_amd()
     assert not result.found and result.reason.startswith("garbled output")
 

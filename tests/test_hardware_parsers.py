@@ -98,8 +98,13 @@ def test_rocm_smi_warning_lines_before_json_are_skipped():
 
 @pytest.mark.parametrize(
     "body",
-    ["", "[]", '{"system": {}}', text("broken/rocm-smi-truncated.json"),
-     text("broken/rocm-smi-error.txt")],
+    [
+        "",
+        "[]",
+        '{"system": {}}',
+        text("broken/rocm-smi-truncated.json"),
+        text("broken/rocm-smi-error.txt"),
+    ],
 )
 def test_rocm_smi_broken(body):
     with pytest.raises(ParseError):

@@ -28,13 +28,24 @@ def cpu(cores: int = 8, ram_gib: float = 32, available_gib: float | None = None)
 
 
 def nvidia(gib: float, index: int = 0) -> Device:
-    return Device(vendor="nvidia", name=f"GPU{index}", index=index, backend="cuda",
-                  total_memory_bytes=int(gib * GiB), free_memory_bytes=int(gib * GiB))
+    return Device(
+        vendor="nvidia",
+        name=f"GPU{index}",
+        index=index,
+        backend="cuda",
+        total_memory_bytes=int(gib * GiB),
+        free_memory_bytes=int(gib * GiB),
+    )
 
 
 def apple(gib: float) -> Device:
-    return Device(vendor="apple", name="Apple M2", backend="metal",
-                  total_memory_bytes=int(gib * GiB), unified_memory=True)
+    return Device(
+        vendor="apple",
+        name="Apple M2",
+        backend="metal",
+        total_memory_bytes=int(gib * GiB),
+        unified_memory=True,
+    )
 
 
 def report(cpu_info: CpuInfo, *gpus: Device) -> HardwareReport:
@@ -42,9 +53,17 @@ def report(cpu_info: CpuInfo, *gpus: Device) -> HardwareReport:
 
 
 def model(name: str, params: int, quant: str, gib: float, source: str = "huggingface") -> ModelFile:
-    return ModelFile(path=f"/models/{name}.gguf", name=name, source=source,
-                     file_size_bytes=int(gib * GiB), architecture="llama", parameter_count=params,
-                     size_label=f"{params / 1e9:g}B", quantisation=quant, context_length=32768)
+    return ModelFile(
+        path=f"/models/{name}.gguf",
+        name=name,
+        source=source,
+        file_size_bytes=int(gib * GiB),
+        architecture="llama",
+        parameter_count=params,
+        size_label=f"{params / 1e9:g}B",
+        quantisation=quant,
+        context_length=32768,
+    )
 
 
 EMBEDDED = model("smollm2-135m", 135_000_000, "Q4_1", 0.09, source="embedded")
@@ -84,7 +103,10 @@ def test_issue_table_worker_ranges_hold_for_the_named_sizes():
 
 
 def test_explanations_say_how_the_number_was_reached():
-    assert memory_budget(report(cpu(), nvidia(24))).explanation == "GPU0: 90% of 24.0 GiB VRAM = 21.6 GiB"
+    assert (
+        memory_budget(report(cpu(), nvidia(24))).explanation
+        == "GPU0: 90% of 24.0 GiB VRAM = 21.6 GiB"
+    )
     assert "minus a 4 GiB buffer" in memory_budget(report(cpu(8, 16), apple(16))).explanation
     small = memory_budget(report(cpu(2, 2)))
     assert "half the RAM" in small.explanation and small.kind == "ram"
@@ -96,7 +118,9 @@ def test_busy_ram_caps_a_cpu_only_budget():
 
 
 def test_busy_gpu_is_capped_at_its_free_memory_and_workers_fit_per_gpu():
-    devices = parse_nvml_snapshot(json.loads((FIXTURES / "nvidia-2x-rtx4090-synthetic" / "nvml.json").read_text()))
+    devices = parse_nvml_snapshot(
+        json.loads((FIXTURES / "nvidia-2x-rtx4090-synthetic" / "nvml.json").read_text())
+    )
     machine = report(cpu(16), *devices)
     plan = make_plan(machine, EMPTY)
     assert plan.budget.kind == "gpu" and len(plan.budget.pools) == 2
@@ -114,12 +138,14 @@ def test_recorded_h200_plans_a_70b_swarm():
 
 
 def test_best_local_model_is_chosen_and_a_larger_one_preferred():
-    catalog = ModelCatalog(models=[
-        EMBEDDED,
-        model("qwen-3b", 3_100_000_000, "Q4_K_M", 1.8),
-        model("qwen-7b", 7_600_000_000, "Q4_K_M", 4.4),
-        model("qwen-32b", 32_800_000_000, "Q4_K_M", 18.5),  # fits only once in 21.6 GiB
-    ])
+    catalog = ModelCatalog(
+        models=[
+            EMBEDDED,
+            model("qwen-3b", 3_100_000_000, "Q4_K_M", 1.8),
+            model("qwen-7b", 7_600_000_000, "Q4_K_M", 4.4),
+            model("qwen-32b", 32_800_000_000, "Q4_K_M", 18.5),  # fits only once in 21.6 GiB
+        ]
+    )
     plan = make_plan(report(cpu(), nvidia(24)), catalog)
     assert plan.model.name == "qwen-7b"
     assert plan.preferred is not None and plan.preferred.size_label == "14B"

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 from pathlib import Path
@@ -71,10 +72,8 @@ def read_cpu_info() -> CpuInfo:
     except (AttributeError, OSError):
         load = None
     name = None
-    try:
+    with contextlib.suppress(OSError):  # no /proc on macOS
         name = cpu_model_name(Path("/proc/cpuinfo").read_text(errors="replace"))
-    except OSError:
-        pass
     return CpuInfo(
         name=name or platform.processor() or platform.machine() or "unknown CPU",
         architecture=platform.machine(),

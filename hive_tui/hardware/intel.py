@@ -2,8 +2,8 @@
 
 sycl-ls prints one line per (backend, device). Two formats exist in the wild:
 
-    [ext_oneapi_level_zero:gpu:0] Intel(R) Level-Zero, Intel(R) Arc(TM) A770 Graphics 1.3 [1.3.28454]
-    [level_zero:gpu][level_zero:0] Intel(R) Level-Zero, Intel(R) Arc(TM) A750 Graphics 12.55.8 [1.3.29735]
+    [ext_oneapi_level_zero:gpu:0] Intel(R) Level-Zero, Intel(R) Arc(TM) A770 Graphics 1.3 [1.3.x]
+    [level_zero:gpu][level_zero:0] Intel(R) Level-Zero, Intel(R) Arc(TM) A750 Graphics 12.55.8 [..]
 
 sycl-ls does not print memory sizes. Level Zero memory would need the Level Zero loader
 through ctypes; until that is written the Intel device's memory is reported as unknown and

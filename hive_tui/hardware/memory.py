@@ -49,7 +49,10 @@ def shared_ram_bytes(total: int) -> tuple[int, str]:
     after_buffer = total - RAM_BUFFER_BYTES
     floor = int(total * SMALL_MACHINE_SHARE)
     if after_buffer >= floor:
-        return after_buffer, f"{_gib(total)} RAM minus a 4 GiB buffer for the OS = {_gib(after_buffer)}"
+        return (
+            after_buffer,
+            f"{_gib(total)} RAM minus a 4 GiB buffer for the OS = {_gib(after_buffer)}",
+        )
     return floor, (
         f"{_gib(total)} RAM is small: 4 GiB off would leave {_gib(max(after_buffer, 0))}, "
         f"so half the RAM is used instead = {_gib(floor)}"

@@ -10,16 +10,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hive_tui.hardware.memory import GiB, memory_budget
-from hive_tui.wire import HardwareReport, MemoryBudget, ModelCatalog, ModelFile, ModelSuggestion, Plan
+from hive_tui.wire import (
+    HardwareReport,
+    MemoryBudget,
+    ModelCatalog,
+    ModelFile,
+    ModelSuggestion,
+    Plan,
+)
 
 DEFAULT_CONTEXT = 4096
 # Scratch buffers llama.cpp allocates per context on top of weights and KV cache.
 COMPUTE_OVERHEAD_BYTES = 256 * 1024 * 1024
 # Bits per weight of each quantisation, averaged over a whole file (llama.cpp's quantize table).
 BITS_PER_WEIGHT = {
-    "F32": 32.0, "F16": 16.0, "BF16": 16.0, "Q8_0": 8.5, "Q6_K": 6.56, "Q5_K_M": 5.69,
-    "Q5_K_S": 5.54, "Q5_0": 5.5, "Q5_1": 6.0, "Q4_K_M": 4.89, "Q4_K_S": 4.58, "Q4_0": 4.5,
-    "Q4_1": 5.0, "IQ4_XS": 4.25, "Q3_K_M": 3.91, "Q3_K_S": 3.5, "Q2_K": 3.0,
+    "F32": 32.0,
+    "F16": 16.0,
+    "BF16": 16.0,
+    "Q8_0": 8.5,
+    "Q6_K": 6.56,
+    "Q5_K_M": 5.69,
+    "Q5_K_S": 5.54,
+    "Q5_0": 5.5,
+    "Q5_1": 6.0,
+    "Q4_K_M": 4.89,
+    "Q4_K_S": 4.58,
+    "Q4_0": 4.5,
+    "Q4_1": 5.0,
+    "IQ4_XS": 4.25,
+    "Q3_K_M": 3.91,
+    "Q3_K_S": 3.5,
+    "Q2_K": 3.0,
 }
 
 
@@ -51,24 +72,105 @@ class Tier:
 # that a 24 GB GPU (21.6 GiB after the 90% rule) lands on its row; each threshold is where
 # min_workers copies (weights + 4k context + scratch) fit. Largest first: first match wins.
 TIERS = [
-    Tier(96, "70B", 70_600_000_000, "Q4_K_M", 2, 3, 327_680,
-         "bartowski/Llama-3.3-70B-Instruct-GGUF", "Llama-3.3-70B-Instruct-Q4_K_M.gguf"),
-    Tier(64, "32B", 32_800_000_000, "Q4_K_M", 2, 4, 262_144,
-         "bartowski/Qwen2.5-32B-Instruct-GGUF", "Qwen2.5-32B-Instruct-Q4_K_M.gguf"),
-    Tier(40, "14B", 14_800_000_000, "Q4_K_M", 3, 4, 196_608,
-         "bartowski/Qwen2.5-14B-Instruct-GGUF", "Qwen2.5-14B-Instruct-Q4_K_M.gguf"),
-    Tier(20, "14B", 14_800_000_000, "Q4_K_M", 2, 3, 196_608,
-         "bartowski/Qwen2.5-14B-Instruct-GGUF", "Qwen2.5-14B-Instruct-Q4_K_M.gguf"),
-    Tier(14, "7B", 7_600_000_000, "Q4_K_M", 3, 4, 57_344,
-         "bartowski/Qwen2.5-7B-Instruct-GGUF", "Qwen2.5-7B-Instruct-Q4_K_M.gguf"),
-    Tier(7, "3B", 3_200_000_000, "Q6_K", 2, 3, 114_688,
-         "bartowski/Llama-3.2-3B-Instruct-GGUF", "Llama-3.2-3B-Instruct-Q6_K.gguf"),
-    Tier(3.5, "1.5B", 1_540_000_000, "Q6_K", 2, 3, 28_672,
-         "bartowski/Qwen2.5-1.5B-Instruct-GGUF", "Qwen2.5-1.5B-Instruct-Q6_K.gguf"),
-    Tier(2, "0.5B", 494_000_000, "Q8_0", 2, 3, 12_288,
-         "bartowski/Qwen2.5-0.5B-Instruct-GGUF", "Qwen2.5-0.5B-Instruct-Q8_0.gguf"),
-    Tier(1.5, "360M", 362_000_000, "Q8_0", 2, 3, 40_960,
-         "bartowski/SmolLM2-360M-Instruct-GGUF", "SmolLM2-360M-Instruct-Q8_0.gguf"),
+    Tier(
+        96,
+        "70B",
+        70_600_000_000,
+        "Q4_K_M",
+        2,
+        3,
+        327_680,
+        "bartowski/Llama-3.3-70B-Instruct-GGUF",
+        "Llama-3.3-70B-Instruct-Q4_K_M.gguf",
+    ),
+    Tier(
+        64,
+        "32B",
+        32_800_000_000,
+        "Q4_K_M",
+        2,
+        4,
+        262_144,
+        "bartowski/Qwen2.5-32B-Instruct-GGUF",
+        "Qwen2.5-32B-Instruct-Q4_K_M.gguf",
+    ),
+    Tier(
+        40,
+        "14B",
+        14_800_000_000,
+        "Q4_K_M",
+        3,
+        4,
+        196_608,
+        "bartowski/Qwen2.5-14B-Instruct-GGUF",
+        "Qwen2.5-14B-Instruct-Q4_K_M.gguf",
+    ),
+    Tier(
+        20,
+        "14B",
+        14_800_000_000,
+        "Q4_K_M",
+        2,
+        3,
+        196_608,
+        "bartowski/Qwen2.5-14B-Instruct-GGUF",
+        "Qwen2.5-14B-Instruct-Q4_K_M.gguf",
+    ),
+    Tier(
+        14,
+        "7B",
+        7_600_000_000,
+        "Q4_K_M",
+        3,
+        4,
+        57_344,
+        "bartowski/Qwen2.5-7B-Instruct-GGUF",
+        "Qwen2.5-7B-Instruct-Q4_K_M.gguf",
+    ),
+    Tier(
+        7,
+        "3B",
+        3_200_000_000,
+        "Q6_K",
+        2,
+        3,
+        114_688,
+        "bartowski/Llama-3.2-3B-Instruct-GGUF",
+        "Llama-3.2-3B-Instruct-Q6_K.gguf",
+    ),
+    Tier(
+        3.5,
+        "1.5B",
+        1_540_000_000,
+        "Q6_K",
+        2,
+        3,
+        28_672,
+        "bartowski/Qwen2.5-1.5B-Instruct-GGUF",
+        "Qwen2.5-1.5B-Instruct-Q6_K.gguf",
+    ),
+    Tier(
+        2,
+        "0.5B",
+        494_000_000,
+        "Q8_0",
+        2,
+        3,
+        12_288,
+        "bartowski/Qwen2.5-0.5B-Instruct-GGUF",
+        "Qwen2.5-0.5B-Instruct-Q8_0.gguf",
+    ),
+    Tier(
+        1.5,
+        "360M",
+        362_000_000,
+        "Q8_0",
+        2,
+        3,
+        40_960,
+        "bartowski/SmolLM2-360M-Instruct-GGUF",
+        "SmolLM2-360M-Instruct-Q8_0.gguf",
+    ),
     # Below 1 GiB: the model hive ships with (SmolLM2-135M-Instruct Q4_1); nothing to pull.
     Tier(0, "135M", 135_000_000, "Q4_1", 1, 2, 23_040, "", ""),
 ]
@@ -126,13 +228,16 @@ def choose_local_model(
     return best if best else (None, 0)
 
 
-def make_plan(report: HardwareReport, catalog: ModelCatalog, budget: MemoryBudget | None = None) -> Plan:
+def make_plan(
+    report: HardwareReport, catalog: ModelCatalog, budget: MemoryBudget | None = None
+) -> Plan:
     budget = budget or memory_budget(report)
     tier = tier_for(budget.usable_bytes)
     target = tier.suggestion()
     reasons = [
         f"memory: {budget.explanation}",
-        f"{budget.usable_bytes / GiB:.1f} GiB usable calls for {tier.size_label} {tier.quantisation}"
+        f"{budget.usable_bytes / GiB:.1f} GiB usable calls for"
+        f" {tier.size_label} {tier.quantisation}"
         f" with {tier.min_workers}-{tier.max_workers} workers",
     ]
     model, per_worker = choose_local_model(catalog, budget, tier)
@@ -176,7 +281,9 @@ def make_plan(report: HardwareReport, catalog: ModelCatalog, budget: MemoryBudge
             f" shared by {workers} workers"
         )
     n_gpu_layers = -1 if on_gpu else 0
-    reasons.append("all layers on the GPU (n_gpu_layers=-1)" if on_gpu else "CPU only (n_gpu_layers=0)")
+    reasons.append(
+        "all layers on the GPU (n_gpu_layers=-1)" if on_gpu else "CPU only (n_gpu_layers=0)"
+    )
     return Plan(
         budget=budget,
         target=target,

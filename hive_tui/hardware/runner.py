@@ -57,7 +57,9 @@ def run_tool(
     done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     if done.returncode != 0 and not (accept_nonzero and done.stdout.strip()):
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        return ToolRun(False, reason=f"{tool} exited with status {done.returncode}: {tail[0][:200]}")
+        return ToolRun(
+            False, reason=f"{tool} exited with status {done.returncode}: {tail[0][:200]}"
+        )
     if not done.stdout.strip():
         return ToolRun(False, reason=f"{tool} printed nothing")
     return ToolRun(True, stdout=done.stdout)

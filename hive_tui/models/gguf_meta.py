@@ -1,4 +1,5 @@
-"""Describe a GGUF file from its header with the ``gguf`` package (memory-mapped, no tensor data read)."""
+"""Describe a GGUF file from its header with the ``gguf`` package (memory-mapped; no tensor
+data is read)."""
 
 from __future__ import annotations
 
@@ -90,7 +91,9 @@ def describe_gguf(path: Path, source: str, name: str | None = None) -> ModelFile
     if arch in NOT_A_CHAT_MODEL or meta.get("general.type") in NOT_A_CHAT_MODEL:
         raise NotAModel(f"{arch} projector, not a language model")
 
-    size_label = meta.get("general.size_label") if isinstance(meta.get("general.size_label"), str) else None
+    size_label = (
+        meta.get("general.size_label") if isinstance(meta.get("general.size_label"), str) else None
+    )
     counted = sum(int(t.n_elements) for t in reader.tensors)
     shard = shard_info(path)
     if size_label and parameters_from_size_label(size_label):
@@ -109,8 +112,7 @@ def describe_gguf(path: Path, source: str, name: str | None = None) -> ModelFile
     if shard is not None:
         # Sum every shard so the plan sees the whole model.
         size = sum(
-            p.stat().st_size
-            for p in path.parent.glob(_SHARD.sub("", path.name) + "-*-of-*.gguf")
+            p.stat().st_size for p in path.parent.glob(_SHARD.sub("", path.name) + "-*-of-*.gguf")
         )
     general_name = meta.get("general.name")
     return ModelFile(

@@ -1,8 +1,8 @@
 """Ollama keeps GGUF files as content-addressed blobs; its manifests say which blob is the model.
 
-    ~/.ollama/models/manifests/registry.ollama.ai/library/llama3.2/3b   (JSON)
-      layers[] -> {"mediaType": "application/vnd.ollama.image.model", "digest": "sha256:<hex>"}
-    ~/.ollama/models/blobs/sha256-<hex>                                  (the GGUF)
+~/.ollama/models/manifests/registry.ollama.ai/library/llama3.2/3b   (JSON)
+  layers[] -> {"mediaType": "application/vnd.ollama.image.model", "digest": "sha256:<hex>"}
+~/.ollama/models/blobs/sha256-<hex>                                  (the GGUF)
 """
 
 from __future__ import annotations
