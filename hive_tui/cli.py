@@ -17,7 +17,7 @@ from typing import Any
 from hive_tui.config import ConfigError, Settings, config_path, load_settings
 
 # Modules under hive_tui.commands, each adding one subcommand.
-COMMAND_MODULES: list[str] = ["ask", "bench", "doctor"]
+COMMAND_MODULES: list[str] = ["ask", "bench", "doctor", "hardware", "models"]
 
 
 def common_flags() -> argparse.ArgumentParser:

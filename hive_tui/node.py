@@ -17,11 +17,14 @@ from hive_tui.config import Settings, data_dir, threads_per_worker
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.swarm.swarm import Swarm
 from hive_tui.swarm.worker import Worker, WorkerSpec
+from hive_tui.wire import Plan
 
 log = logging.getLogger("hive.node")
 
 # Without a hardware plan, three workers: the smallest swarm where a majority means something.
 FALLBACK_WORKERS = 3
+# Enough for a chat turn with the small models hive runs on CPUs; --n-ctx raises it.
+DEFAULT_N_CTX = 2048
 
 
 @dataclass(frozen=True)
@@ -52,26 +55,42 @@ def resolve_model(model: str | None, backend: str) -> tuple[str, str]:
 
 
 def make_plan(settings: Settings) -> NodePlan:
-    path, name = resolve_model(settings.model, settings.backend)
-    reasons = []
-    workers = settings.workers
-    if workers is None:
-        workers = FALLBACK_WORKERS
-        reasons.append(f"{workers} workers (default)")
+    """Flags and settings win; whatever they leave open comes from the hardware plan."""
+    if settings.backend == "scripted" or (settings.model and settings.workers):
+        hardware = None
     else:
+        hardware = hardware_plan()
+    reasons: list[str] = list(hardware.reasons) if hardware else []
+    if settings.model or hardware is None or hardware.model is None:
+        path, name = resolve_model(settings.model, settings.backend)
+    else:
+        path, name = hardware.model.path, hardware.model.name
+    workers = settings.workers or (hardware.workers if hardware else FALLBACK_WORKERS)
+    if settings.workers:
         reasons.append(f"{workers} workers (requested)")
     threads = threads_per_worker(workers, settings.threads)
-    reasons.append(f"{threads} thread(s) per worker from the free cores")
+    reasons.append(f"{threads} thread(s) per worker for {workers} worker(s) on the free cores")
+    n_gpu_layers = settings.n_gpu_layers
+    if n_gpu_layers is None:
+        n_gpu_layers = hardware.n_gpu_layers if hardware else 0
     return NodePlan(
         model_path=path,
         model_name=name,
         workers=workers,
         threads=threads,
-        n_ctx=settings.n_ctx,
-        n_gpu_layers=settings.n_gpu_layers,
+        n_ctx=settings.n_ctx or DEFAULT_N_CTX,
+        n_gpu_layers=n_gpu_layers,
         backend=settings.backend,
         reasons=tuple(reasons),
     )
+
+
+def hardware_plan() -> Plan:
+    from hive_tui.hardware import detect_hardware
+    from hive_tui.hardware.plan import make_plan as plan_for_hardware
+    from hive_tui.models.catalog import build_catalog
+
+    return plan_for_hardware(detect_hardware(), build_catalog())
 
 
 def load_node_id(folder: Path | None = None) -> str:
