@@ -297,7 +297,8 @@ class Device(msgspec.Struct, frozen=True, kw_only=True):
     vendor: str  # "nvidia" | "amd" | "intel" | "apple" | "qualcomm" | "cpu"
     name: str
     index: int = 0
-    backend: str = ""  # the llama.cpp backend that would drive it: "cuda", "rocm", "sycl", "metal", "cpu"
+    # the llama.cpp backend that would drive it: "cuda", "rocm", "sycl", "metal", "cpu"
+    backend: str = ""
     total_memory_bytes: int | None = None
     free_memory_bytes: int | None = None
     utilisation_percent: float | None = None
@@ -308,7 +309,8 @@ class Device(msgspec.Struct, frozen=True, kw_only=True):
 class ProbeResult(msgspec.Struct, frozen=True, kw_only=True):
     """What one detection source found; found=False always carries the reason."""
 
-    source: str  # "nvml", "nvidia-smi", "rocm-smi", "amd-smi", "sycl-ls", "sysctl", "termux", "psutil"
+    # "nvml", "nvidia-smi", "rocm-smi", "amd-smi", "sycl-ls", "sysctl", "termux", "psutil"
+    source: str
     found: bool
     reason: str = ""
     devices: list[Device] = []
