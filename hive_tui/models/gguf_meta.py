@@ -1,5 +1,4 @@
-"""Describe a GGUF file from its header with the ``gguf`` package (memory-mapped; no tensor
-data is read)."""
+"""Describe a GGUF file from its header (metadata and tensor shapes; no tensor data is read)."""
 
 from __future__ import annotations
 
@@ -7,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from hive_tui.models.gguf_header import GGUFHeaderError, read_gguf_header
 from hive_tui.wire import ModelFile
 
 _SIZE_LABEL = re.compile(r"^(?:(?P<experts>\d+)x)?(?P<n>\d+(?:\.\d+)?)(?P<unit>[KMBT])$", re.I)
@@ -52,19 +52,6 @@ def shard_info(path: Path) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
-def _fields(reader: Any) -> dict[str, Any]:
-    values = {}
-    for name, field in reader.fields.items():
-        # Token lists are tens of thousands of strings we never need.
-        if name.startswith("tokenizer."):
-            continue
-        try:
-            values[name] = field.contents()
-        except Exception:  # a field of a type this gguf version cannot decode
-            continue
-    return values
-
-
 def _kv_bytes_per_token(meta: dict[str, Any], arch: str) -> int | None:
     layers = meta.get(f"{arch}.block_count")
     heads = meta.get(f"{arch}.attention.head_count")
@@ -81,10 +68,11 @@ def _kv_bytes_per_token(meta: dict[str, Any], arch: str) -> int | None:
 
 def describe_gguf(path: Path, source: str, name: str | None = None) -> ModelFile:
     """Read the header; raises ValueError/OSError for a file that is not a readable GGUF."""
-    from gguf import GGUFReader
-
-    reader = GGUFReader(path, "r")
-    meta = _fields(reader)
+    try:
+        header = read_gguf_header(path)
+    except GGUFHeaderError as exc:
+        raise ValueError(str(exc)) from exc
+    meta = header.metadata
     arch = meta.get("general.architecture")
     if not isinstance(arch, str):
         raise ValueError("no general.architecture in metadata")
@@ -94,7 +82,7 @@ def describe_gguf(path: Path, source: str, name: str | None = None) -> ModelFile
     size_label = (
         meta.get("general.size_label") if isinstance(meta.get("general.size_label"), str) else None
     )
-    counted = sum(int(t.n_elements) for t in reader.tensors)
+    counted = header.parameter_count
     shard = shard_info(path)
     if size_label and parameters_from_size_label(size_label):
         parameters: int | None = parameters_from_size_label(size_label)
