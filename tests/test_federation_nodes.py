@@ -1,0 +1,242 @@
+"""Federation over real sockets on 127.0.0.1: three nodes answer as one hive.
+
+The origin runs in this process (so the test can watch its bus); the peers are real
+`hive --node` processes with their own config and data folders. Scripted workers: these tests
+are about the protocol, the vote and faults, not about the text."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+import uvicorn
+import websockets
+from websockets.asyncio.client import connect
+
+from hive_tui import wire
+from hive_tui.api.app import create_app
+from hive_tui.backends.scripted_engine import write_script
+from hive_tui.config import load_settings
+from hive_tui.federation.service import start_federation
+from hive_tui.node import Node, make_plan
+from tests.conftest import NodeProcess, free_port
+
+SECRET = "TESTS-HIVE0-SECRE-T0000-00001"
+DEADLINE_S = 20.0
+
+
+class Hive:
+    def __init__(self, tmp_path, ports: list[int]) -> None:
+        self.tmp_path = tmp_path
+        self.ports = ports
+        self.procs: dict[int, NodeProcess] = {}
+        self.origin: Node | None = None
+        self.server: uvicorn.Server | None = None
+        self._serving: asyncio.Task | None = None
+
+    def env(self, i: int, secret: str = SECRET) -> dict[str, str]:
+        home = self.tmp_path / f"node{i}"
+        return {"XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data"),
+                "HIVE_SECRET": secret}
+
+    async def start_origin(self, answers: list[str]) -> Node:
+        script = write_script(str(self.tmp_path / "origin.json"), answers=answers, token_delay_s=0.01)
+        settings = load_settings({"backend": "scripted", "model": script, "workers": len(answers),
+                                  "threads": 1, "secret": SECRET, "vote_deadline_s": DEADLINE_S,
+                                  "node_name": "origin"}, environ={})
+        node = Node(settings, make_plan(settings), node_id="node-0-origin")
+        await node.start()
+        config = uvicorn.Config(create_app(node), host="127.0.0.1", port=self.ports[0],
+                                log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self._serving = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            await asyncio.sleep(0.02)
+        await start_federation(node, "127.0.0.1", self.ports[0])
+        self.origin = node
+        return node
+
+    async def start_peer(self, i: int, answers: list[str], peers: list[int], secret: str = SECRET,
+                         token_delay_s: float = 0.01) -> NodeProcess:
+        script = write_script(str(self.tmp_path / f"s{i}.json"), answers=answers,
+                              token_delay_s=token_delay_s)
+        args = ["--port", str(self.ports[i]), "--backend", "scripted", "--model", script,
+                "--workers", str(len(answers)), "--threads", "1"]
+        for p in peers:
+            args += ["--peer", f"127.0.0.1:{self.ports[p]}"]
+        proc = await asyncio.to_thread(NodeProcess, args, self.env(i, secret))
+        await asyncio.to_thread(proc.wait_ready, len(answers))
+        self.procs[i] = proc
+        return proc
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports[0]}"
+
+    async def wait_peers(self, n: int, timeout_s: float = 20.0) -> list[dict]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            view = self.origin.federation.view()
+            healthy = [p for p in view if p["state"] == "connected" and p["workers_ready"]]
+            if len(healthy) == n:
+                return view
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"expected {n} connected peers: {self.origin.federation.view()}")
+
+    async def ask(self, client: httpx.AsyncClient, **extra) -> dict:
+        body = {"model": "hive", "messages": [{"role": "user", "content": "capital of France?"}],
+                "seed": 3, **extra}
+        r = await client.post(f"{self.url}/v1/chat/completions", json=body, timeout=60)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def stop(self) -> None:
+        for proc in self.procs.values():
+            await asyncio.to_thread(proc.stop)
+        if self.server is not None:
+            self.server.should_exit = True
+            await self._serving
+        if self.origin is not None:
+            await self.origin.stop()
+
+
+@pytest.fixture
+async def hive(tmp_path):
+    h = Hive(tmp_path, [free_port() for _ in range(4)])
+    yield h
+    await h.stop()
+
+
+def node_id_of(proc: NodeProcess) -> str:
+    return proc.health()["node_id"]
+
+
+async def test_three_nodes_answer_as_one_hive(hive):
+    origin = await hive.start_origin(["Paris.", "Paris.", "Rome."])
+    p1 = await hive.start_peer(1, ["Paris.", "Paris."], peers=[0])
+    p2 = await hive.start_peer(2, ["Lyon.", "Lyon."], peers=[0, 1])
+    await hive.wait_peers(2)
+    ids = {node_id_of(p1), node_id_of(p2), origin.node_id}
+    assert len(ids) == 3  # separate data folders, separate ids
+
+    with origin.bus.subscribe() as events:
+        async with httpx.AsyncClient() as client:
+            body = await hive.ask(client)
+        seen = []
+        while (e := events.get_nowait()) is not None:
+            seen.append(e)
+
+    vote = body["hive"]
+    assert {n["node_id"] for n in vote["nodes"]} == ids
+    assert all(n["state"] == "ok" and n["candidates"] for n in vote["nodes"])
+    weights = {n["node_id"]: n["weight"] for n in vote["nodes"]}
+    assert weights == {origin.node_id: 2, node_id_of(p1): 2, node_id_of(p2): 2}
+    # Paris has 4 workers behind it across two nodes, Lyon 2 on one: Paris wins the hive vote.
+    assert body["choices"][0]["message"]["content"] == "Paris."
+    assert vote["winner_node"] in (origin.node_id, node_id_of(p1))
+    assert vote["agreement"] == pytest.approx(4 / 6)
+    assert vote["missing"] == [] and vote["degraded"] is False
+    assert len(vote["candidates"]) == 3
+
+    # Remote workers appear on the origin's bus as the same core events, node-qualified.
+    remote = {e.candidate.worker_id for e in seen if isinstance(e, wire.CandidateDone)}
+    assert {f"w0@{node_id_of(p1)}", f"w1@{node_id_of(p2)}", "w0"} <= remote
+    assert any(isinstance(e, wire.TokenEvent) and e.worker_id.endswith(node_id_of(p2)) for e in seen)
+    final = [e for e in seen if isinstance(e, wire.VoteDecided)][-1]
+    assert {c.node_id for c in final.candidates} == ids
+
+    # `hive peers --json` lists them by asking the node's API; /health shows them too.
+    out = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "hive_tui", "peers", "--json", "--url", hive.url],
+        capture_output=True, text=True, timeout=30,
+    )
+    listed = json.loads(out.stdout)
+    assert {p["node_id"] for p in listed if p["state"] == "connected"} == ids - {origin.node_id}
+    health = p2.health()
+    assert {p["node_id"] for p in health["peers"] if p["state"] == "connected"} == ids - {node_id_of(p2)}
+
+
+async def test_a_dead_peer_is_named_missing_and_rejoins_after_restart(hive):
+    origin = await hive.start_origin(["Paris.", "Paris."])
+    p1 = await hive.start_peer(1, ["Paris."], peers=[0])
+    slow = " ".join(["word"] * 60)  # 60 tokens at 0.2 s: still generating when it is killed
+    p2 = await hive.start_peer(2, [slow], peers=[0, 1], token_delay_s=0.2)
+    await hive.wait_peers(2)
+    victim = node_id_of(p2)
+
+    async with httpx.AsyncClient() as client:
+        with origin.bus.subscribe() as events:
+            started = time.monotonic()
+            asking = asyncio.create_task(hive.ask(client))
+            while True:  # kill it once its tokens are flowing, i.e. mid-vote
+                e = await asyncio.wait_for(events.get(), 15)
+                if isinstance(e, wire.TokenEvent) and e.worker_id.endswith(victim):
+                    break
+            p2.proc.kill()
+            body = await asyncio.wait_for(asking, DEADLINE_S)
+        elapsed = time.monotonic() - started
+
+        assert elapsed < DEADLINE_S / 2  # a lost connection settles at once, not at the deadline
+        vote = body["hive"]
+        assert vote["missing"] == [victim] and vote["degraded"] is True
+        states = {n["node_id"]: n["state"] for n in vote["nodes"]}
+        assert states == {origin.node_id: "ok", node_id_of(p1): "ok", victim: "missing"}
+        assert body["choices"][0]["message"]["content"] == "Paris."
+
+        p2.proc.wait()
+        # Same data folder and ports; nobody re-pairs anything: it dials back in by itself.
+        await hive.start_peer(2, ["Lyon."], peers=[0, 1])
+        await hive.wait_peers(2)
+        body = await hive.ask(client)
+        assert {n["node_id"]: n["state"] for n in body["hive"]["nodes"]}[victim] == "ok"
+        assert body["hive"]["missing"] == []
+
+
+async def test_a_node_with_the_wrong_secret_is_refused(hive):
+    origin = await hive.start_origin(["Paris."])
+    intruder = await hive.start_peer(3, ["Lyon."], peers=[0], secret="WRONG-SECRE-T0000")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        rows = intruder.health()["peers"]
+        if rows and rows[0]["state"] == "refused":
+            break
+        await asyncio.sleep(0.2)
+    assert rows[0]["state"] == "refused" and "authentication failed" in rows[0]["last_error"]
+    assert origin.federation.peers.links == {}
+    assert any("authentication failed" in r[2] for r in origin.federation.peers.refusals)
+    async with httpx.AsyncClient() as client:
+        body = await hive.ask(client)
+    assert body["hive"]["nodes"] is None  # nobody to federate with: a plain local vote
+
+
+async def test_frames_on_an_unauthenticated_connection_are_rejected(hive):
+    origin = await hive.start_origin(["Paris."])
+    generate = wire.PeerGenerate("req-x", [wire.ChatMessage("user", "hi")], wire.SamplingParams(),
+                                 "similarity", 1)
+    attempts = [  # (say hello first?, message)
+        (False, wire.encode_peer(generate)),  # a bare frame that needs authentication
+        (False, wire.encode_peer(wire.PeerSealed(0, wire.encode_peer(generate), b"\0" * 32))),
+        (True, wire.encode_peer(wire.PeerAuth("node-evil", b"\0" * 32))),  # a guessed proof
+        (True, b"\xc1 not msgpack"),
+    ]
+    with origin.bus.subscribe() as events:
+        for hello_first, data in attempts:
+            async with connect(f"ws://127.0.0.1:{hive.ports[0]}/v1/hive/peer") as ws:
+                hello = wire.decode_peer_link(await ws.recv())
+                assert isinstance(hello, wire.PeerHello)
+                if hello_first:
+                    await ws.send(wire.encode_peer(wire.PeerHello(1, os.urandom(32))))
+                await ws.send(data)
+                reply = wire.decode_peer_link(await ws.recv())
+                assert isinstance(reply, wire.PeerError) and reply.fatal
+                with pytest.raises(websockets.exceptions.ConnectionClosed):
+                    await ws.recv()
+        assert events.get_nowait() is None  # nothing reached the swarm
+    assert origin.federation.peers.links == {}
+    assert len(origin.federation.peers.refusals) == len(attempts)
