@@ -210,6 +210,27 @@ async def test_a_node_with_the_wrong_secret_is_refused(hive):
     assert rows[0]["state"] == "refused" and "authentication failed" in rows[0]["last_error"]
     assert origin.federation.peers.links == {}
     assert any("authentication failed" in r[2] for r in origin.federation.peers.refusals)
+
+    # A machine whose data folder was copied from the origin's (same node id, and here the
+    # same machine fingerprint, like a cloned VM) is refused with a message saying what to do.
+    from hive_tui.federation.identity import MACHINE_FILE, machine_fingerprint
+
+    data = hive.tmp_path / "node2" / "data" / "hive"
+    data.mkdir(parents=True)
+    (data / "node_id").write_text(origin.node_id + "\n")
+    (data / MACHINE_FILE).write_text(machine_fingerprint() + "\n")
+    twin = await hive.start_peer(2, ["Rome."], peers=[0])
+    assert twin.health()["node_id"] == origin.node_id
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        rows = twin.health()["peers"]
+        if rows and rows[0]["state"] == "conflict":
+            break
+        await asyncio.sleep(0.2)
+    assert rows[0]["state"] == "conflict", rows
+    assert "node id collision" in rows[0]["last_error"] and "node_id" in rows[0]["last_error"]
+    assert origin.federation.peers.links == {}
+
     async with httpx.AsyncClient() as client:
         body = await hive.ask(client)
     assert body["hive"]["nodes"] is None  # nobody to federate with: a plain local vote
