@@ -66,13 +66,19 @@ def lan():
 
 
 def in_ns(ns: str, *args: str, env: dict[str, str] | None = None, **kw) -> subprocess.Popen:
-    return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, *args],
-                            env={**os.environ, **(env or {})}, **kw)
+    return subprocess.Popen(
+        ["ip", "netns", "exec", ns, sys.executable, *args], env={**os.environ, **(env or {})}, **kw
+    )
 
 
 def ns_json(ns: str, code: str) -> object:
-    out = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", code],
-                         capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        ["ip", "netns", "exec", ns, sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -82,19 +88,46 @@ def test_nodes_find_each_other_by_mdns_alone(lan, tmp_path):
         for i, (ns, addr) in enumerate(lan):
             script = write_script(str(tmp_path / f"s{i}.json"), answers=["Paris."])
             home = tmp_path / f"n{i}"
-            env = {"XDG_CONFIG_HOME": str(home / "c"), "XDG_DATA_HOME": str(home / "d"),
-                   "HIVE_SECRET": SECRET, "PYTHONPATH": os.getcwd()}
+            env = {
+                "XDG_CONFIG_HOME": str(home / "c"),
+                "XDG_DATA_HOME": str(home / "d"),
+                "HIVE_SECRET": SECRET,
+                "PYTHONPATH": os.getcwd(),
+            }
             log = open(tmp_path / f"n{i}.log", "w")  # noqa: SIM115 - closed with the process
-            procs.append(in_ns(ns, "-m", "hive_tui", "--node", "--host", addr, "--port", "8420",
-                               "--backend", "scripted", "--model", script, "--workers", "1",
-                               "--threads", "1", env=env, stdout=log, stderr=subprocess.STDOUT))
+            procs.append(
+                in_ns(
+                    ns,
+                    "-m",
+                    "hive_tui",
+                    "--node",
+                    "--host",
+                    addr,
+                    "--port",
+                    "8420",
+                    "--backend",
+                    "scripted",
+                    "--model",
+                    script,
+                    "--workers",
+                    "1",
+                    "--threads",
+                    "1",
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         (ns_a, addr_a), (_, addr_b) = lan
         peers: list = []
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
             try:
-                peers = ns_json(ns_a, "import httpx, json; print(json.dumps(httpx.get("
-                                f"'http://{addr_a}:8420/health', timeout=5).json()['peers']))")
+                peers = ns_json(
+                    ns_a,
+                    "import httpx, json; print(json.dumps(httpx.get("
+                    f"'http://{addr_a}:8420/health', timeout=5).json()['peers']))",
+                )
             except subprocess.CalledProcessError:
                 peers = []
             if any(p["state"] == "connected" and p["workers_ready"] for p in peers):
@@ -106,9 +139,12 @@ def test_nodes_find_each_other_by_mdns_alone(lan, tmp_path):
         assert connected[0]["address"].split(":")[0] == addr_b
         assert "mDNS: found" in logs
 
-        body = ns_json(ns_a, "import httpx; print(httpx.post("
-                       f"'http://{addr_a}:8420/v1/chat/completions', json={{'messages': "
-                       "[{'role': 'user', 'content': 'capital?'}]}, timeout=30).text)")
+        body = ns_json(
+            ns_a,
+            "import httpx; print(httpx.post("
+            f"'http://{addr_a}:8420/v1/chat/completions', json={{'messages': "
+            "[{'role': 'user', 'content': 'capital?'}]}, timeout=30).text)",
+        )
         assert body["choices"][0]["message"]["content"] == "Paris."
         assert [n["state"] for n in body["hive"]["nodes"]] == ["ok", "ok"]
     finally:

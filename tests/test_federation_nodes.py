@@ -42,18 +42,37 @@ class Hive:
 
     def env(self, i: int, secret: str = SECRET) -> dict[str, str]:
         home = self.tmp_path / f"node{i}"
-        return {"XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data"),
-                "HIVE_SECRET": secret}
+        return {
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_DATA_HOME": str(home / "data"),
+            "HIVE_SECRET": secret,
+        }
 
     async def start_origin(self, answers: list[str]) -> Node:
-        script = write_script(str(self.tmp_path / "origin.json"), answers=answers, token_delay_s=0.01)
-        settings = load_settings({"backend": "scripted", "model": script, "workers": len(answers),
-                                  "threads": 1, "secret": SECRET, "vote_deadline_s": DEADLINE_S,
-                                  "node_name": "origin"}, environ={})
+        script = write_script(
+            str(self.tmp_path / "origin.json"), answers=answers, token_delay_s=0.01
+        )
+        settings = load_settings(
+            {
+                "backend": "scripted",
+                "model": script,
+                "workers": len(answers),
+                "threads": 1,
+                "secret": SECRET,
+                "vote_deadline_s": DEADLINE_S,
+                "node_name": "origin",
+            },
+            environ={},
+        )
         node = Node(settings, make_plan(settings), node_id="node-0-origin")
         await node.start()
-        config = uvicorn.Config(create_app(node), host="127.0.0.1", port=self.ports[0],
-                                log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            create_app(node),
+            host="127.0.0.1",
+            port=self.ports[0],
+            log_level="warning",
+            lifespan="off",
+        )
         self.server = uvicorn.Server(config)
         self._serving = asyncio.create_task(self.server.serve())
         while not self.server.started:
@@ -62,12 +81,29 @@ class Hive:
         self.origin = node
         return node
 
-    async def start_peer(self, i: int, answers: list[str], peers: list[int], secret: str = SECRET,
-                         token_delay_s: float = 0.01) -> NodeProcess:
-        script = write_script(str(self.tmp_path / f"s{i}.json"), answers=answers,
-                              token_delay_s=token_delay_s)
-        args = ["--port", str(self.ports[i]), "--backend", "scripted", "--model", script,
-                "--workers", str(len(answers)), "--threads", "1"]
+    async def start_peer(
+        self,
+        i: int,
+        answers: list[str],
+        peers: list[int],
+        secret: str = SECRET,
+        token_delay_s: float = 0.01,
+    ) -> NodeProcess:
+        script = write_script(
+            str(self.tmp_path / f"s{i}.json"), answers=answers, token_delay_s=token_delay_s
+        )
+        args = [
+            "--port",
+            str(self.ports[i]),
+            "--backend",
+            "scripted",
+            "--model",
+            script,
+            "--workers",
+            str(len(answers)),
+            "--threads",
+            "1",
+        ]
         for p in peers:
             args += ["--peer", f"127.0.0.1:{self.ports[p]}"]
         proc = await asyncio.to_thread(NodeProcess, args, self.env(i, secret))
@@ -90,8 +126,12 @@ class Hive:
         raise TimeoutError(f"expected {n} connected peers: {self.origin.federation.view()}")
 
     async def ask(self, client: httpx.AsyncClient, **extra) -> dict:
-        body = {"model": "hive", "messages": [{"role": "user", "content": "capital of France?"}],
-                "seed": 3, **extra}
+        body = {
+            "model": "hive",
+            "messages": [{"role": "user", "content": "capital of France?"}],
+            "seed": 3,
+            **extra,
+        }
         r = await client.post(f"{self.url}/v1/chat/completions", json=body, timeout=60)
         assert r.status_code == 200, r.text
         return r.json()
@@ -147,19 +187,26 @@ async def test_three_nodes_answer_as_one_hive(hive):
     # Remote workers appear on the origin's bus as the same core events, node-qualified.
     remote = {e.candidate.worker_id for e in seen if isinstance(e, wire.CandidateDone)}
     assert {f"w0@{node_id_of(p1)}", f"w1@{node_id_of(p2)}", "w0"} <= remote
-    assert any(isinstance(e, wire.TokenEvent) and e.worker_id.endswith(node_id_of(p2)) for e in seen)
+    assert any(
+        isinstance(e, wire.TokenEvent) and e.worker_id.endswith(node_id_of(p2)) for e in seen
+    )
     final = [e for e in seen if isinstance(e, wire.VoteDecided)][-1]
     assert {c.node_id for c in final.candidates} == ids
 
     # `hive peers --json` lists them by asking the node's API; /health shows them too.
     out = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "hive_tui", "peers", "--json", "--url", hive.url],
-        capture_output=True, text=True, timeout=30,
+        subprocess.run,
+        [sys.executable, "-m", "hive_tui", "peers", "--json", "--url", hive.url],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     listed = json.loads(out.stdout)
     assert {p["node_id"] for p in listed if p["state"] == "connected"} == ids - {origin.node_id}
     health = p2.health()
-    assert {p["node_id"] for p in health["peers"] if p["state"] == "connected"} == ids - {node_id_of(p2)}
+    assert {p["node_id"] for p in health["peers"] if p["state"] == "connected"} == ids - {
+        node_id_of(p2)
+    }
 
 
 async def test_a_dead_peer_is_named_missing_and_rejoins_after_restart(hive):
@@ -238,8 +285,9 @@ async def test_a_node_with_the_wrong_secret_is_refused(hive):
 
 async def test_frames_on_an_unauthenticated_connection_are_rejected(hive):
     origin = await hive.start_origin(["Paris."])
-    generate = wire.PeerGenerate("req-x", [wire.ChatMessage("user", "hi")], wire.SamplingParams(),
-                                 "similarity", 1)
+    generate = wire.PeerGenerate(
+        "req-x", [wire.ChatMessage("user", "hi")], wire.SamplingParams(), "similarity", 1
+    )
     attempts = [  # (say hello first?, message)
         (False, wire.encode_peer(generate)),  # a bare frame that needs authentication
         (False, wire.encode_peer(wire.PeerSealed(0, wire.encode_peer(generate), b"\0" * 32))),

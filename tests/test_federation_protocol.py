@@ -14,7 +14,11 @@ from hive_tui.federation.protocol import PeerProtocol, ProtocolViolation
 KEY = derive_key("ABCDE-FGHIJ-KLMNO")
 OTHER_KEY = derive_key("ZZZZZ-FGHIJ-KLMNO")
 GENERATE = wire.PeerGenerate(
-    "req-1", [wire.ChatMessage("user", "capital of France?")], wire.SamplingParams(), "similarity", 7
+    "req-1",
+    [wire.ChatMessage("user", "capital of France?")],
+    wire.SamplingParams(),
+    "similarity",
+    7,
 )
 
 
@@ -34,7 +38,9 @@ def pump(a: PeerProtocol, b: PeerProtocol) -> list[wire.PeerFrame]:
 
 
 def pair(dialer_key: bytes = KEY, listener_key: bytes = KEY) -> tuple[PeerProtocol, PeerProtocol]:
-    return PeerProtocol(dialer_key, "node-a", "dialer"), PeerProtocol(listener_key, "node-b", "listener")
+    return PeerProtocol(dialer_key, "node-a", "dialer"), PeerProtocol(
+        listener_key, "node-b", "listener"
+    )
 
 
 def test_handshake_opens_both_sides_and_names_the_peer():
@@ -135,10 +141,17 @@ def test_a_reflected_proof_is_rejected():
 
 def transcript() -> list[tuple[str, bytes]]:
     """Every message of a session in delivery order, with its receiver ('a' or 'b')."""
-    a, b = PeerProtocol(KEY, "node-a", "dialer", b"a" * 32), PeerProtocol(KEY, "node-b", "listener", b"b" * 32)
+    a, b = (
+        PeerProtocol(KEY, "node-a", "dialer", b"a" * 32),
+        PeerProtocol(KEY, "node-b", "listener", b"b" * 32),
+    )
     log: list[tuple[str, bytes]] = []
-    script = [lambda: a.send(GENERATE), lambda: b.send(wire.PeerStatus("node-b", "b", "m", "llama", 8420, 1)),
-              lambda: a.send(wire.PeerCancel("req-1")), lambda: b.send(wire.PeerBye("done"))]
+    script = [
+        lambda: a.send(GENERATE),
+        lambda: b.send(wire.PeerStatus("node-b", "b", "m", "llama", 8420, 1)),
+        lambda: a.send(wire.PeerCancel("req-1")),
+        lambda: b.send(wire.PeerBye("done")),
+    ]
     steps = iter(script)
     while True:
         moved = False
@@ -166,7 +179,10 @@ def test_a_flipped_byte_in_any_frame_is_rejected(data):
     bit = data.draw(st.integers(0, 7), label="bit")
     tampered = bytearray(message)
     tampered[pos] ^= 1 << bit
-    a, b = PeerProtocol(KEY, "node-a", "dialer", b"a" * 32), PeerProtocol(KEY, "node-b", "listener", b"b" * 32)
+    a, b = (
+        PeerProtocol(KEY, "node-a", "dialer", b"a" * 32),
+        PeerProtocol(KEY, "node-b", "listener", b"b" * 32),
+    )
     peers = {"a": a, "b": b}
     a.data_to_send(), b.data_to_send()
     for name, earlier in TRANSCRIPT[:index]:

@@ -15,9 +15,13 @@ def local(node_id: str, texts: list[str], strategy: str = "similarity") -> wire.
 
 def test_weighted_global_vote_follows_the_evidence():
     # A's three workers all disagree (weight 1); B's agree (3); C's two Berlins agree (2).
-    a = vote.from_peer("A", "a", local("A", ["Lyon is the capital.", "Madrid.", "Rome, surely."]), "similarity")
+    a = vote.from_peer(
+        "A", "a", local("A", ["Lyon is the capital.", "Madrid.", "Rome, surely."]), "similarity"
+    )
     b = vote.from_peer("B", "b", local("B", ["Paris.", "Paris", "Paris!"]), "similarity")
-    c = vote.from_peer("C", "c", local("C", ["The capital is Berlin.", "Berlin", "Oslo."]), "similarity")
+    c = vote.from_peer(
+        "C", "c", local("C", ["The capital is Berlin.", "Berlin", "Oslo."]), "similarity"
+    )
     assert (a.weight, b.weight, c.weight) == (1, 3, 2)
     assert all(x.node_id == n for x, n in zip((a, b, c), "ABC", strict=True))
     assert all(cand.node_id == "B" for cand in b.candidates)  # the authenticated id, not the claim
@@ -32,7 +36,12 @@ def test_weighted_global_vote_follows_the_evidence():
 def test_missing_and_failed_nodes_are_named_and_do_not_vote():
     ok = vote.from_peer("A", "a", local("A", ["Paris."]), "majority")
     gone = vote.NodeVote("B", "b", "missing", error="no result before the deadline")
-    broken = vote.from_peer("C", "c", wire.PeerLocalResult("r", "C", 1, [], wire.Decision("majority", -1, [], [], 0.0)), "majority")
+    broken = vote.from_peer(
+        "C",
+        "c",
+        wire.PeerLocalResult("r", "C", 1, [], wire.Decision("majority", -1, [], [], 0.0)),
+        "majority",
+    )
     assert broken.state == "error"
     result = vote.combine("r", "majority", [ok, gone, broken], seed=1, deadline_s=5)
     assert result is not None and result.winner_node == "A"

@@ -13,8 +13,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("peers", help="list the peers of the running node")
     p.add_argument("--url", help="the node's API (default: http://HOST:PORT from the settings)")
     p.add_argument("--json", action="store_true", help="print the peers as JSON")
-    p.add_argument("--pairing-code", action="store_true",
-                   help="print this machine's hive pairing code (the shared secret) and exit")
+    p.add_argument(
+        "--pairing-code",
+        action="store_true",
+        help="print this machine's hive pairing code (the shared secret) and exit",
+    )
     p.set_defaults(handler=run)
 
 
@@ -34,10 +37,19 @@ def _table(peers: list[dict[str, object]]) -> str:
     cols = ("state", "node_id", "name", "address", "workers", "model", "detail")
     rows = []
     for p in peers:
-        workers = f"{p.get('workers_ready', 0)}/{p.get('workers', 0)}" if p["state"] == "connected" else ""
-        detail = (f"{p.get('direction', '')}, seen {p.get('last_seen_s')} s ago"
-                  if p["state"] == "connected" else str(p.get("last_error") or ""))
-        rows.append([str(p.get(c) or "") for c in cols[:4]] + [workers, str(p.get("model") or ""), detail])
+        workers = (
+            f"{p.get('workers_ready', 0)}/{p.get('workers', 0)}"
+            if p["state"] == "connected"
+            else ""
+        )
+        detail = (
+            f"{p.get('direction', '')}, seen {p.get('last_seen_s')} s ago"
+            if p["state"] == "connected"
+            else str(p.get("last_error") or "")
+        )
+        rows.append(
+            [str(p.get(c) or "") for c in cols[:4]] + [workers, str(p.get("model") or ""), detail]
+        )
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(cols, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]

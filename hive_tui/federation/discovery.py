@@ -127,17 +127,25 @@ class Discovery:
         info = AsyncServiceInfo(service_type, name)
         if not await info.async_request(zeroconf, RESOLVE_TIMEOUT_MS):
             return
-        props = {k.decode(): (v or b"").decode(errors="replace") for k, v in info.properties.items()}
+        props = {
+            k.decode(): (v or b"").decode(errors="replace") for k, v in info.properties.items()
+        }
         peer_id = props.get("id", "")
         me = self.federation.node.node_id
         addresses = info.parsed_addresses(IPVersion.V4Only)
         if not peer_id or peer_id == me or not addresses or info.port is None:
             return
         if props.get("v") != str(wire.PEER_PROTOCOL_VERSION):
-            log.warning("mDNS: %s speaks protocol %s, not %s", name, props.get("v"),
-                        wire.PEER_PROTOCOL_VERSION)
+            log.warning(
+                "mDNS: %s speaks protocol %s, not %s",
+                name,
+                props.get("v"),
+                wire.PEER_PROTOCOL_VERSION,
+            )
             return
-        log.info("mDNS: found %s (%s) at %s:%s", props.get("name"), peer_id, addresses[0], info.port)
+        log.info(
+            "mDNS: found %s (%s) at %s:%s", props.get("name"), peer_id, addresses[0], info.port
+        )
         if me < peer_id:  # the smaller id dials; the other side waits for it
             self._found[name] = (addresses[0], info.port)
             self.federation.peers.add_target(addresses[0], info.port, "mdns", peer_id)

@@ -38,11 +38,14 @@ BACKOFF_MAX_S = 10.0
 # A link that stayed up this long was healthy: after it drops, retry quickly again.
 STABLE_LINK_S = 5.0
 
+
 class DuplicateLink(Exception):
     """A second connection to a node we are already linked to; the loser of the tie-break."""
 
 
-TargetState = Literal["connecting", "connected", "unreachable", "lost", "refused", "conflict", "self"]
+TargetState = Literal[
+    "connecting", "connected", "unreachable", "lost", "refused", "conflict", "self"
+]
 
 
 @dataclass
@@ -251,7 +254,9 @@ class PeerManager:
                     target.node_id = peer
                 raise DuplicateLink(peer)
             asyncio.create_task(self._retire(existing))
-        link = Link(peer, transport.remote, "out" if role == "dialer" else "in", dialer, proto, transport)
+        link = Link(
+            peer, transport.remote, "out" if role == "dialer" else "in", dialer, proto, transport
+        )
         self.links[peer] = link
         return link
 
@@ -265,6 +270,8 @@ class PeerManager:
             frame = link.protocol.receive(data)
             link.last_seen = time.monotonic()
             match frame:
+                case None:  # only handshake steps return None, and the handshake is over
+                    continue
                 case wire.PeerStatus():
                     link.status = frame
                     self._on_frame(link, frame)
@@ -312,8 +319,9 @@ class PeerManager:
             if target.task:
                 target.task.cancel()
         links = list(self.links.values())
-        await asyncio.gather(*(ln.send(wire.PeerBye("node stopping")) for ln in links),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(ln.send(wire.PeerBye("node stopping")) for ln in links), return_exceptions=True
+        )
         await asyncio.gather(*(ln.transport.close() for ln in links), return_exceptions=True)
 
     def view(self) -> list[dict[str, object]]:
@@ -322,22 +330,35 @@ class PeerManager:
         rows: list[dict[str, object]] = []
         for link in sorted(self.links.values(), key=lambda ln: ln.node_id):
             s = link.status
-            rows.append({
-                "node_id": link.node_id, "name": link.name, "state": "connected",
-                "address": link.remote, "direction": link.direction,
-                "model": s.model if s else "", "backend": s.backend if s else "",
-                "api_port": s.api_port if s else 0,
-                "workers_ready": s.workers_ready if s else 0, "workers": len(s.workers) if s else 0,
-                "active_requests": s.active_requests if s else 0,
-                "connected_s": round(now - link.connected_at, 1),
-                "last_seen_s": round(now - link.last_seen, 2),
-            })
+            rows.append(
+                {
+                    "node_id": link.node_id,
+                    "name": link.name,
+                    "state": "connected",
+                    "address": link.remote,
+                    "direction": link.direction,
+                    "model": s.model if s else "",
+                    "backend": s.backend if s else "",
+                    "api_port": s.api_port if s else 0,
+                    "workers_ready": s.workers_ready if s else 0,
+                    "workers": len(s.workers) if s else 0,
+                    "active_requests": s.active_requests if s else 0,
+                    "connected_s": round(now - link.connected_at, 1),
+                    "last_seen_s": round(now - link.last_seen, 2),
+                }
+            )
         for target in self.targets.values():
             if target.node_id in self.links or target.state == "self":
                 continue
-            rows.append({
-                "node_id": target.node_id, "name": "", "state": target.state,
-                "address": target.address, "source": target.source,
-                "last_error": target.last_error, "retry_in_s": target.retry_in_s,
-            })
+            rows.append(
+                {
+                    "node_id": target.node_id,
+                    "name": "",
+                    "state": target.state,
+                    "address": target.address,
+                    "source": target.source,
+                    "last_error": target.last_error,
+                    "retry_in_s": target.retry_in_s,
+                }
+            )
         return rows

@@ -200,4 +200,3 @@ class PeerProtocol:
     @staticmethod
     def _mac(key: bytes, seq: int, body: bytes) -> bytes:
         return hmac.new(key, seq.to_bytes(8, "big") + body, hashlib.sha256).digest()
-

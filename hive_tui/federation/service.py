@@ -18,6 +18,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -28,6 +29,9 @@ from hive_tui.federation.identity import derive_key, pairing_code, resolve_secre
 from hive_tui.federation.peers import Link, PeerManager
 from hive_tui.federation.transport import Transport
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
+
+if TYPE_CHECKING:
+    from hive_tui.node import Node
 
 log = logging.getLogger("hive.federation")
 
@@ -79,10 +83,7 @@ class Round:
 
 
 class Federation:
-    def __init__(self, node: object, host: str, api_port: int) -> None:
-        from hive_tui.node import Node
-
-        assert isinstance(node, Node)
+    def __init__(self, node: Node, host: str, api_port: int) -> None:
         self.node = node
         settings = node.settings
         secret, created = resolve_secret(settings.secret, config_dir())
@@ -92,7 +93,11 @@ class Federation:
         self.api_port = api_port
         self.deadline_s = settings.vote_deadline_s
         self.peers = PeerManager(
-            node.node_id, derive_key(secret), self._status, self._on_frame, self._on_down,
+            node.node_id,
+            derive_key(secret),
+            self._status,
+            self._on_frame,
+            self._on_down,
             heartbeat_s=HEARTBEAT_S,
         )
         self.discovery: object | None = None
@@ -159,16 +164,24 @@ class Federation:
         try:
             for link in links:
                 generate = wire.PeerGenerate(
-                    rid, request.messages, request.params, request.strategy,
-                    peer_seed(seed, link.node_id), request.workers, self.deadline_s,
+                    rid,
+                    request.messages,
+                    request.params,
+                    request.strategy,
+                    peer_seed(seed, link.node_id),
+                    request.workers,
+                    self.deadline_s,
                 )
                 if not await link.send(generate):
-                    rnd.settle(vote.NodeVote(link.node_id, link.name, "missing", error="connection lost"))
+                    rnd.settle(
+                        vote.NodeVote(link.node_id, link.name, "missing", error="connection lost")
+                    )
             started = time.perf_counter()
             try:
                 local = await self.node.swarm.run(request)
-                mine = vote.from_local(me, self.node.settings.node_name, local,
-                                       time.perf_counter() - started)
+                mine = vote.from_local(
+                    me, self.node.settings.node_name, local, time.perf_counter() - started
+                )
             except SwarmError as exc:
                 mine = vote.NodeVote(me, self.node.settings.node_name, "error", error=str(exc))
             remaining = self.deadline_s - (time.monotonic() - rnd.started)
@@ -178,8 +191,8 @@ class Federation:
         finally:
             del self._rounds[rid]
             for node_id in rnd.asked:
-                if node_id not in rnd.results and (link := self.peers.links.get(node_id)):
-                    asyncio.create_task(link.send(wire.PeerCancel(rid)))
+                if node_id not in rnd.results and (peer := self.peers.links.get(node_id)):
+                    asyncio.create_task(peer.send(wire.PeerCancel(rid)))
         nodes = [mine] + [
             rnd.results.get(n)
             or vote.NodeVote(n, name, "missing", error=f"no result within {self.deadline_s:g} s")
@@ -191,16 +204,21 @@ class Federation:
             self.node.bus.publish(wire.RequestFailed(rid, message))
             raise SwarmError(message)
         self.node.bus.publish(
-            wire.VoteDecided(rid, result.candidates, result.decision, result.degraded, result.missing)
+            wire.VoteDecided(
+                rid, result.candidates, result.decision, result.degraded, result.missing
+            )
         )
         return result
 
     def _on_down(self, link: Link) -> None:
         for rnd in self._rounds.values():
             if rnd.waiting_for(link.node_id):
-                rnd.settle(vote.NodeVote(link.node_id, link.name, "missing",
-                                         error="connection lost during the vote"))
-        for (node_id, rid), task in list(self._serving.items()):
+                rnd.settle(
+                    vote.NodeVote(
+                        link.node_id, link.name, "missing", error="connection lost during the vote"
+                    )
+                )
+        for (node_id, _rid), task in list(self._serving.items()):
             if node_id == link.node_id:  # nobody is left to read the answer
                 task.cancel()
         for key, state in list(self._worker_states.items()):
@@ -222,13 +240,19 @@ class Federation:
                     task.cancel()
             case wire.PeerProgress(request_id=rid, event=event):
                 rnd = self._rounds.get(rid)
-                if rnd and rnd.waiting_for(link.node_id) and getattr(event, "request_id", None) == rid:
+                if (
+                    rnd
+                    and rnd.waiting_for(link.node_id)
+                    and getattr(event, "request_id", None) == rid
+                ):
                     self._publish_remote(link, event)
             case wire.PeerLocalResult(request_id=rid):
                 rnd = self._rounds.get(rid)
                 if rnd and rnd.waiting_for(link.node_id):
                     latency = time.monotonic() - rnd.started
-                    rnd.settle(vote.from_peer(link.node_id, link.name, frame, rnd.strategy, latency))
+                    rnd.settle(
+                        vote.from_peer(link.node_id, link.name, frame, rnd.strategy, latency)
+                    )
             case wire.PeerError(request_id=rid, message=message) if rid is not None:
                 rnd = self._rounds.get(rid)
                 if rnd:
@@ -258,7 +282,9 @@ class Federation:
             case wire.TokenEvent(worker_id=w) | wire.WorkerCrashed(worker_id=w):
                 event = replace(event, worker_id=f"{w}@{peer}")
             case wire.CandidateDone(candidate=c):
-                event = replace(event, candidate=replace(c, worker_id=f"{c.worker_id}@{peer}", node_id=peer))
+                event = replace(
+                    event, candidate=replace(c, worker_id=f"{c.worker_id}@{peer}", node_id=peer)
+                )
             case _:
                 return
         self.node.bus.publish(event)
@@ -268,8 +294,14 @@ class Federation:
     async def _serve(self, link: Link, generate: wire.PeerGenerate) -> None:
         """Answer a peer's request with the local swarm only (never fanned out again)."""
         rid = generate.request_id
-        request = SwarmRequest(generate.messages, generate.params, generate.seed,
-                               generate.strategy, generate.workers, request_id=rid)
+        request = SwarmRequest(
+            generate.messages,
+            generate.params,
+            generate.seed,
+            generate.strategy,
+            generate.workers,
+            request_id=rid,
+        )
         sub = self.node.bus.subscribe(lambda e: getattr(e, "request_id", None) == rid)
         forward = asyncio.create_task(self._forward(link, rid, sub))
         try:
@@ -282,10 +314,18 @@ class Federation:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(forward), 2.0)
-            await link.send(wire.PeerLocalResult(
-                rid, self.node.node_id, result.seed, result.candidates, result.decision,
-                result.degraded, result.missing, result.prompt_tokens,
-            ))
+            await link.send(
+                wire.PeerLocalResult(
+                    rid,
+                    self.node.node_id,
+                    result.seed,
+                    result.candidates,
+                    result.decision,
+                    result.degraded,
+                    result.missing,
+                    result.prompt_tokens,
+                )
+            )
         finally:
             forward.cancel()
             sub.close()
@@ -304,12 +344,15 @@ class Federation:
                 return
 
 
-async def start_federation(node: object, host: str, api_port: int) -> Federation:
+async def start_federation(node: Node, host: str, api_port: int) -> Federation:
     """Join the hive once the API port is bound (it is advertised and peers dial it)."""
     federation = Federation(node, host, api_port)
-    node.federation = federation  # type: ignore[attr-defined]
+    node.federation = federation
     if federation.new_pairing_code:
-        print(f"hive pairing code: {federation.new_pairing_code}  (new hive secret; give it to "
-              "other machines with --secret or HIVE_SECRET)", flush=True)
+        print(
+            f"hive pairing code: {federation.new_pairing_code}  (new hive secret; give it to "
+            "other machines with --secret or HIVE_SECRET)",
+            flush=True,
+        )
     await federation.start()
     return federation

@@ -78,8 +78,16 @@ class HiveResult(VoteResult):
 
 def from_local(node_id: str, name: str, result: VoteResult, latency_s: float = 0.0) -> NodeVote:
     return NodeVote(
-        node_id, name, "ok", list(result.candidates), result.decision, result.seed,
-        result.degraded, list(result.missing), result.prompt_tokens, latency_s=latency_s,
+        node_id,
+        name,
+        "ok",
+        list(result.candidates),
+        result.decision,
+        result.seed,
+        result.degraded,
+        list(result.missing),
+        result.prompt_tokens,
+        latency_s=latency_s,
     )
 
 
@@ -95,8 +103,16 @@ def from_peer(
         return NodeVote(node_id, name, "error", error="no candidates", latency_s=latency_s)
     decision = consensus.decide(strategy, candidates)
     return NodeVote(
-        node_id, name, "ok", candidates, decision, result.seed, result.degraded,
-        list(result.missing), result.prompt_tokens, latency_s=latency_s,
+        node_id,
+        name,
+        "ok",
+        candidates,
+        decision,
+        result.seed,
+        result.degraded,
+        list(result.missing),
+        result.prompt_tokens,
+        latency_s=latency_s,
     )
 
 
