@@ -48,14 +48,15 @@ class Hive:
             "HIVE_SECRET": secret,
         }
 
-    async def start_origin(self, answers: list[str]) -> Node:
+    async def start_origin(self, answers: list[str], real_model: bool = False) -> Node:
         script = write_script(
             str(self.tmp_path / "origin.json"), answers=answers, token_delay_s=0.01
         )
         settings = load_settings(
             {
-                "backend": "scripted",
-                "model": script,
+                "backend": "llama" if real_model else "scripted",
+                "model": None if real_model else script,
+                "max_tokens": 24 if real_model else 512,
                 "workers": len(answers),
                 "threads": 1,
                 "secret": SECRET,
@@ -88,17 +89,18 @@ class Hive:
         peers: list[int],
         secret: str = SECRET,
         token_delay_s: float = 0.01,
+        real_model: bool = False,
     ) -> NodeProcess:
         script = write_script(
             str(self.tmp_path / f"s{i}.json"), answers=answers, token_delay_s=token_delay_s
         )
+        backend = (
+            ["--backend", "llama"] if real_model else ["--backend", "scripted", "--model", script]
+        )
         args = [
             "--port",
             str(self.ports[i]),
-            "--backend",
-            "scripted",
-            "--model",
-            script,
+            *backend,
             "--workers",
             str(len(answers)),
             "--threads",
@@ -309,3 +311,26 @@ async def test_frames_on_an_unauthenticated_connection_are_rejected(hive):
         assert events.get_nowait() is None  # nothing reached the swarm
     assert origin.federation.peers.links == {}
     assert len(origin.federation.peers.refusals) == len(attempts)
+
+
+@pytest.mark.model
+async def test_two_nodes_vote_with_the_real_model(hive):
+    """The embedded model, one worker (one thread) per node: both local winners come back and
+    the global winner is one of them."""
+    origin = await hive.start_origin(["-"], real_model=True)
+    peer = await hive.start_peer(1, ["-"], peers=[0], real_model=True)
+    await hive.wait_peers(1, timeout_s=120)
+    async with httpx.AsyncClient() as client:
+        body = await hive.ask(
+            client,
+            messages=[{"role": "user", "content": "What is the capital of France? One word."}],
+            max_tokens=16,
+        )
+    vote = body["hive"]
+    nodes = {n["node_id"]: n for n in vote["nodes"]}
+    assert set(nodes) == {origin.node_id, node_id_of(peer)}
+    assert all(n["state"] == "ok" and len(n["candidates"]) == 1 for n in nodes.values())
+    winners = {c["text"] for n in nodes.values() for c in n["candidates"] if c["winner"]}
+    answer = body["choices"][0]["message"]["content"]
+    assert answer.strip() and answer in winners
+    assert vote["winner_node"] in nodes

@@ -63,3 +63,19 @@ def test_every_strategy_gives_a_global_decision():
     for strategy in consensus.STRATEGIES:
         d = vote.global_decision(strategy, nodes)
         assert d.strategy == strategy and d.winner in (0, 1) and len(d.scores) == 2
+
+
+async def test_a_peer_casts_at_most_one_local_result_per_request():
+    from hive_tui.federation.service import Round
+
+    rnd = Round("r", "similarity", {"A": "a", "B": "b"})
+    first = vote.from_peer("A", "a", local("A", ["Paris."]), "similarity")
+    again = vote.from_peer("A", "a", local("A", ["Lyon.", "Lyon.", "Lyon."]), "similarity")
+    stranger = vote.from_peer("Z", "z", local("Z", ["Rome."]), "similarity")
+    rnd.settle(first)
+    rnd.settle(again)  # a second result for the same request is ignored
+    rnd.settle(stranger)  # so is one from a node that was not asked
+    assert rnd.results == {"A": first} and not rnd.complete.is_set()
+    assert rnd.waiting_for("B") and not rnd.waiting_for("A") and not rnd.waiting_for("Z")
+    rnd.settle(vote.NodeVote("B", "b", "missing", error="connection lost"))
+    assert rnd.complete.is_set()
