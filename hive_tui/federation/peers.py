@@ -169,7 +169,7 @@ class PeerManager:
                 transport = await ClientTransport.dial(target.host, target.port)
             except TransportClosed as exc:
                 target.last_error = str(exc)
-                target.state = "lost" if target.state == "connected" else "unreachable"
+                target.state = "lost" if target.state in ("connected", "lost") else "unreachable"
             else:
                 opened_at = time.monotonic()
                 if await self._run(transport, "dialer", target) and (
