@@ -115,7 +115,12 @@ class Federation:
 
         if discovery_allowed(self.host):
             discovery = Discovery(self, self.host, self.api_port)
-            await discovery.start()
+            try:
+                await discovery.start()
+            except OSError as exc:  # no multicast here: manual peers still work
+                log.warning("mDNS discovery unavailable (%s); use --peer HOST:PORT", exc)
+                await discovery.stop()
+                return
             self.discovery = discovery
 
     async def stop(self) -> None:
