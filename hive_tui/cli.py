@@ -17,7 +17,7 @@ from typing import Any
 from hive_tui.config import ConfigError, Settings, config_path, load_settings
 
 # Modules under hive_tui.commands, each adding one subcommand.
-COMMAND_MODULES: list[str] = ["ask", "bench", "doctor", "hardware", "models"]
+COMMAND_MODULES: list[str] = ["ask", "bench", "doctor", "hardware", "models", "peers"]
 
 
 def common_flags() -> argparse.ArgumentParser:
@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     node.add_argument("--host", help="address to bind (default 127.0.0.1)")
     node.add_argument("--port", type=int, help="port to bind (default 8420; 0 picks a free one)")
+    fed = parser.add_argument_group("federation")
+    fed.add_argument("--peer", dest="peers", action="append", metavar="HOST:PORT",
+                     help="a node to federate with (repeatable; for networks without mDNS)")
+    fed.add_argument("--secret", help="the hive's shared secret / pairing code "
+                     "(default: HIVE_SECRET, the config, or one made on first run)")
+    fed.add_argument("--no-federation", dest="federation", action="store_const", const=False,
+                     help="do not federate: no mDNS, no peers")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"hive_tui.commands.{name}").register(sub, common)
@@ -63,16 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 SETTING_FLAGS = (
-    "host",
-    "port",
-    "workers",
-    "model",
-    "strategy",
-    "backend",
-    "threads",
-    "n_ctx",
-    "n_gpu_layers",
-)
+    "host", "port", "workers", "model", "strategy", "backend", "threads", "n_ctx",
+    "n_gpu_layers", "peers", "secret", "federation",
+)  # fmt: skip
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

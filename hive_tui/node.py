@@ -10,14 +10,18 @@ import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hive_tui import wire
 from hive_tui.bus import EventBus
 from hive_tui.config import Settings, data_dir, threads_per_worker
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
-from hive_tui.swarm.swarm import Swarm
+from hive_tui.swarm.swarm import Swarm, SwarmRequest, VoteResult
 from hive_tui.swarm.worker import Worker, WorkerSpec
 from hive_tui.wire import Plan
+
+if TYPE_CHECKING:
+    from hive_tui.federation.service import Federation
 
 log = logging.getLogger("hive.node")
 
@@ -95,7 +99,10 @@ def hardware_plan() -> Plan:
 
 def load_node_id(folder: Path | None = None) -> str:
     """A stable id for this node, created once in the data folder."""
+    from hive_tui.federation.identity import forget_if_copied
+
     folder = folder or data_dir()
+    forget_if_copied(folder)  # a data folder copied from another machine gets a new id
     path = folder / "node_id"
     try:
         existing = path.read_text().strip()
@@ -135,6 +142,8 @@ class Node:
             for i in range(plan.workers)
         ]
         self.swarm = Swarm(self.workers, self.bus, self.node_id)
+        # Set by the front end once the API port is bound (hive_tui.federation.service).
+        self.federation: Federation | None = None
 
     async def start(self) -> None:
         log.info(
@@ -147,7 +156,15 @@ class Node:
         await self.swarm.start()
 
     async def stop(self) -> None:
+        if self.federation is not None:
+            await self.federation.stop()
         await self.swarm.stop()
+
+    async def answer(self, request: SwarmRequest) -> VoteResult:
+        """Answer as the hive: the local vote alone, or a two-phase vote with the peers."""
+        if self.federation is None:
+            return await self.swarm.run(request)
+        return await self.federation.answer(request)
 
     def health(self) -> dict[str, object]:
         statuses = self.swarm.statuses()
@@ -163,4 +180,5 @@ class Node:
             "workers_ready": ready,
             "workers": statuses,
             "plan": list(self.plan.reasons),
+            "peers": self.federation.view() if self.federation else [],
         }

@@ -18,7 +18,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from hive_tui import consensus, wire
 from hive_tui.api import schemas
@@ -82,7 +83,7 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
 
 async def _run_watching_client(request: Request, node: Node, job: SwarmRequest) -> VoteResult:
     """Run the vote; if the client hangs up first, cancel it (and so every worker's generation)."""
-    vote = asyncio.create_task(node.swarm.run(job))
+    vote = asyncio.create_task(node.answer(job))
     try:
         while not vote.done():
             await asyncio.wait([vote], timeout=DISCONNECT_POLL_S)
@@ -116,7 +117,7 @@ async def chat_completions(request: Request) -> Response:
 async def _sse(node: Node, job: SwarmRequest) -> AsyncIterator[bytes]:
     created = int(time.time())
     model = node.plan.model_name
-    vote = asyncio.create_task(node.swarm.run(job))
+    vote = asyncio.create_task(node.answer(job))
     try:
         while not vote.done():
             await asyncio.wait([vote], timeout=KEEPALIVE_S)
@@ -154,6 +155,18 @@ async def health(request: Request) -> Response:
     return json_response(node.health())
 
 
+async def peer_socket(websocket: WebSocket) -> None:
+    """Federation peers connect here (docs/federation.md); refused when federation is off."""
+    node: Node = websocket.app.state.node
+    if node.federation is None:
+        await websocket.close(code=1008)
+        return
+    from hive_tui.federation.transport import ServerTransport
+
+    await websocket.accept()
+    await node.federation.accept(ServerTransport(websocket))
+
+
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.message, exc.type, exc.param)
@@ -176,6 +189,7 @@ def create_app(node: Node) -> Starlette:
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            WebSocketRoute("/v1/hive/peer", peer_socket),
         ],
         exception_handlers={
             ApiError: _api_error,
