@@ -5,7 +5,8 @@ Same model, prompt, token budget, thread count and greedy decoding, measured in 
 * raw: ``Llama.create_chat_completion`` in this process;
 * hive: one worker behind ``hive --node``'s HTTP API (child process, frames, vote, HTTP).
 
-tokens/s is completion tokens over wall time of the whole call, prompt included, for both.
+tokens/s is completion tokens over wall time of the whole call, prompt included, for both,
+and both evaluate the prompt from an empty cache.
 Runs alternate (raw, hive, raw, hive...) so that a busy neighbour slows both alike; the
 median of each is compared.
 """
@@ -47,6 +48,9 @@ class OverheadReport:
 
 
 def _raw_run(llm, max_tokens: int) -> tuple[float, int]:
+    # hive evaluates every prompt from an empty cache (so seeds reproduce); without a reset
+    # llama-cpp-python would reuse the previous run's prompt and skip that work.
+    llm.reset()
     started = time.perf_counter()
     out = llm.create_chat_completion(
         messages=[{"role": "user", "content": PROMPT}], temperature=0.0, max_tokens=max_tokens
