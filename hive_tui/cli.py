@@ -28,7 +28,8 @@ def common_flags() -> argparse.ArgumentParser:
     g.add_argument("--model", help="GGUF path or model name (default: the embedded SmolLM2-135M)")
     g.add_argument("--strategy", help="consensus strategy: similarity, quality, fastest, majority, "
                    "confidence (default: similarity)")
-    g.add_argument("--backend", help="worker backend: llama (default) or scripted (tests)")
+    g.add_argument("--backend", help="worker backend: llama (default), mlx, scripted (tests), "
+                   "or one per worker for a mixed swarm, e.g. llama,llama,mlx")
     g.add_argument("--threads", type=int, help="threads per worker (default: from free cores)")
     g.add_argument("--n-ctx", dest="n_ctx", type=int, help="context length per worker")
     g.add_argument("--n-gpu-layers", dest="n_gpu_layers", type=int, help="layers offloaded to GPU")

@@ -38,6 +38,18 @@ class NodePlan:
     reasons: tuple[str, ...]
 
 
+def listed_backends(backend: str) -> list[str]:
+    """A ``--backend`` value is one backend for every worker (``mlx``) or one per worker
+    (``llama,llama,mlx``: a mixed swarm voting together)."""
+    return [b.strip() for b in backend.split(",") if b.strip()] or ["llama"]
+
+
+def worker_backends(backend: str, workers: int) -> list[str]:
+    """The backend of each worker; a list shorter than the swarm repeats in order."""
+    names = listed_backends(backend)
+    return [names[i % len(names)] for i in range(workers)]
+
+
 def resolve_model(model: str | None, backend: str) -> tuple[str, str]:
     """(path, display name) for a --model value; the embedded model when none is given."""
     if backend == "scripted":
@@ -48,6 +60,9 @@ def resolve_model(model: str | None, backend: str) -> tuple[str, str]:
     candidate = Path(model).expanduser()
     if candidate.is_file():
         return str(candidate), candidate.stem
+    # An mlx-lm model folder; only MLX workers can load one (any backend can load a GGUF).
+    if candidate.is_dir() and set(listed_backends(backend)) == {"mlx"}:
+        return str(candidate), candidate.name
     raise FileNotFoundError(f"model {model!r} is neither a file nor a known model name")
 
 
@@ -55,7 +70,11 @@ def make_plan(settings: Settings) -> NodePlan:
     path, name = resolve_model(settings.model, settings.backend)
     reasons = []
     workers = settings.workers
-    if workers is None:
+    listed = len(listed_backends(settings.backend))
+    if workers is None and listed > 1:
+        workers = listed
+        reasons.append(f"{workers} workers (one per listed backend)")
+    elif workers is None:
         workers = FALLBACK_WORKERS
         reasons.append(f"{workers} workers (default)")
     else:
@@ -107,13 +126,13 @@ class Node:
                 WorkerSpec(
                     worker_id=f"w{i}",
                     index=i,
-                    backend=plan.backend,
+                    backend=backend,
                     load=load,
                     node_id=self.node_id,
                 ),
                 self.bus,
             )
-            for i in range(plan.workers)
+            for i, backend in enumerate(worker_backends(plan.backend, plan.workers))
         ]
         self.swarm = Swarm(self.workers, self.bus, self.node_id)
 

@@ -104,7 +104,10 @@ def convert_gguf(gguf: Path, out: Path) -> None:
     """Write an mlx-lm model folder for a llama-architecture GGUF into ``out``."""
     import mlx.core as mx  # only a worker that runs MLX pays for importing it
 
-    tensors, metadata = mx.load(str(gguf), return_metadata=True)
+    loaded: tuple[dict[str, Any], dict[str, Any]] = mx.load(  # type: ignore[assignment]
+        str(gguf), return_metadata=True
+    )
+    tensors, metadata = loaded
     arch = metadata.get("general.architecture")
     if arch != "llama":
         raise ConversionError(f"only llama-architecture GGUF converts to MLX so far, not {arch!r}")

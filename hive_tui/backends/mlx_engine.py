@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from hive_tui import wire
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
@@ -35,7 +36,9 @@ try:
     from mlx_lm.generate import generate_step
     from mlx_lm.sample_utils import make_sampler
 except ImportError as exc:
-    raise BackendUnavailable(f"the MLX backend needs mlx and mlx-lm ({exc}): {INSTALL_HINT}") from exc
+    raise BackendUnavailable(
+        f"the MLX backend needs mlx and mlx-lm ({exc}): {INSTALL_HINT}"
+    ) from exc
 
 # For model folders without a chat template, as in the llama engine: ChatML.
 CHATML = (
@@ -60,13 +63,15 @@ class MlxEngine:
     name = "mlx"
 
     def __init__(self) -> None:
-        self._model = None
-        self._tokenizer = None
+        self._model: Any = None  # an mlx.nn.Module
+        self._tokenizer: Any = None  # mlx_lm's TokenizerWrapper
         self._n_ctx = 0
 
     def load(self, spec: wire.Load) -> wire.Ready:
         folder = model_folder(spec.model_path)
-        model, tokenizer, config = load_mlx_model(str(folder), return_config=True)
+        model, tokenizer, config = load_mlx_model(  # type: ignore[misc]
+            str(folder), return_config=True
+        )
         self._model, self._tokenizer = model, tokenizer
         trained = int(config.get("max_position_embeddings") or spec.n_ctx)
         self._n_ctx = min(spec.n_ctx, trained)
@@ -99,7 +104,9 @@ class MlxEngine:
         prompt = self.prompt_tokens(request.messages)
         room = self._n_ctx - len(prompt)
         if room < 1:
-            raise ValueError(f"prompt of {len(prompt)} tokens does not fit the context of {self._n_ctx}")
+            raise ValueError(
+                f"prompt of {len(prompt)} tokens does not fit the context of {self._n_ctx}"
+            )
         budget = min(params.max_tokens, room)
 
         mx.random.seed(params.seed & 0xFFFFFFFF)
@@ -121,7 +128,7 @@ class MlxEngine:
             if token in eos:
                 finish = "stop"
                 break
-            logprob_sum += logprobs[token].item()
+            logprob_sum += float(logprobs[token].item())
             generated += 1
             detokenizer.add_token(token)
             released = scanner.feed(detokenizer.last_segment)
