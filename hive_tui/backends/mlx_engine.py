@@ -128,7 +128,7 @@ class MlxEngine:
             if token in eos:
                 finish = "stop"
                 break
-            logprob_sum += float(logprobs[token].item())
+            logprob_sum += float(logprobs[token].item())  # type: ignore[arg-type]
             generated += 1
             detokenizer.add_token(token)
             released = scanner.feed(detokenizer.last_segment)
