@@ -21,6 +21,8 @@ from hive_tui.node import Node, listed_backends, make_plan, worker_backends
 from hive_tui.swarm.swarm import SwarmRequest
 
 FRANCE = [wire.ChatMessage("user", "What is the capital of France? Answer in one word.")]
+# A short prompt where the question does not matter: MLX's CPU prefill is slow.
+HELLO = [wire.ChatMessage("system", "Be kind."), wire.ChatMessage("user", "Tell me a story.")]
 
 # ASCII, punctuation, numbers, unicode, emoji, leading spaces, newlines, control tokens, code.
 TOKENIZER_SAMPLES = [
@@ -61,11 +63,15 @@ def hidden_mlx_env(tmp_path: Path) -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join(p for p in path if p)}
 
 
-async def generate(proc: WorkerProcess, rid: str, **params) -> tuple[str, wire.Done]:
+async def generate(
+    proc: WorkerProcess, rid: str, messages=FRANCE, cancel_after_first=False, **params
+) -> tuple[str, wire.Done]:
     streamed, done = [], None
-    async for frame in proc.generate(wire.Generate(rid, FRANCE, wire.SamplingParams(**params))):
+    async for frame in proc.generate(wire.Generate(rid, messages, wire.SamplingParams(**params))):
         if isinstance(frame, wire.TokenChunk):
             streamed.append(frame.text)
+            if cancel_after_first:
+                proc.cancel(rid)
         elif isinstance(frame, wire.Done):
             done = frame
     assert done is not None
@@ -83,10 +89,12 @@ async def test_converted_embedded_model_answers_paris_in_an_mlx_worker(mlx_cache
         assert "Paris" in greedy.text and not greedy.text.endswith(".")
         assert streamed == greedy.text and greedy.finish_reason == "stop"
         assert greedy.mean_logprob is not None and greedy.mean_logprob < 0
-        a = (await generate(proc, "a", temperature=1.0, max_tokens=3, seed=11))[1]
-        b = (await generate(proc, "b", temperature=1.0, max_tokens=3, seed=11))[1]
+        a = (await generate(proc, "a", HELLO, temperature=1.0, max_tokens=3, seed=11))[1]
+        b = (await generate(proc, "b", HELLO, temperature=1.0, max_tokens=3, seed=11))[1]
         assert a.text == b.text and a.mean_logprob == b.mean_logprob
         assert a.finish_reason == "length" and a.completion_tokens == 3
+        cut = (await generate(proc, "c", HELLO, True, temperature=1.0, max_tokens=200))[1]
+        assert cut.finish_reason == "cancelled" and cut.completion_tokens < 10
     finally:
         await proc.stop()
     # The conversion landed in the cache, where the catalogue finds it.
