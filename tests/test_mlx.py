@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hive_tui import wire
-from hive_tui.backends.mlx_models import find_mlx_models
+from hive_tui.backends.mlx_models import MlxModelFolder, find_mlx_models
 from hive_tui.backends.process import WorkerDied, WorkerProcess
 from hive_tui.config import load_settings
 from hive_tui.embedded_model import embedded_model_path
@@ -120,6 +120,31 @@ def test_converted_tokenizer_matches_llama_cpp_token_for_token(mlx_cache, tmp_pa
     assert config["rope_traditional"] is True and config["tie_word_embeddings"] is True
 
 
+def test_mlx_model_folders_are_found_in_the_hugging_face_cache_layout(tmp_path):
+    def model_folder(folder: Path, config: dict, files=("tokenizer.json",)) -> None:
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text(json.dumps(config))
+        (folder / "model.safetensors").write_bytes(b"x" * 100)
+        for name in files:
+            (folder / name).write_text("{}")
+
+    repo = tmp_path / "hub" / "models--mlx-community--Tiny-4bit"
+    model_folder(repo / "snapshots" / "old", {"model_type": "llama"})
+    model_folder(repo / "snapshots" / "abc", {"model_type": "llama", "quantization": {"bits": 4}})
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("abc\n")
+    model_folder(tmp_path / "hub" / "models--org--no-tokenizer" / "snapshots" / "r",
+                 {"model_type": "qwen2"}, files=())
+    model_folder(tmp_path / "own" / "converted", {"model_type": "llama"})
+    model_folder(tmp_path / "own" / ".half-written", {"model_type": "llama"})
+    found = find_mlx_models([tmp_path / "hub", tmp_path / "own", tmp_path / "missing"])
+    assert found == [
+        MlxModelFolder("mlx-community/Tiny-4bit", repo / "snapshots" / "abc", "llama", 100, 4,
+                       revision="abc"),
+        MlxModelFolder("converted", tmp_path / "own" / "converted", "llama", 100, None),
+    ]
+
+
 def test_backend_lists_give_each_worker_its_backend():
     assert listed_backends("mlx") == ["mlx"]
     assert worker_backends("llama, llama,mlx", 3) == ["llama", "llama", "mlx"]
@@ -157,7 +182,7 @@ async def test_without_mlx_the_backend_reports_the_install_hint(tmp_path):
     code = textwrap.dedent("""
         import sys
         from hive_tui.backends.engine import BackendUnavailable, load_engine_class
-        from hive_tui.backends.mlx_models import find_mlx_models
+        from hive_tui.backends.mlx_models import MlxModelFolder, find_mlx_models
         import hive_tui.node, hive_tui.backends.mlx_convert
         assert find_mlx_models([]) == []
         try:

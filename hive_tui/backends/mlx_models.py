@@ -10,8 +10,11 @@ exports (mlx-community and friends) from plain Hugging Face checkpoints.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import platform
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,19 @@ class MlxModelFolder:
     size_bytes: int  # of the weight files
     quantization_bits: int | None  # None: not an MLX-quantised export
     revision: str | None = None  # hub snapshot, when from the hub cache
+
+
+def mlx_installed() -> bool:
+    """mlx and mlx-lm importable here (checked without importing them: that takes seconds)."""
+    try:
+        return all(importlib.util.find_spec(m) is not None for m in ("mlx.core", "mlx_lm"))
+    except (ImportError, ValueError):  # a parent package that is missing or blocked
+        return False
+
+
+def mlx_preferred() -> bool:
+    """Apple Silicon with MLX installed: where a hardware plan should choose --backend mlx."""
+    return sys.platform == "darwin" and platform.machine() == "arm64" and mlx_installed()
 
 
 def hub_cache_dir() -> Path:
