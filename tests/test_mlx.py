@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hive_tui import wire
-from hive_tui.backends.mlx_models import MlxModelFolder, find_mlx_models
+from hive_tui.backends.mlx_models import MlxModelFolder, display_name, find_mlx_models
 from hive_tui.backends.process import WorkerDied, WorkerProcess
 from hive_tui.config import load_settings
 from hive_tui.embedded_model import embedded_model_path
@@ -116,6 +116,15 @@ def test_converted_tokenizer_matches_llama_cpp_token_for_token(mlx_cache, tmp_pa
         expected = reference.tokenize(text.encode(), add_bos=False, special=True)
         assert converted.encode(text, add_special_tokens=False) == expected, text
         assert converted.decode(expected) == text
+    # The whole chat prompt too: both backends feed the model the same tokens.
+    from hive_tui.backends.llama_engine import LlamaEngine, _chat_formatter
+    from hive_tui.backends.mlx_engine import MlxEngine
+
+    llama_engine, mlx_engine = LlamaEngine(), MlxEngine()
+    llama_engine._llm, llama_engine._formatter = reference, _chat_formatter(reference)
+    mlx_engine._tokenizer = converted
+    for chat in (FRANCE, HELLO):
+        assert mlx_engine.prompt_tokens(chat) == llama_engine.prompt_tokens(chat)
     config = json.loads((tmp_path / "smollm" / "config.json").read_text())
     assert config["rope_traditional"] is True and config["tie_word_embeddings"] is True
 
@@ -143,6 +152,7 @@ def test_mlx_model_folders_are_found_in_the_hugging_face_cache_layout(tmp_path):
                        revision="abc"),
         MlxModelFolder("converted", tmp_path / "own" / "converted", "llama", 100, None),
     ]
+    assert display_name(found[0].path) == "mlx-community/Tiny-4bit"
 
 
 def test_backend_lists_give_each_worker_its_backend():
@@ -182,7 +192,7 @@ async def test_without_mlx_the_backend_reports_the_install_hint(tmp_path):
     code = textwrap.dedent("""
         import sys
         from hive_tui.backends.engine import BackendUnavailable, load_engine_class
-        from hive_tui.backends.mlx_models import MlxModelFolder, find_mlx_models
+        from hive_tui.backends.mlx_models import MlxModelFolder, display_name, find_mlx_models
         import hive_tui.node, hive_tui.backends.mlx_convert
         assert find_mlx_models([]) == []
         try:

@@ -23,6 +23,7 @@ from typing import Any
 from hive_tui import wire
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
 from hive_tui.backends.mlx_convert import ensure_converted
+from hive_tui.backends.mlx_models import display_name
 from hive_tui.backends.stops import StopScanner
 
 INSTALL_HINT = "pip install 'hive-tui[mlx]'"
@@ -75,10 +76,9 @@ class MlxEngine:
         self._model, self._tokenizer = model, tokenizer
         trained = int(config.get("max_position_embeddings") or spec.n_ctx)
         self._n_ctx = min(spec.n_ctx, trained)
-        source = Path(spec.model_path)
         return wire.Ready(
             backend=self.name,
-            model=source.name,
+            model=display_name(Path(spec.model_path).expanduser()),
             n_ctx=self._n_ctx,
             slots=1,
             pid=os.getpid(),

@@ -104,8 +104,19 @@ def describe_folder(
     )
 
 
+def display_name(folder: Path) -> str:
+    """"ORG/NAME" for a hub snapshot folder (its own name is a commit hash), else its name."""
+    if folder.parent.name == "snapshots" and folder.parent.parent.name.startswith("models--"):
+        return _repo_id(folder.parent.parent)
+    return folder.name
+
+
+def _repo_id(repo_dir: Path) -> str:
+    return repo_dir.name.removeprefix("models--").replace("--", "/", 1)  # models--ORG--NAME
+
+
 def _hub_snapshots(repo_dir: Path) -> list[MlxModelFolder]:
-    repo_id = repo_dir.name.removeprefix("models--").replace("--", "/", 1)  # models--ORG--NAME
+    repo_id = _repo_id(repo_dir)
     snapshots = repo_dir / "snapshots"
     if not snapshots.is_dir():
         return []
