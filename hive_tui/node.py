@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hive_tui import wire
+from hive_tui.backends.mlx_models import display_name
 from hive_tui.bus import EventBus
 from hive_tui.config import Settings, data_dir, threads_per_worker
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
@@ -61,8 +62,10 @@ def resolve_model(model: str | None, backend: str) -> tuple[str, str]:
     if candidate.is_file():
         return str(candidate), candidate.stem
     # An mlx-lm model folder; only MLX workers can load one (any backend can load a GGUF).
-    if candidate.is_dir() and set(listed_backends(backend)) == {"mlx"}:
-        return str(candidate), candidate.name
+    if candidate.is_dir():
+        if set(listed_backends(backend)) == {"mlx"}:
+            return str(candidate), display_name(candidate)
+        raise FileNotFoundError(f"model {model!r} is a folder: only --backend mlx loads one")
     raise FileNotFoundError(f"model {model!r} is neither a file nor a known model name")
 
 
