@@ -31,7 +31,11 @@ def common_flags() -> argparse.ArgumentParser:
         help="consensus strategy: similarity, quality, fastest, majority, "
         "confidence (default: similarity)",
     )
-    g.add_argument("--backend", help="worker backend: llama (default) or scripted (tests)")
+    g.add_argument(
+        "--backend",
+        help="worker backend: llama (default), mlx, scripted (tests), "
+        "or one per worker for a mixed swarm, e.g. llama,llama,mlx",
+    )
     g.add_argument("--threads", type=int, help="threads per worker (default: from free cores)")
     g.add_argument("--n-ctx", dest="n_ctx", type=int, help="context length per worker")
     g.add_argument("--n-gpu-layers", dest="n_gpu_layers", type=int, help="layers offloaded to GPU")
@@ -57,12 +61,25 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--host", help="address to bind (default 127.0.0.1)")
     node.add_argument("--port", type=int, help="port to bind (default 8420; 0 picks a free one)")
     fed = parser.add_argument_group("federation")
-    fed.add_argument("--peer", dest="peers", action="append", metavar="HOST:PORT",
-                     help="a node to federate with (repeatable; for networks without mDNS)")
-    fed.add_argument("--secret", help="the hive's shared secret / pairing code "
-                     "(default: HIVE_SECRET, the config, or one made on first run)")
-    fed.add_argument("--no-federation", dest="federation", action="store_const", const=False,
-                     help="do not federate: no mDNS, no peers")
+    fed.add_argument(
+        "--peer",
+        dest="peers",
+        action="append",
+        metavar="HOST:PORT",
+        help="a node to federate with (repeatable; for networks without mDNS)",
+    )
+    fed.add_argument(
+        "--secret",
+        help="the hive's shared secret / pairing code "
+        "(default: HIVE_SECRET, the config, or one made on first run)",
+    )
+    fed.add_argument(
+        "--no-federation",
+        dest="federation",
+        action="store_const",
+        const=False,
+        help="do not federate: no mDNS, no peers",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"hive_tui.commands.{name}").register(sub, common)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hive_tui import wire
+from hive_tui.backends.mlx_models import display_name
 from hive_tui.bus import EventBus
 from hive_tui.config import Settings, data_dir, threads_per_worker
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
@@ -45,6 +46,18 @@ class NodePlan:
     reasons: tuple[str, ...]
 
 
+def listed_backends(backend: str) -> list[str]:
+    """A ``--backend`` value is one backend for every worker (``mlx``) or one per worker
+    (``llama,llama,mlx``: a mixed swarm voting together)."""
+    return [b.strip() for b in backend.split(",") if b.strip()] or ["llama"]
+
+
+def worker_backends(backend: str, workers: int) -> list[str]:
+    """The backend of each worker; a list shorter than the swarm repeats in order."""
+    names = listed_backends(backend)
+    return [names[i % len(names)] for i in range(workers)]
+
+
 def resolve_model(model: str | None, backend: str) -> tuple[str, str]:
     """(path, display name) for a --model value; the embedded model when none is given."""
     if backend == "scripted":
@@ -55,12 +68,18 @@ def resolve_model(model: str | None, backend: str) -> tuple[str, str]:
     candidate = Path(model).expanduser()
     if candidate.is_file():
         return str(candidate), candidate.stem
+    # An mlx-lm model folder; only MLX workers can load one (any backend can load a GGUF).
+    if candidate.is_dir():
+        if set(listed_backends(backend)) == {"mlx"}:
+            return str(candidate), display_name(candidate)
+        raise FileNotFoundError(f"model {model!r} is a folder: only --backend mlx loads one")
     raise FileNotFoundError(f"model {model!r} is neither a file nor a known model name")
 
 
 def make_plan(settings: Settings) -> NodePlan:
     """Flags and settings win; whatever they leave open comes from the hardware plan."""
-    if settings.backend == "scripted" or (settings.model and settings.workers):
+    listed = len(listed_backends(settings.backend))
+    if "scripted" in listed_backends(settings.backend) or (settings.model and settings.workers):
         hardware = None
     else:
         hardware = hardware_plan()
@@ -69,9 +88,14 @@ def make_plan(settings: Settings) -> NodePlan:
         path, name = resolve_model(settings.model, settings.backend)
     else:
         path, name = hardware.model.path, hardware.model.name
-    workers = settings.workers or (hardware.workers if hardware else FALLBACK_WORKERS)
     if settings.workers:
+        workers = settings.workers
         reasons.append(f"{workers} workers (requested)")
+    elif listed > 1:
+        workers = listed
+        reasons.append(f"{workers} workers (one per listed backend)")
+    else:
+        workers = hardware.workers if hardware else FALLBACK_WORKERS
     threads = threads_per_worker(workers, settings.threads)
     reasons.append(f"{threads} thread(s) per worker for {workers} worker(s) on the free cores")
     n_gpu_layers = settings.n_gpu_layers
@@ -133,13 +157,13 @@ class Node:
                 WorkerSpec(
                     worker_id=f"w{i}",
                     index=i,
-                    backend=plan.backend,
+                    backend=backend,
                     load=load,
                     node_id=self.node_id,
                 ),
                 self.bus,
             )
-            for i in range(plan.workers)
+            for i, backend in enumerate(worker_backends(plan.backend, plan.workers))
         ]
         self.swarm = Swarm(self.workers, self.bus, self.node_id)
         # Set by the front end once the API port is bound (hive_tui.federation.service).

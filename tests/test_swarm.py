@@ -145,3 +145,20 @@ async def test_workers_option_limits_the_vote(make_scripted_node):
     finally:
         await node.stop()
     assert len(result.candidates) == 1 and result.decision.agreement == 1.0
+
+
+async def test_a_backend_that_is_not_installed_stays_down_with_the_reason():
+    from hive_tui.bus import EventBus
+    from hive_tui.swarm.worker import Worker, WorkerSpec
+
+    bus = EventBus()
+    worker = Worker(WorkerSpec("w0", 0, "no-such-backend", wire.Load(model_path="")), bus)
+    with bus.subscribe() as sub:
+        await worker.start()
+        await asyncio.sleep(1.0)  # a restart loop would have tried again by now
+        events = drain(sub)
+    await worker.stop()
+    assert worker.restarts == 0 and not worker.is_ready
+    assert "unknown backend" in (worker.last_error or "")
+    crashed = [e for e in events if isinstance(e, wire.WorkerCrashed)]
+    assert len(crashed) == 1
