@@ -1,4 +1,5 @@
-from hive_tui.cli import main
 import sys
+
+from hive_tui.cli import main
 
 sys.exit(main())

@@ -17,7 +17,7 @@ from typing import Any
 from hive_tui.config import ConfigError, Settings, config_path, load_settings
 
 # Modules under hive_tui.commands, each adding one subcommand.
-COMMAND_MODULES: list[str] = ["ask", "bench", "doctor"]
+COMMAND_MODULES: list[str] = ["ask", "bench", "doctor", "hardware", "models", "peers"]
 
 
 def common_flags() -> argparse.ArgumentParser:
@@ -26,9 +26,16 @@ def common_flags() -> argparse.ArgumentParser:
     g = p.add_argument_group("swarm")
     g.add_argument("--workers", type=int, help="number of workers (default: the hardware plan)")
     g.add_argument("--model", help="GGUF path or model name (default: the embedded SmolLM2-135M)")
-    g.add_argument("--strategy", help="consensus strategy: similarity, quality, fastest, majority, "
-                   "confidence (default: similarity)")
-    g.add_argument("--backend", help="worker backend: llama (default) or scripted (tests)")
+    g.add_argument(
+        "--strategy",
+        help="consensus strategy: similarity, quality, fastest, majority, "
+        "confidence (default: similarity)",
+    )
+    g.add_argument(
+        "--backend",
+        help="worker backend: llama (default), mlx, scripted (tests), "
+        "or one per worker for a mixed swarm, e.g. llama,llama,mlx",
+    )
     g.add_argument("--threads", type=int, help="threads per worker (default: from free cores)")
     g.add_argument("--n-ctx", dest="n_ctx", type=int, help="context length per worker")
     g.add_argument("--n-gpu-layers", dest="n_gpu_layers", type=int, help="layers offloaded to GPU")
@@ -46,20 +53,45 @@ def build_parser() -> argparse.ArgumentParser:
         "Environment: HIVE_<SETTING>, e.g. HIVE_PORT=8420. Flags win over both.",
     )
     node = parser.add_argument_group("node")
-    node.add_argument("--node", action="store_true",
-                      help="run headless: the OpenAI-compatible API (and federation), no UI")
+    node.add_argument(
+        "--node",
+        action="store_true",
+        help="run headless: the OpenAI-compatible API (and federation), no UI",
+    )
     node.add_argument("--host", help="address to bind (default 127.0.0.1)")
     node.add_argument("--port", type=int, help="port to bind (default 8420; 0 picks a free one)")
     node.add_argument("--connect", metavar="URL",
                       help="open the app on a running node (hive --node), not an embedded one")
+    fed = parser.add_argument_group("federation")
+    fed.add_argument(
+        "--peer",
+        dest="peers",
+        action="append",
+        metavar="HOST:PORT",
+        help="a node to federate with (repeatable; for networks without mDNS)",
+    )
+    fed.add_argument(
+        "--secret",
+        help="the hive's shared secret / pairing code "
+        "(default: HIVE_SECRET, the config, or one made on first run)",
+    )
+    fed.add_argument(
+        "--no-federation",
+        dest="federation",
+        action="store_const",
+        const=False,
+        help="do not federate: no mDNS, no peers",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"hive_tui.commands.{name}").register(sub, common)
     return parser
 
 
-SETTING_FLAGS = ("host", "port", "workers", "model", "strategy", "backend", "threads",
-                 "n_ctx", "n_gpu_layers")
+SETTING_FLAGS = (
+    "host", "port", "workers", "model", "strategy", "backend", "threads", "n_ctx",
+    "n_gpu_layers", "peers", "secret", "federation",
+)  # fmt: skip
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

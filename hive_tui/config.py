@@ -33,13 +33,18 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     backend: str = "llama"
     strategy: str = "similarity"
     threads: int | None = None  # per worker; None: chosen from the free cores
-    n_ctx: int = 2048
-    n_gpu_layers: int = 0
+    n_ctx: int | None = None  # None: 2048
+    n_gpu_layers: int | None = None  # None: the plan's (all layers on a GPU that fits)
     temperature: float = 0.7
     top_p: float = 0.95
     max_tokens: int = 512
     node_name: str = ""
     log_level: str = "info"
+    # federation (hive_tui.federation, docs/federation.md)
+    federation: bool = True
+    secret: str = ""  # the hive's shared secret; empty: the one in the config folder
+    peers: list[str] = []  # HOST:PORT of nodes to dial (for networks without multicast)
+    vote_deadline_s: float = 60.0  # how long the origin waits for peers' local results
 
 
 def config_dir() -> Path:
@@ -55,14 +60,15 @@ def config_path() -> Path:
     return Path(override) if override else config_dir() / "config.toml"
 
 
-def _from_env(environ: Mapping[str, str]) -> dict[str, str]:
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     fields = set(Settings.__struct_fields__)
     found = {}
     for key, value in environ.items():
         if key.startswith(ENV_PREFIX):
             name = key[len(ENV_PREFIX) :].lower()
             if name in fields:
-                found[name] = value
+                # list settings (HIVE_PEERS) come comma-separated
+                found[name] = [v for v in value.split(",") if v] if name == "peers" else value
     return found
 
 

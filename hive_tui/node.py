@@ -10,18 +10,26 @@ import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hive_tui import wire
+from hive_tui.backends.mlx_models import display_name
 from hive_tui.bus import EventBus
 from hive_tui.config import Settings, data_dir, threads_per_worker
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
-from hive_tui.swarm.swarm import Swarm
+from hive_tui.swarm.swarm import Swarm, SwarmRequest, VoteResult
 from hive_tui.swarm.worker import Worker, WorkerSpec
+from hive_tui.wire import Plan
+
+if TYPE_CHECKING:
+    from hive_tui.federation.service import Federation
 
 log = logging.getLogger("hive.node")
 
 # Without a hardware plan, three workers: the smallest swarm where a majority means something.
 FALLBACK_WORKERS = 3
+# Enough for a chat turn with the small models hive runs on CPUs; --n-ctx raises it.
+DEFAULT_N_CTX = 2048
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,18 @@ class NodePlan:
     reasons: tuple[str, ...]
 
 
+def listed_backends(backend: str) -> list[str]:
+    """A ``--backend`` value is one backend for every worker (``mlx``) or one per worker
+    (``llama,llama,mlx``: a mixed swarm voting together)."""
+    return [b.strip() for b in backend.split(",") if b.strip()] or ["llama"]
+
+
+def worker_backends(backend: str, workers: int) -> list[str]:
+    """The backend of each worker; a list shorter than the swarm repeats in order."""
+    names = listed_backends(backend)
+    return [names[i % len(names)] for i in range(workers)]
+
+
 def resolve_model(model: str | None, backend: str) -> tuple[str, str]:
     """(path, display name) for a --model value; the embedded model when none is given."""
     if backend == "scripted":
@@ -48,35 +68,65 @@ def resolve_model(model: str | None, backend: str) -> tuple[str, str]:
     candidate = Path(model).expanduser()
     if candidate.is_file():
         return str(candidate), candidate.stem
+    # An mlx-lm model folder; only MLX workers can load one (any backend can load a GGUF).
+    if candidate.is_dir():
+        if set(listed_backends(backend)) == {"mlx"}:
+            return str(candidate), display_name(candidate)
+        raise FileNotFoundError(f"model {model!r} is a folder: only --backend mlx loads one")
     raise FileNotFoundError(f"model {model!r} is neither a file nor a known model name")
 
 
 def make_plan(settings: Settings) -> NodePlan:
-    path, name = resolve_model(settings.model, settings.backend)
-    reasons = []
-    workers = settings.workers
-    if workers is None:
-        workers = FALLBACK_WORKERS
-        reasons.append(f"{workers} workers (default)")
+    """Flags and settings win; whatever they leave open comes from the hardware plan."""
+    listed = len(listed_backends(settings.backend))
+    if "scripted" in listed_backends(settings.backend) or (settings.model and settings.workers):
+        hardware = None
     else:
+        hardware = hardware_plan()
+    reasons: list[str] = list(hardware.reasons) if hardware else []
+    if settings.model or hardware is None or hardware.model is None:
+        path, name = resolve_model(settings.model, settings.backend)
+    else:
+        path, name = hardware.model.path, hardware.model.name
+    if settings.workers:
+        workers = settings.workers
         reasons.append(f"{workers} workers (requested)")
+    elif listed > 1:
+        workers = listed
+        reasons.append(f"{workers} workers (one per listed backend)")
+    else:
+        workers = hardware.workers if hardware else FALLBACK_WORKERS
     threads = threads_per_worker(workers, settings.threads)
-    reasons.append(f"{threads} thread(s) per worker from the free cores")
+    reasons.append(f"{threads} thread(s) per worker for {workers} worker(s) on the free cores")
+    n_gpu_layers = settings.n_gpu_layers
+    if n_gpu_layers is None:
+        n_gpu_layers = hardware.n_gpu_layers if hardware else 0
     return NodePlan(
         model_path=path,
         model_name=name,
         workers=workers,
         threads=threads,
-        n_ctx=settings.n_ctx,
-        n_gpu_layers=settings.n_gpu_layers,
+        n_ctx=settings.n_ctx or DEFAULT_N_CTX,
+        n_gpu_layers=n_gpu_layers,
         backend=settings.backend,
         reasons=tuple(reasons),
     )
 
 
+def hardware_plan() -> Plan:
+    from hive_tui.hardware import detect_hardware
+    from hive_tui.hardware.plan import make_plan as plan_for_hardware
+    from hive_tui.models.catalog import build_catalog
+
+    return plan_for_hardware(detect_hardware(), build_catalog())
+
+
 def load_node_id(folder: Path | None = None) -> str:
     """A stable id for this node, created once in the data folder."""
+    from hive_tui.federation.identity import forget_if_copied
+
     folder = folder or data_dir()
+    forget_if_copied(folder)  # a data folder copied from another machine gets a new id
     path = folder / "node_id"
     try:
         existing = path.read_text().strip()
@@ -107,25 +157,38 @@ class Node:
                 WorkerSpec(
                     worker_id=f"w{i}",
                     index=i,
-                    backend=plan.backend,
+                    backend=backend,
                     load=load,
                     node_id=self.node_id,
                 ),
                 self.bus,
             )
-            for i in range(plan.workers)
+            for i, backend in enumerate(worker_backends(plan.backend, plan.workers))
         ]
         self.swarm = Swarm(self.workers, self.bus, self.node_id)
+        # Set by the front end once the API port is bound (hive_tui.federation.service).
+        self.federation: Federation | None = None
 
     async def start(self) -> None:
         log.info(
             "starting %d %s worker(s) on %s: %s",
-            self.plan.workers, self.plan.backend, self.plan.model_name, "; ".join(self.plan.reasons),
+            self.plan.workers,
+            self.plan.backend,
+            self.plan.model_name,
+            "; ".join(self.plan.reasons),
         )
         await self.swarm.start()
 
     async def stop(self) -> None:
+        if self.federation is not None:
+            await self.federation.stop()
         await self.swarm.stop()
+
+    async def answer(self, request: SwarmRequest) -> VoteResult:
+        """Answer as the hive: the local vote alone, or a two-phase vote with the peers."""
+        if self.federation is None:
+            return await self.swarm.run(request)
+        return await self.federation.answer(request)
 
     def health(self) -> dict[str, object]:
         statuses = self.swarm.statuses()
@@ -141,4 +204,5 @@ class Node:
             "workers_ready": ready,
             "workers": statuses,
             "plan": list(self.plan.reasons),
+            "peers": self.federation.view() if self.federation else [],
         }

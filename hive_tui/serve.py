@@ -61,6 +61,10 @@ async def serve_node(settings: Settings) -> int:
         if server.started:
             host, port = server.servers[0].sockets[0].getsockname()[:2]
             print(f"hive node {node.node_id} listening on http://{host}:{port}", flush=True)
+            if settings.federation:
+                from hive_tui.federation.service import start_federation
+
+                await start_federation(node, settings.host, port)
         await serving
     finally:
         if not starting.done():

@@ -284,3 +284,252 @@ async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
         return await reader.readexactly(n)
     except asyncio.IncompleteReadError as exc:
         raise FrameError("truncated frame body") from exc
+
+
+# --- hardware report and plan
+# What `hive hardware --json` and `hive models --json` print, and what a node will later send to
+# its peers so they can compare machines. Sizes are bytes; None means "the source could not say".
+
+
+class Device(msgspec.Struct, frozen=True, kw_only=True):
+    """One accelerator (or, for unified-memory machines, the SoC) as a detector saw it."""
+
+    vendor: str  # "nvidia" | "amd" | "intel" | "apple" | "qualcomm" | "cpu"
+    name: str
+    index: int = 0
+    # the llama.cpp backend that would drive it: "cuda", "rocm", "sycl", "metal", "cpu"
+    backend: str = ""
+    total_memory_bytes: int | None = None
+    free_memory_bytes: int | None = None
+    utilisation_percent: float | None = None
+    temperature_c: float | None = None
+    unified_memory: bool = False  # memory shared with the CPU (Apple, phones, APUs, iGPUs)
+
+
+class ProbeResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What one detection source found; found=False always carries the reason."""
+
+    # "nvml", "nvidia-smi", "rocm-smi", "amd-smi", "sycl-ls", "sysctl", "termux", "psutil"
+    source: str
+    found: bool
+    reason: str = ""
+    devices: list[Device] = []
+
+
+class CpuInfo(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    architecture: str
+    physical_cores: int
+    logical_cores: int  # the cores this process may run on (what `nproc` says)
+    total_ram_bytes: int
+    available_ram_bytes: int
+    load_average_1m: float | None = None
+
+
+class HardwareReport(msgspec.Struct, frozen=True, kw_only=True):
+    platform: str
+    cpu: CpuInfo
+    gpus: list[Device] = []  # every accelerator any probe found, in probe order
+    probes: list[ProbeResult] = []
+
+
+class MemoryBudget(msgspec.Struct, frozen=True, kw_only=True):
+    """Memory the workers may use, split into pools: one per GPU, or a single RAM pool."""
+
+    kind: str  # "gpu" | "unified" | "ram"
+    usable_bytes: int
+    pools: list[int]  # one model copy must fit inside one pool
+    explanation: str
+    device_names: list[str] = []
+
+
+class ModelFile(msgspec.Struct, frozen=True, kw_only=True):
+    """A GGUF file on this machine, described from its own metadata."""
+
+    path: str
+    name: str
+    source: str  # "embedded" | "huggingface" | "lmstudio" | "llama.cpp" | "ollama" | "models_dir"
+    file_size_bytes: int
+    architecture: str | None = None
+    parameter_count: int | None = None
+    size_label: str | None = None
+    quantisation: str | None = None
+    context_length: int | None = None
+    layer_count: int | None = None
+    kv_bytes_per_token: int | None = None  # f16 K+V cache per token of context, from the metadata
+
+
+class ModelCatalog(msgspec.Struct, frozen=True, kw_only=True):
+    models: list[ModelFile] = []
+    searched: list[str] = []  # folders looked at, so a user can see why a file was not found
+    problems: list[str] = []  # unreadable files and manifests, one line each
+
+
+class ModelSuggestion(msgspec.Struct, frozen=True, kw_only=True):
+    """A model size the plan would like, with a well-known GGUF to pull for it."""
+
+    size_label: str
+    parameter_count: int
+    quantisation: str
+    approx_file_bytes: int
+    repo: str = ""
+    filename: str = ""
+
+
+class Plan(msgspec.Struct, frozen=True, kw_only=True):
+    budget: MemoryBudget
+    target: ModelSuggestion  # what the memory alone calls for
+    model: ModelFile | None  # the best local file that fits, None when nothing fits
+    preferred: ModelSuggestion | None  # a larger model worth pulling, None when `model` is enough
+    workers: int
+    threads_per_worker: int
+    n_gpu_layers: int  # -1: every layer on the GPU; 0: CPU only
+    context_length: int
+    per_worker_bytes: int
+    reasons: list[str] = []
+
+
+class HardwareSummary(msgspec.Struct, frozen=True, kw_only=True):
+    report: HardwareReport
+    plan: Plan
+
+
+# --- federation frames ----------------------------------------------------------------------
+# Node <-> node, one websocket binary message per frame (docs/federation.md is the spec).
+# Before authentication only PeerHello, PeerAuth and PeerError travel bare. After it, every
+# frame travels inside a PeerSealed envelope whose MAC covers the sequence number and the exact
+# encoded bytes of the inner frame, so a flipped byte anywhere fails the MAC check.
+# forbid_unknown_fields: a flipped byte in a field name must fail decoding, not be ignored.
+
+PEER_PROTOCOL_VERSION = 1
+# A local result carries every candidate of a node (a few KiB each); 4 MiB is far above that.
+MAX_PEER_FRAME_BYTES = 4 * 1024 * 1024
+PEER_NONCE_BYTES = 32
+
+
+class PeerHello(msgspec.Struct, tag="hello", frozen=True, forbid_unknown_fields=True):
+    """First frame each side sends: the protocol version and a fresh random nonce."""
+
+    version: int
+    nonce: bytes
+
+
+class PeerAuth(msgspec.Struct, tag="auth", frozen=True, forbid_unknown_fields=True):
+    """Proof of the shared secret: HMAC over both hellos' exact bytes, the role and node id."""
+
+    node_id: str
+    proof: bytes
+
+
+class PeerStatus(msgspec.Struct, tag="status", frozen=True, forbid_unknown_fields=True):
+    """Sent right after authentication and then as the heartbeat."""
+
+    node_id: str
+    name: str
+    model: str
+    backend: str
+    api_port: int
+    workers_ready: int
+    workers: list[WorkerStatus] = []
+    active_requests: int = 0
+
+
+class PeerGenerate(msgspec.Struct, tag="generate", frozen=True, forbid_unknown_fields=True):
+    """Origin -> peer: run your local vote on this and send back a PeerLocalResult."""
+
+    request_id: str
+    messages: list[ChatMessage]
+    params: SamplingParams
+    strategy: str
+    seed: int
+    workers: int | None = None
+    deadline_s: float = 60.0
+
+
+class PeerProgress(msgspec.Struct, tag="progress", frozen=True, forbid_unknown_fields=True):
+    """Peer -> origin: one core event of the peer's local vote (worker started, token...)."""
+
+    request_id: str
+    event: CoreEvent
+
+
+class PeerLocalResult(msgspec.Struct, tag="local_result", frozen=True, forbid_unknown_fields=True):
+    request_id: str
+    node_id: str
+    seed: int
+    candidates: list[Candidate]
+    decision: Decision
+    degraded: bool = False
+    missing: list[str] = []
+    prompt_tokens: int = 0
+
+
+class PeerCancel(msgspec.Struct, tag="cancel", frozen=True, forbid_unknown_fields=True):
+    request_id: str
+
+
+class PeerError(msgspec.Struct, tag="error", frozen=True, forbid_unknown_fields=True):
+    message: str
+    request_id: str | None = None
+    fatal: bool = False  # the sender closes the connection after a fatal error
+
+
+class PeerBye(msgspec.Struct, tag="bye", frozen=True, forbid_unknown_fields=True):
+    reason: str = ""
+
+
+PeerFrame = (
+    PeerHello
+    | PeerAuth
+    | PeerStatus
+    | PeerGenerate
+    | PeerProgress
+    | PeerLocalResult
+    | PeerCancel
+    | PeerError
+    | PeerBye
+)
+
+
+class PeerSealed(msgspec.Struct, tag="sealed", frozen=True, forbid_unknown_fields=True):
+    """The envelope of every frame after authentication.
+
+    mac = HMAC-SHA256(direction key, seq as 8 bytes big-endian || frame); seq counts from 0 in
+    each direction and must be exactly the next one."""
+
+    seq: int
+    frame: bytes  # the encoded inner PeerFrame, exactly as MACed
+    mac: bytes
+
+
+PeerLinkFrame = PeerHello | PeerAuth | PeerError | PeerSealed
+
+peer_frame_decoder = msgspec.msgpack.Decoder(PeerFrame)
+peer_link_decoder = msgspec.msgpack.Decoder(PeerLinkFrame)
+
+
+def _peer_decode(decoder: msgspec.msgpack.Decoder, data: bytes) -> object:
+    if len(data) > MAX_PEER_FRAME_BYTES:
+        raise FrameError(f"peer frame of {len(data)} bytes exceeds {MAX_PEER_FRAME_BYTES}")
+    try:
+        return decoder.decode(data)
+    # msgspec raises UnicodeDecodeError (a ValueError) for a string that is not UTF-8.
+    except (msgspec.DecodeError, ValueError, RecursionError) as exc:
+        raise FrameError(str(exc)) from exc
+
+
+def decode_peer_frame(data: bytes) -> PeerFrame:
+    """An inner frame (the bytes inside a PeerSealed envelope)."""
+    return _peer_decode(peer_frame_decoder, data)  # type: ignore[return-value]
+
+
+def decode_peer_link(data: bytes) -> PeerLinkFrame:
+    """One websocket message: a handshake frame, a bare error, or a sealed envelope."""
+    return _peer_decode(peer_link_decoder, data)  # type: ignore[return-value]
+
+
+def encode_peer(msg: msgspec.Struct) -> bytes:
+    body = _encoder.encode(msg)
+    if len(body) > MAX_PEER_FRAME_BYTES:
+        raise FrameError(f"peer frame of {len(body)} bytes exceeds {MAX_PEER_FRAME_BYTES}")
+    return body

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,8 +18,12 @@ from hive_tui.backends.scripted_engine import write_script
 from hive_tui.config import load_settings
 from hive_tui.node import Node, make_plan
 
-# Tests never pick up a developer's own settings file or environment.
-os.environ["HIVE_CONFIG"] = os.devnull + ".hive-tests-none.toml"
+# Tests never read or write a developer's own settings, secret or node id: config and data
+# folders point into a fresh temporary folder (subprocesses inherit it).
+_isolated = tempfile.mkdtemp(prefix="hive-tests-")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_isolated, "config")
+os.environ["XDG_DATA_HOME"] = os.path.join(_isolated, "data")
+os.environ["HIVE_CONFIG"] = os.path.join(_isolated, "none.toml")
 for key in [k for k in os.environ if k.startswith("HIVE_") and k != "HIVE_CONFIG"]:
     del os.environ[key]
 
@@ -49,7 +54,17 @@ class NodeProcess:
 
     def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hive_tui", "--node", "--host", "127.0.0.1", "--port", "0", *args],
+            [
+                sys.executable,
+                "-m",
+                "hive_tui",
+                "--node",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                *args,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

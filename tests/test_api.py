@@ -15,8 +15,9 @@ ANSWERS = ["The capital of France is Paris.", "Paris.", "Paris is the capital.",
 def api(tmp_path_factory):
     from tests.conftest import NodeProcess
 
-    script = write_script(str(tmp_path_factory.mktemp("s") / "s.json"), answers=ANSWERS,
-                          token_delay_s=0.01)
+    script = write_script(
+        str(tmp_path_factory.mktemp("s") / "s.json"), answers=ANSWERS, token_delay_s=0.01
+    )
     node = NodeProcess(["--backend", "scripted", "--model", script, "--workers", "4"])
     node.wait_ready(4)
     yield node
@@ -75,14 +76,20 @@ def test_request_options_choose_strategy_and_worker_count(client):
         (b'{"messages": []}', "messages"),
         (b'{"messages": [{"role": "wizard", "content": "hi"}]}', "role"),
         (b'{"messages": [{"role": "user", "content": "hi"}], "temperature": 9}', "temperature"),
-        (b'{"messages": [{"role": "user", "content": "x"}], "hive": {"strategy": "coin"}}',
-         "strategy"),
+        (
+            b'{"messages": [{"role": "user", "content": "x"}], "hive": {"strategy": "coin"}}',
+            "strategy",
+        ),
         (b"[]", "invalid request"),
     ],
 )
 def test_bad_input_gets_an_openai_style_400(api, body, needle):
-    r = httpx.post(f"{api.url}/v1/chat/completions", content=body,
-                   headers={"content-type": "application/json"}, timeout=10)
+    r = httpx.post(
+        f"{api.url}/v1/chat/completions",
+        content=body,
+        headers={"content-type": "application/json"},
+        timeout=10,
+    )
     assert r.status_code == 400
     err = r.json()["error"]
     assert err["type"] == "invalid_request_error" and needle in err["message"]

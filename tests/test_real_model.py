@@ -25,8 +25,9 @@ def load_spec() -> wire.Load:
 
 
 async def generate(proc: WorkerProcess, rid: str, **params) -> tuple[str, wire.Done]:
-    request = wire.Generate(rid, [wire.ChatMessage(**m) for m in FRANCE],
-                            wire.SamplingParams(**params))
+    request = wire.Generate(
+        rid, [wire.ChatMessage(**m) for m in FRANCE], wire.SamplingParams(**params)
+    )
     streamed, done = [], None
     async for frame in proc.generate(request):
         if isinstance(frame, wire.TokenChunk):
@@ -62,14 +63,16 @@ async def test_llama_worker_process_streams_reproducibly_with_logprobs():
 def test_node_answers_paris_through_the_openai_client(node_process):
     node = node_process("--workers", "3", "--threads", "1")
     node.wait_ready(3)
-    client = openai.OpenAI(base_url=f"{node.url}/v1", api_key="unused", max_retries=0,
-                           timeout=120)
+    client = openai.OpenAI(base_url=f"{node.url}/v1", api_key="unused", max_retries=0, timeout=120)
     r = client.chat.completions.create(model="hive", messages=FRANCE, seed=1234, max_tokens=32)
     vote = r.model_extra["hive"]
     assert "paris" in r.choices[0].message.content.lower()
     assert len(vote["candidates"]) == 3 and 0.0 <= vote["agreement"] <= 1.0
-    chunks = list(client.chat.completions.create(
-        model="hive", messages=FRANCE, seed=1234, max_tokens=32, stream=True))
+    chunks = list(
+        client.chat.completions.create(
+            model="hive", messages=FRANCE, seed=1234, max_tokens=32, stream=True
+        )
+    )
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     final_vote = chunks[-1].model_extra["hive"]
     assert streamed == next(c["text"] for c in final_vote["candidates"] if c["winner"])
@@ -85,8 +88,12 @@ def test_kill_9_of_a_worker_mid_answer_degrades_then_recovers(node_process):
     result: dict = {}
 
     def request() -> None:
-        body = {"messages": [{"role": "user", "content": "Write a long poem about the sea."}],
-                "max_tokens": 400, "temperature": 0.7, "seed": 3}
+        body = {
+            "messages": [{"role": "user", "content": "Write a long poem about the sea."}],
+            "max_tokens": 400,
+            "temperature": 0.7,
+            "seed": 3,
+        }
         result["r"] = httpx.post(f"{node.url}/v1/chat/completions", json=body, timeout=120)
 
     t = threading.Thread(target=request)

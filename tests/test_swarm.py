@@ -42,7 +42,9 @@ async def test_three_workers_answer_and_the_vote_names_a_winner(make_scripted_no
     kinds = [type(e).__name__ for e in events]
     assert kinds.index("RequestStarted") < kinds.index("TokenEvent") < kinds.index("VoteDecided")
     assert kinds.count("CandidateDone") == 3 and kinds.count("WorkerStarted") == 3
-    streamed = "".join(e.text for e in events if isinstance(e, wire.TokenEvent) and e.worker_id == "w1")
+    streamed = "".join(
+        e.text for e in events if isinstance(e, wire.TokenEvent) and e.worker_id == "w1"
+    )
     assert streamed == "Paris."
 
 
@@ -62,8 +64,9 @@ async def test_seed_derivation_is_stable_and_distinct_per_slot(make_scripted_nod
 
 
 async def test_a_worker_killed_mid_answer_is_dropped_flagged_and_restarted(make_scripted_node):
-    node = make_scripted_node(3, answers=["one two three four five six seven eight"] * 3,
-                              token_delay_s=0.15)
+    node = make_scripted_node(
+        3, answers=["one two three four five six seven eight"] * 3, token_delay_s=0.15
+    )
     await node.start()
     try:
         victim = node.workers[1]
@@ -142,3 +145,20 @@ async def test_workers_option_limits_the_vote(make_scripted_node):
     finally:
         await node.stop()
     assert len(result.candidates) == 1 and result.decision.agreement == 1.0
+
+
+async def test_a_backend_that_is_not_installed_stays_down_with_the_reason():
+    from hive_tui.bus import EventBus
+    from hive_tui.swarm.worker import Worker, WorkerSpec
+
+    bus = EventBus()
+    worker = Worker(WorkerSpec("w0", 0, "no-such-backend", wire.Load(model_path="")), bus)
+    with bus.subscribe() as sub:
+        await worker.start()
+        await asyncio.sleep(1.0)  # a restart loop would have tried again by now
+        events = drain(sub)
+    await worker.stop()
+    assert worker.restarts == 0 and not worker.is_ready
+    assert "unknown backend" in (worker.last_error or "")
+    crashed = [e for e in events if isinstance(e, wire.WorkerCrashed)]
+    assert len(crashed) == 1

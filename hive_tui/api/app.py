@@ -18,7 +18,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from hive_tui import consensus, wire
 from hive_tui.api import schemas
@@ -64,8 +65,12 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
     strategy = hive.strategy or settings.strategy
     if strategy not in consensus.STRATEGIES:
         names = ", ".join(consensus.strategy_names())
-        raise ApiError(400, f"unknown strategy {strategy!r}; use one of {names}",
-                       "invalid_request_error", "hive.strategy")
+        raise ApiError(
+            400,
+            f"unknown strategy {strategy!r}; use one of {names}",
+            "invalid_request_error",
+            "hive.strategy",
+        )
     max_tokens = req.max_completion_tokens or req.max_tokens or settings.max_tokens
     params = wire.SamplingParams(
         temperature=settings.temperature if req.temperature is None else req.temperature,
@@ -79,7 +84,7 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
 
 async def _run_watching_client(request: Request, node: Node, job: SwarmRequest) -> VoteResult:
     """Run the vote; if the client hangs up first, cancel it (and so every worker's generation)."""
-    vote = asyncio.create_task(node.swarm.run(job))
+    vote = asyncio.create_task(node.answer(job))
     try:
         while not vote.done():
             await asyncio.wait([vote], timeout=DISCONNECT_POLL_S)
@@ -99,7 +104,8 @@ async def chat_completions(request: Request) -> Response:
     job, stream = await parse_request(request, node)
     if stream:
         return StreamingResponse(
-            _sse(node, job), media_type="text/event-stream",
+            _sse(node, job),
+            media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     try:
@@ -112,7 +118,7 @@ async def chat_completions(request: Request) -> Response:
 async def _sse(node: Node, job: SwarmRequest) -> AsyncIterator[bytes]:
     created = int(time.time())
     model = node.plan.model_name
-    vote = asyncio.create_task(node.swarm.run(job))
+    vote = asyncio.create_task(node.answer(job))
     try:
         while not vote.done():
             await asyncio.wait([vote], timeout=KEEPALIVE_S)
@@ -138,14 +144,28 @@ async def _sse(node: Node, job: SwarmRequest) -> AsyncIterator[bytes]:
 async def list_models(request: Request) -> Response:
     node: Node = request.app.state.node
     created = request.app.state.started
-    cards = [schemas.ModelCard(id=node.plan.model_name, created=created),
-             schemas.ModelCard(id="hive", created=created)]
+    cards = [
+        schemas.ModelCard(id=node.plan.model_name, created=created),
+        schemas.ModelCard(id="hive", created=created),
+    ]
     return json_response(schemas.ModelList(data=cards))
 
 
 async def health(request: Request) -> Response:
     node: Node = request.app.state.node
     return json_response(node.health())
+
+
+async def peer_socket(websocket: WebSocket) -> None:
+    """Federation peers connect here (docs/federation.md); refused when federation is off."""
+    node: Node = websocket.app.state.node
+    if node.federation is None:
+        await websocket.close(code=1008)
+        return
+    from hive_tui.federation.transport import ServerTransport
+
+    await websocket.accept()
+    await node.federation.accept(ServerTransport(websocket))
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -171,8 +191,13 @@ def create_app(node: Node) -> Starlette:
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route(EVENTS_PATH, hive_events, methods=["GET"]),  # hive --connect
+            WebSocketRoute("/v1/hive/peer", peer_socket),
         ],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
     )
     app.state.node = node
     app.state.started = int(time.time())

@@ -6,14 +6,51 @@ import re
 from collections.abc import Iterator
 
 from hive_tui.api import schemas
+from hive_tui.federation.vote import HiveResult
 from hive_tui.swarm.swarm import VoteResult
+from hive_tui.wire import Candidate, Decision
 
 # The winner is streamed in word-sized pieces, so clients render it as they would a model.
 _PIECES = re.compile(r"\s*\S+|\s+")
 
 
+def _candidate_views(candidates: list[Candidate], d: Decision) -> list[schemas.CandidateView]:
+    return [
+        schemas.CandidateView(
+            worker_id=c.worker_id,
+            node_id=c.node_id,
+            text=c.text,
+            score=d.scores[i],
+            tokens=c.completion_tokens,
+            latency_s=round(c.latency_s, 4),
+            finish_reason=c.finish_reason,
+            mean_logprob=c.mean_logprob,
+            winner=i == d.winner,
+        )
+        for i, c in enumerate(candidates)
+    ]
+
+
+def _node_views(result: HiveResult) -> list[schemas.NodeVoteView]:
+    return [
+        schemas.NodeVoteView(
+            node_id=n.node_id,
+            name=n.name,
+            state=n.state,
+            weight=n.weight,
+            agreement=n.decision.agreement if n.decision else 0.0,
+            winner=n.winner.worker_id if n.winner else None,
+            error=n.error,
+            latency_s=round(n.latency_s, 4),
+            candidates=_candidate_views(n.candidates, n.decision) if n.decision else [],
+        )
+        for n in result.nodes
+    ]
+
+
 def hive_vote(result: VoteResult) -> schemas.HiveVote:
     d = result.decision
+    federated = isinstance(result, HiveResult)
     return schemas.HiveVote(
         strategy=d.strategy,
         agreement=d.agreement,
@@ -22,20 +59,9 @@ def hive_vote(result: VoteResult) -> schemas.HiveVote:
         degraded=result.degraded,
         missing=result.missing,
         groups=d.groups,
-        candidates=[
-            schemas.CandidateView(
-                worker_id=c.worker_id,
-                node_id=c.node_id,
-                text=c.text,
-                score=d.scores[i],
-                tokens=c.completion_tokens,
-                latency_s=round(c.latency_s, 4),
-                finish_reason=c.finish_reason,
-                mean_logprob=c.mean_logprob,
-                winner=i == d.winner,
-            )
-            for i, c in enumerate(result.candidates)
-        ],
+        candidates=_candidate_views(result.candidates, d),
+        winner_node=result.winner.node_id if federated else None,
+        nodes=_node_views(result) if isinstance(result, HiveResult) else None,
     )
 
 
@@ -62,11 +88,15 @@ def completion(result: VoteResult, model: str, created: int) -> schemas.ChatComp
     )
 
 
-def stream_chunks(result: VoteResult, model: str, created: int) -> Iterator[schemas.ChatCompletionChunk]:
+def stream_chunks(
+    result: VoteResult, model: str, created: int
+) -> Iterator[schemas.ChatCompletionChunk]:
     cid = f"chatcmpl-{result.request_id}"
 
     def chunk(delta: schemas.Delta, finish: str | None = None) -> schemas.ChatCompletionChunk:
-        return schemas.ChatCompletionChunk(cid, created, model, [schemas.ChunkChoice(0, delta, finish)])
+        return schemas.ChatCompletionChunk(
+            cid, created, model, [schemas.ChunkChoice(0, delta, finish)]
+        )
 
     yield chunk(schemas.Delta(role="assistant", content=""))
     for piece in _PIECES.findall(result.winner.text):

@@ -83,6 +83,20 @@ class CandidateView(msgspec.Struct):
     winner: bool
 
 
+class NodeVoteView(msgspec.Struct):
+    """One node's local vote in a federated answer (phase one)."""
+
+    node_id: str
+    name: str
+    state: str  # "ok" | "missing" | "error"
+    weight: int  # workers that agreed on its local winner: its weight in the global vote
+    agreement: float
+    winner: str | None  # worker id of its local winner
+    error: str | None
+    latency_s: float
+    candidates: list[CandidateView]
+
+
 class HiveVote(msgspec.Struct):
     strategy: str
     agreement: float
@@ -92,6 +106,10 @@ class HiveVote(msgspec.Struct):
     missing: list[str]
     groups: list[list[int]]
     candidates: list[CandidateView]
+    # Federated answers only: then the fields above describe the global vote (candidates are
+    # the nodes' local winners, missing the nodes without a result) and ``nodes`` each node's.
+    winner_node: str | None = None
+    nodes: list[NodeVoteView] | None = None
 
 
 class AssistantMessage(msgspec.Struct):

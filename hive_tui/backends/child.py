@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 from hive_tui import wire
 from hive_tui.backends.engine import BackendUnavailable, Engine, load_engine_class
+from hive_tui.backends.process import EXIT_BACKEND_MISSING
 
 CANCELS_REMEMBERED = 1024
 
@@ -156,7 +157,7 @@ def main(argv: list[str]) -> int:
         serve(engine, sys.stdin.buffer, writer)
     except BackendUnavailable as exc:
         writer.send(wire.WorkerError(str(exc), fatal=True))
-        return 3
+        return EXIT_BACKEND_MISSING
     except Exception as exc:
         traceback.print_exc(file=sys.stderr)
         writer.send(wire.WorkerError(f"{type(exc).__name__}: {exc}", fatal=True))

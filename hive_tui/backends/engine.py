@@ -30,6 +30,7 @@ class Engine(Protocol):
 # backend name -> "module:Class" of its engine, imported only inside the child.
 ENGINES: dict[str, str] = {
     "llama": "hive_tui.backends.llama_engine:LlamaEngine",
+    "mlx": "hive_tui.backends.mlx_engine:MlxEngine",
     "scripted": "hive_tui.backends.scripted_engine:ScriptedEngine",
 }
 

@@ -59,7 +59,9 @@ class LlamaEngine:
 
     def prompt_tokens(self, messages: list[wire.ChatMessage]) -> list[int]:
         assert self._llm is not None and self._formatter is not None
-        formatted = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        formatted = self._formatter(
+            messages=[{"role": m.role, "content": m.content} for m in messages]
+        )
         # The template writes the BOS token itself when the model wants one.
         return self._llm.tokenize(formatted.prompt.encode("utf-8"), add_bos=False, special=True)
 
@@ -71,7 +73,9 @@ class LlamaEngine:
         prompt = self.prompt_tokens(request.messages)
         room = llm.n_ctx() - len(prompt)
         if room < 1:
-            raise ValueError(f"prompt of {len(prompt)} tokens does not fit the context of {llm.n_ctx()}")
+            raise ValueError(
+                f"prompt of {len(prompt)} tokens does not fit the context of {llm.n_ctx()}"
+            )
         budget = min(params.max_tokens, room)
 
         llm.reset()

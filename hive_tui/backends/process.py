@@ -23,6 +23,14 @@ class WorkerDied(Exception):
     """The child process exited or broke the frame stream."""
 
 
+class BackendMissing(WorkerDied):
+    """The backend's library is not installed: restarting the worker cannot help."""
+
+
+# The exit status a child uses for BackendUnavailable (see hive_tui.backends.child).
+EXIT_BACKEND_MISSING = 3
+
+
 class WorkerProcess:
     def __init__(self, backend: str, index: int, extra_env: dict[str, str] | None = None) -> None:
         self.backend = backend
@@ -50,7 +58,10 @@ class WorkerProcess:
         env["HIVE_WORKER_INDEX"] = str(self.index)
         env.setdefault("PYTHONUNBUFFERED", "1")
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "hive_tui.backends.child", self.backend,
+            sys.executable,
+            "-m",
+            "hive_tui.backends.child",
+            self.backend,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -68,7 +79,13 @@ class WorkerProcess:
             case wire.Ready() as ready:
                 self.ready = ready
             case wire.WorkerError(message=message):
+                try:
+                    code = await asyncio.wait_for(self._proc.wait(), 5.0)
+                except TimeoutError:
+                    code = None
                 await self.kill()
+                if code == EXIT_BACKEND_MISSING:
+                    raise BackendMissing(message)
                 raise WorkerDied(message)
             case None:
                 await self._proc.wait()

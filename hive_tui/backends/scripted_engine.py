@@ -47,7 +47,12 @@ class ScriptedEngine:
                 self.script = msgspec.json.decode(f.read(), type=Script)
         time.sleep(self.script.load_delay_s)
         return wire.Ready(
-            backend=self.name, model="scripted", n_ctx=spec.n_ctx, slots=1, pid=os.getpid(), load_s=0.0
+            backend=self.name,
+            model="scripted",
+            n_ctx=spec.n_ctx,
+            slots=1,
+            pid=os.getpid(),
+            load_s=0.0,
         )
 
     def generate(self, request: wire.Generate, emit: EmitText, cancelled: IsCancelled) -> wire.Done:

@@ -5,7 +5,8 @@ Same model, prompt, token budget, thread count and greedy decoding, measured in 
 * raw: ``Llama.create_chat_completion`` in this process;
 * hive: one worker behind ``hive --node``'s HTTP API (child process, frames, vote, HTTP).
 
-tokens/s is completion tokens over wall time of the whole call, prompt included, for both.
+tokens/s is completion tokens over wall time of the whole call, prompt included, for both,
+and both evaluate the prompt from an empty cache.
 Runs alternate (raw, hive, raw, hive...) so that a busy neighbour slows both alike; the
 median of each is compared.
 """
@@ -36,15 +37,20 @@ class OverheadReport:
 
     def table(self) -> str:
         raw, hive = statistics.median(self.raw_tps), statistics.median(self.hive_tps)
-        return "\n".join([
-            f"{'path':<34}{'tokens/s (median)':>18}{'runs':>6}",
-            f"{'raw llama-cpp-python':<34}{raw:>18.1f}{len(self.raw_tps):>6}",
-            f"{'hive API, 1 worker':<34}{hive:>18.1f}{len(self.hive_tps):>6}",
-            f"ratio hive/raw: {self.ratio:.3f}   ({self.tokens} tokens per run)",
-        ])
+        return "\n".join(
+            [
+                f"{'path':<34}{'tokens/s (median)':>18}{'runs':>6}",
+                f"{'raw llama-cpp-python':<34}{raw:>18.1f}{len(self.raw_tps):>6}",
+                f"{'hive API, 1 worker':<34}{hive:>18.1f}{len(self.hive_tps):>6}",
+                f"ratio hive/raw: {self.ratio:.3f}   ({self.tokens} tokens per run)",
+            ]
+        )
 
 
 def _raw_run(llm, max_tokens: int) -> tuple[float, int]:
+    # hive evaluates every prompt from an empty cache (so seeds reproduce); without a reset
+    # llama-cpp-python would reuse the previous run's prompt and skip that work.
+    llm.reset()
     started = time.perf_counter()
     out = llm.create_chat_completion(
         messages=[{"role": "user", "content": PROMPT}], temperature=0.0, max_tokens=max_tokens
@@ -55,8 +61,12 @@ def _raw_run(llm, max_tokens: int) -> tuple[float, int]:
 
 
 async def _hive_run(client: httpx.AsyncClient, url: str, max_tokens: int) -> tuple[float, int]:
-    body = {"messages": [{"role": "user", "content": PROMPT}], "temperature": 0.0,
-            "max_tokens": max_tokens, "seed": 1}
+    body = {
+        "messages": [{"role": "user", "content": PROMPT}],
+        "temperature": 0.0,
+        "max_tokens": max_tokens,
+        "seed": 1,
+    }
     started = time.perf_counter()
     r = await client.post(f"{url}/v1/chat/completions", json=body)
     elapsed = time.perf_counter() - started
@@ -74,12 +84,20 @@ async def measure(model: str | None, threads: int, max_tokens: int, runs: int) -
 
     settings = load_settings({"workers": 1, "threads": threads, "model": model, "port": 0})
     plan = make_plan(settings)
-    llm = llama_cpp.Llama(model_path=plan.model_path, n_ctx=plan.n_ctx, n_threads=threads,
-                          n_threads_batch=threads, verbose=False)
+    llm = llama_cpp.Llama(
+        model_path=plan.model_path,
+        n_ctx=plan.n_ctx,
+        n_threads=threads,
+        n_threads_batch=threads,
+        verbose=False,
+    )
     node = Node(settings, plan, node_id="bench")
     await node.start()
-    server = uvicorn.Server(uvicorn.Config(create_app(node), host="127.0.0.1", port=0,
-                                           log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(node), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+        )
+    )
     serving = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.05)

@@ -33,7 +33,8 @@ async def check() -> str:
     try:
         await proc.start(wire.Load(model_path=str(embedded_model_path()), n_ctx=256, n_threads=1))
         request = wire.Generate(
-            "doctor", [wire.ChatMessage("user", "Say hello.")],
+            "doctor",
+            [wire.ChatMessage("user", "Say hello.")],
             wire.SamplingParams(temperature=0.0, max_tokens=4),
         )
         async for frame in proc.generate(request):

@@ -85,14 +85,16 @@ class Swarm:
         return [w.status() for w in self.workers]
 
     async def run(self, request: SwarmRequest) -> VoteResult:
-        """Answer one request; publishes every step on the bus. Cancelling it cancels the workers."""
+        """Answer one request, publishing every step on the bus; cancelling it cancels workers."""
         if request.strategy not in consensus.STRATEGIES:
             raise consensus.UnknownStrategy(request.strategy)
         chosen = await self._choose_workers(request.workers)
         seed = request.seed if request.seed is not None else secrets.randbits(31)
         rid = request.request_id
         self.bus.publish(
-            wire.RequestStarted(rid, request.messages, request.strategy, [w.worker_id for w in chosen])
+            wire.RequestStarted(
+                rid, request.messages, request.strategy, [w.worker_id for w in chosen]
+            )
         )
         started = time.perf_counter()
         early_exit = request.strategy in consensus.EARLY_EXIT

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import psutil
 
 from hive_tui import wire
-from hive_tui.backends.process import WorkerDied, WorkerProcess
+from hive_tui.backends.process import BackendMissing, WorkerDied, WorkerProcess
 from hive_tui.bus import EventBus
 
 # A process that lived this long before dying is not crash-looping: start the back-off over.
@@ -134,6 +134,14 @@ class Worker:
             started = time.monotonic()
             try:
                 ready = await process.start(self.spec.load)
+            except BackendMissing as exc:
+                # No restart can install a library: say so once and stay down.
+                self.last_error = str(exc)
+                self._bus.publish(wire.WorkerCrashed(self.worker_id, self.last_error))
+                self._set_state("stopped")
+                if not first_attempt.done():
+                    first_attempt.set_result(None)
+                return
             except (WorkerDied, OSError) as exc:
                 self.last_error = str(exc)
             else:

@@ -133,7 +133,7 @@ class LocalCore:
 
     async def run(self, request: SwarmRequest) -> None:
         try:
-            await self.node.swarm.run(request)
+            await self.node.answer(request)
         except SwarmError as exc:
             raise CoreError(str(exc)) from exc
 

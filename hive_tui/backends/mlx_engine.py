@@ -1,0 +1,157 @@
+"""MLX through mlx-lm, one sequence at a time (runs inside a worker child).
+
+``Load.model_path`` is either an mlx-lm model folder or a GGUF file; a GGUF is converted once
+into the user's cache (``hive_tui.backends.mlx_convert``), so MLX workers can run the same
+embedded model as llama.cpp workers and vote beside them.
+
+We drive ``mlx_lm.generate.generate_step`` rather than ``stream_generate``: the step gives each
+token with the model's log-probabilities (before temperature, like the llama engine, for the
+confidence vote), and leaves end-of-generation, stop strings, cancel and the token budget to
+the same rules the other engines follow. Every request gets a fresh KV cache and reseeds
+MLX's global generator, so a seed replays the same answer whatever ran before it.
+
+MLX has no thread setting for its CPU backend; ``Load.n_threads`` is not used here.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from hive_tui import wire
+from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
+from hive_tui.backends.mlx_convert import ensure_converted
+from hive_tui.backends.mlx_models import display_name
+from hive_tui.backends.stops import StopScanner
+
+INSTALL_HINT = "pip install 'hive-tui[mlx]'"
+
+# A local folder must never turn into a Hugging Face download because of a typo.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+try:
+    import mlx.core as mx
+    from mlx_lm import load as load_mlx_model
+    from mlx_lm.generate import generate_step
+    from mlx_lm.sample_utils import make_sampler
+except ImportError as exc:
+    raise BackendUnavailable(
+        f"the MLX backend needs mlx and mlx-lm ({exc}): {INSTALL_HINT}"
+    ) from exc
+
+# For model folders without a chat template, as in the llama engine: ChatML.
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def model_folder(model_path: str) -> Path:
+    """The mlx-lm folder to load for ``Load.model_path`` (converting a GGUF first)."""
+    path = Path(model_path).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"{path} is not an mlx-lm model folder (no config.json)")
+        return path
+    if path.is_file() and path.suffix.lower() == ".gguf":
+        return ensure_converted(path)
+    raise FileNotFoundError(f"model {model_path!r} is neither an mlx-lm folder nor a GGUF file")
+
+
+class MlxEngine:
+    name = "mlx"
+
+    def __init__(self) -> None:
+        self._model: Any = None  # an mlx.nn.Module
+        self._tokenizer: Any = None  # mlx_lm's TokenizerWrapper
+        self._n_ctx = 0
+
+    def load(self, spec: wire.Load) -> wire.Ready:
+        folder = model_folder(spec.model_path)
+        model, tokenizer, config = load_mlx_model(  # type: ignore[misc]
+            str(folder), return_config=True
+        )
+        self._model, self._tokenizer = model, tokenizer
+        trained = int(config.get("max_position_embeddings") or spec.n_ctx)
+        self._n_ctx = min(spec.n_ctx, trained)
+        return wire.Ready(
+            backend=self.name,
+            model=display_name(Path(spec.model_path).expanduser()),
+            n_ctx=self._n_ctx,
+            slots=1,
+            pid=os.getpid(),
+            load_s=0.0,
+        )
+
+    def prompt_tokens(self, messages: list[wire.ChatMessage]) -> list[int]:
+        tokenizer = self._tokenizer
+        assert tokenizer is not None
+        chat = [{"role": m.role, "content": m.content} for m in messages]
+        template = None if tokenizer.chat_template else CHATML
+        prompt = tokenizer.apply_chat_template(
+            chat, add_generation_prompt=True, tokenize=False, chat_template=template
+        )
+        # The template writes the BOS token itself when the model wants one.
+        return list(tokenizer.encode(prompt, add_special_tokens=False))
+
+    def generate(self, request: wire.Generate, emit: EmitText, cancelled: IsCancelled) -> wire.Done:
+        model, tokenizer = self._model, self._tokenizer
+        assert model is not None and tokenizer is not None
+        started = time.perf_counter()
+        params = request.params
+        prompt = self.prompt_tokens(request.messages)
+        room = self._n_ctx - len(prompt)
+        if room < 1:
+            raise ValueError(
+                f"prompt of {len(prompt)} tokens does not fit the context of {self._n_ctx}"
+            )
+        budget = min(params.max_tokens, room)
+
+        mx.random.seed(params.seed & 0xFFFFFFFF)
+        sampler = make_sampler(params.temperature, top_p=params.top_p, top_k=params.top_k)
+        detokenizer = tokenizer.detokenizer
+        detokenizer.reset()
+        eos = tokenizer.eos_token_ids
+        scanner = StopScanner(list(params.stop))
+        generated = 0
+        logprob_sum = 0.0
+        ttft = 0.0
+        finish = "length"
+
+        steps = generate_step(mx.array(prompt), model, max_tokens=budget, sampler=sampler)
+        for token, logprobs in steps:
+            if cancelled():
+                finish = "cancelled"
+                break
+            if token in eos:
+                finish = "stop"
+                break
+            logprob_sum += float(logprobs[token].item())  # type: ignore[arg-type]
+            generated += 1
+            detokenizer.add_token(token)
+            released = scanner.feed(detokenizer.last_segment)
+            if released:
+                if not ttft:
+                    ttft = time.perf_counter() - started
+                emit(released)
+            if scanner.stopped:
+                finish = "stop"
+                break
+        steps.close()
+        detokenizer.finalize()
+        rest = scanner.feed(detokenizer.last_segment) + scanner.flush()
+        if rest:
+            emit(rest)
+        return wire.Done(
+            request_id=request.request_id,
+            text=scanner.text,
+            finish_reason=finish,
+            prompt_tokens=len(prompt),
+            completion_tokens=generated,
+            ttft_s=ttft,
+            gen_s=time.perf_counter() - started,
+            mean_logprob=(logprob_sum / generated) if generated else None,
+            slot=request.slot,
+        )
