@@ -23,10 +23,13 @@ from tests.tui.support import (
 )
 
 LONG = " ".join(f"word{i}" for i in range(400))
+# Long enough that generation outlasts any measurement on a loaded machine; Esc ends it.
+VERY_LONG = " ".join(f"word{i}" for i in range(3000))
 
 
 async def test_prompt_streams_then_the_vote_picks_a_winner(isolated_dirs):
-    app = scripted_app(isolated_dirs, token_delay_s=0.2)
+    # Slow tokens leave a wide window to see the draft before the vote, even on a busy box.
+    app = scripted_app(isolated_dirs, token_delay_s=0.5)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_ready(pilot)
         await ask(pilot, "What is the capital of France?")
@@ -112,8 +115,8 @@ async def test_escape_stops_a_generation(isolated_dirs):
 
 
 async def test_a_key_press_during_generation_is_handled_within_100_ms(isolated_dirs):
-    # Three workers stream a token every 10 ms each (~4 s) while panes are switched by key.
-    app = scripted_app(isolated_dirs, answers=[LONG], token_delay_s=0.01, max_tokens=1000)
+    # Three workers stream a token every 10 ms each (~30 s) while panes are switched by key.
+    app = scripted_app(isolated_dirs, answers=[VERY_LONG], token_delay_s=0.01, max_tokens=4000)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
         tabs = app.query_one(TabbedContent)
