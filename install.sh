@@ -13,6 +13,18 @@ if [ "$(uname -m)" = "x86_64" ] && [ "$(uname -s)" = "Linux" ]; then
     export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
 fi
 extras="${1:-}"
+case ",$extras," in
+*,dev,*)
+    # The test suite runs execute_bash in a bubblewrap sandbox and builds network namespaces.
+    if ! command -v bwrap >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            apt-get update -qq && apt-get install -y -qq bubblewrap iproute2 >/dev/null
+        else
+            echo "install.sh: install bubblewrap and iproute2 for the full test suite" >&2
+        fi
+    fi
+    ;;
+esac
 python3 -m pip install -q -e ".${extras:+[$extras]}"
 if ! python3 -m hive_tui doctor --quiet; then
     echo "install.sh: the llama.cpp build does not run here; rebuilding it (CMAKE_ARGS=${CMAKE_ARGS:-})" >&2
