@@ -162,7 +162,11 @@ class HiveApp(App[None]):
         elapsed, self._tick_at = max(now - self._tick_at, 1e-3), now
         rates = {w: n / elapsed for w, n in self._tokens.items()}
         self._tokens.clear()
-        self.query_one(WorkersPane).push_rates(rates)
+        # The timer can fire once more while the app is closing and its panes are gone.
+        panes = self.query(WorkersPane)
+        if not panes:
+            return
+        panes.first().push_rates(rates)
         self._poll_core()
 
     # exit_on_error=False: a poll that lands while the app is closing must not fail the exit.
