@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 import msgspec
 
@@ -102,11 +102,19 @@ class Load(msgspec.Struct, tag="load", frozen=True):
     slots: int = 1
 
 
+# --- tools (issue 6): tools offered to the model; rendered into the prompt by the engine.
+class ToolSpec(msgspec.Struct, frozen=True):
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = {}  # a JSON schema, as the client sent it
+
+
 class Generate(msgspec.Struct, tag="generate", frozen=True):
     request_id: str
     messages: list[ChatMessage]
     params: SamplingParams
     slot: int = 0
+    tools: list[ToolSpec] = []  # issue 6: empty = no tools offered
 
 
 class Cancel(msgspec.Struct, tag="cancel", frozen=True):
