@@ -69,13 +69,14 @@ async def run_with_tools(
     policy: ToolPolicy,
     confirm: Confirm,
     *,
-    params: wire.SamplingParams = wire.SamplingParams(),
+    params: wire.SamplingParams | None = None,
     seed: int | None = None,
     strategy: str = "similarity",
     origin: str = "local",
     max_steps: int = DEFAULT_MAX_STEPS,
     on_step: OnStep | None = None,
 ) -> ToolSession:
+    params = params or wire.SamplingParams()
     session = ToolSession(messages=list(messages))
     specs = tool_specs(policy) if origin == "local" else ()
     for step in range(max_steps + 1):
