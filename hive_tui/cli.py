@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     node.add_argument("--host", help="address to bind (default 127.0.0.1)")
     node.add_argument("--port", type=int, help="port to bind (default 8420; 0 picks a free one)")
+    node.add_argument(
+        "--api-key",
+        dest="api_key",
+        help="require 'Authorization: Bearer KEY' (needed to bind beyond 127.0.0.1; "
+        "HIVE_API_KEY keeps it out of the process list)",
+    )
+    node.add_argument(
+        "--max-queue", dest="max_queue", type=int, help="chat requests admitted at once (64)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"hive_tui.commands.{name}").register(sub, common)
@@ -72,6 +81,8 @@ SETTING_FLAGS = (
     "threads",
     "n_ctx",
     "n_gpu_layers",
+    "api_key",
+    "max_queue",
 )
 
 

@@ -40,6 +40,15 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     max_tokens: int = 512
     node_name: str = ""
     log_level: str = "info"
+    # --- a node that is safe to leave running (issue 6) ---
+    api_key: str = ""  # required to bind a non-loopback address; HIVE_API_KEY / --api-key
+    allowed_hosts: str | list[str] = []  # extra Host header names ("a,b" from the env); "*": any
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_queue: int = 64  # chat requests admitted at once (running + waiting); more get 503
+
+    def allowed_host_names(self) -> list[str]:
+        hosts = self.allowed_hosts
+        return [h for h in (hosts.split(",") if isinstance(hosts, str) else hosts) if h.strip()]
 
 
 def config_dir() -> Path:
