@@ -60,7 +60,7 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
     if len(body) > limit:
         raise ApiError(413, f"request body over {limit} bytes", "invalid_request_error")
     try:
-        req = msgspec.json.decode(body, type=schemas.ChatCompletionRequest)
+        req = schemas.decode_request(body)
     except msgspec.ValidationError as exc:
         raise ApiError(400, f"invalid request: {exc}", "invalid_request_error") from exc
     except msgspec.DecodeError as exc:
@@ -180,7 +180,9 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-    return error_response(exc.status_code, str(exc.detail), kind)
+    response = error_response(exc.status_code, str(exc.detail), kind)
+    response.headers.update(exc.headers or {})  # e.g. Allow on a 405 (RFC 9110)
+    return response
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

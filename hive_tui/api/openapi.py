@@ -67,9 +67,28 @@ def build_openapi(version: str = "0.1.0", secured: bool = False) -> dict[str, An
                             "description": "the voted answer (JSON, or SSE when stream=true)",
                             "content": {
                                 **_json(completion),
+                                # Each server-sent event (OpenAPI before 3.2: ``schema`` is
+                                # one event); its data is a chunk, or "[DONE]" at the end.
                                 "text/event-stream": {
-                                    "schema": {"type": "string"},
-                                    "x-chunk-schema": chunk,
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "event": {"type": "string"},
+                                            "data": {
+                                                "anyOf": [
+                                                    {"const": "[DONE]"},
+                                                    {
+                                                        "type": "string",
+                                                        "contentMediaType": "application/json",
+                                                        "contentSchema": {
+                                                            "anyOf": [chunk, error]
+                                                        },
+                                                    },
+                                                ]
+                                            },
+                                        },
+                                        "required": ["data"],
+                                    }
                                 },
                             },
                         },

@@ -110,6 +110,27 @@ class ChatCompletionRequest(msgspec.Struct):
         return [self.stop] if isinstance(self.stop, str) else list(self.stop)
 
 
+def _integral_floats_as_ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, list):
+        return [_integral_floats_as_ints(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _integral_floats_as_ints(v) for k, v in value.items()}
+    return value
+
+
+def decode_request(body: bytes) -> ChatCompletionRequest:
+    """Decode and validate a request body (raises msgspec.DecodeError / ValidationError).
+
+    JSON Schema (and so /openapi.json) counts ``5.0`` as an integer; msgspec's strict mode
+    does not. Integral floats become ints first, so what the schema allows is what we accept
+    (msgspec takes an int wherever a float is expected).
+    """
+    raw = msgspec.json.decode(body)
+    return msgspec.convert(_integral_floats_as_ints(raw), ChatCompletionRequest)
+
+
 # ----------------------------------------------------------------------- responses
 
 
