@@ -45,6 +45,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     allowed_hosts: str | list[str] = []  # extra Host header names ("a,b" from the env); "*": any
     max_body_bytes: int = 4 * 1024 * 1024
     max_queue: int = 64  # chat requests admitted at once (running + waiting); more get 503
+    shutdown_grace_s: float = 5.0  # SIGTERM: in-flight requests get this long, then cancelled
 
     def allowed_host_names(self) -> list[str]:
         hosts = self.allowed_hosts

@@ -65,6 +65,9 @@ async def serve_node(settings: Settings) -> int:
         log_level=settings.log_level,
         lifespan="off",
         access_log=False,
+        # SIGTERM: stop accepting, give in-flight requests this long, then cancel them (which
+        # cancels their votes and so every worker's generation).
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
     )
     server = NodeServer(config)
     # Bind first so /health can report workers as they load; requests wait for them.

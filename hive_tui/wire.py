@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from typing import Any, BinaryIO, Literal
+from typing import BinaryIO, Literal
 
 import msgspec
 
@@ -106,7 +106,9 @@ class Load(msgspec.Struct, tag="load", frozen=True):
 class ToolSpec(msgspec.Struct, frozen=True):
     name: str
     description: str = ""
-    parameters: dict[str, Any] = {}  # a JSON schema, as the client sent it
+    # The JSON schema of the arguments as JSON text: a client's schema may hold numbers that
+    # msgpack cannot carry (integers past 64 bits), and the engine only renders it anyway.
+    parameters_json: str = "{}"
 
 
 class Generate(msgspec.Struct, tag="generate", frozen=True):

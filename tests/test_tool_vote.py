@@ -79,7 +79,7 @@ def test_order_of_calls_matters() -> None:
 
 
 def test_tools_prompt_merges_into_the_system_message() -> None:
-    spec = [ToolSpec("read_file", "Read a file", {"type": "object"})]
+    spec = [ToolSpec("read_file", "Read a file", '{"type": "object"}')]
     msgs = with_tools_prompt([ChatMessage("system", "Be brief."), ChatMessage("user", "hi")], spec)
     assert len(msgs) == 2 and msgs[0].content.startswith("Be brief.")
     assert "<tool_call>" in msgs[0].content and '"read_file"' in msgs[0].content

@@ -80,9 +80,7 @@ def build_openapi(version: str = "0.1.0", secured: bool = False) -> dict[str, An
                                                     {
                                                         "type": "string",
                                                         "contentMediaType": "application/json",
-                                                        "contentSchema": {
-                                                            "anyOf": [chunk, error]
-                                                        },
+                                                        "contentSchema": {"anyOf": [chunk, error]},
                                                     },
                                                 ]
                                             },

@@ -32,7 +32,11 @@ def tool_mode(
         wanted = req.tool_choice.function.name
         defs = [d for d in defs if d.function.name == wanted]
     specs = tuple(
-        wire.ToolSpec(d.function.name, d.function.description or "", d.function.parameters or {})
+        wire.ToolSpec(
+            d.function.name,
+            d.function.description or "",
+            json.dumps(d.function.parameters or {}, ensure_ascii=False),
+        )
         for d in defs
     )
     required = req.tool_choice == "required" or isinstance(req.tool_choice, schemas.NamedToolChoice)

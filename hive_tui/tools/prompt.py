@@ -31,7 +31,11 @@ def openai_tools(specs: list[wire.ToolSpec]) -> list[dict[str, Any]]:
     return [
         {
             "type": "function",
-            "function": {"name": s.name, "description": s.description, "parameters": s.parameters},
+            "function": {
+                "name": s.name,
+                "description": s.description,
+                "parameters": json.loads(s.parameters_json),
+            },
         }
         for s in specs
     ]
@@ -40,7 +44,11 @@ def openai_tools(specs: list[wire.ToolSpec]) -> list[dict[str, Any]]:
 def tools_system_prompt(specs: list[wire.ToolSpec]) -> str:
     lines = [
         json.dumps(
-            {"name": s.name, "description": s.description, "parameters": s.parameters},
+            {
+                "name": s.name,
+                "description": s.description,
+                "parameters": json.loads(s.parameters_json),
+            },
             ensure_ascii=False,
         )
         for s in specs

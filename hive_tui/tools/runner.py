@@ -9,6 +9,7 @@ refused. A request from a peer never reaches a tool (``run_tool`` refuses it).
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -50,7 +51,9 @@ class ToolSession:
 def tool_specs(policy: ToolPolicy) -> tuple[wire.ToolSpec, ...]:
     return tuple(
         wire.ToolSpec(
-            d["function"]["name"], d["function"]["description"], d["function"]["parameters"]
+            d["function"]["name"],
+            d["function"]["description"],
+            json.dumps(d["function"]["parameters"]),
         )
         for d in tool_definitions(policy.enabled)
     )
