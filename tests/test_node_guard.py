@@ -36,8 +36,12 @@ def auth(key: str = KEY) -> dict[str, str]:
 
 def test_every_route_but_health_needs_the_key(keyed) -> None:
     assert httpx.get(f"{keyed.url}/health").status_code == 200
-    for method, path in [("GET", "/v1/models"), ("GET", "/openapi.json"),
-                         ("POST", "/v1/chat/completions"), ("GET", "/v1/nothing")]:
+    for method, path in [
+        ("GET", "/v1/models"),
+        ("GET", "/openapi.json"),
+        ("POST", "/v1/chat/completions"),
+        ("GET", "/v1/nothing"),
+    ]:
         for headers in [{}, auth("wrong"), auth(KEY + "x"), {"authorization": KEY}]:
             r = httpx.request(method, f"{keyed.url}{path}", json=CHAT, headers=headers)
             assert r.status_code == 401, (path, headers)
@@ -81,25 +85,43 @@ def test_body_limits(keyed) -> None:
     many = {"messages": [{"role": "user", "content": "x"}] * 1025}
     r = httpx.post(f"{keyed.url}/v1/chat/completions", json=many, headers=auth())
     assert r.status_code == 400 and "messages" in r.json()["error"]["message"]
-    r = httpx.post(f"{keyed.url}/v1/chat/completions", json={**CHAT, "max_tokens": 10**9},
-                   headers=auth(), timeout=30)
+    r = httpx.post(
+        f"{keyed.url}/v1/chat/completions",
+        json={**CHAT, "max_tokens": 10**9},
+        headers=auth(),
+        timeout=30,
+    )
     assert r.status_code == 200  # clamped to the context, not refused
 
 
 def test_non_loopback_bind_without_key_is_refused() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "hive_tui", "--node", "--host", "0.0.0.0", "--port", "0",
-         "--backend", "scripted"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "hive_tui",
+            "--node",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "0",
+            "--backend",
+            "scripted",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2 and "without an API key" in proc.stderr
 
 
 async def test_past_the_queue_bound_clients_get_503_quickly(node_process, tmp_path) -> None:
-    script = write_script(str(tmp_path / "slow.json"), answers=["a b c d e f g h i j"],
-                          token_delay_s=0.05)
-    node = node_process("--backend", "scripted", "--model", script, "--workers", "1",
-                        "--max-queue", "4")
+    script = write_script(
+        str(tmp_path / "slow.json"), answers=["a b c d e f g h i j"], token_delay_s=0.05
+    )
+    node = node_process(
+        "--backend", "scripted", "--model", script, "--workers", "1", "--max-queue", "4"
+    )
     node.wait_ready(1)
     async with httpx.AsyncClient(base_url=node.url, timeout=60) as client:
 

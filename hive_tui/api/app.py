@@ -165,7 +165,11 @@ async def list_models(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     node: Node = request.app.state.node
-    return json_response(node.health())
+    body = node.health()
+    # Leak watch (issue 6): tasks alive in the node's loop and requests admitted right now.
+    body["asyncio_tasks"] = len(asyncio.all_tasks())
+    body["requests_admitted"] = request.app.state.admission.inside
+    return json_response(body)
 
 
 async def openapi(request: Request) -> Response:
@@ -209,11 +213,12 @@ def create_app(node: Node) -> Guard:
     app.state.started = int(time.time())
     settings = node.settings
     app.state.openapi = build_openapi(secured=bool(settings.api_key))
+    app.state.admission = Admission(settings.max_queue)
     return Guard(
         app,
         api_key=settings.api_key,
         allowed_hosts=settings.allowed_host_names(),
         bound_host=settings.host,
         max_body_bytes=settings.max_body_bytes,
-        admission=Admission(settings.max_queue),
+        admission=app.state.admission,
     )

@@ -262,3 +262,5 @@ class HealthBody(msgspec.Struct):
     workers_ready: int
     workers: list[wire.WorkerStatus]
     plan: list[str]
+    asyncio_tasks: int | None = None  # tasks alive in the node's event loop (leak watch)
+    requests_admitted: int | None = None  # chat requests inside the admission bound now
