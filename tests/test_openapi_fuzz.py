@@ -17,6 +17,9 @@ from hive_tui.api.schemas import ChatCompletionRequest
 from hive_tui.backends.scripted_engine import write_script
 
 EXAMPLES = int(os.environ.get("HIVE_FUZZ_EXAMPLES", "500"))
+# schemathesis' coverage phase (boundary values of every field, undeclared methods) costs about
+# a minute on 2 cores whatever EXAMPLES is: off in CI, HIVE_FUZZ_COVERAGE=1 runs it too.
+COVERAGE = os.environ.get("HIVE_FUZZ_COVERAGE", "0") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,9 @@ def fuzz_node(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def api_schema(fuzz_node):
-    return schemathesis.openapi.from_url(f"{fuzz_node.url}/openapi.json")
+    loaded = schemathesis.openapi.from_url(f"{fuzz_node.url}/openapi.json")
+    loaded.config.phases.coverage.enabled = COVERAGE
+    return loaded
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
