@@ -67,7 +67,7 @@ async def serve_node(settings: Settings) -> int:
         access_log=False,
         # SIGTERM: stop accepting, give in-flight requests this long, then cancel them (which
         # cancels their votes and so every worker's generation).
-        timeout_graceful_shutdown=settings.shutdown_grace_s,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
     )
     server = NodeServer(config)
     # Bind first so /health can report workers as they load; requests wait for them.

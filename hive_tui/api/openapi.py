@@ -48,7 +48,7 @@ def build_openapi(version: str = "0.1.0", secured: bool = False) -> dict[str, An
         return {str(c): {"description": text[c], **err} for c in codes}
 
     guarded = errors(400, 401) if secured else errors(400)
-    security = [{"bearer": []}] if secured else []
+    security: list[dict[str, list[str]]] = [{"bearer": []}] if secured else []
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
