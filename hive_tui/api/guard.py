@@ -19,11 +19,14 @@ No CORS headers are ever added: browsers on other origins cannot read our answer
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
+import socket
 from collections.abc import Iterable
 
 import msgspec
+import psutil
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hive_tui.api import schemas
@@ -49,6 +52,18 @@ def host_name(header: str) -> str:
     if header.startswith("["):
         return header[1 : header.find("]")] if "]" in header else header
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def own_names() -> set[str]:
+    """This machine's addresses and names: what LAN clients put in Host when we bind to all."""
+    names = {socket.gethostname().lower(), f"{socket.gethostname().lower()}.local"}
+    with contextlib.suppress(OSError):
+        names.add(socket.getfqdn().lower())
+    for addrs in psutil.net_if_addrs().values():
+        for addr in addrs:
+            if addr.family in (socket.AF_INET, socket.AF_INET6):
+                names.add(addr.address.split("%", 1)[0].lower())
+    return names
 
 
 class Admission:
@@ -83,8 +98,8 @@ class Guard:
         self._key = api_key.encode()
         hosts = {h.strip().lower() for h in allowed_hosts if h.strip()}
         self.allowed = hosts | LOCAL_HOSTS | {host_name(bound_host)}
-        # Bound to every address: the machine's own addresses are not known here; only the
-        # allow-list (and the API key a non-loopback bind requires) protect it.
+        if bound_host in ("0.0.0.0", "::", ""):
+            self.allowed |= own_names()
         self._any_host = "*" in hosts
         self.max_body = max_body_bytes
         self.admission = admission or Admission(64)
