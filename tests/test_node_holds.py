@@ -54,6 +54,11 @@ async def test_64_streaming_clients_complete_and_memory_stays_flat(node_process,
         results = await asyncio.gather(*(stream_one(client) for _ in range(96)))
     ok = [t for s, t, b in results if s == 200 and b.rstrip().endswith("[DONE]")]
     busy = [t for s, t, _ in results if s == 503]
+    print(
+        f"node RSS per round (MiB): {[round(r / 2**20, 1) for r in rss]}; "
+        f"past the bound: {len(ok)} ok, {len(busy)} x 503 in <= {max(busy):.3f} s, "
+        f"slowest ok {max(ok):.3f} s"
+    )
     assert len(ok) + len(busy) == 96 and len(ok) >= 64 and busy, (len(ok), len(busy))
     assert max(busy) < max(ok) / 2
     # Memory: after warm-up, five more rounds may not grow the node by more than 25 MiB.
