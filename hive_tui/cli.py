@@ -82,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
         const=False,
         help="do not federate: no mDNS, no peers",
     )
+    node.add_argument(
+        "--api-key",
+        dest="api_key",
+        help="require 'Authorization: Bearer KEY' (needed to bind beyond 127.0.0.1; "
+        "HIVE_API_KEY keeps it out of the process list)",
+    )
+    node.add_argument(
+        "--max-queue", dest="max_queue", type=int, help="chat requests admitted at once (64)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"hive_tui.commands.{name}").register(sub, common)
@@ -90,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 SETTING_FLAGS = (
     "host", "port", "workers", "model", "strategy", "backend", "threads", "n_ctx",
-    "n_gpu_layers", "peers", "secret", "federation",
+    "n_gpu_layers", "peers", "secret", "federation", "api_key", "max_queue",
 )  # fmt: skip
 
 

@@ -45,6 +45,16 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     secret: str = ""  # the hive's shared secret; empty: the one in the config folder
     peers: list[str] = []  # HOST:PORT of nodes to dial (for networks without multicast)
     vote_deadline_s: float = 60.0  # how long the origin waits for peers' local results
+    # --- a node that is safe to leave running (issue 6) ---
+    api_key: str = ""  # required to bind a non-loopback address; HIVE_API_KEY / --api-key
+    allowed_hosts: str | list[str] = []  # extra Host header names ("a,b" from the env); "*": any
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_queue: int = 64  # chat requests admitted at once (running + waiting); more get 503
+    shutdown_grace_s: float = 5.0  # SIGTERM: in-flight requests get this long, then cancelled
+
+    def allowed_host_names(self) -> list[str]:
+        hosts = self.allowed_hosts
+        return [h for h in (hosts.split(",") if isinstance(hosts, str) else hosts) if h.strip()]
 
 
 def config_dir() -> Path:

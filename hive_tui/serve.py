@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from hive_tui.api.app import create_app
+from hive_tui.api.guard import is_loopback
 from hive_tui.config import Settings
 from hive_tui.node import Node, make_plan
 
@@ -40,7 +41,21 @@ class NodeServer(uvicorn.Server):
         self.should_exit = True
 
 
+def unsafe_bind(settings: Settings) -> str | None:
+    """Why this bind is refused, or None (issue 6: no key, no listening beyond this machine)."""
+    if settings.api_key or is_loopback(settings.host):
+        return None
+    return (
+        f"refusing to listen on {settings.host} without an API key: anyone on the network "
+        "could use this node. Set one with --api-key or HIVE_API_KEY, or bind 127.0.0.1."
+    )
+
+
 async def serve_node(settings: Settings) -> int:
+    if (problem := unsafe_bind(settings)) is not None:
+        log.error("%s", problem)
+        print(f"hive: {problem}", file=sys.stderr, flush=True)
+        return 2
     plan = make_plan(settings)
     node = Node(settings, plan)
     config = uvicorn.Config(
@@ -50,6 +65,9 @@ async def serve_node(settings: Settings) -> int:
         log_level=settings.log_level,
         lifespan="off",
         access_log=False,
+        # SIGTERM: stop accepting, give in-flight requests this long, then cancel them (which
+        # cancels their votes and so every worker's generation).
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
     )
     server = NodeServer(config)
     # Bind first so /health can report workers as they load; requests wait for them.

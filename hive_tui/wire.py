@@ -102,11 +102,21 @@ class Load(msgspec.Struct, tag="load", frozen=True):
     slots: int = 1
 
 
+# --- tools (issue 6): tools offered to the model; rendered into the prompt by the engine.
+class ToolSpec(msgspec.Struct, frozen=True):
+    name: str
+    description: str = ""
+    # The JSON schema of the arguments as JSON text: a client's schema may hold numbers that
+    # msgpack cannot carry (integers past 64 bits), and the engine only renders it anyway.
+    parameters_json: str = "{}"
+
+
 class Generate(msgspec.Struct, tag="generate", frozen=True):
     request_id: str
     messages: list[ChatMessage]
     params: SamplingParams
     slot: int = 0
+    tools: list[ToolSpec] = []  # issue 6: empty = no tools offered
 
 
 class Cancel(msgspec.Struct, tag="cancel", frozen=True):

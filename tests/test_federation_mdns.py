@@ -23,6 +23,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs root and iproute2 (ip netns)",
 )
 
+API_KEY = "mdns-test-key"
 SECRET = "MDNS0-TESTS-SECRE-T0000"
 
 
@@ -92,6 +93,8 @@ def test_nodes_find_each_other_by_mdns_alone(lan, tmp_path):
                 "XDG_CONFIG_HOME": str(home / "c"),
                 "XDG_DATA_HOME": str(home / "d"),
                 "HIVE_SECRET": SECRET,
+                # A node bound beyond loopback must have an API key (peers use the secret).
+                "HIVE_API_KEY": API_KEY,
                 "PYTHONPATH": os.getcwd(),
             }
             log = open(tmp_path / f"n{i}.log", "w")  # noqa: SIM115 - closed with the process
@@ -143,7 +146,8 @@ def test_nodes_find_each_other_by_mdns_alone(lan, tmp_path):
             ns_a,
             "import httpx; print(httpx.post("
             f"'http://{addr_a}:8420/v1/chat/completions', json={{'messages': "
-            "[{'role': 'user', 'content': 'capital?'}]}, timeout=30).text)",
+            "[{'role': 'user', 'content': 'capital?'}]}, timeout=30, "
+            f"headers={{'Authorization': 'Bearer {API_KEY}'}}).text)",
         )
         assert body["choices"][0]["message"]["content"] == "Paris."
         assert [n["state"] for n in body["hive"]["nodes"]] == ["ok", "ok"]

@@ -1,6 +1,8 @@
 """The OpenAI-compatible HTTP API over a node (Starlette; served by uvicorn in ``hive --node``).
 
-Routes: ``POST /v1/chat/completions`` (plain and SSE), ``GET /v1/models``, ``GET /health``.
+Routes: ``POST /v1/chat/completions`` (plain and SSE), ``GET /v1/models``, ``GET /health``,
+``GET /openapi.json``. Every request first passes ``hive_tui.api.guard`` (Host allow-list,
+API key, body size, admission).
 Every error, ours or Starlette's, leaves as an OpenAI-style ``{"error": {...}}`` body with a
 4xx/5xx status; a traceback never reaches a client.
 """
@@ -24,9 +26,13 @@ from starlette.websockets import WebSocket
 from hive_tui import consensus, wire
 from hive_tui.api import schemas
 from hive_tui.api.events import EVENTS_PATH, hive_events
+from hive_tui.api.guard import Admission, Guard
+from hive_tui.api.openapi import build_openapi
 from hive_tui.api.present import completion, stream_chunks
+from hive_tui.api.tool_request import ToolMode, tool_mode, wire_messages
 from hive_tui.node import Node
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
+from hive_tui.tools.decide import ToolDecision, decide_tools
 
 log = logging.getLogger("hive.api")
 
@@ -50,12 +56,13 @@ def error_response(status: int, message: str, type_: str, param: str | None = No
     return json_response(schemas.ErrorBody(schemas.ErrorDetail(message, type_, param)), status)
 
 
-async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, bool]:
+async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, bool, ToolMode | None]:
     body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiError(413, f"request body over {MAX_BODY_BYTES} bytes", "invalid_request_error")
+    limit = min(MAX_BODY_BYTES, node.settings.max_body_bytes)
+    if len(body) > limit:
+        raise ApiError(413, f"request body over {limit} bytes", "invalid_request_error")
     try:
-        req = msgspec.json.decode(body, type=schemas.ChatCompletionRequest)
+        req = schemas.decode_request(body)
     except msgspec.ValidationError as exc:
         raise ApiError(400, f"invalid request: {exc}", "invalid_request_error") from exc
     except msgspec.DecodeError as exc:
@@ -78,8 +85,14 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
         max_tokens=min(max_tokens, node.plan.n_ctx),
         stop=req.stop_list(),
     )
-    messages = [wire.ChatMessage(m.role, m.text()) for m in req.messages]
-    return SwarmRequest(messages, params, req.seed, strategy, hive.workers), req.stream
+    messages = wire_messages(req.messages)
+    specs, tools = tool_mode(req)
+    job = SwarmRequest(messages, params, req.seed, strategy, hive.workers, tools=specs)
+    return job, req.stream, tools
+
+
+def _tools(result: VoteResult, mode: ToolMode | None) -> ToolDecision | None:
+    return None if mode is None else decide_tools(result, mode.offered, mode.required)
 
 
 async def _run_watching_client(request: Request, node: Node, job: SwarmRequest) -> VoteResult:
@@ -101,10 +114,10 @@ async def _run_watching_client(request: Request, node: Node, job: SwarmRequest) 
 
 async def chat_completions(request: Request) -> Response:
     node: Node = request.app.state.node
-    job, stream = await parse_request(request, node)
+    job, stream, mode = await parse_request(request, node)
     if stream:
         return StreamingResponse(
-            _sse(node, job),
+            _sse(node, job, mode),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -112,10 +125,11 @@ async def chat_completions(request: Request) -> Response:
         result = await _run_watching_client(request, node, job)
     except SwarmError as exc:
         raise ApiError(503, str(exc), "service_unavailable") from exc
-    return json_response(completion(result, node.plan.model_name, int(time.time())))
+    body = completion(result, node.plan.model_name, int(time.time()), _tools(result, mode))
+    return json_response(body)
 
 
-async def _sse(node: Node, job: SwarmRequest) -> AsyncIterator[bytes]:
+async def _sse(node: Node, job: SwarmRequest, mode: ToolMode | None) -> AsyncIterator[bytes]:
     created = int(time.time())
     model = node.plan.model_name
     vote = asyncio.create_task(node.answer(job))
@@ -130,7 +144,7 @@ async def _sse(node: Node, job: SwarmRequest) -> AsyncIterator[bytes]:
             body = schemas.ErrorBody(schemas.ErrorDetail(str(exc), "service_unavailable"))
             yield b"data: " + msgspec.json.encode(body) + b"\n\n"
             return
-        for chunk in stream_chunks(result, model, created):
+        for chunk in stream_chunks(result, model, created, _tools(result, mode)):
             yield b"data: " + msgspec.json.encode(chunk) + b"\n\n"
         yield b"data: [DONE]\n\n"
     finally:
@@ -153,7 +167,15 @@ async def list_models(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     node: Node = request.app.state.node
-    return json_response(node.health())
+    body = node.health()
+    # Leak watch (issue 6): tasks alive in the node's loop and requests admitted right now.
+    body["asyncio_tasks"] = len(asyncio.all_tasks())
+    body["requests_admitted"] = request.app.state.admission.inside
+    return json_response(body)
+
+
+async def openapi(request: Request) -> Response:
+    return json_response(request.app.state.openapi)
 
 
 async def peer_socket(websocket: WebSocket) -> None:
@@ -176,7 +198,9 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-    return error_response(exc.status_code, str(exc.detail), kind)
+    response = error_response(exc.status_code, str(exc.detail), kind)
+    response.headers.update(exc.headers or {})  # e.g. Allow on a 405 (RFC 9110)
+    return response
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -184,7 +208,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal error (see the node's log)", "server_error")
 
 
-def create_app(node: Node) -> Starlette:
+def create_app(node: Node) -> Guard:
+    """The Starlette app behind its guard (``app.state`` is reachable as ``guard.app.state``)."""
     app = Starlette(
         routes=[
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
@@ -192,6 +217,7 @@ def create_app(node: Node) -> Starlette:
             Route("/health", health, methods=["GET"]),
             Route(EVENTS_PATH, hive_events, methods=["GET"]),  # hive --connect
             WebSocketRoute("/v1/hive/peer", peer_socket),
+            Route("/openapi.json", openapi, methods=["GET"]),
         ],
         exception_handlers={
             ApiError: _api_error,
@@ -201,4 +227,14 @@ def create_app(node: Node) -> Starlette:
     )
     app.state.node = node
     app.state.started = int(time.time())
-    return app
+    settings = node.settings
+    app.state.openapi = build_openapi(secured=bool(settings.api_key))
+    app.state.admission = Admission(settings.max_queue)
+    return Guard(
+        app,
+        api_key=settings.api_key,
+        allowed_hosts=settings.allowed_host_names(),
+        bound_host=settings.host,
+        max_body_bytes=settings.max_body_bytes,
+        admission=app.state.admission,
+    )

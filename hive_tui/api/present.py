@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from hive_tui.api import schemas
 from hive_tui.federation.vote import HiveResult
 from hive_tui.swarm.swarm import VoteResult
+from hive_tui.tools.decide import ToolDecision
 from hive_tui.wire import Candidate, Decision
 
 # The winner is streamed in word-sized pieces, so clients render it as they would a model.
@@ -48,7 +49,7 @@ def _node_views(result: HiveResult) -> list[schemas.NodeVoteView]:
     ]
 
 
-def hive_vote(result: VoteResult) -> schemas.HiveVote:
+def hive_vote(result: VoteResult, tools: ToolDecision | None = None) -> schemas.HiveVote:
     d = result.decision
     federated = isinstance(result, HiveResult)
     return schemas.HiveVote(
@@ -62,7 +63,37 @@ def hive_vote(result: VoteResult) -> schemas.HiveVote:
         candidates=_candidate_views(result.candidates, d),
         winner_node=result.winner.node_id if federated else None,
         nodes=_node_views(result) if isinstance(result, HiveResult) else None,
+        tool_vote=None if tools is None else tool_vote_view(tools),
     )
+
+
+# --- tools (issue 6) -----------------------------------------------------------------
+def tool_vote_view(tools: ToolDecision) -> schemas.ToolVoteView:
+    v = tools.vote
+    return schemas.ToolVoteView(v.outcome, list(v.supporters), v.proposals, v.distinct, v.note)
+
+
+def tool_calls_out(result: VoteResult, tools: ToolDecision) -> list[schemas.ToolCallOut]:
+    return [
+        schemas.ToolCallOut(
+            id=f"call_{result.request_id.removeprefix('req-')}_{i}",
+            function=schemas.FunctionCall(call.name, call.arguments_json()),
+        )
+        for i, call in enumerate(tools.calls)
+    ]
+
+
+def _answer(result: VoteResult, tools: ToolDecision | None) -> tuple[str | None, int, str]:
+    """(content, candidate index that stands, finish_reason) with or without tools."""
+    if tools is None:
+        return result.winner.text, result.decision.winner, _finish(result)
+    if tools.is_call:
+        return None, tools.winner, "tool_calls"
+    reason = result.candidates[tools.winner].finish_reason
+    return tools.text, tools.winner, reason if reason == "length" else "stop"
+
+
+# --- end tools -----------------------------------------------------------------------
 
 
 def _finish(result: VoteResult) -> str:
@@ -70,26 +101,28 @@ def _finish(result: VoteResult) -> str:
     return reason if reason in ("stop", "length") else "stop"
 
 
-def completion(result: VoteResult, model: str, created: int) -> schemas.ChatCompletion:
-    winner = result.winner
+def completion(
+    result: VoteResult, model: str, created: int, tools: ToolDecision | None = None
+) -> schemas.ChatCompletion:
+    content, index, finish = _answer(result, tools)
+    winner = result.candidates[index]
+    calls = tool_calls_out(result, tools) if tools is not None and tools.is_call else None
     return schemas.ChatCompletion(
         id=f"chatcmpl-{result.request_id}",
         created=created,
         model=model,
-        choices=[
-            schemas.Choice(0, schemas.AssistantMessage("assistant", winner.text), _finish(result))
-        ],
+        choices=[schemas.Choice(0, schemas.AssistantMessage("assistant", content, calls), finish)],
         usage=schemas.Usage(
             prompt_tokens=result.prompt_tokens,
             completion_tokens=winner.completion_tokens,
             total_tokens=result.prompt_tokens + winner.completion_tokens,
         ),
-        hive=hive_vote(result),
+        hive=hive_vote(result, tools),
     )
 
 
 def stream_chunks(
-    result: VoteResult, model: str, created: int
+    result: VoteResult, model: str, created: int, tools: ToolDecision | None = None
 ) -> Iterator[schemas.ChatCompletionChunk]:
     cid = f"chatcmpl-{result.request_id}"
 
@@ -98,8 +131,16 @@ def stream_chunks(
             cid, created, model, [schemas.ChunkChoice(0, delta, finish)]
         )
 
+    content, _, finish = _answer(result, tools)
     yield chunk(schemas.Delta(role="assistant", content=""))
-    for piece in _PIECES.findall(result.winner.text):
+    for piece in _PIECES.findall(content or ""):
         yield chunk(schemas.Delta(content=piece))
-    last = chunk(schemas.Delta(), _finish(result))
-    yield schemas.ChatCompletionChunk(last.id, created, model, last.choices, hive=hive_vote(result))
+    if tools is not None and tools.is_call:
+        deltas = [
+            schemas.ToolCallDelta(i, c.id, c.function)
+            for i, c in enumerate(tool_calls_out(result, tools))
+        ]
+        yield chunk(schemas.Delta(tool_calls=deltas))
+    last = chunk(schemas.Delta(), finish)
+    vote = hive_vote(result, tools)
+    yield schemas.ChatCompletionChunk(last.id, created, model, last.choices, hive=vote)

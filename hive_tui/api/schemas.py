@@ -7,10 +7,12 @@ validated by decoding into ``ChatCompletionRequest``; unknown fields that OpenAI
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
+
+from hive_tui import consensus, wire
 
 Role = Literal["system", "user", "assistant", "tool", "developer"]
 
@@ -20,10 +22,52 @@ class ContentPart(msgspec.Struct):
     text: str | None = None
 
 
+# --- tools (issue 6): OpenAI's function-calling shapes --------------------------------
+ToolName = Annotated[str, Meta(min_length=1, max_length=64, pattern="^[A-Za-z0-9_.-]+$")]
+
+
+class FunctionCall(msgspec.Struct):
+    name: str
+    arguments: str  # a JSON object, as text (OpenAI's choice)
+
+
+class ToolCallOut(msgspec.Struct):
+    id: str
+    function: FunctionCall
+    type: Literal["function"] = "function"
+
+
+class FunctionDef(msgspec.Struct):
+    name: ToolName
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class ToolDef(msgspec.Struct):
+    type: Literal["function"]
+    function: FunctionDef
+
+
+class NamedFunction(msgspec.Struct):
+    name: ToolName
+
+
+class NamedToolChoice(msgspec.Struct):
+    type: Literal["function"]
+    function: NamedFunction
+
+
+ToolChoice = Literal["none", "auto", "required"] | NamedToolChoice
+# --- end tools ----------------------------------------------------------------------
+
+
 class RequestMessage(msgspec.Struct):
     role: Role
     content: str | list[ContentPart] | None = None
     name: str | None = None
+    tool_calls: Annotated[list[ToolCallOut], Meta(max_length=64)] | None = None  # issue 6
+    tool_call_id: str | None = None  # issue 6
 
     def text(self) -> str:
         if self.content is None:
@@ -33,8 +77,14 @@ class RequestMessage(msgspec.Struct):
         return "".join(p.text or "" for p in self.content if p.type == "text")
 
 
+# The schema names the registered strategies, so /openapi.json lists exactly what is accepted.
+StrategyName = Annotated[str, Meta(pattern="^(" + "|".join(sorted(consensus.STRATEGIES)) + ")$")]
+Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
+TokenCount = Annotated[int, Meta(ge=1, le=2**31 - 1)]
+
+
 class HiveOptions(msgspec.Struct, forbid_unknown_fields=True):
-    strategy: str | None = None
+    strategy: StrategyName | None = None
     workers: Annotated[int, Meta(ge=1, le=256)] | None = None
 
 
@@ -43,18 +93,42 @@ class ChatCompletionRequest(msgspec.Struct):
     model: str | None = None
     temperature: Annotated[float, Meta(ge=0.0, le=2.0)] | None = None
     top_p: Annotated[float, Meta(gt=0.0, le=1.0)] | None = None
-    max_tokens: Annotated[int, Meta(ge=1)] | None = None
-    max_completion_tokens: Annotated[int, Meta(ge=1)] | None = None
+    max_tokens: TokenCount | None = None
+    max_completion_tokens: TokenCount | None = None
     stop: str | Annotated[list[str], Meta(max_length=16)] | None = None
-    seed: int | None = None
+    seed: Int64 | None = None
     stream: bool = False
     n: Annotated[int, Meta(ge=1, le=1)] | None = None
     hive: HiveOptions | None = None
+    tools: Annotated[list[ToolDef], Meta(max_length=128)] | None = None  # issue 6
+    tool_choice: ToolChoice | None = None  # issue 6
+    parallel_tool_calls: bool | None = None  # issue 6
 
     def stop_list(self) -> list[str]:
         if self.stop is None:
             return []
         return [self.stop] if isinstance(self.stop, str) else list(self.stop)
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, list):
+        return [_integral_floats_as_ints(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _integral_floats_as_ints(v) for k, v in value.items()}
+    return value
+
+
+def decode_request(body: bytes) -> ChatCompletionRequest:
+    """Decode and validate a request body (raises msgspec.DecodeError / ValidationError).
+
+    JSON Schema (and so /openapi.json) counts ``5.0`` as an integer; msgspec's strict mode
+    does not. Integral floats become ints first, so what the schema allows is what we accept
+    (msgspec takes an int wherever a float is expected).
+    """
+    raw = msgspec.json.decode(body)
+    return msgspec.convert(_integral_floats_as_ints(raw), ChatCompletionRequest)
 
 
 # ----------------------------------------------------------------------- responses
@@ -97,6 +171,16 @@ class NodeVoteView(msgspec.Struct):
     candidates: list[CandidateView]
 
 
+class ToolVoteView(msgspec.Struct):
+    """How the workers voted on tool calls (issue 6)."""
+
+    outcome: str  # "call" | "text" | "no_majority"
+    supporters: list[int]  # candidate indices behind the outcome
+    proposals: int  # candidates that proposed a call
+    distinct: int  # distinct calls proposed
+    note: str
+
+
 class HiveVote(msgspec.Struct):
     strategy: str
     agreement: float
@@ -110,11 +194,13 @@ class HiveVote(msgspec.Struct):
     # the nodes' local winners, missing the nodes without a result) and ``nodes`` each node's.
     winner_node: str | None = None
     nodes: list[NodeVoteView] | None = None
+    tool_vote: ToolVoteView | None = None  # issue 6: present when tools were offered
 
 
 class AssistantMessage(msgspec.Struct):
     role: str
-    content: str
+    content: str | None
+    tool_calls: list[ToolCallOut] | None = None  # issue 6
 
 
 class Choice(msgspec.Struct):
@@ -141,9 +227,17 @@ class ChatCompletion(msgspec.Struct):
     system_fingerprint: str | None = None
 
 
+class ToolCallDelta(msgspec.Struct):
+    index: int
+    id: str
+    function: FunctionCall
+    type: Literal["function"] = "function"
+
+
 class Delta(msgspec.Struct, omit_defaults=True):
     role: str | None = None
     content: str | None = None
+    tool_calls: list[ToolCallDelta] | None = None  # issue 6
 
 
 class ChunkChoice(msgspec.Struct):
@@ -172,3 +266,19 @@ class ModelCard(msgspec.Struct):
 class ModelList(msgspec.Struct):
     data: list[ModelCard]
     object: str = "list"
+
+
+class HealthBody(msgspec.Struct):
+    """What ``GET /health`` answers (``Node.health``), described for /openapi.json."""
+
+    status: Literal["ok", "degraded", "unavailable"]
+    node_id: str
+    node_name: str
+    model: str
+    backend: str
+    strategy: str
+    workers_ready: int
+    workers: list[wire.WorkerStatus]
+    plan: list[str]
+    asyncio_tasks: int | None = None  # tasks alive in the node's event loop (leak watch)
+    requests_admitted: int | None = None  # chat requests inside the admission bound now

@@ -22,6 +22,7 @@ import numpy as np
 from hive_tui import wire
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
 from hive_tui.backends.stops import StopScanner
+from hive_tui.tools.prompt import openai_tools, template_knows_tools, with_tools_prompt
 
 try:
     import llama_cpp
@@ -57,10 +58,17 @@ class LlamaEngine:
             load_s=0.0,
         )
 
-    def prompt_tokens(self, messages: list[wire.ChatMessage]) -> list[int]:
+    def prompt_tokens(
+        self, messages: list[wire.ChatMessage], tools: list[wire.ToolSpec] | None = None
+    ) -> list[int]:
         assert self._llm is not None and self._formatter is not None
+        extra: dict[str, object] = {}
+        if tools and template_knows_tools(self._formatter.template):
+            extra["tools"] = openai_tools(tools)
+        elif tools:
+            messages = with_tools_prompt(messages, tools)
         formatted = self._formatter(
-            messages=[{"role": m.role, "content": m.content} for m in messages]
+            messages=[{"role": m.role, "content": m.content} for m in messages], **extra
         )
         # The template writes the BOS token itself when the model wants one.
         return self._llm.tokenize(formatted.prompt.encode("utf-8"), add_bos=False, special=True)
@@ -70,7 +78,7 @@ class LlamaEngine:
         assert llm is not None
         started = time.perf_counter()
         params = request.params
-        prompt = self.prompt_tokens(request.messages)
+        prompt = self.prompt_tokens(request.messages, request.tools)
         room = llm.n_ctx() - len(prompt)
         if room < 1:
             raise ValueError(

@@ -6,7 +6,8 @@ The Load frame's ``model_path`` names a JSON script (or is empty for the default
      "token_delay_s": 0.01,                       # pause between streamed words
      "load_delay_s": 0.0,
      "crash_after_tokens": null,                  # os._exit mid-answer, like a native crash
-     "crash_workers": [0]}                         # which worker indices crash (default: all)
+     "crash_workers": [0],                         # which worker indices crash (default: all)
+     "after_tool_answers": ["Done."]}              # used when the last message is a tool result
 
 ``{last_user}`` in an answer is replaced by the last user message. The worker index comes from
 ``HIVE_WORKER_INDEX``, which the node sets for every child it spawns.
@@ -32,6 +33,7 @@ class Script(msgspec.Struct, frozen=True):
     load_delay_s: float = 0.0
     crash_after_tokens: int | None = None
     crash_workers: list[int] | None = None
+    after_tool_answers: list[str] = []  # issue 6: answers once a tool result came back
 
 
 class ScriptedEngine:
@@ -59,7 +61,10 @@ class ScriptedEngine:
         started = time.perf_counter()
         script = self.script
         last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
-        answer = script.answers[self.index % len(script.answers)].replace("{last_user}", last_user)
+        answers = script.answers
+        if script.after_tool_answers and request.messages and request.messages[-1].role == "tool":
+            answers = script.after_tool_answers
+        answer = answers[self.index % len(answers)].replace("{last_user}", last_user)
         words = re.findall(r"\S+\s*|\s+", answer)
         crashes = script.crash_after_tokens is not None and (
             script.crash_workers is None or self.index in script.crash_workers

@@ -11,7 +11,9 @@ import msgspec
 
 from hive_tui import wire
 from hive_tui.api.present import completion
+from hive_tui.commands import ask_tools
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest
+from hive_tui.tools.runner import run_with_tools
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -22,6 +24,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--seed", type=int, default=None, help="make the whole vote reproducible")
     p.add_argument("--json", action="store_true", help="print the full response with the vote")
+    ask_tools.add_flags(p)  # issue 6
     p.set_defaults(handler=run)
 
 
@@ -38,10 +41,24 @@ async def _ask(args: argparse.Namespace) -> int:
         top_p=settings.top_p,
         max_tokens=args.max_tokens or settings.max_tokens,
     )
+    policy = ask_tools.policy_from(args) if args.tools else None
     plan = make_plan(settings)
     node = Node(settings, plan)
     await node.start()
     try:
+        if policy is not None:  # issue 6: the built-in tool loop
+            session = await run_with_tools(
+                node.swarm.run,
+                messages,
+                policy,
+                ask_tools.terminal_confirm(args.yes),
+                params=params,
+                seed=args.seed,
+                strategy=settings.strategy,
+                on_step=ask_tools.report_step,
+            )
+            sys.stdout.write(session.answer.strip() + "\n")
+            return 0
         result = await node.swarm.run(SwarmRequest(messages, params, args.seed, settings.strategy))
     except SwarmError as exc:
         print(f"hive: {exc}", file=sys.stderr)

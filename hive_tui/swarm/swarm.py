@@ -51,6 +51,7 @@ class SwarmRequest:
     seed: int | None = None
     strategy: str = consensus.DEFAULT_STRATEGY
     workers: int | None = None  # None: every worker of this node
+    tools: tuple[wire.ToolSpec, ...] = ()  # issue 6: tools offered to the model
     request_id: str = field(default_factory=lambda: f"req-{uuid.uuid4().hex[:16]}")
 
 
@@ -108,7 +109,9 @@ class Swarm:
             worker_seed = derive_seed(seed, slot)
             self.bus.publish(wire.WorkerStarted(rid, worker.worker_id, self.node_id, worker_seed))
             params = msgspec.structs.replace(request.params, seed=worker_seed)
-            generate = wire.Generate(request_id=rid, messages=request.messages, params=params)
+            generate = wire.Generate(
+                request_id=rid, messages=request.messages, params=params, tools=list(request.tools)
+            )
             first_token_at = 0.0
             try:
                 async for frame in worker.generate(generate):

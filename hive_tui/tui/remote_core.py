@@ -73,7 +73,9 @@ class RemoteCore:
     _latency_ms: float | None = None
 
     @classmethod
-    async def connect(cls, url: str) -> RemoteCore:
+    async def connect(cls, url: str, api_key: str = "") -> RemoteCore:
+        """Attach to a node; ``api_key`` is sent as a Bearer token (a node bound beyond
+        loopback requires one on every route but /health)."""
         url = url.rstrip("/")
         try:
             async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S) as client:
@@ -82,7 +84,9 @@ class RemoteCore:
                 health = response.json()
         except httpx.HTTPError as exc:
             raise CoreError(f"cannot reach a hive node at {url}: {exc}") from exc
-        return cls(url=url, info=_info_from_health(url, health))
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        client = httpx.AsyncClient(timeout=None, headers=headers)
+        return cls(url=url, info=_info_from_health(url, health), _client=client)
 
     async def start(self) -> None:
         if self._reader is None:

@@ -26,7 +26,7 @@ async def _run(settings: Settings, connect: str | None) -> int:
         from hive_tui.tui.remote_core import RemoteCore
 
         try:
-            core = await RemoteCore.connect(connect)
+            core = await RemoteCore.connect(connect, settings.api_key)
         except CoreError as exc:
             print(f"hive: {exc}", file=sys.stderr)
             return 1
