@@ -106,10 +106,15 @@ async def _run_watching_client(request: Request, node: Node, job: SwarmRequest) 
                 break
         return await vote
     finally:
-        if not vote.done():
-            vote.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await vote
+        await _cancel(vote)
+
+
+async def _cancel(vote: asyncio.Task[VoteResult]) -> None:
+    """Cancel an unfinished vote and wait for it: the swarm tells every worker to stop."""
+    if not vote.done():
+        vote.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await vote
 
 
 async def chat_completions(request: Request) -> Response:
@@ -149,10 +154,7 @@ async def _sse(node: Node, job: SwarmRequest, mode: ToolMode | None) -> AsyncIte
         yield b"data: [DONE]\n\n"
     finally:
         # Starlette cancels this generator when the client disconnects: stop the workers too.
-        if not vote.done():
-            vote.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await vote
+        await _cancel(vote)
 
 
 async def list_models(request: Request) -> Response:
