@@ -25,6 +25,7 @@ from hive_tui.backends.stops import StopScanner
 
 try:
     import llama_cpp
+    from llama_cpp._internals import LlamaModel
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 except ImportError as exc:  # pragma: no cover - exercised only without the dependency
     raise BackendUnavailable(f"llama-cpp-python is not installed: {exc}") from exc
@@ -47,7 +48,7 @@ class LlamaEngine:
             verbose=False,
         )
         self._llm = llm
-        self._formatter = _chat_formatter(llm)
+        self._formatter = chat_formatter(llm.metadata, llm._model)
         return wire.Ready(
             backend=self.name,
             model=os.path.basename(spec.model_path),
@@ -140,15 +141,15 @@ def _token_logprob(llm: llama_cpp.Llama, token: int, n_vocab: int) -> float:
     return float(logits[token]) - lse
 
 
-def _chat_formatter(llm: llama_cpp.Llama) -> Jinja2ChatFormatter:
-    template = llm.metadata.get("tokenizer.chat_template")
+def chat_formatter(metadata: dict[str, str], model: LlamaModel) -> Jinja2ChatFormatter:
+    """The GGUF's own chat template (shared with the batched engine, so both format alike)."""
+    template = metadata.get("tokenizer.chat_template")
     if not template:
         # Models without a template get ChatML, the most common instruction format.
         template = (
             "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
             "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
         )
-    model = llm._model
     eos, bos = model.token_eos(), model.token_bos()
     # llama-cpp-python renders the template in a sandboxed (immutable) Jinja environment.
     return Jinja2ChatFormatter(
