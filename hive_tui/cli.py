@@ -30,6 +30,9 @@ def common_flags() -> argparse.ArgumentParser:
                    "confidence (default: similarity)")
     g.add_argument("--backend", help="worker backend: llama (default) or scripted (tests)")
     g.add_argument("--threads", type=int, help="threads per worker (default: from free cores)")
+    g.add_argument("--slots", type=int, help="most workers one process serves as batched "
+                   "sequence slots, sharing one copy of the weights (default: the plan's, "
+                   "at most 16; 1: a process per worker)")
     g.add_argument("--n-ctx", dest="n_ctx", type=int, help="context length per worker")
     g.add_argument("--n-gpu-layers", dest="n_gpu_layers", type=int, help="layers offloaded to GPU")
     return p
@@ -57,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 SETTING_FLAGS = ("host", "port", "workers", "model", "strategy", "backend", "threads",
-                 "n_ctx", "n_gpu_layers")
+                 "n_ctx", "n_gpu_layers", "slots")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -33,6 +33,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     backend: str = "llama"
     strategy: str = "similarity"
     threads: int | None = None  # per worker; None: chosen from the free cores
+    slots: int | None = None  # most workers one process may serve; None: the plan's bound
     n_ctx: int = 2048
     n_gpu_layers: int = 0
     temperature: float = 0.7

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hive_tui import wire
 from hive_tui.bus import EventBus
-from hive_tui.config import Settings, data_dir, threads_per_worker
+from hive_tui.config import Settings, data_dir, free_cores
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
+from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
+from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, plan_layout
 from hive_tui.swarm.swarm import Swarm
 from hive_tui.swarm.worker import Worker, WorkerSpec
 
@@ -22,6 +24,8 @@ log = logging.getLogger("hive.node")
 
 # Without a hardware plan, three workers: the smallest swarm where a majority means something.
 FALLBACK_WORKERS = 3
+# Backends with a batched engine (several workers as slots of one process, weights once).
+BATCHED_BACKENDS = ("llama",)
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,13 @@ class NodePlan:
     n_gpu_layers: int
     backend: str
     reasons: tuple[str, ...]
+    # Processes and their slots; None: one process per worker with ``threads`` threads.
+    layout: Layout | None = field(default=None)
+
+    def processes(self) -> tuple[ProcessLayout, ...]:
+        if self.layout is not None:
+            return self.layout.processes
+        return tuple(ProcessLayout(1, self.threads) for _ in range(self.workers))
 
 
 def resolve_model(model: str | None, backend: str) -> tuple[str, str]:
@@ -60,8 +71,18 @@ def make_plan(settings: Settings) -> NodePlan:
         reasons.append(f"{workers} workers (default)")
     else:
         reasons.append(f"{workers} workers (requested)")
-    threads = threads_per_worker(workers, settings.threads)
-    reasons.append(f"{threads} thread(s) per worker from the free cores")
+    # The hardware plan will say whether this model runs on a GPU; until then, offload does.
+    layout = plan_layout(
+        workers,
+        free_cores(),
+        gpu=settings.n_gpu_layers != 0,
+        batching=settings.backend in BATCHED_BACKENDS,
+        threads=settings.threads,
+        max_slots=min(settings.slots or MAX_SLOTS, MAX_SLOTS),
+    )
+    reasons.append(layout.describe())
+    reasons.extend(layout.reasons)
+    threads = layout.processes[0].threads
     return NodePlan(
         model_path=path,
         model_name=name,
@@ -71,6 +92,7 @@ def make_plan(settings: Settings) -> NodePlan:
         n_gpu_layers=settings.n_gpu_layers,
         backend=settings.backend,
         reasons=tuple(reasons),
+        layout=layout,
     )
 
 
@@ -96,25 +118,27 @@ class Node:
         self.plan = plan
         self.node_id = node_id or load_node_id()
         self.bus = EventBus()
-        load = wire.Load(
-            model_path=plan.model_path,
-            n_ctx=plan.n_ctx,
-            n_threads=plan.threads,
-            n_gpu_layers=plan.n_gpu_layers,
-        )
-        self.workers = [
-            Worker(
-                WorkerSpec(
-                    worker_id=f"w{i}",
-                    index=i,
+        self.workers: list[Worker] = []
+        for process in plan.processes():
+            index = len(self.workers)  # a process is known by its first worker's index
+            load = wire.Load(
+                model_path=plan.model_path,
+                n_ctx=plan.n_ctx,
+                n_threads=process.threads,
+                n_gpu_layers=plan.n_gpu_layers,
+                slots=process.slots,
+            )
+            engine = EngineProcess(ProcessSpec(index, plan.backend, load), self.bus)
+            for slot in range(process.slots):
+                spec = WorkerSpec(
+                    worker_id=f"w{index + slot}",
+                    index=index + slot,
                     backend=plan.backend,
                     load=load,
                     node_id=self.node_id,
-                ),
-                self.bus,
-            )
-            for i in range(plan.workers)
-        ]
+                    slot=slot,
+                )
+                self.workers.append(Worker(spec, self.bus, engine))
         self.swarm = Swarm(self.workers, self.bus, self.node_id)
 
     async def start(self) -> None:

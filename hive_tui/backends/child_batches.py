@@ -16,8 +16,8 @@ from hive_tui import wire
 from hive_tui.backends.child import FrameWriter, Inbox, cancelled_before_start
 from hive_tui.backends.engine import BatchEngine
 
-# Frames of one vote arrive microseconds apart; a gap this long means the burst is over.
-GATHER_GAP_S = 0.005
+# Frames of one vote arrive microseconds apart; a gap this long (generous, for a busy machine) means the burst is over.
+GATHER_GAP_S = 0.02
 
 
 class ChildHost:
