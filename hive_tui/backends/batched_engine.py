@@ -1,17 +1,22 @@
 """llama.cpp with K sequence slots over one copy of the weights (runs inside a worker child).
 
-One model, one context with ``n_seq_max`` = K and a unified KV cache. Every decode step feeds
-one token per generating slot in a single ``llama_decode``, so the weights are read once per
-step for all K sequences instead of once per sequence: that is where the speed comes from.
+One model, one context with ``n_seq_max`` = K. Every decode step feeds one token per
+generating slot in a single ``llama_decode``, so the weights are read once per step for all K
+sequences instead of once per sequence: that is where the speed comes from.
 
-* The prompt is evaluated once for every slot that asks the same thing in the same batch: its
-  tokens carry all those slots' sequence ids, so the unified cache holds it once. A request
-  that arrives later with a prompt a running slot already holds gets those cells through
-  ``llama_memory_seq_cp`` and only its last prompt token is evaluated again (for its logits).
+* The KV cache is split per sequence (``kv_unified`` off): each slot attends over its own
+  cells only, laid out exactly as if it ran alone. With per-row CPU kernels that makes a
+  slot's greedy answer the same text as the sequence run alone (tested), and it spares
+  every slot the masked attention over the others' cells.
+* The prompt is evaluated once, for the first slot of the slots that asked the same thing
+  together; ``llama_memory_seq_cp`` then copies its cells to the others before they decode,
+  and all of them sample their first token from that one logits row.
 * Each slot has its own sampler chain (top-k, top-p, temperature, its own seed; greedy at
   temperature 0), its own stop strings, token budget and cancel flag.
 * The log-probability of each chosen token comes from the logits row it was sampled from:
-  one log-sum-exp per token, nothing per vocabulary entry in Python.
+  one log-sum-exp per token, nothing per vocabulary entry in Python. The rows of a step are
+  copied and reduced on a helper thread while the next step decodes (ctypes and numpy both
+  release the GIL), so on a GPU that arithmetic stays off the critical path.
 
 Every batch starts from an empty cache (as ``LlamaEngine`` does per request), so a request's
 answer does not depend on what ran before it.
@@ -23,6 +28,7 @@ import codecs
 import ctypes
 import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,7 +52,7 @@ MAX_SLOTS = 16
 N_BATCH = 512
 
 
-@dataclass
+@dataclass(eq=False)  # slots and jobs are compared by identity
 class _Slot:
     request: wire.Generate
     seq: int
@@ -58,7 +64,8 @@ class _Slot:
     out: int = -1  # batch index whose logits this slot samples next; -1: nothing to sample yet
     feed: int | None = None  # the token sampled last, fed in the next step
     generated: int = 0
-    logprob_sum: float = 0.0
+    # (future of one step's log-probabilities, this slot's row in it), summed at the end
+    logprobs: list[tuple[Future[np.ndarray], int]] = field(default_factory=list)
     ttft: float = 0.0
     scanner: StopScanner = field(default_factory=lambda: StopScanner([]))
     decoder: codecs.IncrementalDecoder = field(
@@ -66,13 +73,12 @@ class _Slot:
     )
 
 
-@dataclass
+@dataclass(eq=False)
 class _PromptJob:
-    """Prompt tokens still to evaluate, shared by the slots whose sequences they belong to."""
+    """A prompt still to evaluate: for the first of its slots, then copied to the rest."""
 
     tokens: list[int]
-    start_pos: int
-    slots: list[_Slot]
+    slots: list[_Slot]  # slots[0] is the one whose sequence is evaluated
     done: int = 0  # tokens already fed
 
 
@@ -86,6 +92,7 @@ class BatchedLlamaEngine:
         self.slots = 1
         self._n_ctx_seq = 0
         self._piece = ctypes.create_string_buffer(64)
+        self._reducer = ThreadPoolExecutor(1, thread_name_prefix="logprob")
 
     # ------------------------------------------------------------------ set-up
 
@@ -101,11 +108,11 @@ class BatchedLlamaEngine:
         self.slots = spec.slots
         self._n_ctx_seq = spec.n_ctx
         cp = llama_cpp.llama_context_default_params()
-        # Room for every slot's own context length; a shared prompt only makes it roomier.
+        # Split into one stream of spec.n_ctx cells per slot.
         cp.n_ctx = spec.n_ctx * spec.slots
         cp.n_batch = cp.n_ubatch = N_BATCH
         cp.n_seq_max = spec.slots
-        cp.kv_unified = True
+        cp.kv_unified = False  # a KV stream per slot: see the module docstring
         cp.n_threads = cp.n_threads_batch = spec.n_threads
         self._ctx = llama_cpp.llama_init_from_model(model.model, cp)
         if not self._ctx:
@@ -156,8 +163,7 @@ class BatchedLlamaEngine:
                 if not active:
                     break
                 self._decode_step(active, jobs)
-                for slot in [s for s in active if s.out >= 0]:
-                    self._sample(slot, active, jobs, free_seqs, host)
+                self._sample_all([s for s in active if s.out >= 0], active, jobs, free_seqs, host)
                 if free_seqs:
                     self._admit(host.admit(len(free_seqs)), active, jobs, free_seqs, host)
         finally:
@@ -193,19 +199,16 @@ class BatchedLlamaEngine:
             self._attach_prompt(slot, active, jobs)
 
     def _attach_prompt(self, slot: _Slot, active: list[_Slot], jobs: list[_PromptJob]) -> None:
-        """Share the prompt's cache cells with any slot that holds or awaits the same prompt."""
+        """Join a prompt not yet started that is the same; else evaluate this one afresh.
+
+        A slot arriving once another already decodes the same prompt evaluates it again: that
+        other stream holds generated tokens too, and only whole streams can be copied.
+        """
         for job in jobs:
-            if job.done == 0 and job.start_pos == 0 and job.tokens == slot.prompt:
+            if job.done == 0 and job.tokens == slot.prompt:
                 job.slots.append(slot)
                 return
-        pending = {id(s) for job in jobs for s in job.slots}
-        for other in active:
-            if other is not slot and other.prompt == slot.prompt and id(other) not in pending:
-                last = len(slot.prompt) - 1
-                llama_cpp.llama_memory_seq_cp(self._mem, other.seq, slot.seq, 0, last)
-                jobs.append(_PromptJob(slot.prompt[last:], last, [slot]))
-                return
-        jobs.append(_PromptJob(list(slot.prompt), 0, [slot]))
+        jobs.append(_PromptJob(list(slot.prompt), [slot]))
 
     def _decode_step(self, active: list[_Slot], jobs: list[_PromptJob]) -> None:
         batch = self._batch
@@ -217,23 +220,29 @@ class BatchedLlamaEngine:
                 slot.feed = None
             else:
                 slot.out = -1
+        copies: list[tuple[int, int]] = []
         for job in list(jobs):
             take = min(len(job.tokens) - job.done, N_BATCH - batch.n_tokens)
             if take <= 0:
                 break
-            seqs = tuple(s.seq for s in job.slots)
+            leader = job.slots[0].seq
             for k in range(job.done, job.done + take):
                 last = k == len(job.tokens) - 1
-                index = self._add(job.tokens[k], job.start_pos + k, seqs, last)
+                index = self._add(job.tokens[k], k, (leader,), last)
                 if last:
                     for s in job.slots:
                         s.out = index
             job.done += take
             if job.done == len(job.tokens):
                 jobs.remove(job)
+                copies += [(leader, follower.seq) for follower in job.slots[1:]]
         code = llama_cpp.llama_decode(self._ctx, batch)
         if code != 0:
             raise RuntimeError(f"llama_decode failed with code {code} ({batch.n_tokens} tokens)")
+        # Only now does the leader's stream hold the prompt. llama.cpp copies the buffers at
+        # the start of the next decode, before any follower writes its first token there.
+        for leader, follower in copies:
+            llama_cpp.llama_memory_seq_cp(self._mem, leader, follower, -1, -1)
 
     def _add(self, token: int, pos: int, seqs: tuple[int, ...], logits: bool) -> int:
         batch = self._batch
@@ -248,31 +257,44 @@ class BatchedLlamaEngine:
         batch.n_tokens = i + 1
         return i
 
-    def _sample(
+    def _sample_all(
         self,
-        slot: _Slot,
+        slots: list[_Slot],
         active: list[_Slot],
         jobs: list[_PromptJob],
         free_seqs: list[int],
         host: BatchHost,
     ) -> None:
-        token = llama_cpp.llama_sampler_sample(slot.sampler, self._ctx, slot.out)
-        if llama_cpp.llama_vocab_is_eog(self._vocab, token):
-            self._finish(slot, "stop", active, jobs, free_seqs, host)
-            return
-        slot.logprob_sum += self._logprob(slot.out, token)
-        slot.generated += 1
-        released = slot.scanner.feed(slot.decoder.decode(self._token_bytes(token)))
-        if released:
-            slot.ttft = slot.ttft or time.perf_counter() - slot.started
-            host.token(slot.request, released)
-        if slot.scanner.stopped:
-            self._finish(slot, "stop", active, jobs, free_seqs, host)
-        elif slot.generated >= slot.budget:
-            self._finish(slot, "length", active, jobs, free_seqs, host)
-        else:
-            slot.feed = token
-            slot.pos += 1
+        picks = [(slot, llama_cpp.llama_sampler_sample(slot.sampler, self._ctx, slot.out))
+                 for slot in slots]
+        going = [(slot, token) for slot, token in picks
+                 if not llama_cpp.llama_vocab_is_eog(self._vocab, token)]
+        if going:
+            rows = np.empty((len(going), self._n_vocab), dtype=np.float32)
+            for k, (slot, _) in enumerate(going):
+                ptr = llama_cpp.llama_get_logits_ith(self._ctx, slot.out)
+                rows[k] = np.ctypeslib.as_array(ptr, shape=(self._n_vocab,))
+            chosen = np.array([token for _, token in going], dtype=np.int64)
+            future = self._reducer.submit(_logprobs, rows, chosen)
+            for k, (slot, _) in enumerate(going):
+                slot.logprobs.append((future, k))
+        ended = {id(slot) for slot, token in picks} - {id(slot) for slot, _ in going}
+        for slot, token in picks:
+            if id(slot) in ended:
+                self._finish(slot, "stop", active, jobs, free_seqs, host)
+                continue
+            slot.generated += 1
+            released = slot.scanner.feed(slot.decoder.decode(self._token_bytes(token)))
+            if released:
+                slot.ttft = slot.ttft or time.perf_counter() - slot.started
+                host.token(slot.request, released)
+            if slot.scanner.stopped:
+                self._finish(slot, "stop", active, jobs, free_seqs, host)
+            elif slot.generated >= slot.budget:
+                self._finish(slot, "length", active, jobs, free_seqs, host)
+            else:
+                slot.feed = token
+                slot.pos += 1
 
     def _finish(
         self,
@@ -288,6 +310,8 @@ class BatchedLlamaEngine:
             host.token(slot.request, rest)
         for job in list(jobs):
             if slot in job.slots:
+                if job.slots[0] is slot and job.done:  # the evaluated cells go with it: redo
+                    job.done = 0
                 job.slots.remove(slot)
                 if not job.slots:
                     jobs.remove(job)
@@ -305,17 +329,10 @@ class BatchedLlamaEngine:
                 completion_tokens=slot.generated,
                 ttft_s=slot.ttft,
                 gen_s=time.perf_counter() - slot.started,
-                mean_logprob=(slot.logprob_sum / slot.generated) if slot.generated else None,
+                mean_logprob=_mean(slot.logprobs),
                 slot=slot.request.slot,
             )
         )
-
-    def _logprob(self, index: int, token: int) -> float:
-        """log p(token) from the logits row it was sampled from (one log-sum-exp)."""
-        ptr = llama_cpp.llama_get_logits_ith(self._ctx, index)
-        logits = np.ctypeslib.as_array(ptr, shape=(self._n_vocab,))
-        top = float(logits.max())
-        return float(logits[token]) - top - float(np.log(np.exp(logits - top).sum()))
 
     def _token_bytes(self, token: int) -> bytes:
         n = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, False)
@@ -323,6 +340,19 @@ class BatchedLlamaEngine:
             self._piece = ctypes.create_string_buffer(-n)
             n = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece, -n, 0, False)
         return self._piece.raw[:n]
+
+
+def _logprobs(rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """log p(chosen token) for each row of logits: one log-sum-exp per row."""
+    top = rows.max(axis=1)
+    lse = top + np.log(np.exp(rows - top[:, None]).sum(axis=1))
+    return rows[np.arange(len(chosen)), chosen] - lse
+
+
+def _mean(parts: list[tuple[Future[np.ndarray], int]]) -> float | None:
+    if not parts:
+        return None
+    return float(sum(float(future.result()[k]) for future, k in parts) / len(parts))
 
 
 def _sampler(params: wire.SamplingParams) -> int:
