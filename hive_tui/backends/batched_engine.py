@@ -31,7 +31,6 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from hive_tui import wire
 from hive_tui.backends.engine import BackendUnavailable, BatchHost, EmitText, IsCancelled
@@ -45,6 +44,10 @@ try:
     from hive_tui.backends.llama_engine import chat_formatter
 except ImportError as exc:  # pragma: no cover - exercised only without the dependency
     raise BackendUnavailable(f"llama-cpp-python is not installed: {exc}") from exc
+
+# numpy only after llama_cpp: the other way round, loading a model onto the GPU crashed
+# (SIGSEGV) with the CUDA build on the lent H200, where this order ran.
+import numpy as np  # noqa: E402
 
 # 32 slots in one CUDA context crashed llama.cpp (illegal instruction) where 16 ran; the
 # planner splits larger swarms into several processes, and the engine refuses to go beyond.
@@ -60,6 +63,7 @@ class _Slot:
     prompt: list[int]
     budget: int
     started: float
+    greedy: bool = False
     pos: int = 0  # position of the next token fed to this sequence
     out: int = -1  # batch index whose logits this slot samples next; -1: nothing to sample yet
     feed: int | None = None  # the token sampled last, fed in the next step
@@ -93,6 +97,8 @@ class BatchedLlamaEngine:
         self._n_ctx_seq = 0
         self._piece = ctypes.create_string_buffer(64)
         self._reducer = ThreadPoolExecutor(1, thread_name_prefix="logprob")
+        self._outputs: dict[int, int] = {}
+        self._pieces: dict[int, bytes] = {}
 
     # ------------------------------------------------------------------ set-up
 
@@ -192,6 +198,7 @@ class BatchedLlamaEngine:
                 prompt=prompt,
                 budget=min(request.params.max_tokens, room),
                 started=time.perf_counter(),
+                greedy=request.params.temperature <= 0,
                 pos=len(prompt),
                 scanner=StopScanner(list(request.params.stop)),
             )
@@ -214,6 +221,7 @@ class BatchedLlamaEngine:
         batch = self._batch
         assert batch is not None
         batch.n_tokens = 0
+        self._outputs = {}
         for slot in active:
             if slot.feed is not None:
                 slot.out = self._add(slot.feed, slot.pos - 1, (slot.seq,), True)
@@ -255,6 +263,8 @@ class BatchedLlamaEngine:
             batch.seq_id[i][j] = seq
         batch.logits[i] = logits
         batch.n_tokens = i + 1
+        if logits:
+            self._outputs[i] = len(self._outputs)  # batch index -> row of llama_get_logits
         return i
 
     def _sample_all(
@@ -265,19 +275,26 @@ class BatchedLlamaEngine:
         free_seqs: list[int],
         host: BatchHost,
     ) -> None:
-        picks = [(slot, llama_cpp.llama_sampler_sample(slot.sampler, self._ctx, slot.out))
-                 for slot in slots]
+        # One view of every output row of this step, copied once: the greedy slots take their
+        # argmax from it (what llama.cpp's greedy sampler does, without building a candidate
+        # array per slot), and the log-probabilities are reduced from it off this thread.
+        block = np.ctypeslib.as_array(llama_cpp.llama_get_logits(self._ctx),
+                                      shape=(len(self._outputs), self._n_vocab))
+        rows = block[[self._outputs[slot.out] for slot in slots]]
+        tops = rows.argmax(axis=1)
+        picks = [
+            (slot, int(tops[k]) if slot.greedy
+             else llama_cpp.llama_sampler_sample(slot.sampler, self._ctx, slot.out))
+            for k, slot in enumerate(slots)
+        ]
         going = [(slot, token) for slot, token in picks
                  if not llama_cpp.llama_vocab_is_eog(self._vocab, token)]
         if going:
-            rows = np.empty((len(going), self._n_vocab), dtype=np.float32)
-            for k, (slot, _) in enumerate(going):
-                ptr = llama_cpp.llama_get_logits_ith(self._ctx, slot.out)
-                rows[k] = np.ctypeslib.as_array(ptr, shape=(self._n_vocab,))
-            chosen = np.array([token for _, token in going], dtype=np.int64)
+            chosen = np.array([token for _, token in picks], dtype=np.int64)
             future = self._reducer.submit(_logprobs, rows, chosen)
-            for k, (slot, _) in enumerate(going):
-                slot.logprobs.append((future, k))
+            for k, (slot, token) in enumerate(picks):
+                if (slot, token) in going:
+                    slot.logprobs.append((future, k))
         ended = {id(slot) for slot, token in picks} - {id(slot) for slot, _ in going}
         for slot, token in picks:
             if id(slot) in ended:
@@ -335,11 +352,14 @@ class BatchedLlamaEngine:
         )
 
     def _token_bytes(self, token: int) -> bytes:
+        if (cached := self._pieces.get(token)) is not None:
+            return cached
         n = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, False)
         if n < 0:  # a piece longer than the buffer: grow it once and ask again
             self._piece = ctypes.create_string_buffer(-n)
             n = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece, -n, 0, False)
-        return self._piece.raw[:n]
+        piece = self._pieces[token] = self._piece.raw[:n]
+        return piece
 
 
 def _logprobs(rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:

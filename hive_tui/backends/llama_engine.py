@@ -17,7 +17,6 @@ import codecs
 import os
 import time
 
-import numpy as np
 
 from hive_tui import wire
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
@@ -29,6 +28,10 @@ try:
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 except ImportError as exc:  # pragma: no cover - exercised only without the dependency
     raise BackendUnavailable(f"llama-cpp-python is not installed: {exc}") from exc
+
+# numpy only after llama_cpp: the other way round, loading a model onto the GPU crashed
+# (SIGSEGV) with the CUDA build on the lent H200, where this order ran.
+import numpy as np  # noqa: E402
 
 
 class LlamaEngine:

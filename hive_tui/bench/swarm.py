@@ -6,7 +6,12 @@ For N = 1, 2, 4, 8 on the same prompt, model, thread count and greedy decoding:
 * raw batched: llama-cpp-python's low-level API, N sequences in one context and nothing
   else per token (``swarm_raw batched``): the ceiling;
 * N processes: a node of N workers, one process each (the original design);
-* hive engine: a node of N workers as the N slots of one engine process.
+* hive engine: a node of N workers as the N slots of one engine process;
+* hive plan: the node as ``plan_layout`` would lay it out with every usable core (on a CPU,
+  a process per core and slots beyond), shown when that differs from the engine row.
+
+With ``--runs`` above 1 the paths run in turn that many times (so a busy neighbour slows all
+of them alike) and each row shows its median run.
 
 Aggregate tokens/s is all completion tokens over the wall time of the full vote (prompt
 included), so it is also the time a user waits. Peak memory is the PSS (proportional set
@@ -34,7 +39,7 @@ import psutil
 from hive_tui import wire
 
 PROMPT = "Write a detailed story about a lighthouse keeper who finds a message in a bottle."
-PATHS = ("raw single", "raw batched", "N processes", "hive engine")
+PATHS = ("raw single", "raw batched", "N processes", "hive engine", "hive plan")
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ class MemorySampler:
         self._period = period_s
         self._stop = threading.Event()
         self.peak_pss = 0
-        self._gpu = _GpuMemory()
+        self._gpu = GPU_MEMORY
         self.peak_gpu: int | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -87,11 +92,14 @@ class MemorySampler:
 
 
 class _GpuMemory:
-    """Device memory in use above what was in use when the sampler started (NVIDIA only)."""
+    """Device memory in use above what was in use before the bench loaded anything (NVIDIA
+    only; the bench runs one path at a time, so that is the path's own use)."""
 
     def __init__(self) -> None:
         self._handle = None
         self._base = 0
+
+    def start(self) -> None:
         try:
             import pynvml
 
@@ -106,6 +114,9 @@ class _GpuMemory:
         if self._handle is None:
             return None
         return max(0, int(self._nvml.nvmlDeviceGetMemoryInfo(self._handle).used) - self._base)
+
+
+GPU_MEMORY = _GpuMemory()
 
 
 def run_raw(mode: str, model: str, n: int, ntok: int, threads: int, ngl: int) -> Row:
@@ -131,15 +142,12 @@ def run_raw(mode: str, model: str, n: int, ntok: int, threads: int, ngl: int) ->
 async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: int) -> Row:
     from hive_tui.config import load_settings
     from hive_tui.node import Node, make_plan
-    from hive_tui.swarm.layout import Layout, ProcessLayout
     from hive_tui.swarm.swarm import SwarmRequest
 
     settings = load_settings({"workers": n, "threads": threads, "model": model,
                               "n_gpu_layers": ngl}, environ={})
-    if path == "hive engine":
-        layout = Layout((ProcessLayout(n, threads),), ("bench: one process, N slots",))
-    else:
-        layout = Layout(tuple(ProcessLayout(1, threads) for _ in range(n)), ("bench",))
+    layout = bench_layout(path, n, threads, ngl)
+    assert layout is not None
     plan = dataclasses.replace(make_plan(settings), layout=layout)
     node = Node(settings, plan, node_id="bench")
     await node.start()
@@ -160,17 +168,38 @@ async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: 
     return Row(n, path, tokens, wall, mem.peak_pss, mem.peak_gpu)
 
 
-def measure(model: str, sizes: list[int], ntok: int, threads: int, ngl: int,
+def bench_layout(path: str, n: int, threads: int, ngl: int):
+    from hive_tui.swarm.layout import Layout, ProcessLayout, plan_layout
+
+    if path == "hive engine":
+        return Layout((ProcessLayout(n, threads),), ("bench: one process, N slots",))
+    if path == "N processes":
+        return Layout(tuple(ProcessLayout(1, threads) for _ in range(n)), ("bench",))
+    cores = len(psutil.Process().cpu_affinity() or []) or psutil.cpu_count() or 1
+    planned = plan_layout(n, cores, gpu=ngl != 0, threads=threads)
+    if len(planned.processes) == 1 or len(planned.processes) == n:
+        return None  # the same as the engine row, or as the N-processes row
+    return planned
+
+
+def measure(model: str, sizes: list[int], ntok: int, threads: int, ngl: int, runs: int,
             progress: Callable[[Row], None]) -> list[Row]:
+    GPU_MEMORY.start()
     rows = []
     for n in sizes:
-        for path in PATHS:
-            if path.startswith("raw"):
-                row = run_raw(path.split()[1], model, n, ntok, threads, ngl)
-            else:
-                row = asyncio.run(run_node(path, model, n, ntok, threads, ngl))
-            progress(row)
-            rows.append(row)
+        paths = [p for p in PATHS if p != "hive plan" or bench_layout(p, n, threads, ngl)]
+        tries: dict[str, list[Row]] = {p: [] for p in paths}
+        for _ in range(runs):
+            for path in paths:
+                if path.startswith("raw"):
+                    row = run_raw(path.split()[1], model, n, ntok, threads, ngl)
+                else:
+                    row = asyncio.run(run_node(path, model, n, ntok, threads, ngl))
+                progress(row)
+                tries[path].append(row)
+        for path in paths:
+            ordered = sorted(tries[path], key=lambda r: r.tps)
+            rows.append(ordered[len(ordered) // 2])
     return rows
 
 
@@ -183,6 +212,7 @@ def table(rows: list[Row]) -> str:
         group = {r.path: r for r in rows if r.n == n}
         procs = group.get("N processes")
         best_raw = max((r.tps for p, r in group.items() if p.startswith("raw")), default=0.0)
+        lines.append("")
         for path in PATHS:
             if (r := group.get(path)) is None:
                 continue
@@ -227,13 +257,13 @@ def chart(rows: list[Row], path: str, title: str) -> str | None:
 
 
 def run(model: str | None, sizes: list[int], ntok: int, threads: int, ngl: int,
-        out_png: str, json_out: str | None = None) -> int:
+        out_png: str, json_out: str | None = None, runs: int = 1) -> int:
     from hive_tui.node import resolve_model
 
     path, name = resolve_model(model, "llama")
     print(f"hive bench swarm: {name}, {ntok} tokens per sequence, {threads} thread(s), "
           f"n_gpu_layers={ngl}, greedy", flush=True)
-    rows = measure(path, sizes, ntok, threads, ngl,
+    rows = measure(path, sizes, ntok, threads, ngl, max(1, runs),
                    lambda r: print(f"  N={r.n} {r.path}: {r.tps:.1f} tok/s", flush=True))
     print(table(rows))
     if json_out:

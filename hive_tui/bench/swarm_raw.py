@@ -100,6 +100,9 @@ def _ready() -> None:
 
 
 def main(argv: list[str]) -> int:
+    from llama_cpp import _logger
+
+    _logger.set_verbose(False)  # llama.cpp's context log would drown the bench's table
     mode, model, n, ntok, threads, ngl = argv[1], argv[2], *map(int, argv[3:7])
     prompt = argv[7]
     run = {"single": run_single, "batched": run_batched}[mode]

@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     s.add_argument("--n-gpu-layers", dest="n_gpu_layers", type=int, default=0)
     s.add_argument("--png", default="bench-swarm.png", help="chart file (needs matplotlib)")
     s.add_argument("--json", help="also write the rows as JSON here")
+    s.add_argument("--runs", type=int, default=1, help="runs per path, median shown")
     s.set_defaults(handler=_swarm)
 
 
@@ -37,4 +38,4 @@ def _swarm(args: argparse.Namespace) -> int:
 
     sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
     return run(args.model, sizes, args.max_tokens, args.threads, args.n_gpu_layers, args.png,
-               args.json)
+               args.json, args.runs)
