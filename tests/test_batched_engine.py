@@ -159,3 +159,17 @@ async def test_child_process_serves_slots_with_their_own_cancel():
         await proc.stop()
     assert dones[1].finish_reason == "cancelled"
     assert dones[0].text == dones[2].text == texts[0] and dones[0].finish_reason != "cancelled"
+
+
+def test_a_sampled_slot_matches_the_one_sequence_worker_with_the_same_seed(engine):
+    """Same sampler chain, seed and attention kernels as LlamaEngine: a vote's candidates do
+    not depend on whether its workers are slots or processes."""
+    from hive_tui.backends.llama_engine import LlamaEngine
+
+    single = LlamaEngine()
+    single.load(wire.Load(str(embedded_model_path()), n_ctx=512, n_threads=1))
+    batch = [request(i, QUESTIONS[i % 2], temperature=0.7, seed=7 + i) for i in range(3)]
+    host = run(engine, batch)
+    for req in batch:
+        assert host.results[req.slot].text == single.generate(req, lambda _: None,
+                                                              lambda: False).text
