@@ -31,7 +31,6 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-
 from hive_tui import wire
 from hive_tui.backends.engine import BackendUnavailable, BatchHost, EmitText, IsCancelled
 from hive_tui.backends.stops import StopScanner
@@ -141,7 +140,8 @@ class BatchedLlamaEngine:
 
     def prompt_tokens(self, messages: list[wire.ChatMessage]) -> list[int]:
         assert self._model is not None
-        formatted = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        chat = [{"role": m.role, "content": m.content} for m in messages]
+        formatted = self._formatter(messages=chat)
         # The template writes the BOS token itself when the model wants one.
         return self._model.tokenize(formatted.prompt.encode("utf-8"), add_bos=False, special=True)
 
@@ -357,7 +357,8 @@ class BatchedLlamaEngine:
     def _token_bytes(self, token: int) -> bytes:
         if (cached := self._pieces.get(token)) is not None:
             return cached
-        n = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, False)
+        size = len(self._piece)
+        n = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece, size, 0, False)
         if n < 0:  # a piece longer than the buffer: grow it once and ask again
             self._piece = ctypes.create_string_buffer(-n)
             n = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece, -n, 0, False)

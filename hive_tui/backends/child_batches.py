@@ -16,7 +16,8 @@ from hive_tui import wire
 from hive_tui.backends.child import FrameWriter, Inbox, cancelled_before_start
 from hive_tui.backends.engine import BatchEngine
 
-# Frames of one vote arrive microseconds apart; a gap this long (generous, for a busy machine) means the burst is over.
+# Frames of one vote arrive microseconds apart; a gap this long (generous, for a busy
+# machine) means the burst is over.
 GATHER_GAP_S = 0.02
 
 
@@ -38,7 +39,8 @@ class ChildHost:
 
     def failed(self, request: wire.Generate, message: str) -> None:
         self._settle(request.request_id, request.slot)
-        self._writer.send(wire.WorkerError(message, request_id=request.request_id, slot=request.slot))
+        rid, slot = request.request_id, request.slot
+        self._writer.send(wire.WorkerError(message, request_id=rid, slot=slot))
 
     def cancelled(self, request: wire.Generate) -> bool:
         return self._inbox.is_cancelled(request.request_id, request.slot)

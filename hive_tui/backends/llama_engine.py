@@ -17,7 +17,6 @@ import codecs
 import os
 import time
 
-
 from hive_tui import wire
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
 from hive_tui.backends.stops import StopScanner

@@ -18,6 +18,9 @@ included), so it is also the time a user waits. Peak memory is the PSS (proporti
 size: shared pages split between the processes that map them) summed over the processes that
 hold a model, sampled while they generate; the node process itself is left out (the same for
 both node rows). With a GPU, the device memory in use above the start is shown too.
+Tokens per CPU-second (user + system time of those processes during the run) is what a path
+costs regardless of neighbours: on a busy shared machine, wall-clock tokens/s favours the
+path that runs the most threads, since each thread gets its share of the cores.
 """
 
 from __future__ import annotations
@@ -50,10 +53,26 @@ class Row:
     wall_s: float
     pss_bytes: int
     gpu_bytes: int | None
+    cpu_s: float = 0.0  # CPU time (user + system) the generating processes spent on the run
 
     @property
     def tps(self) -> float:
         return self.tokens / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def tokens_per_cpu_s(self) -> float:
+        """Tokens per CPU-second: what a path costs whatever its neighbours on the machine
+        take, where tokens/s on a shared box favours the path with the most threads."""
+        return self.tokens / self.cpu_s if self.cpu_s > 0 else 0.0
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    total = 0.0
+    for pid in set(pids):
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+    return total
 
 
 class MemorySampler:
@@ -127,16 +146,20 @@ def run_raw(mode: str, model: str, n: int, ntok: int, threads: int, ngl: int) ->
     )
     assert proc.stdin is not None and proc.stdout is not None
     try:
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"raw {mode} baseline failed to start")
+        # Sampled from here on, like the node rows: while generating, not while loading.
+        cpu_before = cpu_seconds([proc.pid])
         with MemorySampler(lambda: [proc.pid]) as mem:
-            if proc.stdout.readline().strip() != "ready":
-                raise RuntimeError(f"raw {mode} baseline failed to start")
             proc.stdin.write("go\n")
             proc.stdin.flush()
             result = json.loads(proc.stdout.readline())
+            cpu = cpu_seconds([proc.pid]) - cpu_before
     finally:
         proc.stdin.close()
         proc.wait(60)
-    return Row(n, f"raw {mode}", result["tokens"], result["wall_s"], mem.peak_pss, mem.peak_gpu)
+    return Row(n, f"raw {mode}", result["tokens"], result["wall_s"], mem.peak_pss, mem.peak_gpu,
+               cpu)
 
 
 async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: int) -> Row:
@@ -156,16 +179,19 @@ async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: 
         messages = [wire.ChatMessage("user", PROMPT)]
         await node.swarm.run(SwarmRequest(messages, msgspec.structs.replace(params, max_tokens=4),
                                           seed=1))  # warm up
-        with MemorySampler(lambda: [p for w in node.workers if (p := w.pid)]) as mem:
+        pids = [p for w in node.workers if (p := w.pid)]
+        cpu_before = cpu_seconds(pids)
+        with MemorySampler(lambda: pids) as mem:
             started = time.perf_counter()
             result = await node.swarm.run(SwarmRequest(messages, params, seed=1))
             wall = time.perf_counter() - started
+        cpu = cpu_seconds(pids) - cpu_before
         if result.degraded:
             raise RuntimeError(f"{path} N={n}: workers failed: {result.missing}")
     finally:
         await node.stop()
     tokens = sum(c.completion_tokens for c in result.candidates)
-    return Row(n, path, tokens, wall, mem.peak_pss, mem.peak_gpu)
+    return Row(n, path, tokens, wall, mem.peak_pss, mem.peak_gpu, cpu)
 
 
 def bench_layout(path: str, n: int, threads: int, ngl: int):
@@ -206,7 +232,8 @@ def measure(model: str, sizes: list[int], ntok: int, threads: int, ngl: int, run
 def table(rows: list[Row]) -> str:
     gpu = any(r.gpu_bytes is not None for r in rows)
     head = (f"{'N':>2}  {'path':<12}{'tokens':>7}{'wall s':>8}{'tok/s':>9}"
-            f"{'x procs':>9}{'x best raw':>11}{'PSS MiB':>9}" + (f"{'GPU MiB':>9}" if gpu else ""))
+            f"{'x procs':>9}{'x best raw':>11}{'tok/CPU-s':>10}{'PSS MiB':>9}"
+            + (f"{'GPU MiB':>9}" if gpu else ""))
     lines = [head]
     for n in sorted({r.n for r in rows}):
         group = {r.path: r for r in rows if r.n == n}
@@ -219,7 +246,8 @@ def table(rows: list[Row]) -> str:
             vs_procs = r.tps / procs.tps if procs and procs.tps else float("nan")
             vs_raw = r.tps / best_raw if best_raw else float("nan")
             line = (f"{n:>2}  {path:<12}{r.tokens:>7}{r.wall_s:>8.2f}{r.tps:>9.1f}"
-                    f"{vs_procs:>9.2f}{vs_raw:>11.2f}{r.pss_bytes / 2**20:>9.0f}")
+                    f"{vs_procs:>9.2f}{vs_raw:>11.2f}{r.tokens_per_cpu_s:>10.1f}"
+                    f"{r.pss_bytes / 2**20:>9.0f}")
             if gpu:
                 line += f"{(r.gpu_bytes or 0) / 2**20:>9.0f}"
             lines.append(line)
@@ -268,7 +296,8 @@ def run(model: str | None, sizes: list[int], ntok: int, threads: int, ngl: int,
     print(table(rows))
     if json_out:
         with open(json_out, "w") as f:
-            json.dump([dict(r.__dict__, tps=r.tps) for r in rows], f, indent=1)
+            json.dump([dict(r.__dict__, tps=r.tps, tokens_per_cpu_s=r.tokens_per_cpu_s)
+                       for r in rows], f, indent=1)
     saved = chart(rows, out_png, f"hive bench swarm: {name}, {threads} thread(s), ngl={ngl}")
     print(f"chart: {saved}" if saved else "chart: skipped (pip install 'hive-tui[bench]')")
     return 0

@@ -73,7 +73,8 @@ def run_batched(model: str, n: int, ntok: int, threads: int, ngl: int, prompt: s
         live, pos, made = list(range(n)), len(tokens), 0
         for _ in range(ntok):
             new = [L.llama_sampler_sample(greedy, ctx, out[k]) for k in range(len(live))]
-            keep = [(s, t) for s, t in zip(live, new, strict=True) if not L.llama_vocab_is_eog(lm.vocab, t)]
+            keep = [(s, t) for s, t in zip(live, new, strict=True)
+                    if not L.llama_vocab_is_eog(lm.vocab, t)]
             made += len(keep)
             if not keep:
                 break

@@ -42,7 +42,8 @@ class Layout:
         slots = [p.slots for p in self.processes]
         n = len(slots)
         if len(set(slots)) == 1:
-            return f"{n} process{'es' if n > 1 else ''} x {slots[0]} slot{'s' if slots[0] > 1 else ''}"
+            k = slots[0]
+            return f"{n} process{'es' if n > 1 else ''} x {k} slot{'s' if k > 1 else ''}"
         return f"{n} processes with {'+'.join(map(str, slots))} slots"
 
 

@@ -35,7 +35,9 @@ class WorkerSpec:
 
 
 class Worker:
-    def __init__(self, spec: WorkerSpec, bus: EventBus, engine: EngineProcess | None = None) -> None:
+    def __init__(
+        self, spec: WorkerSpec, bus: EventBus, engine: EngineProcess | None = None
+    ) -> None:
         """``engine``: the process this slot shares; without one, a process of its own."""
         self.spec = spec
         self._bus = bus
