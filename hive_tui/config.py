@@ -94,12 +94,17 @@ def load_settings(
     return settings
 
 
+def usable_cores() -> int:
+    """Cores this process may run on, busy or not."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+
+
 def free_cores() -> int:
     """Cores this process may use that are not already busy (by the 1-minute load average)."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS
-        usable = os.cpu_count() or 1
+    usable = usable_cores()
     busy = int(os.getloadavg()[0] + 0.5) if hasattr(os, "getloadavg") else 0
     return max(1, usable - busy)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hive_tui import wire
 from hive_tui.bus import EventBus
-from hive_tui.config import Settings, data_dir, free_cores
+from hive_tui.config import Settings, data_dir, free_cores, usable_cores
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, plan_layout
@@ -79,6 +79,7 @@ def make_plan(settings: Settings) -> NodePlan:
         batching=settings.backend in BATCHED_BACKENDS,
         threads=settings.threads,
         max_slots=min(settings.slots or MAX_SLOTS, MAX_SLOTS),
+        usable_cores=usable_cores(),
     )
     reasons.append(layout.describe())
     reasons.extend(layout.reasons)

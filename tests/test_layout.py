@@ -11,7 +11,7 @@ CASES = [
     (4, 2, False, True, None, MAX_SLOTS, [2, 2], 1),  # CPU: a process per core, slots beyond
     (3, 2, False, True, None, MAX_SLOTS, [2, 1], 1),
     (2, 8, False, True, None, MAX_SLOTS, [1, 1], 4),  # fewer workers than cores: more threads
-    (4, 1, False, True, None, MAX_SLOTS, [4], 1),  # a busy box: one process, four slots
+    (4, 1, False, True, None, MAX_SLOTS, [4], 1),  # one core: one process, four slots
     (4, 4, False, True, 2, MAX_SLOTS, [2, 2], 2),  # asked for 2 threads: 2 processes fit
     (40, 2, False, True, None, MAX_SLOTS, [14, 13, 13], 1),  # 20 a process is over the bound
     (8, 16, True, True, None, MAX_SLOTS, [8], 16),  # GPU: one process, weights once
@@ -34,11 +34,19 @@ def test_layout_table(workers, cores, gpu, batching, threads, max_slots, slots, 
     assert layout.reasons  # every plan says why
 
 
+def test_processes_go_by_usable_cores_and_threads_by_free_ones():
+    busy = plan_layout(4, 1, False, usable_cores=2)  # 2 cores, one busy with something else
+    assert [p.slots for p in busy.processes] == [2, 2]
+    assert {p.threads for p in busy.processes} == {1}
+    idle = plan_layout(2, 8, False, usable_cores=8)
+    assert {p.threads for p in idle.processes} == {4}
+
+
 def test_reasons_name_the_bound_and_the_hardware():
     split = plan_layout(32, 16, True)
     assert any("32 crashed" in r for r in split.reasons)
     assert any(r.startswith("GPU") for r in split.reasons)
     cpu = plan_layout(4, 2, False)
     assert cpu.describe() == "2 processes x 2 slots"
-    assert any(r.startswith("CPU: 2 process(es) for 2 free core(s)") for r in cpu.reasons)
+    assert any(r.startswith("CPU: 2 process(es) for 2 usable core(s)") for r in cpu.reasons)
     assert plan_layout(3, 2, False).describe() == "2 processes with 2+1 slots"

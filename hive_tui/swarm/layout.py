@@ -7,8 +7,11 @@ embedded model, 4 sequences batched on 1 thread gave ~137 tokens/s where 4 proce
 thread gave ~52. Hence:
 
 * GPU: every worker is a slot of one process, so the weights sit in VRAM once.
-* CPU: one process per free core, 1 thread each (more threads per sequence scaled worse than
+* CPU: one process per core, 1 thread each (more threads per sequence scaled worse than
   more sequences per thread), and the workers beyond that become slots of those processes.
+  Processes go by the usable cores, threads by the free ones: a 1-thread process just takes
+  its share of a busy core, whereas a context with 2 threads on a 2-core box whose other core
+  was busy collapsed from ~160 to under 10 tokens/s (its threads wait on each other).
 * Either way, no process gets more than ``MAX_SLOTS`` slots: 32 slots in one CUDA context
   crashed llama.cpp (illegal instruction) where 16 ran, so larger swarms are split.
 * A backend without a batched engine gets one process per worker, as before.
@@ -55,14 +58,17 @@ def plan_layout(
     batching: bool = True,
     threads: int | None = None,
     max_slots: int = MAX_SLOTS,
+    usable_cores: int | None = None,
 ) -> Layout:
     """Processes (with their slots and threads) for ``workers`` workers, and why.
 
     ``threads``: threads per process when the user asked for a number; otherwise the free
-    cores are shared out. ``batching``: whether the backend has a batched engine.
+    cores are shared out. ``usable_cores`` (default: the free ones) bounds the number of CPU
+    processes. ``batching``: whether the backend has a batched engine.
     """
     workers = max(1, workers)
     cores = max(1, free_cores)
+    usable = max(cores, usable_cores or cores)
     reasons: list[str] = []
     if not batching:
         count = workers
@@ -73,8 +79,8 @@ def plan_layout(
                        "one batched decode per step)")
     else:
         per_process = threads or 1
-        count = min(workers, max(1, cores // per_process))
-        reasons.append(f"CPU: {count} process(es) for {cores} free core(s) at {per_process} "
+        count = min(workers, max(1, usable // per_process))
+        reasons.append(f"CPU: {count} process(es) for {usable} usable core(s) at {per_process} "
                        "thread(s) each; more sequences per thread beat more threads per sequence")
     if batching and math.ceil(workers / count) > max_slots:
         count = math.ceil(workers / max_slots)
