@@ -37,6 +37,9 @@ def common_flags() -> argparse.ArgumentParser:
         "or one per worker for a mixed swarm, e.g. llama,llama,mlx",
     )
     g.add_argument("--threads", type=int, help="threads per worker (default: from free cores)")
+    g.add_argument("--slots", type=int, help="most workers one process serves as batched "
+                   "sequence slots, sharing one copy of the weights (default: the plan's, "
+                   "at most 16; 1: a process per worker)")
     g.add_argument("--n-ctx", dest="n_ctx", type=int, help="context length per worker")
     g.add_argument("--n-gpu-layers", dest="n_gpu_layers", type=int, help="layers offloaded to GPU")
     return p
@@ -99,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 SETTING_FLAGS = (
     "host", "port", "workers", "model", "strategy", "backend", "threads", "n_ctx",
-    "n_gpu_layers", "peers", "secret", "federation", "api_key", "max_queue",
+    "n_gpu_layers", "peers", "secret", "federation", "api_key", "max_queue", "slots",
 )  # fmt: skip
 
 

@@ -33,6 +33,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     backend: str = "llama"
     strategy: str = "similarity"
     threads: int | None = None  # per worker; None: chosen from the free cores
+    slots: int | None = None  # most workers one process may serve; None: the plan's bound
     n_ctx: int | None = None  # None: 2048
     n_gpu_layers: int | None = None  # None: the plan's (all layers on a GPU that fits)
     temperature: float = 0.7
@@ -109,12 +110,17 @@ def load_settings(
     return settings
 
 
+def usable_cores() -> int:
+    """Cores this process may run on, busy or not."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+
+
 def free_cores() -> int:
     """Cores this process may use that are not already busy (by the 1-minute load average)."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS
-        usable = os.cpu_count() or 1
+    usable = usable_cores()
     busy = int(os.getloadavg()[0] + 0.5) if hasattr(os, "getloadavg") else 0
     return max(1, usable - busy)
 

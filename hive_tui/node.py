@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hive_tui import wire
 from hive_tui.backends.mlx_models import display_name
 from hive_tui.bus import EventBus
-from hive_tui.config import Settings, data_dir, threads_per_worker
+from hive_tui.config import Settings, data_dir, free_cores, threads_per_worker, usable_cores
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
+from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
+from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, plan_layout
 from hive_tui.swarm.swarm import Swarm, SwarmRequest, VoteResult
 from hive_tui.swarm.worker import Worker, WorkerSpec
 from hive_tui.wire import Plan
@@ -30,6 +32,8 @@ log = logging.getLogger("hive.node")
 FALLBACK_WORKERS = 3
 # Enough for a chat turn with the small models hive runs on CPUs; --n-ctx raises it.
 DEFAULT_N_CTX = 2048
+# Backends with a batched engine (several workers as slots of one process, weights once).
+BATCHED_BACKENDS = ("llama",)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,13 @@ class NodePlan:
     n_gpu_layers: int
     backend: str
     reasons: tuple[str, ...]
+    # Processes and their slots; None: one process per worker with ``threads`` threads.
+    layout: Layout | None = field(default=None)
+
+    def processes(self) -> tuple[ProcessLayout, ...]:
+        if self.layout is not None:
+            return self.layout.processes
+        return tuple(ProcessLayout(1, self.threads) for _ in range(self.workers))
 
 
 def listed_backends(backend: str) -> list[str]:
@@ -96,11 +107,32 @@ def make_plan(settings: Settings) -> NodePlan:
         reasons.append(f"{workers} workers (one per listed backend)")
     else:
         workers = hardware.workers if hardware else FALLBACK_WORKERS
-    threads = threads_per_worker(workers, settings.threads)
-    reasons.append(f"{threads} thread(s) per worker for {workers} worker(s) on the free cores")
     n_gpu_layers = settings.n_gpu_layers
     if n_gpu_layers is None:
         n_gpu_layers = hardware.n_gpu_layers if hardware else 0
+    if listed > 1:
+        # A mixed swarm: every worker its own process, with its own backend.
+        threads = threads_per_worker(workers, settings.threads)
+        layout = Layout(
+            tuple(
+                ProcessLayout(1, threads, backend)
+                for backend in worker_backends(settings.backend, workers)
+            ),
+            (f"a process per worker for the mixed backends {settings.backend}",),
+        )
+    else:
+        layout = plan_layout(
+            workers,
+            free_cores(),
+            gpu=n_gpu_layers != 0,
+            batching=settings.backend in BATCHED_BACKENDS,
+            threads=settings.threads,
+            max_slots=min(settings.slots or MAX_SLOTS, MAX_SLOTS),
+            usable_cores=usable_cores(),
+        )
+    reasons.append(layout.describe())
+    reasons.extend(layout.reasons)
+    threads = layout.processes[0].threads
     return NodePlan(
         model_path=path,
         model_name=name,
@@ -110,6 +142,7 @@ def make_plan(settings: Settings) -> NodePlan:
         n_gpu_layers=n_gpu_layers,
         backend=settings.backend,
         reasons=tuple(reasons),
+        layout=layout,
     )
 
 
@@ -146,25 +179,28 @@ class Node:
         self.plan = plan
         self.node_id = node_id or load_node_id()
         self.bus = EventBus()
-        load = wire.Load(
-            model_path=plan.model_path,
-            n_ctx=plan.n_ctx,
-            n_threads=plan.threads,
-            n_gpu_layers=plan.n_gpu_layers,
-        )
-        self.workers = [
-            Worker(
-                WorkerSpec(
-                    worker_id=f"w{i}",
-                    index=i,
+        self.workers: list[Worker] = []
+        for process in plan.processes():
+            index = len(self.workers)  # a process is known by its first worker's index
+            load = wire.Load(
+                model_path=plan.model_path,
+                n_ctx=plan.n_ctx,
+                n_threads=process.threads,
+                n_gpu_layers=plan.n_gpu_layers,
+                slots=process.slots,
+            )
+            backend = process.backend or plan.backend
+            engine = EngineProcess(ProcessSpec(index, backend, load), self.bus)
+            for slot in range(process.slots):
+                spec = WorkerSpec(
+                    worker_id=f"w{index + slot}",
+                    index=index + slot,
                     backend=backend,
                     load=load,
                     node_id=self.node_id,
-                ),
-                self.bus,
-            )
-            for i, backend in enumerate(worker_backends(plan.backend, plan.workers))
-        ]
+                    slot=slot,
+                )
+                self.workers.append(Worker(spec, self.bus, engine))
         self.swarm = Swarm(self.workers, self.bus, self.node_id)
         # Set by the front end once the API port is bound (hive_tui.federation.service).
         self.federation: Federation | None = None

@@ -121,6 +121,7 @@ class Generate(msgspec.Struct, tag="generate", frozen=True):
 
 class Cancel(msgspec.Struct, tag="cancel", frozen=True):
     request_id: str
+    slot: int | None = None  # None: every slot of the process serving this request
 
 
 class Shutdown(msgspec.Struct, tag="shutdown", frozen=True):
@@ -161,6 +162,7 @@ class WorkerError(msgspec.Struct, tag="error", frozen=True):
     message: str
     request_id: str | None = None
     fatal: bool = False
+    slot: int | None = None  # None: every slot of the process serving this request
 
 
 WorkerFrame = Load | Generate | Cancel | Shutdown | Ready | TokenChunk | Done | WorkerError

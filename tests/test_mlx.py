@@ -117,11 +117,12 @@ def test_converted_tokenizer_matches_llama_cpp_token_for_token(mlx_cache, tmp_pa
         assert converted.encode(text, add_special_tokens=False) == expected, text
         assert converted.decode(expected) == text
     # The whole chat prompt too: both backends feed the model the same tokens.
-    from hive_tui.backends.llama_engine import LlamaEngine, _chat_formatter
+    from hive_tui.backends.llama_engine import LlamaEngine, chat_formatter
     from hive_tui.backends.mlx_engine import MlxEngine
 
     llama_engine, mlx_engine = LlamaEngine(), MlxEngine()
-    llama_engine._llm, llama_engine._formatter = reference, _chat_formatter(reference)
+    llama_engine._llm = reference
+    llama_engine._formatter = chat_formatter(reference.metadata, reference._model)
     mlx_engine._tokenizer = converted
     for chat in (FRANCE, HELLO):
         assert mlx_engine.prompt_tokens(chat) == llama_engine.prompt_tokens(chat)

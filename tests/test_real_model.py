@@ -82,7 +82,9 @@ def test_node_answers_paris_through_the_openai_client(node_process):
 
 
 def test_kill_9_of_a_worker_mid_answer_degrades_then_recovers(node_process):
-    node = node_process("--workers", "3", "--threads", "1")
+    # A process per worker (--slots 1), so one kill takes one candidate; slots that share a
+    # process go down together (tests/test_batched_swarm.py).
+    node = node_process("--workers", "3", "--threads", "1", "--slots", "1")
     health = node.wait_ready(3)
     victim = health["workers"][1]
     result: dict = {}

@@ -2,7 +2,8 @@
 
 Frames arrive on stdin and leave on stdout (see ``hive_tui.wire``). A reader thread takes
 frames off stdin so that a ``Cancel`` is seen while the main thread is busy generating; the
-main thread runs one request at a time through the engine.
+main thread runs one request at a time through the engine, or, for an engine that serves
+several sequence slots, batches of requests (``hive_tui.backends.child_batches``).
 
 Native libraries like to print: before anything is loaded, the real stdout is kept aside for
 frames and file descriptor 1 is pointed at stderr, so a stray printf can never corrupt the
@@ -44,23 +45,28 @@ class Inbox:
     def __init__(self) -> None:
         self.requests: queue.Queue[wire.Generate | None] = queue.Queue()
         # Insertion-ordered, so a cancel that arrives after its request finished (a race the
-        # node cannot avoid) is forgotten once enough newer ones arrived.
-        self._cancelled: dict[str, None] = {}
+        # node cannot avoid) is forgotten once enough newer ones arrived. Keyed by (request,
+        # slot); slot None cancels every slot of that request in this process.
+        self._cancelled: dict[tuple[str, int | None], None] = {}
         self._lock = threading.Lock()
 
-    def cancel(self, request_id: str) -> None:
+    def cancel(self, request_id: str, slot: int | None = None) -> None:
         with self._lock:
-            self._cancelled[request_id] = None
+            self._cancelled[(request_id, slot)] = None
             while len(self._cancelled) > CANCELS_REMEMBERED:
                 del self._cancelled[next(iter(self._cancelled))]
 
-    def is_cancelled(self, request_id: str) -> bool:
+    def is_cancelled(self, request_id: str, slot: int = 0) -> bool:
         with self._lock:
-            return request_id in self._cancelled
+            return (request_id, None) in self._cancelled or (request_id, slot) in self._cancelled
 
-    def forget(self, request_id: str) -> None:
+    def forget(self, request_id: str, slot: int | None = None) -> None:
+        """Drop the cancels of one slot, or with slot None every cancel of the request."""
         with self._lock:
-            self._cancelled.pop(request_id, None)
+            self._cancelled.pop((request_id, slot), None)
+            if slot is None:
+                for key in [k for k in self._cancelled if k[0] == request_id]:
+                    del self._cancelled[key]
 
 
 def read_loop(stdin: BinaryIO, inbox: Inbox, writer: FrameWriter) -> None:
@@ -72,8 +78,8 @@ def read_loop(stdin: BinaryIO, inbox: Inbox, writer: FrameWriter) -> None:
             match wire.decode_worker_frame(body):
                 case wire.Generate() as request:
                     inbox.requests.put(request)
-                case wire.Cancel(request_id=request_id):
-                    inbox.cancel(request_id)
+                case wire.Cancel(request_id=request_id, slot=slot):
+                    inbox.cancel(request_id, slot)
                 case wire.Shutdown():
                     break
                 case other:
@@ -111,10 +117,15 @@ def serve(engine: Engine, stdin: BinaryIO, writer: FrameWriter) -> None:
     inbox = Inbox()
     reader = threading.Thread(target=read_loop, args=(stdin, inbox, writer), daemon=True)
     reader.start()
+    if ready.slots > 1 and hasattr(engine, "run_batch"):
+        from hive_tui.backends.child_batches import serve_batches
+
+        serve_batches(engine, ready.slots, inbox, writer)  # type: ignore[arg-type]
+        return
     while (request := inbox.requests.get()) is not None:
         rid = request.request_id
-        if inbox.is_cancelled(rid):
-            writer.send(_cancelled_before_start(rid, request.slot))
+        if inbox.is_cancelled(rid, request.slot):
+            writer.send(cancelled_before_start(rid, request.slot))
             inbox.forget(rid)
             continue
         try:
@@ -123,7 +134,7 @@ def serve(engine: Engine, stdin: BinaryIO, writer: FrameWriter) -> None:
                 emit=lambda text, rid=rid, slot=request.slot: writer.send(
                     wire.TokenChunk(request_id=rid, text=text, slot=slot)
                 ),
-                cancelled=lambda rid=rid: inbox.is_cancelled(rid),
+                cancelled=lambda rid=rid, slot=request.slot: inbox.is_cancelled(rid, slot),
             )
         except Exception as exc:  # one bad request must not kill the worker
             traceback.print_exc(file=sys.stderr)
@@ -133,7 +144,7 @@ def serve(engine: Engine, stdin: BinaryIO, writer: FrameWriter) -> None:
         inbox.forget(rid)
 
 
-def _cancelled_before_start(request_id: str, slot: int) -> wire.Done:
+def cancelled_before_start(request_id: str, slot: int) -> wire.Done:
     return wire.Done(
         request_id=request_id,
         text="",

@@ -27,10 +27,37 @@ class Engine(Protocol):
     def generate(self, request: Generate, emit: EmitText, cancelled: IsCancelled) -> Done: ...
 
 
+class BatchHost(Protocol):
+    """What the child offers an engine that serves several sequence slots at once."""
+
+    def token(self, request: Generate, text: str) -> None: ...
+
+    def done(self, done: Done) -> None: ...
+
+    def failed(self, request: Generate, message: str) -> None: ...
+
+    def cancelled(self, request: Generate) -> bool: ...
+
+    def admit(self, free: int) -> list[Generate]:
+        """Up to ``free`` requests that arrived since the last call; never blocks."""
+        ...
+
+
+class BatchEngine(Engine, Protocol):
+    """An engine whose ``load`` may answer ``Ready.slots`` > 1: the child then hands it every
+    request that arrived together, and new ones between decode steps, through ``run_batch``."""
+
+    def run_batch(self, requests: list[Generate], host: BatchHost) -> None:
+        """Serve ``requests`` and whatever ``host.admit`` hands over until every slot is idle."""
+        ...
+
+
 # backend name -> "module:Class" of its engine, imported only inside the child.
 ENGINES: dict[str, str] = {
     "llama": "hive_tui.backends.llama_engine:LlamaEngine",
     "mlx": "hive_tui.backends.mlx_engine:MlxEngine",
+    # K sequence slots over one copy of the weights; the node picks it when a process has K > 1.
+    "llama-batched": "hive_tui.backends.batched_engine:BatchedLlamaEngine",
     "scripted": "hive_tui.backends.scripted_engine:ScriptedEngine",
 }
 

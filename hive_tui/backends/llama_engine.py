@@ -17,8 +17,6 @@ import codecs
 import os
 import time
 
-import numpy as np
-
 from hive_tui import wire
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
 from hive_tui.backends.stops import StopScanner
@@ -26,9 +24,14 @@ from hive_tui.tools.prompt import openai_tools, template_knows_tools, with_tools
 
 try:
     import llama_cpp
+    from llama_cpp._internals import LlamaModel
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 except ImportError as exc:  # pragma: no cover - exercised only without the dependency
     raise BackendUnavailable(f"llama-cpp-python is not installed: {exc}") from exc
+
+# numpy only after llama_cpp: the other way round, loading a model onto the GPU crashed
+# (SIGSEGV) with the CUDA build on the lent H200, where this order ran.
+import numpy as np  # noqa: E402
 
 
 class LlamaEngine:
@@ -48,7 +51,7 @@ class LlamaEngine:
             verbose=False,
         )
         self._llm = llm
-        self._formatter = _chat_formatter(llm)
+        self._formatter = chat_formatter(llm.metadata, llm._model)
         return wire.Ready(
             backend=self.name,
             model=os.path.basename(spec.model_path),
@@ -62,16 +65,9 @@ class LlamaEngine:
         self, messages: list[wire.ChatMessage], tools: list[wire.ToolSpec] | None = None
     ) -> list[int]:
         assert self._llm is not None and self._formatter is not None
-        extra: dict[str, object] = {}
-        if tools and template_knows_tools(self._formatter.template):
-            extra["tools"] = openai_tools(tools)
-        elif tools:
-            messages = with_tools_prompt(messages, tools)
-        formatted = self._formatter(
-            messages=[{"role": m.role, "content": m.content} for m in messages], **extra
-        )
+        prompt = render_prompt(self._formatter, messages, tools)
         # The template writes the BOS token itself when the model wants one.
-        return self._llm.tokenize(formatted.prompt.encode("utf-8"), add_bos=False, special=True)
+        return self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
     def generate(self, request: wire.Generate, emit: EmitText, cancelled: IsCancelled) -> wire.Done:
         llm = self._llm
@@ -152,15 +148,31 @@ def _token_logprob(llm: llama_cpp.Llama, token: int, n_vocab: int) -> float:
     return float(logits[token]) - lse
 
 
-def _chat_formatter(llm: llama_cpp.Llama) -> Jinja2ChatFormatter:
-    template = llm.metadata.get("tokenizer.chat_template")
+def render_prompt(
+    formatter: Jinja2ChatFormatter,
+    messages: list[wire.ChatMessage],
+    tools: list[wire.ToolSpec] | None = None,
+) -> str:
+    """The chat prompt as the model's template writes it; tools go to a template that knows
+    them, else into a system message (hive_tui.tools.prompt)."""
+    extra: dict[str, object] = {}
+    if tools and template_knows_tools(formatter.template):
+        extra["tools"] = openai_tools(tools)
+    elif tools:
+        messages = with_tools_prompt(messages, tools)
+    chat = [{"role": m.role, "content": m.content} for m in messages]
+    return formatter(messages=chat, **extra).prompt
+
+
+def chat_formatter(metadata: dict[str, str], model: LlamaModel) -> Jinja2ChatFormatter:
+    """The GGUF's own chat template (shared with the batched engine, so both format alike)."""
+    template = metadata.get("tokenizer.chat_template")
     if not template:
         # Models without a template get ChatML, the most common instruction format.
         template = (
             "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
             "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
         )
-    model = llm._model
     eos, bos = model.token_eos(), model.token_bos()
     # llama-cpp-python renders the template in a sandboxed (immutable) Jinja environment.
     return Jinja2ChatFormatter(

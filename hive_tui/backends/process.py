@@ -37,7 +37,9 @@ class WorkerProcess:
         self.index = index
         self._extra_env = extra_env or {}
         self._proc: asyncio.subprocess.Process | None = None
-        self._streams: dict[str, asyncio.Queue[wire.WorkerFrame | None]] = {}
+        # One stream per (request, slot): a process with several slots serves one request id
+        # in several of them at once (every slot of a vote shares the vote's id).
+        self._streams: dict[tuple[str, int], asyncio.Queue[wire.WorkerFrame | None]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._stderr_task: asyncio.Task[None] | None = None
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
@@ -104,7 +106,8 @@ class WorkerProcess:
         if not self.alive:
             raise WorkerDied(self.exit_reason or "worker is not running")
         stream: asyncio.Queue[wire.WorkerFrame | None] = asyncio.Queue()
-        self._streams[request.request_id] = stream
+        key = (request.request_id, request.slot)
+        self._streams[key] = stream
         try:
             self._send(request)
             while True:
@@ -115,12 +118,12 @@ class WorkerProcess:
                 if isinstance(frame, wire.Done | wire.WorkerError):
                     return
         finally:
-            self._streams.pop(request.request_id, None)
+            self._streams.pop(key, None)
 
-    def cancel(self, request_id: str) -> None:
+    def cancel(self, request_id: str, slot: int | None = None) -> None:
         if self.alive:
             with contextlib.suppress(ConnectionError, RuntimeError):
-                self._send(wire.Cancel(request_id=request_id))
+                self._send(wire.Cancel(request_id=request_id, slot=slot))
 
     async def stop(self, grace_s: float = 3.0) -> None:
         proc = self._proc
@@ -163,10 +166,10 @@ class WorkerProcess:
     async def _read_loop(self) -> None:
         try:
             while (frame := await self._read_one()) is not None:
-                rid = getattr(frame, "request_id", None)
-                if rid is not None and (stream := self._streams.get(rid)) is not None:
+                streams = self._streams_for(frame)
+                for stream in streams:
                     stream.put_nowait(frame)
-                elif isinstance(frame, wire.WorkerError) and frame.fatal:
+                if not streams and isinstance(frame, wire.WorkerError) and frame.fatal:
                     self.exit_reason = frame.message
         except wire.FrameError as exc:
             self.exit_reason = f"broken frame stream: {exc}"
@@ -175,6 +178,16 @@ class WorkerProcess:
         self.exit_reason = self.exit_reason or self._death_note()
         for stream in self._streams.values():
             stream.put_nowait(None)
+
+    def _streams_for(self, frame: wire.WorkerFrame) -> list[asyncio.Queue[wire.WorkerFrame | None]]:
+        rid = getattr(frame, "request_id", None)
+        slot = getattr(frame, "slot", None)
+        if rid is None:
+            return []
+        if slot is None:  # an error about the whole request: every slot serving it
+            return [q for (r, _), q in self._streams.items() if r == rid]
+        stream = self._streams.get((rid, slot))
+        return [stream] if stream is not None else []
 
     async def _drain_stderr(self) -> None:
         assert self._proc is not None and self._proc.stderr is not None

@@ -10,7 +10,9 @@ The Load frame's ``model_path`` names a JSON script (or is empty for the default
      "after_tool_answers": ["Done."]}              # used when the last message is a tool result
 
 ``{last_user}`` in an answer is replaced by the last user message. The worker index comes from
-``HIVE_WORKER_INDEX``, which the node sets for every child it spawns.
+``HIVE_WORKER_INDEX``, which the node sets for every child it spawns (for a process of several
+slots, its first worker's index: slot j answers as worker index + j). With several slots the
+engine streams one word per active slot per step, like batched decoding.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 import msgspec
 
 from hive_tui import wire
-from hive_tui.backends.engine import EmitText, IsCancelled
+from hive_tui.backends.engine import BatchHost, EmitText, IsCancelled
 from hive_tui.backends.stops import StopScanner
 
 
@@ -42,64 +44,88 @@ class ScriptedEngine:
     def __init__(self) -> None:
         self.script = Script()
         self.index = int(os.environ.get("HIVE_WORKER_INDEX", "0"))
+        self.slots = 1
 
     def load(self, spec: wire.Load) -> wire.Ready:
         if spec.model_path:
             with open(spec.model_path, "rb") as f:
                 self.script = msgspec.json.decode(f.read(), type=Script)
         time.sleep(self.script.load_delay_s)
-        return wire.Ready(
-            backend=self.name,
-            model="scripted",
-            n_ctx=spec.n_ctx,
-            slots=1,
-            pid=os.getpid(),
-            load_s=0.0,
-        )
+        self.slots = spec.slots
+        return wire.Ready(backend=self.name, model="scripted", n_ctx=spec.n_ctx,
+                          slots=spec.slots, pid=os.getpid(), load_s=0.0)
 
     def generate(self, request: wire.Generate, emit: EmitText, cancelled: IsCancelled) -> wire.Done:
-        started = time.perf_counter()
-        script = self.script
+        answer = _Answer(self, request)
+        while (done := answer.step(cancelled(), emit)) is None:
+            pass
+        return done
+
+    def run_batch(self, requests: list[wire.Generate], host: BatchHost) -> None:
+        active = [_Answer(self, r) for r in requests]
+        while active:
+            for answer in list(active):
+                done = answer.step(host.cancelled(answer.request),
+                                   lambda text, r=answer.request: host.token(r, text), delay=False)
+                if done is not None:
+                    active.remove(answer)
+                    host.done(done)
+            time.sleep(self.script.token_delay_s)  # one "decode step" for every slot
+            active += [_Answer(self, r) for r in host.admit(self.slots - len(active))]
+
+
+class _Answer:
+    """One scripted answer, produced a word per step."""
+
+    def __init__(self, engine: ScriptedEngine, request: wire.Generate) -> None:
+        script = engine.script
+        self.request = request
+        self.index = engine.index + request.slot
         last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
         answers = script.answers
         if script.after_tool_answers and request.messages and request.messages[-1].role == "tool":
             answers = script.after_tool_answers
         answer = answers[self.index % len(answers)].replace("{last_user}", last_user)
-        words = re.findall(r"\S+\s*|\s+", answer)
-        crashes = script.crash_after_tokens is not None and (
+        self.words = re.findall(r"\S+\s*|\s+", answer)
+        self.crashes = script.crash_after_tokens is not None and (
             script.crash_workers is None or self.index in script.crash_workers
         )
-        scanner = StopScanner(list(request.params.stop))
-        finish, produced, ttft = "stop", 0, 0.0
-        for word in words:
-            if cancelled():
-                finish = "cancelled"
-                break
-            if produced >= request.params.max_tokens:
-                finish = "length"
-                break
-            if crashes and produced >= (script.crash_after_tokens or 0):
-                os._exit(70)
-            time.sleep(script.token_delay_s)
-            produced += 1
-            released = scanner.feed(word)
-            if released:
-                ttft = ttft or time.perf_counter() - started
-                emit(released)
-            if scanner.stopped:
-                break
-        if rest := scanner.flush():
+        self.script = script
+        self.scanner = StopScanner(list(request.params.stop))
+        self.produced, self.ttft = 0, 0.0
+        self.started = time.perf_counter()
+
+    def step(self, cancelled: bool, emit: EmitText, delay: bool = True) -> wire.Done | None:
+        if cancelled:
+            return self._done("cancelled", emit)
+        if self.produced >= len(self.words):
+            return self._done("stop", emit)
+        if self.produced >= self.request.params.max_tokens:
+            return self._done("length", emit)
+        if self.crashes and self.produced >= (self.script.crash_after_tokens or 0):
+            os._exit(70)
+        if delay:
+            time.sleep(self.script.token_delay_s)
+        released = self.scanner.feed(self.words[self.produced])
+        self.produced += 1
+        if released:
+            self.ttft = self.ttft or time.perf_counter() - self.started
+            emit(released)
+        return self._done("stop", emit) if self.scanner.stopped else None
+
+    def _done(self, finish: str, emit: EmitText) -> wire.Done:
+        if rest := self.scanner.flush():
             emit(rest)
         return wire.Done(
-            request_id=request.request_id,
-            text=scanner.text,
+            request_id=self.request.request_id,
+            text=self.scanner.text,
             finish_reason=finish,
-            prompt_tokens=sum(len(m.content.split()) for m in request.messages),
-            completion_tokens=produced,
-            ttft_s=ttft,
-            gen_s=time.perf_counter() - started,
+            prompt_tokens=sum(len(m.content.split()) for m in self.request.messages),
+            completion_tokens=self.produced,
+            ttft_s=self.ttft,
+            gen_s=time.perf_counter() - self.started,
             mean_logprob=-0.1 * (1 + self.index),
-            slot=request.slot,
+            slot=self.request.slot,
         )
 
 

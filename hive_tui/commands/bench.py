@@ -14,9 +14,28 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     o.add_argument("--max-tokens", type=int, default=200)
     o.add_argument("--runs", type=int, default=3)
     o.set_defaults(handler=_overhead)
+    s = kinds.add_parser("swarm", help="a vote of N: raw llama-cpp-python, N processes and "
+                         "hive's batched engine (tok/s, wall time, PSS, PNG chart)")
+    s.add_argument("--model", help="GGUF path (default: the embedded model)")
+    s.add_argument("--sizes", default="1,2,4,8", help="vote sizes N (default 1,2,4,8)")
+    s.add_argument("--threads", type=int, default=1, help="threads per process (default 1)")
+    s.add_argument("--max-tokens", type=int, default=128, help="tokens per sequence")
+    s.add_argument("--n-gpu-layers", dest="n_gpu_layers", type=int, default=0)
+    s.add_argument("--png", default="bench-swarm.png", help="chart file (needs matplotlib)")
+    s.add_argument("--json", help="also write the rows as JSON here")
+    s.add_argument("--runs", type=int, default=1, help="runs per path, median shown")
+    s.set_defaults(handler=_swarm)
 
 
 def _overhead(args: argparse.Namespace) -> int:
     from hive_tui.bench.overhead import run
 
     return run(args.model, args.threads, args.max_tokens, args.runs)
+
+
+def _swarm(args: argparse.Namespace) -> int:
+    from hive_tui.bench.swarm import run
+
+    sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
+    return run(args.model, sizes, args.max_tokens, args.threads, args.n_gpu_layers, args.png,
+               args.json, args.runs)

@@ -1,26 +1,25 @@
-"""One supervised worker: a child process kept alive, its state, and its statistics.
+"""One worker as the swarm sees it: one sequence slot of a supervised engine process.
 
-A worker that dies is reported (``WorkerCrashed``), restarted after a back-off that doubles
-with each quick failure, and announced again (``WorkerRestarted``). Requests in flight on a
-dying worker end with ``WorkerDied``; the swarm drops that candidate from the vote.
+A process may serve several slots (``EngineProcess``, one copy of the weights for K votes);
+each slot is still a worker with its own id, state, statistics and candidate, so the vote, the
+API and the UI see no difference. Supervision (restarts, back-off) lives in the process
+object and is shared by its slots: a process that dies takes every slot's request with it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import msgspec
 import psutil
 
 from hive_tui import wire
-from hive_tui.backends.process import BackendMissing, WorkerDied, WorkerProcess
+from hive_tui.backends.process import WorkerDied
 from hive_tui.bus import EventBus
-
-# A process that lived this long before dying is not crash-looping: start the back-off over.
-STABLE_AFTER_S = 30.0
+from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 
 
 @dataclass(frozen=True)
@@ -32,24 +31,27 @@ class WorkerSpec:
     node_id: str = "local"
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
+    slot: int = 0  # which of its process's sequence slots this worker is
 
 
 class Worker:
-    def __init__(self, spec: WorkerSpec, bus: EventBus) -> None:
+    def __init__(
+        self, spec: WorkerSpec, bus: EventBus, engine: EngineProcess | None = None
+    ) -> None:
+        """``engine``: the process this slot shares; without one, a process of its own."""
         self.spec = spec
         self._bus = bus
-        self._process: WorkerProcess | None = None
-        self._supervisor: asyncio.Task[None] | None = None
-        self._ready = asyncio.Event()
-        self._busy = asyncio.Lock()  # one sequence per process for now
-        self._stopping = False
+        self.engine = engine or EngineProcess(
+            ProcessSpec(spec.index, spec.backend, spec.load, spec.backoff_initial_s,
+                        spec.backoff_max_s),
+            bus,
+        )
+        self.engine.attach(self)
+        self._busy = asyncio.Lock()  # one sequence per slot
         self.state: wire.WorkerState = "loading"
-        self.model = ""
-        self.restarts = 0
         self.tokens_total = 0
         self.tokens_per_s = 0.0
         self.ttft_s = 0.0
-        self.last_error: str | None = None
 
     @property
     def worker_id(self) -> str:
@@ -57,29 +59,40 @@ class Worker:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process and self._process.alive else None
+        return self.engine.pid
+
+    @property
+    def model(self) -> str:
+        return self.engine.model
+
+    @property
+    def restarts(self) -> int:
+        return self.engine.restarts
+
+    @property
+    def last_error(self) -> str | None:
+        return self.engine.last_error
 
     @property
     def is_ready(self) -> bool:
-        return self._ready.is_set()
+        return self.engine.ready.is_set() and self.state != "stopped"
 
     async def start(self) -> None:
         """Start supervising; returns once the first load succeeded or failed."""
-        first_attempt = asyncio.get_running_loop().create_future()
-        self._supervisor = asyncio.create_task(self._supervise(first_attempt))
-        await first_attempt
+        await self.engine.start()
 
     async def wait_ready(self, timeout_s: float) -> bool:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._ready.wait(), timeout_s)
-        return self._ready.is_set()
+            await asyncio.wait_for(self.engine.ready.wait(), timeout_s)
+        return self.is_ready
 
     async def generate(self, request: wire.Generate) -> AsyncIterator[wire.WorkerFrame]:
         async with self._busy:
-            process = self._process
-            if process is None or not self._ready.is_set():
+            process = self.engine.process
+            if process is None or not self.is_ready:
                 raise WorkerDied(self.last_error or f"worker {self.worker_id} is not ready")
-            self._set_state("generating")
+            request = msgspec.structs.replace(request, slot=self.spec.slot)
+            self.set_state("generating")
             try:
                 async for frame in process.generate(request):
                     if isinstance(frame, wire.Done):
@@ -87,22 +100,16 @@ class Worker:
                     yield frame
             finally:
                 if self.state == "generating":
-                    self._set_state("idle")
+                    self.set_state("idle")
 
     def cancel(self, request_id: str) -> None:
-        if self._process is not None:
-            self._process.cancel(request_id)
+        if self.engine.process is not None:
+            self.engine.process.cancel(request_id, self.spec.slot)
 
     async def stop(self) -> None:
-        self._stopping = True
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
-        if self._process is not None:
-            await self._process.stop()
-        self._ready.clear()
-        self._set_state("stopped")
+        """Stops the process, and with it every slot it serves (the swarm stops them all)."""
+        await self.engine.stop()
+        self.set_state("stopped")
 
     def status(self) -> wire.WorkerStatus:
         rss = 0
@@ -124,54 +131,6 @@ class Worker:
             last_error=self.last_error,
         )
 
-    # ------------------------------------------------------------------ supervision
-
-    async def _supervise(self, first_attempt: asyncio.Future[None]) -> None:
-        failures = 0
-        while not self._stopping:
-            process = WorkerProcess(self.spec.backend, self.spec.index)
-            self._process = process
-            started = time.monotonic()
-            try:
-                ready = await process.start(self.spec.load)
-            except BackendMissing as exc:
-                # No restart can install a library: say so once and stay down.
-                self.last_error = str(exc)
-                self._bus.publish(wire.WorkerCrashed(self.worker_id, self.last_error))
-                self._set_state("stopped")
-                if not first_attempt.done():
-                    first_attempt.set_result(None)
-                return
-            except (WorkerDied, OSError) as exc:
-                self.last_error = str(exc)
-            else:
-                self.model = ready.model
-                if self.restarts or failures:
-                    self._bus.publish(
-                        wire.WorkerRestarted(self.worker_id, self.restarts, process.pid)
-                    )
-                self._ready.set()
-                self._set_state("idle")
-                if not first_attempt.done():
-                    first_attempt.set_result(None)
-                await process.wait()
-                self._ready.clear()
-                if self._stopping:
-                    return
-                self.last_error = process.exit_reason or "worker process exited"
-            if not first_attempt.done():
-                first_attempt.set_result(None)
-            if self._stopping:
-                return
-            await process.kill()
-            self._set_state("crashed")
-            self._bus.publish(wire.WorkerCrashed(self.worker_id, self.last_error or "crashed"))
-            failures = 1 if time.monotonic() - started > STABLE_AFTER_S else failures + 1
-            delay = min(self.spec.backoff_initial_s * 2 ** (failures - 1), self.spec.backoff_max_s)
-            self._set_state("restarting")
-            await asyncio.sleep(delay)
-            self.restarts += 1
-
     def _record(self, done: wire.Done) -> None:
         self.tokens_total += done.completion_tokens
         decode_s = done.gen_s - done.ttft_s
@@ -179,7 +138,7 @@ class Worker:
             self.tokens_per_s = (done.completion_tokens - 1) / decode_s
         self.ttft_s = done.ttft_s
 
-    def _set_state(self, state: wire.WorkerState) -> None:
+    def set_state(self, state: wire.WorkerState) -> None:
         if state != self.state:
             self.state = state
             self._bus.publish(wire.WorkerStateChanged(self.status()))

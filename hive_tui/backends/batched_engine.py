@@ -1,0 +1,420 @@
+"""llama.cpp with K sequence slots over one copy of the weights (runs inside a worker child).
+
+One model, one context with ``n_seq_max`` = K. Every decode step feeds one token per
+generating slot in a single ``llama_decode``, so the weights are read once per step for all K
+sequences instead of once per sequence: that is where the speed comes from.
+
+* The KV cache is split per sequence (``kv_unified`` off): each slot attends over its own
+  cells only, laid out exactly as if it ran alone. With per-row CPU kernels that makes a
+  slot's greedy answer the same text as the sequence run alone (tested), and it spares
+  every slot the masked attention over the others' cells.
+* The prompt is evaluated once, for the first slot of the slots that asked the same thing
+  together; ``llama_memory_seq_cp`` then copies its cells to the others before they decode,
+  and all of them sample their first token from that one logits row.
+* Each slot has its own sampler chain (top-k, top-p, temperature, its own seed; greedy at
+  temperature 0), its own stop strings, token budget and cancel flag.
+* The log-probability of each chosen token comes from the logits row it was sampled from:
+  one log-sum-exp per token, nothing per vocabulary entry in Python. The rows of a step are
+  copied and reduced on a helper thread while the next step decodes (ctypes and numpy both
+  release the GIL), so on a GPU that arithmetic stays off the critical path.
+
+Every batch starts from an empty cache (as ``LlamaEngine`` does per request), so a request's
+answer does not depend on what ran before it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import os
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from hive_tui import wire
+from hive_tui.backends.engine import BackendUnavailable, BatchHost, EmitText, IsCancelled
+from hive_tui.backends.stops import StopScanner
+
+try:
+    import llama_cpp
+    from llama_cpp import _logger as llama_logger
+    from llama_cpp._internals import LlamaModel
+
+    from hive_tui.backends.llama_engine import chat_formatter, render_prompt
+except ImportError as exc:  # pragma: no cover - exercised only without the dependency
+    raise BackendUnavailable(f"llama-cpp-python is not installed: {exc}") from exc
+
+# numpy only after llama_cpp: the other way round, loading a model onto the GPU crashed
+# (SIGSEGV) with the CUDA build on the lent H200, where this order ran.
+import numpy as np  # noqa: E402
+
+# 32 slots in one CUDA context crashed llama.cpp (illegal instruction) where 16 ran; the
+# planner splits larger swarms into several processes, and the engine refuses to go beyond.
+MAX_SLOTS = 16
+N_BATCH = 512
+
+
+@dataclass(eq=False)  # slots and jobs are compared by identity
+class _Slot:
+    request: wire.Generate
+    seq: int
+    sampler: int  # llama_sampler pointer
+    prompt: list[int]
+    budget: int
+    started: float
+    greedy: bool = False
+    pos: int = 0  # position of the next token fed to this sequence
+    out: int = -1  # batch index whose logits this slot samples next; -1: nothing to sample yet
+    feed: int | None = None  # the token sampled last, fed in the next step
+    generated: int = 0
+    # (future of one step's log-probabilities, this slot's row in it), summed at the end
+    logprobs: list[tuple[Future[np.ndarray], int]] = field(default_factory=list)
+    ttft: float = 0.0
+    scanner: StopScanner = field(default_factory=lambda: StopScanner([]))
+    decoder: codecs.IncrementalDecoder = field(
+        default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace")
+    )
+
+
+@dataclass(eq=False)
+class _PromptJob:
+    """A prompt still to evaluate: for the first of its slots, then copied to the rest."""
+
+    tokens: list[int]
+    slots: list[_Slot]  # slots[0] is the one whose sequence is evaluated
+    done: int = 0  # tokens already fed
+
+
+class BatchedLlamaEngine:
+    name = "llama"
+
+    def __init__(self) -> None:
+        self._model: LlamaModel | None = None
+        self._ctx = None
+        self._batch: llama_cpp.llama_batch | None = None
+        self.slots = 1
+        self._n_ctx_seq = 0
+        self._piece = ctypes.create_string_buffer(64)
+        self._reducer = ThreadPoolExecutor(1, thread_name_prefix="logprob")
+        self._outputs: dict[int, int] = {}
+        self._pieces: dict[int, bytes] = {}
+
+    # ------------------------------------------------------------------ set-up
+
+    def load(self, spec: wire.Load) -> wire.Ready:
+        if not 1 <= spec.slots <= MAX_SLOTS:
+            raise ValueError(f"slots must be 1..{MAX_SLOTS}, got {spec.slots}")
+        llama_logger.set_verbose(False)
+        llama_cpp.llama_backend_init()
+        params = llama_cpp.llama_model_default_params()
+        params.n_gpu_layers = spec.n_gpu_layers
+        self._model = model = LlamaModel(path_model=spec.model_path, params=params, verbose=False)
+        self._formatter = chat_formatter(model.metadata(), model)
+        self.slots = spec.slots
+        self._n_ctx_seq = spec.n_ctx
+        cp = llama_cpp.llama_context_default_params()
+        # Split into one stream of spec.n_ctx cells per slot.
+        cp.n_ctx = spec.n_ctx * spec.slots
+        cp.n_batch = cp.n_ubatch = N_BATCH
+        cp.n_seq_max = spec.slots
+        cp.kv_unified = False  # a KV stream per slot: see the module docstring
+        cp.n_threads = cp.n_threads_batch = spec.n_threads
+        # As llama_cpp.Llama (LlamaEngine) has it, so a slot computes what a one-sequence
+        # worker computes, and a vote's answers do not depend on the process layout.
+        cp.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        self._ctx = llama_cpp.llama_init_from_model(model.model, cp)
+        if not self._ctx:
+            raise RuntimeError("llama.cpp could not create the batched context")
+        self._mem = llama_cpp.llama_get_memory(self._ctx)
+        self._vocab = model.vocab
+        self._n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
+        self._batch = llama_cpp.llama_batch_init(N_BATCH, 0, spec.slots)
+        return wire.Ready(
+            backend=self.name,
+            model=os.path.basename(spec.model_path),
+            n_ctx=spec.n_ctx,
+            slots=spec.slots,
+            pid=os.getpid(),
+            load_s=0.0,
+        )
+
+    def prompt_tokens(
+        self, messages: list[wire.ChatMessage], tools: list[wire.ToolSpec] | None = None
+    ) -> list[int]:
+        assert self._model is not None
+        prompt = render_prompt(self._formatter, messages, tools)
+        # The template writes the BOS token itself when the model wants one.
+        return self._model.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    # ------------------------------------------------------------------ one request
+
+    def generate(self, request: wire.Generate, emit: EmitText, cancelled: IsCancelled) -> wire.Done:
+        """The one-request path of the Engine interface, through the same batched loop."""
+        host = _SingleHost(emit, cancelled)
+        self.run_batch([request], host)
+        if host.error is not None:
+            raise RuntimeError(host.error)
+        assert host.result is not None
+        return host.result
+
+    # ------------------------------------------------------------------ the batch loop
+
+    def run_batch(self, requests: list[wire.Generate], host: BatchHost) -> None:
+        assert self._ctx is not None and self._batch is not None
+        llama_cpp.llama_memory_clear(self._mem, True)
+        free_seqs = list(range(self.slots - 1, -1, -1))
+        active: list[_Slot] = []
+        jobs: list[_PromptJob] = []
+        try:
+            self._admit(requests, active, jobs, free_seqs, host)
+            while active:
+                for slot in [s for s in active if host.cancelled(s.request)]:
+                    self._finish(slot, "cancelled", active, jobs, free_seqs, host)
+                if not active:
+                    break
+                self._decode_step(active, jobs)
+                self._sample_all([s for s in active if s.out >= 0], active, jobs, free_seqs, host)
+                if free_seqs:
+                    self._admit(host.admit(len(free_seqs)), active, jobs, free_seqs, host)
+        finally:
+            for slot in active:
+                llama_cpp.llama_sampler_free(slot.sampler)
+
+    def _admit(
+        self,
+        requests: list[wire.Generate],
+        active: list[_Slot],
+        jobs: list[_PromptJob],
+        free_seqs: list[int],
+        host: BatchHost,
+    ) -> None:
+        for request in requests:
+            prompt = self.prompt_tokens(request.messages, request.tools)
+            room = self._n_ctx_seq - len(prompt)
+            if room < 1 or not prompt:
+                host.failed(request, f"prompt of {len(prompt)} tokens does not fit the "
+                                     f"context of {self._n_ctx_seq}")
+                continue
+            slot = _Slot(
+                request=request,
+                seq=free_seqs.pop(),
+                sampler=_sampler(request.params),
+                prompt=prompt,
+                budget=min(request.params.max_tokens, room),
+                started=time.perf_counter(),
+                greedy=request.params.temperature <= 0,
+                pos=len(prompt),
+                scanner=StopScanner(list(request.params.stop)),
+            )
+            active.append(slot)
+            self._attach_prompt(slot, active, jobs)
+
+    def _attach_prompt(self, slot: _Slot, active: list[_Slot], jobs: list[_PromptJob]) -> None:
+        """Join a prompt not yet started that is the same; else evaluate this one afresh.
+
+        A slot arriving once another already decodes the same prompt evaluates it again: that
+        other stream holds generated tokens too, and only whole streams can be copied.
+        """
+        for job in jobs:
+            if job.done == 0 and job.tokens == slot.prompt:
+                job.slots.append(slot)
+                return
+        jobs.append(_PromptJob(list(slot.prompt), [slot]))
+
+    def _decode_step(self, active: list[_Slot], jobs: list[_PromptJob]) -> None:
+        batch = self._batch
+        assert batch is not None
+        batch.n_tokens = 0
+        self._outputs = {}
+        for slot in active:
+            if slot.feed is not None:
+                slot.out = self._add(slot.feed, slot.pos - 1, (slot.seq,), True)
+                slot.feed = None
+            else:
+                slot.out = -1
+        copies: list[tuple[int, int]] = []
+        for job in list(jobs):
+            take = min(len(job.tokens) - job.done, N_BATCH - batch.n_tokens)
+            if take <= 0:
+                break
+            leader = job.slots[0].seq
+            for k in range(job.done, job.done + take):
+                last = k == len(job.tokens) - 1
+                index = self._add(job.tokens[k], k, (leader,), last)
+                if last:
+                    for s in job.slots:
+                        s.out = index
+            job.done += take
+            if job.done == len(job.tokens):
+                jobs.remove(job)
+                copies += [(leader, follower.seq) for follower in job.slots[1:]]
+        code = llama_cpp.llama_decode(self._ctx, batch)
+        if code != 0:
+            raise RuntimeError(f"llama_decode failed with code {code} ({batch.n_tokens} tokens)")
+        # Only now does the leader's stream hold the prompt. llama.cpp copies the buffers at
+        # the start of the next decode, before any follower writes its first token there.
+        for leader, follower in copies:
+            llama_cpp.llama_memory_seq_cp(self._mem, leader, follower, -1, -1)
+
+    def _add(self, token: int, pos: int, seqs: tuple[int, ...], logits: bool) -> int:
+        batch = self._batch
+        assert batch is not None
+        i = batch.n_tokens
+        batch.token[i] = token
+        batch.pos[i] = pos
+        batch.n_seq_id[i] = len(seqs)
+        for j, seq in enumerate(seqs):
+            batch.seq_id[i][j] = seq
+        batch.logits[i] = logits
+        batch.n_tokens = i + 1
+        if logits:
+            self._outputs[i] = len(self._outputs)  # batch index -> row of llama_get_logits
+        return i
+
+    def _sample_all(
+        self,
+        slots: list[_Slot],
+        active: list[_Slot],
+        jobs: list[_PromptJob],
+        free_seqs: list[int],
+        host: BatchHost,
+    ) -> None:
+        # One view of every output row of this step, copied once: the greedy slots take their
+        # argmax from it (what llama.cpp's greedy sampler does, without building a candidate
+        # array per slot), and the log-probabilities are reduced from it off this thread.
+        block = np.ctypeslib.as_array(llama_cpp.llama_get_logits(self._ctx),
+                                      shape=(len(self._outputs), self._n_vocab))
+        rows = block[[self._outputs[slot.out] for slot in slots]]
+        tops = rows.argmax(axis=1)
+        picks = [
+            (slot, int(tops[k]) if slot.greedy
+             else llama_cpp.llama_sampler_sample(slot.sampler, self._ctx, slot.out))
+            for k, slot in enumerate(slots)
+        ]
+        going = [(slot, token) for slot, token in picks
+                 if not llama_cpp.llama_vocab_is_eog(self._vocab, token)]
+        if going:
+            chosen = np.array([token for _, token in picks], dtype=np.int64)
+            future = self._reducer.submit(_logprobs, rows, chosen)
+            for k, (slot, token) in enumerate(picks):
+                if (slot, token) in going:
+                    slot.logprobs.append((future, k))
+        ended = {id(slot) for slot, token in picks} - {id(slot) for slot, _ in going}
+        for slot, token in picks:
+            if id(slot) in ended:
+                self._finish(slot, "stop", active, jobs, free_seqs, host)
+                continue
+            slot.generated += 1
+            released = slot.scanner.feed(slot.decoder.decode(self._token_bytes(token)))
+            if released:
+                slot.ttft = slot.ttft or time.perf_counter() - slot.started
+                host.token(slot.request, released)
+            if slot.scanner.stopped:
+                self._finish(slot, "stop", active, jobs, free_seqs, host)
+            elif slot.generated >= slot.budget:
+                self._finish(slot, "length", active, jobs, free_seqs, host)
+            else:
+                slot.feed = token
+                slot.pos += 1
+
+    def _finish(
+        self,
+        slot: _Slot,
+        reason: str,
+        active: list[_Slot],
+        jobs: list[_PromptJob],
+        free_seqs: list[int],
+        host: BatchHost,
+    ) -> None:
+        rest = slot.scanner.feed(slot.decoder.decode(b"", final=True)) + slot.scanner.flush()
+        if rest:
+            host.token(slot.request, rest)
+        for job in list(jobs):
+            if slot in job.slots:
+                if job.slots[0] is slot and job.done:  # the evaluated cells go with it: redo
+                    job.done = 0
+                job.slots.remove(slot)
+                if not job.slots:
+                    jobs.remove(job)
+        active.remove(slot)
+        llama_cpp.llama_sampler_free(slot.sampler)
+        # Drops this sequence's id from its cells; cells that other slots share stay.
+        llama_cpp.llama_memory_seq_rm(self._mem, slot.seq, -1, -1)
+        free_seqs.append(slot.seq)
+        host.done(
+            wire.Done(
+                request_id=slot.request.request_id,
+                text=slot.scanner.text,
+                finish_reason=reason,
+                prompt_tokens=len(slot.prompt),
+                completion_tokens=slot.generated,
+                ttft_s=slot.ttft,
+                gen_s=time.perf_counter() - slot.started,
+                mean_logprob=_mean(slot.logprobs),
+                slot=slot.request.slot,
+            )
+        )
+
+    def _token_bytes(self, token: int) -> bytes:
+        if (cached := self._pieces.get(token)) is not None:
+            return cached
+        size = len(self._piece)
+        n = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece, size, 0, False)
+        if n < 0:  # a piece longer than the buffer: grow it once and ask again
+            self._piece = ctypes.create_string_buffer(-n)
+            n = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece, -n, 0, False)
+        piece = self._pieces[token] = self._piece.raw[:n]
+        return piece
+
+
+def _logprobs(rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """log p(chosen token) for each row of logits: one log-sum-exp per row."""
+    top = rows.max(axis=1)
+    lse = top + np.log(np.exp(rows - top[:, None]).sum(axis=1))
+    return rows[np.arange(len(chosen)), chosen] - lse
+
+
+def _mean(parts: list[tuple[Future[np.ndarray], int]]) -> float | None:
+    if not parts:
+        return None
+    return float(sum(float(future.result()[k]) for future, k in parts) / len(parts))
+
+
+def _sampler(params: wire.SamplingParams) -> int:
+    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    if params.temperature <= 0:
+        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
+        return chain
+    # The order llama-cpp-python's own sampler uses: truncate, then temperature, then draw.
+    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_k(params.top_k))
+    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_p(params.top_p, 1))
+    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_temp(params.temperature))
+    llama_cpp.llama_sampler_chain_add(
+        chain, llama_cpp.llama_sampler_init_dist(params.seed & 0xFFFFFFFF)
+    )
+    return chain
+
+
+class _SingleHost:
+    """Adapts the one-request Engine call (emit, cancelled) to the batch loop's host."""
+
+    def __init__(self, emit: EmitText, cancelled: IsCancelled) -> None:
+        self._emit = emit
+        self._cancelled = cancelled
+        self.result: wire.Done | None = None
+        self.error: str | None = None
+
+    def token(self, request: wire.Generate, text: str) -> None:
+        self._emit(text)
+
+    def done(self, done: wire.Done) -> None:
+        self.result = done
+
+    def failed(self, request: wire.Generate, message: str) -> None:
+        self.error = message
+
+    def cancelled(self, request: wire.Generate) -> bool:
+        return self._cancelled()
+
+    def admit(self, free: int) -> list[wire.Generate]:
+        return []
