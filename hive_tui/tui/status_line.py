@@ -19,11 +19,12 @@ class StatusLine(Static):
     """
 
     def show(self, *, node: str, address: str, strategy: str,
-             statuses: list[wire.WorkerStatus], peers: int, busy: bool) -> None:
+             statuses: list[wire.WorkerStatus], peers: int, busy: bool,
+             tools: list[str] | None = None) -> None:
         ready = sum(1 for s in statuses if s.state in ("idle", "generating"))
         generating = sum(1 for s in statuses if s.state == "generating")
         activity = f" · {generating} generating" if generating else ""
         where = "" if address == "in-process" else f" @ {address}"
         self.update(f"◆ {node}{where} · {strategy} · workers {ready}/{len(statuses)}{activity}"
-                    f" · peers {peers}")
+                    f" · peers {peers}" + (f" · tools {','.join(tools)}" if tools else ""))
         self.set_class(busy, "-busy")
