@@ -152,7 +152,8 @@ class LocalCore:
             PeerRecord(
                 name=self.info.node_name,
                 node_id=self.info.node_id,
-                address=self.info.address,
+                address=self._server.state.url or self.info.address if self._server else
+                self.info.address,
                 workers=len(statuses),
                 workers_ready=ready,
                 model=self.info.model,
