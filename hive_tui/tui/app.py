@@ -57,7 +57,7 @@ class HiveApp(App[None]):
     /* Wide terminals put the workers' answers side by side (App CSS: breakpoint classes
        land on the Screen, which a widget's scoped DEFAULT_CSS cannot select). */
     Screen.-wide VoteView #answers { layout: horizontal; }
-    Screen.-wide VoteView WorkerAnswer { width: 1fr; }
+    Screen.-wide VoteView WorkerAnswer { width: 1fr; height: 1fr; max-height: 100%; }
     """
     BINDINGS = [
         # priority: the prompt box (a TextArea) binds some function keys itself.
@@ -89,6 +89,7 @@ class HiveApp(App[None]):
         self.peers: list[PeerRecord] = []
         self._tokens: Counter[str] = Counter()
         self._tick_at = time.monotonic()
+        self._repaint = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="chat"):
@@ -171,6 +172,12 @@ class HiveApp(App[None]):
             await self._turn_updated(self.turn)
 
     async def _turn_updated(self, turn: Turn) -> None:
+        # Both the event handler and the vote worker repaint a turn; one at a time, or a
+        # draft still being streamed could land after the final answer.
+        async with self._repaint:
+            await self._repaint_turn(turn)
+
+    async def _repaint_turn(self, turn: Turn) -> None:
         await self.query_one(ChatPane).refresh_turn(turn)
         # A hidden vote view is brought up to date when it is shown (on_tabbed_content_...).
         if self.query_one(TabbedContent).active == "vote" or turn.finished:

@@ -44,6 +44,9 @@ def caption(turn: Turn) -> str:
     if (winner := turn.winner) is not None and turn.decision is not None:
         d = turn.decision
         extra = " · degraded" if turn.degraded else ""
+        if turn.federated:
+            return (f"{winner.worker_id} won · hive of {len(turn.nodes)} nodes · "
+                    f"agreement {d.agreement:.2f}{extra}")
         return (f"{winner.worker_id} won · {d.strategy} · agreement {d.agreement:.2f} · "
                 f"{len(turn.candidates)} candidates{extra}")
     if (lead := turn.leading_worker()) is not None:

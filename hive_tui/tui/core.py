@@ -49,6 +49,10 @@ class Core(Protocol):
 
     async def statuses(self) -> list[wire.WorkerStatus]: ...
 
+    def _address(self) -> str:
+        url = self._server.state.url if self._server is not None else None
+        return url.removeprefix("http://") if url else self.info.address
+
     async def peers(self) -> list[PeerRecord]: ...
 
     async def serving(self) -> ServeState | None:
@@ -145,6 +149,10 @@ class LocalCore:
                     w, worker_id=f"{w.worker_id}@{link.node_id}", node_id=link.node_id))
         return statuses
 
+    def _address(self) -> str:
+        url = self._server.state.url if self._server is not None else None
+        return url.removeprefix("http://") if url else self.info.address
+
     async def peers(self) -> list[PeerRecord]:
         statuses = self.node.swarm.statuses()
         ready, state = node_state(statuses)
@@ -152,8 +160,7 @@ class LocalCore:
             PeerRecord(
                 name=self.info.node_name,
                 node_id=self.info.node_id,
-                address=self._server.state.url or self.info.address if self._server else
-                self.info.address,
+                address=self._address(),
                 workers=len(statuses),
                 workers_ready=ready,
                 model=self.info.model,

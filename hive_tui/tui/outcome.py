@@ -56,7 +56,8 @@ def settle(turn: Turn, result: VoteResult, own_node: str) -> None:
     else:
         turn.nodes = []
         turn.pool = list(turn.candidates)
-    for c in turn.pool:
+    for c in turn.pool:  # the texts too: the vote's last tokens may not have arrived yet
+        turn.drafts[c.worker_id] = c.text
         if c.worker_id not in turn.worker_ids:
             turn.worker_ids.append(c.worker_id)
     turn.settled = True

@@ -22,8 +22,8 @@ from hive_tui.tui.tool_turn import ToolSettings
 PREVIEW_LINES = 12
 ABOUT = {
     "read_file": "read files in the working folder",
-    "write_file": "create or replace files there (asks you each time)",
-    "execute_bash": "run commands there, sandboxed, no network (asks you each time)",
+    "write_file": "write files there (asks each time)",
+    "execute_bash": "run sandboxed commands there (asks each time)",
 }
 
 _MODAL_CSS = """

@@ -30,7 +30,10 @@ class WorkerAnswer(VerticalScroll):
 
     DEFAULT_CSS = """
     WorkerAnswer {
-        height: 1fr;
+        /* Stacked (narrow): each box as tall as its text up to a bound, the stack scrolls; a
+           federated vote easily has more workers than fit. Side by side (wide): 1fr each. */
+        height: auto;
+        max-height: 10;
         min-height: 3;
         border: round $panel-lighten-2;
         border-title-color: $text-muted;
@@ -83,7 +86,7 @@ class VoteView(Vertical):
     VoteView #next-label { width: auto; color: $text-muted; }
     VoteView #strategy { width: 16; height: 1; border: none; }
     VoteView #strategy > SelectCurrent { border: none; height: 1; padding: 0 1; }
-    VoteView #answers { height: 1fr; layout: vertical; }
+    VoteView #answers { height: 1fr; layout: vertical; overflow-y: auto; }
     VoteView #vote-table { height: auto; max-height: 9; }
     VoteView #vote-summary { height: auto; padding: 0 1; color: $text-muted; }
     VoteView #vote-summary.-decided { color: $success; }
