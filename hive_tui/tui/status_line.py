@@ -7,6 +7,11 @@ from textual.widgets import Static
 from hive_tui import wire
 
 
+def short(tool: str) -> str:
+    """read_file -> read, execute_bash -> bash: the status line has 80 columns."""
+    return tool.removesuffix("_file").removeprefix("execute_")
+
+
 class StatusLine(Static):
     DEFAULT_CSS = """
     StatusLine {
@@ -26,5 +31,5 @@ class StatusLine(Static):
         activity = f" · {generating} generating" if generating else ""
         where = "" if address == "in-process" else f" @ {address}"
         self.update(f"◆ {node}{where} · {strategy} · workers {ready}/{len(statuses)}{activity}"
-                    f" · peers {peers}" + (f" · tools {','.join(tools)}" if tools else ""))
+                    f" · peers {peers}" + (f" · tools {','.join(short(t) for t in tools)}" if tools else ""))
         self.set_class(busy, "-busy")
