@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument(
         "--max-queue", dest="max_queue", type=int, help="chat requests admitted at once (64)"
     )
+    from hive_tui.commands.ask_tools import add_flags as add_tool_flags
+
+    add_tool_flags(parser, assume_yes=False)  # the app's built-in tools (issue 6)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"hive_tui.commands.{name}").register(sub, common)
@@ -123,9 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from hive_tui.serve import run_node
 
             return run_node(settings)
-        from hive_tui.tui.run import run_app
+        from hive_tui.tui.run import run_app, tool_settings
 
-        return run_app(settings, args.connect)
+        return run_app(settings, args.connect, tool_settings(args))
     except ConfigError as exc:
         print(f"hive: {exc}", file=sys.stderr)
         return 2

@@ -16,14 +16,18 @@ from hive_tui.tools.calls import ToolCall
 from hive_tui.tools.runner import ToolStep
 
 
-def add_flags(p: argparse.ArgumentParser) -> None:
+def add_flags(p: argparse.ArgumentParser, assume_yes: bool = True) -> None:
+    """The tool flags of ``hive ask``; the app (``assume_yes=False``) always asks per call."""
     g = p.add_argument_group("tools (all off by default)")
     g.add_argument(
         "--tools",
         help=f"comma-separated built-in tools to enable: {','.join(TOOL_NAMES)}",
     )
     g.add_argument("--workdir", help="the only folder tools may touch (required with --tools)")
-    g.add_argument("--yes", action="store_true", help="approve every write_file/execute_bash call")
+    if assume_yes:
+        g.add_argument(
+            "--yes", action="store_true", help="approve every write_file/execute_bash call"
+        )
     g.add_argument(
         "--no-sandbox",
         action="store_true",

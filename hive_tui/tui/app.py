@@ -20,6 +20,9 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from hive_tui import consensus, wire
 from hive_tui.swarm.swarm import SwarmRequest
+from hive_tui.tools.builtin import TOOL_NAMES
+from hive_tui.tools.calls import ToolCall
+from hive_tui.tools.sandbox import sandbox_problem
 from hive_tui.tui import themes
 from hive_tui.tui.bridge import CoreEvents, pump_events
 from hive_tui.tui.chat import ChatPane
@@ -31,6 +34,8 @@ from hive_tui.tui.hardware_source import HardwareSource, sample_hardware
 from hive_tui.tui.peers import PeersPane
 from hive_tui.tui.prompt_input import PromptInput
 from hive_tui.tui.status_line import StatusLine
+from hive_tui.tui.tool_screens import ConfirmToolCall, ToolsScreen
+from hive_tui.tui.tool_turn import ToolSettings, run_tool_turn, run_turn
 from hive_tui.tui.turn import Turn
 from hive_tui.tui.vote import VoteView
 from hive_tui.tui.workers import WorkersPane
@@ -38,6 +43,7 @@ from hive_tui.tui.workers import WorkersPane
 PANES = {"chat": "Chat", "vote": "Vote", "workers": "Workers", "peers": "Peers",
          "hardware": "Hardware"}
 TICK_S = 1.0
+LINKED = ("ok", "degraded", "unavailable")  # peer states of a connected node
 
 
 class HiveApp(App[None]):
@@ -51,7 +57,7 @@ class HiveApp(App[None]):
     /* Wide terminals put the workers' answers side by side (App CSS: breakpoint classes
        land on the Screen, which a widget's scoped DEFAULT_CSS cannot select). */
     Screen.-wide VoteView #answers { layout: horizontal; }
-    Screen.-wide VoteView WorkerAnswer { width: 1fr; }
+    Screen.-wide VoteView WorkerAnswer { width: 1fr; height: 1fr; max-height: 100%; }
     """
     BINDINGS = [
         # priority: the prompt box (a TextArea) binds some function keys itself.
@@ -62,13 +68,16 @@ class HiveApp(App[None]):
         Binding("escape", "stop", "Stop"),
         Binding("f6", "cycle_strategy", "Strategy", priority=True),
         Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("ctrl+b", "tools", "Tools"),
     ]
 
     def __init__(self, core: Core, *, store: ConversationStore | None = None,
                  hardware_source: HardwareSource = sample_hardware,
-                 hardware_refresh_s: float = 2.0, tick_s: float = TICK_S) -> None:
+                 hardware_refresh_s: float = 2.0, tick_s: float = TICK_S,
+                 tools: ToolSettings | None = None) -> None:
         super().__init__()
         self.core = core
+        self.tools = tools or ToolSettings()
         self.store = store or ConversationStore()
         self.hardware_source = hardware_source
         self.hardware_refresh_s = hardware_refresh_s
@@ -80,6 +89,7 @@ class HiveApp(App[None]):
         self.peers: list[PeerRecord] = []
         self._tokens: Counter[str] = Counter()
         self._tick_at = time.monotonic()
+        self._repaint = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="chat"):
@@ -117,6 +127,22 @@ class HiveApp(App[None]):
         self._load_latest_conversation()
         self.query_one(PromptInput).focus()
         self._poll_core()
+        self._announce_serving()
+
+    @work(group="serving", exit_on_error=False)
+    async def _announce_serving(self) -> None:
+        state = await self.core.serving()
+        if state is None or not self.is_running:
+            return
+        if state.problem:
+            self.notify(state.problem, title="API and federation off", severity="warning",
+                        timeout=12)
+            return
+        joined = " and federation (other nodes can join)" if state.federation else ""
+        self.notify(f"Serving the API{joined} on {state.url}", timeout=6)
+        if state.pairing_code:
+            self.notify(f"New hive secret; pairing code for other machines: {state.pairing_code}",
+                        title="Pairing code", timeout=30)
 
     async def on_unmount(self) -> None:
         await self.core.stop()
@@ -146,6 +172,12 @@ class HiveApp(App[None]):
             await self._turn_updated(self.turn)
 
     async def _turn_updated(self, turn: Turn) -> None:
+        # Both the event handler and the vote worker repaint a turn; one at a time, or a
+        # draft still being streamed could land after the final answer.
+        async with self._repaint:
+            await self._repaint_turn(turn)
+
+    async def _repaint_turn(self, turn: Turn) -> None:
         await self.query_one(ChatPane).refresh_turn(turn)
         # A hidden vote view is brought up to date when it is shown (on_tabbed_content_...).
         if self.query_one(TabbedContent).active == "vote" or turn.finished:
@@ -189,8 +221,9 @@ class HiveApp(App[None]):
         info = self.core.info
         self.query_one(StatusLine).show(
             node=info.node_name or info.node_id, address=info.address, strategy=self.strategy,
-            statuses=list(self.statuses.values()), peers=len(self.peers) or 1,
-            busy=self.turn is not None)
+            statuses=list(self.statuses.values()),
+            peers=sum(1 for p in self.peers if p.is_self or p.state in LINKED) or 1,
+            busy=self.turn is not None, tools=sorted(self.tools.enabled))
 
     # ------------------------------------------------------------------ asking
 
@@ -203,7 +236,8 @@ class HiveApp(App[None]):
                                      max_tokens=info.max_tokens)
         request = SwarmRequest(self.conversation.messages_for(message.text), params,
                                strategy=self.strategy)
-        turn = Turn(request_id=request.request_id, prompt=message.text, strategy=self.strategy)
+        turn = Turn(request_id=request.request_id, prompt=message.text, strategy=self.strategy,
+                    pending=True)
         self.turn = turn
         self.conversation.add(turn)
         self.query_one(PromptInput).set_class(True, "-busy")
@@ -214,8 +248,17 @@ class HiveApp(App[None]):
         self.run_worker(self._vote(request, turn), group="vote", exclusive=True)
 
     async def _vote(self, request: SwarmRequest, turn: Turn) -> None:
+        own = self.core.info.node_id
         try:
-            await self.core.run(request)
+            if self.tools.enabled and self.core.runs_tools:
+                await run_tool_turn(self.core, turn, list(request.messages), request.params,
+                                    request.strategy, self.tools, own, self._confirm,
+                                    self._turn_updated)
+            else:
+                if self.tools.enabled:
+                    self.notify("Tools run only next to an embedded node (not with --connect).",
+                                severity="warning")
+                await run_turn(self.core, turn, request, own, self._turn_updated)
         except CoreError as exc:
             if not turn.finished:
                 turn.error = str(exc)
@@ -226,6 +269,36 @@ class HiveApp(App[None]):
                 if self.is_running:
                     await self._turn_updated(turn)
             raise
+
+    async def _confirm(self, call: ToolCall, note: str) -> bool:
+        """Ask the user about one call, in a modal; a stopped turn takes the modal away."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        screen = ConfirmToolCall(call, note)
+
+        def done(allowed: bool | None) -> None:
+            if not answer.done():
+                answer.set_result(bool(allowed))
+
+        await self.push_screen(screen, done)
+        try:
+            return await answer
+        finally:
+            if screen.is_active:
+                screen.dismiss(False)
+
+    @work(group="tools", exclusive=True)
+    async def action_tools(self) -> None:
+        if isinstance(self.screen, ToolsScreen):
+            return
+        problem = await asyncio.to_thread(sandbox_problem) if self.tools.sandbox else None
+        await self.push_screen_wait(ToolsScreen(self.tools, problem))
+        self._show_status()
+
+    def toggle_tool(self, name: str) -> None:
+        on = self.tools.toggle(name)
+        self.notify(f"{name} {'on' if on else 'off'} (working folder {self.tools.workdir})",
+                    timeout=3)
+        self._show_status()
 
     def action_stop(self) -> None:
         self.workers.cancel_group(self, "vote")
@@ -317,4 +390,11 @@ class HiveApp(App[None]):
                                 lambda name=name: self.set_strategy(name))
         yield SystemCommand("Toggle hive theme", "Switch between hive-dark and hive-light",
                             self.action_toggle_theme)
+        yield SystemCommand("Tools", "Turn the built-in tools on or off, one by one",
+                            self.action_tools)
+        for name in TOOL_NAMES:
+            state = "on" if name in self.tools.enabled else "off"
+            yield SystemCommand(f"Tool {name}: turn {'off' if state == 'on' else 'on'}",
+                                f"{name} is {state}; runs in {self.tools.workdir}",
+                                lambda name=name: self.toggle_tool(name))
 

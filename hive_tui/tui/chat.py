@@ -12,12 +12,28 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from hive_tui.tui.prompt_input import PromptInput
-from hive_tui.tui.turn import Turn
+from hive_tui.tui.turn import ToolEntry, Turn
+
+TOOL_OUTPUT_LINES = 4
 
 WELCOME = (
     "Ask the swarm anything. Every worker answers; the vote picks one.\n"
     "Enter sends · ctrl+j new line · ↑ history · esc stops · F2 shows the vote"
 )
+
+
+def tool_line(entry: ToolEntry) -> str:
+    """One tool call in the chat: what ran (or not), who asked, and the start of its output."""
+    if not entry.approved:
+        outcome = "declined" if "declined" in entry.output else "not run"
+    else:
+        outcome = "ran" if entry.ok else "failed"
+    who = f" · proposed by {', '.join(entry.proposers)}" if entry.proposers else ""
+    lines = entry.output.splitlines()
+    shown = "\n".join(f"  {line}" for line in lines[:TOOL_OUTPUT_LINES])
+    if len(lines) > TOOL_OUTPUT_LINES:
+        shown += f"\n  … {len(lines) - TOOL_OUTPUT_LINES} more line(s)"
+    return f"⚙ {entry.name} {entry.detail} · {outcome}{who}\n{shown}".rstrip()
 
 
 def caption(turn: Turn) -> str:
@@ -28,6 +44,9 @@ def caption(turn: Turn) -> str:
     if (winner := turn.winner) is not None and turn.decision is not None:
         d = turn.decision
         extra = " · degraded" if turn.degraded else ""
+        if turn.federated:
+            return (f"{winner.worker_id} won · hive of {len(turn.nodes)} nodes · "
+                    f"agreement {d.agreement:.2f}{extra}")
         return (f"{winner.worker_id} won · {d.strategy} · agreement {d.agreement:.2f} · "
                 f"{len(turn.candidates)} candidates{extra}")
     if (lead := turn.leading_worker()) is not None:
@@ -63,6 +82,8 @@ class AnswerMessage(Vertical):
     AnswerMessage.-failed { border: round $error; }
     AnswerMessage Markdown { margin: 0; padding: 0; background: transparent; }
     AnswerMessage Markdown > *:last-child { margin-bottom: 0; }
+    AnswerMessage .tool-log { color: $text-muted; background: $boost; padding: 0 1; }
+    AnswerMessage .tool-log.-hidden { display: none; }
     """
 
     def __init__(self, turn: Turn) -> None:
@@ -71,11 +92,19 @@ class AnswerMessage(Vertical):
         self._stream: MarkdownStream | None = None
         self._streamed_worker: str | None = None
         self._written = 0
+        self._streamed_request = turn.request_id
 
     def compose(self) -> ComposeResult:
+        yield Static("", classes="tool-log -hidden", markup=False)
         yield Markdown(self.turn.answer)
 
+    def _show_tools(self) -> None:
+        log = self.query_one(".tool-log", Static)
+        log.update("\n".join(tool_line(e) for e in self.turn.tools))
+        log.set_class(not self.turn.tools, "-hidden")
+
     def on_mount(self) -> None:
+        self._show_tools()
         self.border_subtitle = caption(self.turn)
         self.set_class(self.turn.winner is not None, "-winner")
         self.set_class(self.turn.error is not None, "-failed")
@@ -83,6 +112,7 @@ class AnswerMessage(Vertical):
     async def refresh_turn(self) -> None:
         turn = self.turn
         self.border_subtitle = caption(turn)
+        self._show_tools()
         markdown = self.query_one(Markdown)
         if turn.finished:
             if self._stream is not None:
@@ -92,6 +122,12 @@ class AnswerMessage(Vertical):
             self.set_class(turn.winner is not None, "-winner")
             self.set_class(turn.error is not None, "-failed")
             return
+        if turn.request_id != self._streamed_request:  # a tool turn's next vote: start over
+            if self._stream is not None:
+                await self._stream.stop()
+                self._stream = None
+            await markdown.update("")
+            self._streamed_request, self._written = turn.request_id, 0
         lead = turn.leading_worker()
         if lead is None:
             return

@@ -14,45 +14,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import msgspec
+
 from hive_tui import wire
 from hive_tui.node import Node
-from hive_tui.swarm.swarm import SwarmError, SwarmRequest
-
-
-class CoreError(Exception):
-    """A vote could not be run (no worker ready, every worker failed, node unreachable)."""
-
-
-@dataclass(frozen=True)
-class CoreInfo:
-    """Who we are talking to, for the status line and the peers pane."""
-
-    node_id: str
-    node_name: str
-    address: str  # "in-process" or the URL given to --connect
-    model: str
-    backend: str
-    strategy: str
-    plan: tuple[str, ...] = ()
-    max_tokens: int = 512
-    temperature: float = 0.7
-    top_p: float = 0.95
-
-
-@dataclass(frozen=True)
-class PeerRecord:
-    """One node of the hive as the peers pane shows it (this node alone until federation)."""
-
-    name: str
-    node_id: str
-    address: str
-    workers: int
-    workers_ready: int
-    model: str
-    latency_ms: float | None  # None: not measured (this node, in process)
-    last_seen: float  # time.time() of the last contact
-    state: str  # "ok" | "degraded" | "unavailable" | "unreachable"
-    is_self: bool = False
+from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
+from hive_tui.tui.core_types import CoreError, CoreInfo, PeerRecord
+from hive_tui.tui.embedded_server import EmbeddedServer, ServeState
+from hive_tui.tui.peer_rows import Prober, records
 
 
 class EventSource(Protocol):
@@ -73,13 +42,25 @@ class Core(Protocol):
 
     def subscribe(self) -> EventSource: ...
 
-    async def run(self, request: SwarmRequest) -> None:
-        """Run one vote; its progress arrives as events tagged with ``request.request_id``.
-        Cancelling the awaiting task cancels the vote."""
+    async def run(self, request: SwarmRequest) -> VoteResult:
+        """Run one vote; its progress arrives as events tagged with ``request.request_id``,
+        its result (for a federated vote a ``HiveResult``) is returned. Cancelling the
+        awaiting task cancels the vote."""
 
     async def statuses(self) -> list[wire.WorkerStatus]: ...
 
+    def _address(self) -> str:
+        url = self._server.state.url if self._server is not None else None
+        return url.removeprefix("http://") if url else self.info.address
+
     async def peers(self) -> list[PeerRecord]: ...
+
+    async def serving(self) -> ServeState | None:
+        """Once known: where this core's node serves the API and federation (None: remote)."""
+
+    @property
+    def runs_tools(self) -> bool:
+        """Whether built-in tools can run here (only next to an embedded node)."""
 
 
 def node_state(statuses: list[wire.WorkerStatus]) -> tuple[int, str]:
@@ -94,12 +75,18 @@ class LocalCore:
     """The embedded node: the same ``Node`` as ``hive --node``, in this process and event loop.
 
     The node's work is asyncio I/O on pipes to worker child processes (generation happens in
-    those children), so it shares the UI's loop without blocking it.
+    those children), so it shares the UI's loop without blocking it. With ``serve`` it also
+    serves the API and federation on the configured host and port, as ``hive --node`` does.
     """
 
     node: Node
+    serve: bool = False
     info: CoreInfo = field(init=False)
+    runs_tools: bool = field(default=True, init=False)
     _starting: asyncio.Task[None] | None = field(default=None, init=False)
+    _server: EmbeddedServer | None = field(default=None, init=False)
+    _serving: asyncio.Task[ServeState] | None = field(default=None, init=False)
+    _prober: Prober = field(default_factory=Prober, init=False)
 
     def __post_init__(self) -> None:
         s, p = self.node.settings, self.node.plan
@@ -120,25 +107,51 @@ class LocalCore:
     async def start(self) -> None:
         if self._starting is None:
             self._starting = asyncio.create_task(self.node.start())
+            if self.serve:
+                self._server = EmbeddedServer(self.node)
+                self._serving = asyncio.create_task(self._server.start())
+
+    async def serving(self) -> ServeState | None:
+        if self._serving is None:
+            return None
+        return await asyncio.shield(self._serving)
 
     async def stop(self) -> None:
-        if self._starting is not None and not self._starting.done():
-            self._starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._starting
+        for task in (self._starting, self._serving):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self._server is not None:
+            await self._server.stop()
+        await self._prober.close()
         await self.node.stop()
 
     def subscribe(self) -> EventSource:
         return self.node.bus.subscribe()
 
-    async def run(self, request: SwarmRequest) -> None:
+    async def run(self, request: SwarmRequest) -> VoteResult:
         try:
-            await self.node.answer(request)
+            if request.tools:  # peers are never offered tools: a tool step is voted here
+                return await self.node.swarm.run(request)
+            return await self.node.answer(request)
         except SwarmError as exc:
             raise CoreError(str(exc)) from exc
 
     async def statuses(self) -> list[wire.WorkerStatus]:
-        return self.node.swarm.statuses()
+        """This node's workers, then every linked peer's (ids as federation publishes them)."""
+        statuses = self.node.swarm.statuses()
+        federation = self.node.federation
+        links = federation.peers.links.values() if federation is not None else ()
+        for link in sorted(links, key=lambda ln: ln.node_id):
+            for w in link.status.workers if link.status else ():
+                statuses.append(msgspec.structs.replace(
+                    w, worker_id=f"{w.worker_id}@{link.node_id}", node_id=link.node_id))
+        return statuses
+
+    def _address(self) -> str:
+        url = self._server.state.url if self._server is not None else None
+        return url.removeprefix("http://") if url else self.info.address
 
     async def peers(self) -> list[PeerRecord]:
         statuses = self.node.swarm.statuses()
@@ -147,7 +160,7 @@ class LocalCore:
             PeerRecord(
                 name=self.info.node_name,
                 node_id=self.info.node_id,
-                address=self.info.address,
+                address=self._address(),
                 workers=len(statuses),
                 workers_ready=ready,
                 model=self.info.model,
@@ -155,5 +168,6 @@ class LocalCore:
                 last_seen=time.time(),
                 state=state,
                 is_self=True,
-            )
+            ),
+            *records(self.node.federation.view() if self.node.federation else [], self._prober),
         ]

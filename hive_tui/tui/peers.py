@@ -1,4 +1,4 @@
-"""The peers pane: every node of the hive (this node alone until federation lands)."""
+"""The peers pane: every node of the hive: this one, linked peers, and peers being dialed."""
 
 from __future__ import annotations
 
@@ -53,5 +53,7 @@ class PeersPane(Vertical):
         others = sum(1 for p in peers if not p.is_self)
         self.query_one("#peers-note", Static).update(
             f"{len(peers)} node(s) in the hive. " + (
-                "No other node yet: nodes on this LAN will appear here once federation is on."
+                "No other node yet. Machines on this LAN with the same hive secret join by "
+                "mDNS, or name this one with --peer HOST:PORT (pairing code: hive peers "
+                "--pairing-code)."
                 if not others else ""))

@@ -21,8 +21,11 @@ import httpx
 import msgspec
 
 from hive_tui import wire
-from hive_tui.swarm.swarm import SwarmRequest
+from hive_tui.swarm.swarm import SwarmRequest, VoteResult
 from hive_tui.tui.core import CoreError, CoreInfo, PeerRecord, node_state
+from hive_tui.tui.embedded_server import ServeState
+from hive_tui.tui.peer_rows import Prober, records, split_host
+from hive_tui.tui.remote_result import result_from_response
 
 RECONNECT_S = 1.0
 HEALTH_TIMEOUT_S = 10.0
@@ -71,6 +74,9 @@ class RemoteCore:
     _pending: dict[str, list[wire.ChatMessage]] = field(default_factory=dict)  # our id -> msgs
     _alias: dict[str, str] = field(default_factory=dict)  # node's id -> our id
     _latency_ms: float | None = None
+    _peer_rows: list[dict[str, object]] = field(default_factory=list)
+    _prober: Prober = field(default_factory=Prober)
+    runs_tools = False  # tools run next to an embedded node only
 
     @classmethod
     async def connect(cls, url: str, api_key: str = "") -> RemoteCore:
@@ -97,14 +103,18 @@ class RemoteCore:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
+        await self._prober.close()
         await self._client.aclose()
+
+    async def serving(self) -> ServeState | None:
+        return None
 
     def subscribe(self) -> QueueSource:
         source = QueueSource(self)
         self._sources.add(source)
         return source
 
-    async def run(self, request: SwarmRequest) -> None:
+    async def run(self, request: SwarmRequest) -> VoteResult:
         body: dict[str, object] = {
             "messages": msgspec.to_builtins(request.messages),
             "temperature": request.params.temperature,
@@ -127,6 +137,10 @@ class RemoteCore:
             except (ValueError, KeyError, TypeError):
                 message = response.text
             raise CoreError(message)
+        try:
+            return result_from_response(request.request_id, response.json())
+        except (ValueError, KeyError, TypeError, msgspec.ValidationError) as exc:
+            raise CoreError(f"node {self.url} sent an answer without its vote: {exc}") from exc
 
     async def statuses(self) -> list[wire.WorkerStatus]:
         health = await self._health()
@@ -138,15 +152,25 @@ class RemoteCore:
         except CoreError:
             return [self._peer([], "unreachable", 0.0)]
         ready, state = node_state(statuses)
-        return [self._peer(statuses, state, time.time(), ready)]
+        node_host = split_host(self.url.split("://", 1)[-1].split("/", 1)[0])
+        return [
+            self._peer(statuses, state, time.time(), ready),
+            *records(self._peer_rows, self._prober, seen_from=node_host),
+        ]
 
     def _peer(
         self, statuses: list[wire.WorkerStatus], state: str, seen: float, ready: int = 0
     ) -> PeerRecord:
         return PeerRecord(
-            name=self.info.node_name, node_id=self.info.node_id, address=self.url,
-            workers=len(statuses), workers_ready=ready, model=self.info.model,
-            latency_ms=self._latency_ms, last_seen=seen, state=state,
+            name=self.info.node_name,
+            node_id=self.info.node_id,
+            address=self.url,
+            workers=len(statuses),
+            workers_ready=ready,
+            model=self.info.model,
+            latency_ms=self._latency_ms,
+            last_seen=seen,
+            state=state,
         )
 
     async def _health(self) -> dict[str, object]:
@@ -157,7 +181,12 @@ class RemoteCore:
         except httpx.HTTPError as exc:
             raise CoreError(f"node {self.url} unreachable: {exc}") from exc
         self._latency_ms = (time.perf_counter() - started) * 1000
-        return response.json()
+        health = response.json()
+        peers = health.get("peers")
+        self._peer_rows = (
+            [p for p in peers if isinstance(p, dict)] if isinstance(peers, list) else []
+        )
+        return health
 
     # ------------------------------------------------------------------ event stream
 

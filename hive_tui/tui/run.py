@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from hive_tui.config import Settings, data_dir
+from hive_tui.tools.builtin import TOOL_NAMES
 from hive_tui.tui.core import Core, CoreError, LocalCore
+from hive_tui.tui.tool_turn import ToolSettings
 
 
 def _log_to_file() -> None:
@@ -18,7 +22,7 @@ def _log_to_file() -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-async def _run(settings: Settings, connect: str | None) -> int:
+async def _run(settings: Settings, connect: str | None, tools: ToolSettings | None) -> int:
     from hive_tui.tui.app import HiveApp
 
     core: Core
@@ -33,12 +37,31 @@ async def _run(settings: Settings, connect: str | None) -> int:
     else:
         from hive_tui.node import Node, make_plan
 
-        core = LocalCore(Node(settings, make_plan(settings)))
-    app = HiveApp(core)
+        # A full node: the API and federation on the configured host and port.
+        core = LocalCore(Node(settings, make_plan(settings)), serve=True)
+    app = HiveApp(core, tools=tools)
     await app.run_async()
     return app.return_code or 0
 
 
-def run_app(settings: Settings, connect: str | None = None) -> int:
+def tool_settings(args: argparse.Namespace) -> ToolSettings:
+    """``--tools``/``--workdir``/``--no-sandbox``/``--tool-timeout``, as for ``hive ask``;
+    tools turned on later in the app without ``--workdir`` work in the current folder (the
+    tools screen shows which)."""
+    enabled = {n.strip() for n in (args.tools or "").split(",") if n.strip()}
+    unknown = enabled - set(TOOL_NAMES)
+    if unknown:
+        raise SystemExit(f"hive: unknown tool(s) {sorted(unknown)}; known: {', '.join(TOOL_NAMES)}")
+    if enabled and not args.workdir:
+        raise SystemExit("hive: --tools needs --workdir DIR")
+    folder = Path(args.workdir).expanduser() if args.workdir else Path.cwd()
+    if not folder.is_dir():
+        raise SystemExit(f"hive: --workdir {folder} is not a folder")
+    return ToolSettings(folder.resolve(), enabled, sandbox=not args.no_sandbox,
+                        timeout_s=args.tool_timeout)
+
+
+def run_app(settings: Settings, connect: str | None = None,
+            tools: ToolSettings | None = None) -> int:
     _log_to_file()
-    return asyncio.run(_run(settings, connect))
+    return asyncio.run(_run(settings, connect, tools))

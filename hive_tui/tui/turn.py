@@ -12,6 +12,33 @@ import msgspec
 from hive_tui import wire
 
 
+class NodeOutcome(msgspec.Struct, kw_only=True):
+    """One node's part in a federated vote: its local winner, or why it has none."""
+
+    node_id: str
+    name: str
+    state: str  # "ok" | "missing" | "error"
+    winner: str | None = None  # worker id (node-qualified for peers) of its local winner
+    agreement: float = 0.0
+    weight: int = 0  # workers behind its local winner: its weight in the global vote
+    answers: int = 0
+    error: str | None = None
+    latency_s: float = 0.0
+    score: float | None = None  # its winner's score in the global vote
+    is_self: bool = False
+
+
+class ToolEntry(msgspec.Struct, kw_only=True):
+    """One built-in tool call the swarm voted for, and what became of it (issue 6)."""
+
+    name: str
+    detail: str  # the path, or the command
+    approved: bool
+    ok: bool
+    output: str  # what the model read back (shortened)
+    proposers: list[str] = []  # workers that proposed this call
+
+
 class Turn(msgspec.Struct, kw_only=True):
     request_id: str
     prompt: str
@@ -24,10 +51,25 @@ class Turn(msgspec.Struct, kw_only=True):
     missing: list[str] = []
     error: str | None = None
     cancelled: bool = False
+    # Set while the app still awaits the core's result: a federated vote decides twice (the
+    # local vote, then the global one) and a tool turn votes once per step.
+    pending: bool = False
+    settled: bool = False  # the core's result for ``request_id`` is in; late events are stale
+    pool: list[wire.Candidate] = []  # every worker's answer (federated: of every node)
+    nodes: list[NodeOutcome] = []  # federated votes only
+    tools_offered: bool = False
+    tools: list[ToolEntry] = []
+    tool_note: str = ""  # how the workers voted on tool calls in the latest step
+    final_text: str | None = None  # a tool turn's answer (may differ from the text winner)
 
     @property
     def finished(self) -> bool:
-        return self.decision is not None or self.error is not None or self.cancelled
+        decided = self.decision is not None and not self.pending
+        return decided or self.error is not None or self.cancelled
+
+    @property
+    def federated(self) -> bool:
+        return bool(self.nodes)
 
     @property
     def winner(self) -> wire.Candidate | None:
@@ -37,15 +79,27 @@ class Turn(msgspec.Struct, kw_only=True):
 
     @property
     def answer(self) -> str:
+        if self.final_text is not None:
+            return self.final_text
         winner = self.winner
         return winner.text if winner is not None else ""
+
+    def follow(self, request_id: str) -> None:
+        """Follow the next vote of this turn (a tool turn's next step): a fresh vote."""
+        self.request_id = request_id
+        self.worker_ids, self.drafts, self.candidates, self.pool = [], {}, [], []
+        self.decision, self.nodes, self.missing = None, [], []
+        self.degraded = self.settled = False
 
     def leading_worker(self) -> str | None:
         """The worker whose draft the chat shows while the vote runs: the first to speak."""
         return next(iter(self.drafts), None)
 
     def candidate_of(self, worker_id: str) -> wire.Candidate | None:
-        return next((c for c in self.candidates if c.worker_id == worker_id), None)
+        return next((c for c in (*self.pool, *self.candidates) if c.worker_id == worker_id), None)
+
+    def local_winners(self) -> set[str]:
+        return {n.winner for n in self.nodes if n.winner}
 
     def worker_state(self, worker_id: str) -> str:
         if (c := self.candidate_of(worker_id)) is not None:
@@ -58,7 +112,7 @@ class Turn(msgspec.Struct, kw_only=True):
 
     def apply(self, event: wire.CoreEvent) -> bool:
         """Fold one event in; False when it is not about this turn."""
-        if getattr(event, "request_id", None) != self.request_id:
+        if getattr(event, "request_id", None) != self.request_id or self.settled:
             return False
         match event:
             case wire.RequestStarted(worker_ids=ids, strategy=strategy):
@@ -71,6 +125,7 @@ class Turn(msgspec.Struct, kw_only=True):
                 self.drafts[wid] = self.drafts.get(wid, "") + text
             case wire.CandidateDone(candidate=candidate):
                 self.candidates.append(candidate)
+                self.pool.append(candidate)
                 self.drafts[candidate.worker_id] = candidate.text
             case wire.VoteDecided(candidates=cands, decision=decision, degraded=deg, missing=miss):
                 self.candidates = list(cands)

@@ -1,5 +1,9 @@
 """The vote view: every worker's answer for one turn, then the groups, scores and the winner.
 
+A federated vote shows every worker of every node (remote ones as ``w0@node-…``), each
+node's local winner marked ◆, and a table of the nodes' local results with the global
+decision (★). A tool turn adds what each worker proposed (a call, or text) and the tool vote.
+
 Shows the turn in progress by default; ``[`` and ``]`` step through past turns of the
 conversation. The strategy picker sets the strategy of the *next* turn (a decided vote is
 history; the core decides it once).
@@ -14,7 +18,11 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, Select, Static
 
 from hive_tui import consensus
+from hive_tui.tui.tool_turn import proposal
 from hive_tui.tui.turn import Turn
+
+LOCAL_COLUMNS = ("", "worker", "group", "score", "tokens", "latency", "finish")
+HIVE_COLUMNS = ("", "node", "state", "local winner", "agree", "weight", "score")
 
 
 class WorkerAnswer(VerticalScroll):
@@ -22,7 +30,10 @@ class WorkerAnswer(VerticalScroll):
 
     DEFAULT_CSS = """
     WorkerAnswer {
-        height: 1fr;
+        /* Stacked (narrow): each box as tall as its text up to a bound, the stack scrolls; a
+           federated vote easily has more workers than fit. Side by side (wide): 1fr each. */
+        height: auto;
+        max-height: 10;
         min-height: 3;
         border: round $panel-lighten-2;
         border-title-color: $text-muted;
@@ -45,7 +56,8 @@ class WorkerAnswer(VerticalScroll):
         text = turn.drafts.get(self.worker_id, "")
         candidate = turn.candidate_of(self.worker_id)
         winner = turn.winner is not None and turn.winner.worker_id == self.worker_id
-        title = f"{'★ ' if winner else ''}{self.worker_id} · {state}"
+        local = not winner and self.worker_id in turn.local_winners()
+        title = f"{'★ ' if winner else '◆ ' if local else ''}{self.worker_id} · {state}"
         if candidate is not None:
             title += f" · {candidate.completion_tokens} tok · {candidate.latency_s:.1f}s"
         self.border_title = title
@@ -74,7 +86,7 @@ class VoteView(Vertical):
     VoteView #next-label { width: auto; color: $text-muted; }
     VoteView #strategy { width: 16; height: 1; border: none; }
     VoteView #strategy > SelectCurrent { border: none; height: 1; padding: 0 1; }
-    VoteView #answers { height: 1fr; layout: vertical; }
+    VoteView #answers { height: 1fr; layout: vertical; overflow-y: auto; }
     VoteView #vote-table { height: auto; max-height: 9; }
     VoteView #vote-summary { height: auto; padding: 0 1; color: $text-muted; }
     VoteView #vote-summary.-decided { color: $success; }
@@ -111,7 +123,8 @@ class VoteView(Vertical):
         yield Container(Static("Ask something in the chat (F1); the vote shows up here.",
                                id="vote-empty"), id="answers")
         table: DataTable[str] = DataTable(id="vote-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("", "worker", "group", "score", "tokens", "latency", "finish")
+        table.add_columns(*LOCAL_COLUMNS)
+        self._columns: tuple[str, ...] = LOCAL_COLUMNS
         yield table
         yield Static("", id="vote-summary")
 
@@ -177,18 +190,41 @@ class VoteView(Vertical):
         summary.set_class(turn.decision is not None, "-decided")
 
     def _fill_table(self, turn: Turn) -> None:
-        key = (turn.request_id, len(turn.candidates), turn.decision)
+        key = (turn.request_id, len(turn.candidates), turn.decision, len(turn.nodes))
         if key == self._table_key:
             return  # tokens arrive many times a second; the table changes per answer
         self._table_key = key
         table = self.query_one("#vote-table", DataTable)
-        table.clear()
+        columns = HIVE_COLUMNS if turn.federated else LOCAL_COLUMNS
+        if turn.tools_offered and not turn.federated:
+            columns = (*columns, "proposes")
+        table.clear(columns=columns != self._columns)
+        if columns != self._columns:
+            table.add_columns(*columns)
+            self._columns = columns
+        if turn.federated:
+            self._fill_nodes(turn, table)
+            return
         decision = turn.decision
         for i, c in enumerate(turn.candidates):
             won = decision is not None and decision.winner == i
             score = f"{decision.scores[i]:.2f}" if decision and i < len(decision.scores) else "…"
-            table.add_row("★" if won else "", c.worker_id, str(group_of(turn, i) or "-"), score,
-                          str(c.completion_tokens), f"{c.latency_s:.2f}s", c.finish_reason)
+            cells = ["★" if won else "", c.worker_id, str(group_of(turn, i) or "-"), score,
+                     str(c.completion_tokens), f"{c.latency_s:.2f}s", c.finish_reason]
+            if turn.tools_offered:
+                cells.append(proposal(c.text)[:60])
+            table.add_row(*cells)
+
+    @staticmethod
+    def _fill_nodes(turn: Turn, table: DataTable[str]) -> None:
+        winner = turn.winner.node_id if turn.winner is not None else None
+        for n in turn.nodes:
+            mark = "★" if n.node_id == winner else ""
+            score = "-" if n.score is None else f"{n.score:.2f}"
+            name = n.name + (" (this)" if n.is_self else "")
+            state = n.state if n.state == "ok" else f"{n.state}: {n.error or ''}"[:40]
+            table.add_row(mark, name, state, n.winner or "-", f"{n.agreement:.2f}",
+                          str(n.weight), score)
 
     @staticmethod
     def _summary(turn: Turn) -> str:
@@ -200,6 +236,15 @@ class VoteView(Vertical):
             return ("Stopped." if turn.cancelled
                     else f"Voting… {done}/{len(turn.worker_ids)} answers in")
         winner = turn.winner
+        tool = f" · {turn.tool_note}" if turn.tool_note else ""
+        if turn.federated:
+            names = {n.node_id: n.name for n in turn.nodes}
+            missing = [names.get(m, m) for m in turn.missing]
+            gone = f" · no result from {', '.join(missing)}" if missing else ""
+            where = names.get(winner.node_id, winner.node_id) if winner else "-"
+            return (f"Hive winner {winner.worker_id if winner else '-'} (node {where}) · "
+                    f"{len(turn.nodes) - len(missing)}/{len(turn.nodes)} nodes voted · global "
+                    f"agreement {d.agreement:.2f}{gone}")
         missing = f" · missing: {', '.join(turn.missing)}" if turn.missing else ""
         return (f"Winner {winner.worker_id if winner else '-'} · agreement {d.agreement:.2f} · "
-                f"{len(d.groups)} group(s){missing}")
+                f"{len(d.groups)} group(s){missing}{tool}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from hive_tui import wire
 from hive_tui.backends.scripted_engine import write_script
 from hive_tui.config import load_settings
 from hive_tui.node import Node, make_plan
+from hive_tui.swarm.swarm import SwarmRequest, VoteResult
 from hive_tui.tui.app import HiveApp
 from hive_tui.tui.core import EventSource, LocalCore
 from hive_tui.tui.hardware_source import GpuSample, HardwareSample
@@ -119,4 +121,9 @@ class SteadyCore(LocalCore):
 
     async def statuses(self) -> list[wire.WorkerStatus]:
         return [_steady_status(s) for s in await super().statuses()]
+
+    async def run(self, request: SwarmRequest) -> VoteResult:
+        result = await super().run(request)
+        return dataclasses.replace(result,
+                                   candidates=[_steady_candidate(c) for c in result.candidates])
 

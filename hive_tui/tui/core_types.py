@@ -1,0 +1,41 @@
+"""Plain records the app shows about its core (split from ``core`` so helpers can share them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CoreError(Exception):
+    """A vote could not be run (no worker ready, every worker failed, node unreachable)."""
+
+
+@dataclass(frozen=True)
+class CoreInfo:
+    """Who we are talking to, for the status line and the peers pane."""
+
+    node_id: str
+    node_name: str
+    address: str  # "in-process" or the URL given to --connect
+    model: str
+    backend: str
+    strategy: str
+    plan: tuple[str, ...] = ()
+    max_tokens: int = 512
+    temperature: float = 0.7
+    top_p: float = 0.95
+
+
+@dataclass(frozen=True)
+class PeerRecord:
+    """One node of the hive as the peers pane shows it."""
+
+    name: str
+    node_id: str
+    address: str
+    workers: int
+    workers_ready: int
+    model: str
+    latency_ms: float | None  # None: not measured (this node, in process)
+    last_seen: float  # time.time() of the last contact
+    state: str  # "ok" | "degraded" | "unavailable" | "unreachable"
+    is_self: bool = False

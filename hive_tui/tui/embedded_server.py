@@ -1,0 +1,107 @@
+"""The app's node serves like ``hive --node``: the HTTP API, and so federation, in process.
+
+Other machines can then join the hive of the box in front of you, and ``hive --connect`` or an
+OpenAI client can use it. Differences from ``hive_tui.serve``, all because the terminal belongs
+to the app: uvicorn gets no logging config and no signal handlers (Textual owns the terminal
+and ctrl+c), the port is bound here first (uvicorn would ``sys.exit`` on a busy port, which no
+task may do under a running app), and what a user must know (where it listens, a busy port, a
+new pairing code) is kept in ``ServeState`` for the app to show instead of printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from hive_tui.api.app import create_app
+from hive_tui.node import Node
+from hive_tui.serve import unsafe_bind
+
+log = logging.getLogger("hive.tui.serve")
+
+
+@dataclass
+class ServeState:
+    url: str | None = None  # where the API listens, once bound
+    problem: str | None = None  # why it does not (the app carries on without serving)
+    pairing_code: str | None = None  # set when this node made the hive secret just now
+    federation: bool = False
+
+
+class QuietServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the app handles ctrl+c; the server is stopped with the app
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+class EmbeddedServer:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.state = ServeState()
+        self._server: QuietServer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> ServeState:
+        """Bind and start serving in the background; never raises for a busy port."""
+        settings = self.node.settings
+        if (problem := unsafe_bind(settings)) is not None:
+            self.state.problem = f"not serving: {problem}"
+            return self.state
+        try:
+            sock = bind(settings.host, settings.port)
+        except OSError as exc:
+            self.state.problem = (
+                f"not serving: cannot listen on {settings.host}:{settings.port} "
+                f"({exc.strerror or exc})"
+                "; is another hive running? Start with --port N (0 picks a free one)."
+            )
+            return self.state
+        host, port = sock.getsockname()[:2]
+        config = uvicorn.Config(
+            create_app(self.node),
+            log_config=None,
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
+        )
+        self._server = QuietServer(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        shown = f"[{host}]" if ":" in host else host
+        self.state.url = f"http://{shown}:{port}"
+        if settings.federation:
+            from hive_tui.federation.service import Federation
+
+            federation = Federation(self.node, settings.host, port)
+            self.node.federation = federation
+            self.state.pairing_code = federation.new_pairing_code
+            self.state.federation = True
+            await federation.start()
+        return self.state
+
+    async def stop(self) -> None:
+        if self._server is None or self._task is None:
+            return
+        self._server.should_exit = True
+        self._server.force_exit = True  # the app is closing: do not wait for open streams
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self._task, 5)

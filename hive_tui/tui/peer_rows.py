@@ -1,0 +1,115 @@
+"""The peers pane's rows from a node's federation view (``/health`` ``peers``), plus latency.
+
+The federation protocol measures no round trips, so the app measures them itself: a ``GET
+/health`` to each connected peer's API port (which every node serves, without a key), at most
+every ``PROBE_EVERY_S`` per peer. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+
+from hive_tui.tui.core_types import PeerRecord
+
+PROBE_EVERY_S = 5.0
+PROBE_TIMEOUT_S = 1.5
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def split_host(address: str) -> str:
+    """'1.2.3.4:5678' / '[::1]:5678' -> the host part."""
+    if address.startswith("["):
+        return address[1:].partition("]")[0]
+    host, sep, _port = address.rpartition(":")
+    return host if sep and ":" not in host else address
+
+
+def api_address(row: Mapping[str, object], seen_from: str | None = None) -> str:
+    """Where the peer's API listens: the host it connected from and the port it announced.
+    ``seen_from``: the host of the node whose view this is, when that node is not this machine
+    (a peer it reaches on loopback is on *its* machine)."""
+    host = split_host(str(row.get("address") or ""))
+    if seen_from and host in LOOPBACK:
+        host = seen_from
+    port = row.get("api_port")
+    if not port:
+        return str(row.get("address") or "")
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def peer_state(row: Mapping[str, object]) -> str:
+    state = str(row.get("state") or "")
+    if state != "connected":
+        return state  # connecting, unreachable, lost, refused, conflict
+    ready, total = int(row.get("workers_ready") or 0), int(row.get("workers") or 0)  # type: ignore[call-overload]
+    if total and ready == total:
+        return "ok"
+    return "degraded" if ready else "unavailable"
+
+
+def record(row: Mapping[str, object], latency_ms: float | None, now: float,
+           seen_from: str | None = None) -> PeerRecord:
+    address = api_address(row, seen_from)
+    seen = row.get("last_seen_s")
+    return PeerRecord(
+        name=str(row.get("name") or row.get("node_id") or address),
+        node_id=str(row.get("node_id") or address),
+        address=address,
+        workers=int(row.get("workers") or 0),  # type: ignore[call-overload]
+        workers_ready=int(row.get("workers_ready") or 0),  # type: ignore[call-overload]
+        model=str(row.get("model") or ""),
+        latency_ms=latency_ms,
+        last_seen=now - float(seen) if isinstance(seen, int | float) else 0.0,
+        state=peer_state(row),
+    )
+
+
+@dataclass
+class Prober:
+    """Round-trip times to peers' APIs, refreshed in the background, read without waiting."""
+
+    _client: httpx.AsyncClient = field(
+        default_factory=lambda: httpx.AsyncClient(timeout=PROBE_TIMEOUT_S, trust_env=False))
+    _latency: dict[str, float | None] = field(default_factory=dict)
+    _probed_at: dict[str, float] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def latency(self, address: str) -> float | None:
+        now = time.monotonic()
+        if now - self._probed_at.get(address, -PROBE_EVERY_S) >= PROBE_EVERY_S:
+            self._probed_at[address] = now
+            task = asyncio.create_task(self._probe(address))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return self._latency.get(address)
+
+    async def _probe(self, address: str) -> None:
+        started = time.perf_counter()
+        try:
+            response = await self._client.get(f"http://{address}/health")
+            response.raise_for_status()
+        except httpx.HTTPError:
+            self._latency[address] = None
+            return
+        self._latency[address] = (time.perf_counter() - started) * 1000
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self._client.aclose()
+
+
+def records(rows: list[Mapping[str, object]], prober: Prober,
+            seen_from: str | None = None) -> list[PeerRecord]:
+    now = time.time()
+    out = []
+    for row in rows:
+        address = api_address(row, seen_from)
+        connected = row.get("state") == "connected"
+        out.append(record(row, prober.latency(address) if connected else None, now, seen_from))
+    return out
