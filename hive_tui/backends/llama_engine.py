@@ -105,7 +105,8 @@ class LlamaEngine:
             if llama_cpp.llama_vocab_is_eog(vocab, token):
                 finish = "stop"
                 break
-            logprob_sum += _token_logprob(llm, token, n_vocab)
+            if request.logprobs:
+                logprob_sum += _token_logprob(llm, token, n_vocab)
             generated.append(token)
             piece = decoder.decode(llm.detokenize([token], prev_tokens=generated[:-1]))
             released = scanner.feed(piece)
@@ -130,7 +131,9 @@ class LlamaEngine:
             completion_tokens=len(generated),
             ttft_s=ttft,
             gen_s=time.perf_counter() - started,
-            mean_logprob=(logprob_sum / len(generated)) if generated else None,
+            mean_logprob=(
+                logprob_sum / len(generated) if generated and request.logprobs else None
+            ),
             slot=request.slot,
         )
 

@@ -93,7 +93,7 @@ class ScriptedEngine:
             completion_tokens=produced,
             ttft_s=ttft,
             gen_s=time.perf_counter() - started,
-            mean_logprob=-0.1 * (1 + self.index),
+            mean_logprob=-0.1 * (1 + self.index) if request.logprobs else None,
             slot=request.slot,
         )
 

@@ -1,0 +1,158 @@
+"""Generate the answers through real hive worker processes (the same children a node runs).
+
+Two workers with one thread each by default (never more threads than free cores: see
+``config.threads_per_worker``). Sample k of a question uses the seed the swarm would give
+slot k of a request seeded with the question's seed (``swarm.derive_seed``), so any stored
+answer can be replayed with ``hive ask --seed``-style requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sys
+import time
+from collections.abc import Callable
+
+from hive_tui import wire
+from hive_tui.backends.process import WorkerProcess
+from hive_tui.bench.quality.store import Answers, AnswerStore, LogprobCost, Sample
+from hive_tui.bench.quality.tasks import Question
+from hive_tui.swarm.swarm import DEFAULT_TEMPERATURE, DEFAULT_TOP_P, derive_seed
+
+# Long enough for "The capital of X is Y." with a short explanation; an answer still running
+# after this is counted as cut off (finish_reason "length").
+MAX_TOKENS = 64
+COST_PROMPT = "Write a detailed story about a lighthouse keeper who finds a message in a bottle."
+COST_TOKENS = 128
+
+Progress = Callable[[str], None]
+
+
+def question_seed(seed: int, qid: str) -> int:
+    digest = hashlib.blake2b(f"hive-quality:{seed}:{qid}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") & 0x7FFFFFFF
+
+
+async def _ask(
+    proc: WorkerProcess, rid: str, prompt: str, params: wire.SamplingParams, logprobs: bool = True
+) -> Sample:
+    request = wire.Generate(rid, [wire.ChatMessage("user", prompt)], params, logprobs=logprobs)
+    async for frame in proc.generate(request):
+        match frame:
+            case wire.Done() as done:
+                return Sample(
+                    params.seed,
+                    done.text,
+                    done.finish_reason,
+                    done.completion_tokens,
+                    done.gen_s,
+                    done.mean_logprob,
+                )
+            case wire.WorkerError(message=message):
+                raise RuntimeError(f"worker failed on {rid}: {message}")
+    raise RuntimeError(f"worker ended {rid} without an answer")
+
+
+async def measure_logprob_cost(procs: list[WorkerProcess], pairs: int) -> LogprobCost:
+    """Each worker alternates with/without (then without/with, to cancel drift) on one greedy
+    prompt; the same tokens come out both ways, so only the log-sum-exp differs."""
+    params = wire.SamplingParams(temperature=0.0, max_tokens=COST_TOKENS)
+    with_tps: list[float] = []
+    without_tps: list[float] = []
+    tokens = 0
+
+    async def one(p: WorkerProcess) -> None:
+        nonlocal tokens
+        await _ask(p, f"warm-{p.index}", COST_PROMPT, params)
+        for i in range(pairs):
+            order = (True, False) if i % 2 == 0 else (False, True)
+            for flag in order:
+                s = await _ask(p, f"cost-{p.index}-{i}-{flag}", COST_PROMPT, params, flag)
+                tps = s.completion_tokens / s.gen_s
+                (with_tps if flag else without_tps).append(tps)
+                tokens = s.completion_tokens
+
+    await asyncio.gather(*(one(p) for p in procs))
+    return LogprobCost(with_tps, without_tps, tokens)
+
+
+async def collect(
+    questions: list[Question],
+    k: int,
+    model_path: str,
+    model_name: str,
+    *,
+    seed: int = 0,
+    workers: int = 2,
+    threads: int = 1,
+    cost_pairs: int = 4,
+    backend: str = "llama",
+    progress: Progress | None = None,
+) -> AnswerStore:
+    say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
+    started = time.perf_counter()
+    spec = wire.Load(model_path=model_path, n_ctx=1024, n_threads=threads)
+    procs = [WorkerProcess(backend, i) for i in range(workers)]
+    try:
+        await asyncio.gather(*(p.start(spec) for p in procs))
+        cost = await measure_logprob_cost(procs, cost_pairs) if cost_pairs else None
+        if cost is not None:
+            say(f"logprob cost measured: {cost.cost:+.1%} of decode tokens/s")
+        greedy_params = wire.SamplingParams(temperature=0.0, max_tokens=MAX_TOKENS)
+        jobs: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+        for qi in range(len(questions)):
+            for slot in range(-1, k):  # -1: the greedy answer
+                jobs.put_nowait((qi, slot))
+        greedy: list[Sample | None] = [None] * len(questions)
+        sampled: list[list[Sample | None]] = [[None] * k for _ in questions]
+        total, done_count = jobs.qsize(), 0
+
+        async def drain(proc: WorkerProcess) -> None:
+            nonlocal done_count
+            while not jobs.empty():
+                qi, slot = jobs.get_nowait()
+                q = questions[qi]
+                if slot < 0:
+                    greedy[qi] = await _ask(proc, f"{q.qid}-g", q.prompt, greedy_params)
+                else:
+                    params = wire.SamplingParams(
+                        temperature=DEFAULT_TEMPERATURE,
+                        top_p=DEFAULT_TOP_P,
+                        max_tokens=MAX_TOKENS,
+                        seed=derive_seed(question_seed(seed, q.qid), slot),
+                    )
+                    sampled[qi][slot] = await _ask(proc, f"{q.qid}-{slot}", q.prompt, params)
+                done_count += 1
+                if done_count % max(1, total // 10) == 0:
+                    say(f"  {done_count}/{total} answers ({time.perf_counter() - started:.0f} s)")
+
+        await asyncio.gather(*(drain(p) for p in procs))
+    finally:
+        await asyncio.gather(*(p.stop() for p in procs), return_exceptions=True)
+    answers = [
+        Answers(
+            q.qid,
+            q.task,
+            q.prompt,
+            q.answer,
+            list(q.accepted),
+            g,
+            [s for s in row if s is not None],
+        )
+        for q, g, row in zip(questions, greedy, sampled, strict=True)
+        if g is not None
+    ]
+    return AnswerStore(
+        model=model_name,
+        temperature=DEFAULT_TEMPERATURE,
+        top_p=DEFAULT_TOP_P,
+        max_tokens=MAX_TOKENS,
+        k=k,
+        seed=seed,
+        workers=workers,
+        threads=threads,
+        wall_s=time.perf_counter() - started,
+        questions=answers,
+        logprob_cost=cost,
+    )
