@@ -221,6 +221,26 @@ def combined_features(fa: TextFeatures, fb: TextFeatures) -> float:
     return base
 
 
+def word_features(fa: TextFeatures, fb: TextFeatures) -> float:
+    """Word-set Jaccard; empty answers agree with nothing."""
+    return jaccard(fa.word_set, fb.word_set) if fa.norm and fb.norm else 0.0
+
+
+def char_features(fa: TextFeatures, fb: TextFeatures) -> float:
+    """Character-3-gram Jaccard; empty answers agree with nothing."""
+    return jaccard(fa.grams, fb.grams) if fa.norm and fb.norm else 0.0
+
+
+def key_features(fa: TextFeatures, fb: TextFeatures) -> float:
+    """Compare what the answers answer, not how they say it: two numeric keys are equal (1.0) or
+    not (0.0); otherwise ``combined_features`` of the keys (the first lines)."""
+    if not fa.norm or not fb.norm:
+        return 0.0
+    if is_numeric_key(fa.key) and is_numeric_key(fb.key):
+        return 1.0 if fa.key == fb.key else 0.0
+    return combined_features(features(fa.key.lstrip("#")), features(fb.key.lstrip("#")))
+
+
 def combined_similarity(a: str, b: str) -> float:
     """Mean of word-Jaccard and char-3-gram Jaccard, with two overrides:
 
@@ -236,3 +256,6 @@ def combined_similarity(a: str, b: str) -> float:
 
 Measure = Callable[[str, str], float]
 DEFAULT_MEASURE: Measure = combined_similarity
+# The same measures on precomputed features (what the strategies call, once per pair).
+PairMeasure = Callable[[TextFeatures, TextFeatures], float]
+DEFAULT_PAIR_MEASURE: PairMeasure = combined_features
