@@ -42,6 +42,10 @@ def test_completion_carries_the_vote(client):
     assert r.choices[0].finish_reason == "stop"
     assert len(vote["candidates"]) == 4
     assert 0.0 <= vote["agreement"] <= 1.0
+    # The three Paris answers agree, "Lyon." does not: shown as "3 of 4 agree".
+    assert vote["agree_count"] == 3 and vote["agreement"] == 0.75
+    assert 0.0 < vote["mean_similarity"] < 1.0
+    assert vote["agreement_text"].startswith("3 of 4 agree (mean similarity 0.")
     assert vote["strategy"] == "similarity" and vote["degraded"] is False
     winner = next(c for c in vote["candidates"] if c["winner"])
     assert winner["text"] == r.choices[0].message.content

@@ -5,11 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from hive_tui import wire
 from hive_tui.api import schemas
 from hive_tui.swarm.swarm import VoteResult
 
 # The winner is streamed in word-sized pieces, so clients render it as they would a model.
 _PIECES = re.compile(r"\s*\S+|\s+")
+
+
+def agreement_text(decision: wire.Decision, voters: int) -> str:
+    """What a user reads about a vote: "3 of 5 agree (mean similarity 0.72)"."""
+    return (
+        f"{decision.agree_count} of {voters} agree "
+        f"(mean similarity {decision.mean_similarity:.2f})"
+    )
 
 
 def hive_vote(result: VoteResult) -> schemas.HiveVote:
@@ -36,6 +45,9 @@ def hive_vote(result: VoteResult) -> schemas.HiveVote:
             )
             for i, c in enumerate(result.candidates)
         ],
+        agree_count=d.agree_count,
+        mean_similarity=round(d.mean_similarity, 4),
+        agreement_text=agreement_text(d, len(result.candidates)),
     )
 
 
