@@ -25,14 +25,18 @@ def _n(ev: Evaluation) -> int:
     return FOCUS_N if FOCUS_N in ev.ns else max(ev.ns)
 
 
+def _tasks(ev: Evaluation) -> list[str]:
+    return [t for t in TASKS if t in ev.tasks]
+
+
 def task_diffs(ev: Evaluation, name: str, n: int) -> dict[str, float]:
     """Strategy minus single sample at n, per task (point estimates)."""
-    out = {}
-    for task in TASKS:
-        mask = task_mask(ev, task)
-        if mask.any():
-            out[task] = float(ev.results[name][n].acc[mask].mean() - ev.single[mask].mean())
-    return out
+    acc = ev.results[name][n].acc
+    return {
+        t: float(acc[m].mean() - ev.single[m].mean())
+        for t in _tasks(ev)
+        if (m := task_mask(ev, t)).any()
+    }
 
 
 def choose_default(ev: Evaluation, names: list[str] | None = None) -> str | None:
@@ -64,11 +68,7 @@ def summary(store: AnswerStore, ev: Evaluation, default: str) -> dict[str, Any]:
                     "vs_single": vars(vs_single),
                     "vs_greedy": vars(vs_greedy),
                     "by_task_vs_single": task_diffs(ev, name, k),
-                    "by_task": {
-                        t: float(out.acc[task_mask(ev, t)].mean())
-                        for t in TASKS
-                        if task_mask(ev, t).any()
-                    },
+                    "by_task": {t: float(out.acc[task_mask(ev, t)].mean()) for t in _tasks(ev)},
                     "winner_empty_rate": out.empty / max(1, len(out.correct)),
                     "winner_cutoff_rate": out.cut / max(1, len(out.correct)),
                     "parallel_s_per_answer": float(np.mean(out.parallel_s)),
@@ -87,7 +87,7 @@ def summary(store: AnswerStore, ev: Evaluation, default: str) -> dict[str, Any]:
     return {
         "model": store.model,
         "questions": len(store.questions),
-        "tasks": {t: int(task_mask(ev, t).sum()) for t in TASKS},
+        "tasks": {t: int(task_mask(ev, t).sum()) for t in _tasks(ev)},
         "k_samples": store.k,
         "temperature": store.temperature,
         "top_p": store.top_p,
@@ -100,8 +100,8 @@ def summary(store: AnswerStore, ev: Evaluation, default: str) -> dict[str, Any]:
         "single_sample": float(ev.single.mean()),
         "greedy": float(ev.greedy.mean()),
         "oracle": {str(k): float(v.mean()) for k, v in ev.oracle.items()},
-        "single_by_task": {t: float(ev.single[task_mask(ev, t)].mean()) for t in TASKS},
-        "greedy_by_task": {t: float(ev.greedy[task_mask(ev, t)].mean()) for t in TASKS},
+        "single_by_task": {t: float(ev.single[task_mask(ev, t)].mean()) for t in _tasks(ev)},
+        "greedy_by_task": {t: float(ev.greedy[task_mask(ev, t)].mean()) for t in _tasks(ev)},
         "sample_empty_rate": sum(not s.text.strip() for s in samples) / max(1, len(samples)),
         "sample_cutoff_rate": sum(s.finish_reason == "length" for s in samples)
         / max(1, len(samples)),
