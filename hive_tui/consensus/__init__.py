@@ -32,7 +32,7 @@ STRATEGIES: dict[str, Strategy] = {
     "majority": majority,
     "confidence": confidence,
 }
-DEFAULT_STRATEGY = "similarity"
+DEFAULT_STRATEGY = "confidence"
 
 # The swarm stops generating at the first valid answer for these and cancels the other workers:
 # waiting for the others cannot change the winner.

@@ -32,12 +32,6 @@ class Analysis:
     def group_of(self, i: int) -> list[int]:
         return next(g for g in self.groups if i in g)
 
-    def agreement(self, winner: int) -> float:
-        """Share of candidates in the winner's group; 0.0 when no candidate was valid."""
-        if winner < 0 or not self.valid[winner]:
-            return 0.0
-        return len(self.group_of(winner)) / self.n
-
 
 def analyse(
     candidates: Sequence[Candidate], measure: PairMeasure = DEFAULT_PAIR_MEASURE

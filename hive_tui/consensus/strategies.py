@@ -36,7 +36,7 @@ _LATENCY_EPS_S = 0.01
 
 # How sharply ``confidence`` trusts the model's own log-probabilities (see ``mbr``): chosen by
 # ``hive bench quality``.
-CONFIDENCE_SHARPNESS = 1.0
+CONFIDENCE_SHARPNESS = 5.0
 
 
 def _valid_scores(a: Analysis, scores: Sequence[float]) -> list[float]:

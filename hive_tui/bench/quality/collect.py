@@ -22,9 +22,9 @@ from hive_tui.swarm.swarm import DEFAULT_TEMPERATURE, DEFAULT_TOP_P, derive_seed
 
 # Long enough for "The capital of X is Y." with a short explanation; an answer still running
 # after this is counted as cut off (finish_reason "length").
-MAX_TOKENS = 64
+MAX_TOKENS = 48
 COST_PROMPT = "Write a detailed story about a lighthouse keeper who finds a message in a bottle."
-COST_TOKENS = 128
+COST_TOKENS = 64
 
 Progress = Callable[[str], None]
 
@@ -67,11 +67,13 @@ async def measure_logprob_cost(procs: list[WorkerProcess], pairs: int) -> Logpro
         await _ask(p, f"warm-{p.index}", COST_PROMPT, params)
         for i in range(pairs):
             order = (True, False) if i % 2 == 0 else (False, True)
+            tps = {}
             for flag in order:
                 s = await _ask(p, f"cost-{p.index}-{i}-{flag}", COST_PROMPT, params, flag)
-                tps = s.completion_tokens / s.gen_s
-                (with_tps if flag else without_tps).append(tps)
+                tps[flag] = s.completion_tokens / s.gen_s
                 tokens = s.completion_tokens
+            with_tps.append(tps[True])
+            without_tps.append(tps[False])
 
     await asyncio.gather(*(one(p) for p in procs))
     return LogprobCost(with_tps, without_tps, tokens)

@@ -177,9 +177,9 @@ def table(s: dict[str, Any]) -> str:
     if cost:
         w, wo = np.median(cost["with_tps"]), np.median(cost["without_tps"])
         lines.append(
-            f"logprob collection: {w:.1f} tok/s with, {wo:.1f} tok/s without (median of "
-            f"{len(cost['with_tps'])} greedy runs of {cost['tokens']} tokens each): "
-            f"cost {cost['cost']:+.1%}"
+            f"logprob collection: {w:.1f} tok/s with, {wo:.1f} tok/s without (medians; "
+            f"{len(cost['with_tps'])} back-to-back pairs of greedy {cost['tokens']}-token runs): "
+            f"cost {cost['cost']:+.1%} (median of the pairs' ratios)"
         )
     lines.append(
         f"default strategy by this run: {default} (* above); shared 2-core machine: expect noise "

@@ -27,8 +27,8 @@ class Plan:
 
 
 # Sized for a 2-core machine with 2 workers of 1 thread: quick < 5 min, full < 20 min.
-QUICK = Plan(per_task=15, k=8, reps=8, cost_pairs=3)
-FULL = Plan(per_task=60, k=8, reps=12, cost_pairs=8)
+QUICK = Plan(per_task=6, k=8, reps=8, cost_pairs=6)
+FULL = Plan(per_task=25, k=8, reps=12, cost_pairs=16)
 
 
 def run(

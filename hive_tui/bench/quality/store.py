@@ -48,7 +48,8 @@ class Answers(msgspec.Struct, frozen=True):
 
 
 class LogprobCost(msgspec.Struct, frozen=True):
-    """Decode tokens/s of the same greedy generations with and without log-probabilities."""
+    """Tokens/s of the same greedy generation with and without log-probabilities, in pairs run
+    back to back on one worker (``with_tps[i]`` and ``without_tps[i]`` are a pair)."""
 
     with_tps: list[float]
     without_tps: list[float]
@@ -56,10 +57,13 @@ class LogprobCost(msgspec.Struct, frozen=True):
 
     @property
     def cost(self) -> float:
-        """1 - median(with) / median(without): the share of throughput the logprobs take."""
+        """1 - median of the pairs' with/without ratios: the share of throughput the logprobs
+        take. Pairs, not medians of each side, because a busy neighbour slows both runs of a
+        pair alike but not every pair alike."""
         import statistics
 
-        return 1.0 - statistics.median(self.with_tps) / statistics.median(self.without_tps)
+        ratios = [w / wo for w, wo in zip(self.with_tps, self.without_tps, strict=True)]
+        return 1.0 - statistics.median(ratios)
 
 
 class AnswerStore(msgspec.Struct):
