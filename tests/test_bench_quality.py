@@ -134,3 +134,23 @@ def test_quick_command_with_scripted_workers(tmp_path, capsys):
     assert main([*rescore, "--out", str(out)]) == 0
     again = json.loads((out / "quality.json").read_text())
     assert again["strategies"] == report["strategies"]
+
+
+@pytest.mark.model
+async def test_logprobs_can_be_switched_off_without_changing_the_answer():
+    from hive_tui import wire
+    from hive_tui.backends.process import WorkerProcess
+    from hive_tui.bench.quality.collect import _ask
+    from hive_tui.embedded_model import embedded_model_path
+
+    proc = WorkerProcess("llama", 0)
+    await proc.start(wire.Load(model_path=str(embedded_model_path()), n_ctx=512, n_threads=1))
+    try:
+        params = wire.SamplingParams(temperature=0.0, max_tokens=8)
+        on = await _ask(proc, "on", "What is 2 + 3? Answer with a number.", params)
+        off = await _ask(proc, "off", "What is 2 + 3? Answer with a number.", params, False)
+    finally:
+        await proc.stop()
+    assert on.text == off.text and on.completion_tokens == off.completion_tokens > 0
+    assert on.mean_logprob is not None and on.mean_logprob < 0
+    assert off.mean_logprob is None

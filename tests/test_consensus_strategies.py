@@ -347,7 +347,9 @@ def test_agree_count_and_mean_similarity_match_the_vote(name):
     d = decide(name, PARIS)
     assert d.agree_count == round(d.agreement * len(PARIS))
     assert d.agree_count == len(next(g for g in d.groups if d.winner in g))
-    others = [combined_similarity(PARIS[d.winner].text, c.text) for c in PARIS if c is not PARIS[d.winner]]
+    others = [
+        combined_similarity(PARIS[d.winner].text, c.text) for c in PARIS if c is not PARIS[d.winner]
+    ]
     assert d.mean_similarity == pytest.approx(sum(others) / len(others))
 
 

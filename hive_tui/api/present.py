@@ -16,8 +16,7 @@ _PIECES = re.compile(r"\s*\S+|\s+")
 def agreement_text(decision: wire.Decision, voters: int) -> str:
     """What a user reads about a vote: "3 of 5 agree (mean similarity 0.72)"."""
     return (
-        f"{decision.agree_count} of {voters} agree "
-        f"(mean similarity {decision.mean_similarity:.2f})"
+        f"{decision.agree_count} of {voters} agree (mean similarity {decision.mean_similarity:.2f})"
     )
 
 

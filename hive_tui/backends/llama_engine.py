@@ -131,9 +131,7 @@ class LlamaEngine:
             completion_tokens=len(generated),
             ttft_s=ttft,
             gen_s=time.perf_counter() - started,
-            mean_logprob=(
-                logprob_sum / len(generated) if generated and request.logprobs else None
-            ),
+            mean_logprob=(logprob_sum / len(generated) if generated and request.logprobs else None),
             slot=request.slot,
         )
 

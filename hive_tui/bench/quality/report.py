@@ -9,6 +9,7 @@ import numpy as np
 
 from hive_tui.bench.quality.evaluate import (
     Evaluation,
+    Interval,
     agreement_table,
     high_low,
     paired_ci,
@@ -16,7 +17,7 @@ from hive_tui.bench.quality.evaluate import (
 )
 from hive_tui.bench.quality.store import AnswerStore
 from hive_tui.bench.quality.tasks import TASKS
-from hive_tui.consensus import STRATEGIES
+from hive_tui.consensus import DEFAULT_STRATEGY, STRATEGIES
 
 FOCUS_N = 5  # the swarm size the acceptance criteria and the default choice are judged at
 
@@ -39,20 +40,32 @@ def task_diffs(ev: Evaluation, name: str, n: int) -> dict[str, float]:
     }
 
 
+def task_intervals(ev: Evaluation, name: str, n: int) -> dict[str, Interval]:
+    """Strategy minus single sample at n, per task, with paired bootstrap 95% intervals."""
+    acc = ev.results[name][n].acc
+    return {
+        t: paired_ci(acc[m], ev.single[m], seed=n)
+        for t in _tasks(ev)
+        if (m := task_mask(ev, t)).any()
+    }
+
+
 def choose_default(ev: Evaluation, names: list[str] | None = None) -> str | None:
-    """Best mean accuracy at N = 5 among strategies (registered ones by default) that are not
-    below a single sample on any task at any N > 1; None if every strategy loses somewhere."""
+    """Best mean accuracy at N = 5 among strategies (registered ones by default) that never
+    lose to a single sample on a task: at no N > 1 is a task's 95% interval wholly below zero.
+    (A point estimate a hair below zero on a task the model almost never gets right is noise,
+    and is printed as such.) None if every strategy loses somewhere."""
     pool = names or [n for n in STRATEGIES if n in ev.results]
     fair = [
         name
         for name in pool
-        if all(d >= 0 for n in ev.ns if n > 1 for d in task_diffs(ev, name, n).values())
+        if all(c.hi >= 0 for n in ev.ns if n > 1 for c in task_intervals(ev, name, n).values())
     ]
     n = _n(ev)
     return max(fair, key=lambda name: ev.results[name][n].acc.mean()) if fair else None
 
 
-def summary(store: AnswerStore, ev: Evaluation, default: str) -> dict[str, Any]:
+def summary(store: AnswerStore, ev: Evaluation, chosen: str | None) -> dict[str, Any]:
     n = _n(ev)
     samples = [s for a in store.questions for s in a.samples]
     per_strategy: dict[str, Any] = {}
@@ -68,6 +81,9 @@ def summary(store: AnswerStore, ev: Evaluation, default: str) -> dict[str, Any]:
                     "vs_single": vars(vs_single),
                     "vs_greedy": vars(vs_greedy),
                     "by_task_vs_single": task_diffs(ev, name, k),
+                    "by_task_vs_single_ci": {
+                        t: vars(c) for t, c in task_intervals(ev, name, k).items()
+                    },
                     "by_task": {t: float(out.acc[task_mask(ev, t)].mean()) for t in _tasks(ev)},
                     "winner_empty_rate": out.empty / max(1, len(out.correct)),
                     "winner_cutoff_rate": out.cut / max(1, len(out.correct)),
@@ -115,7 +131,8 @@ def summary(store: AnswerStore, ev: Evaluation, default: str) -> dict[str, Any]:
             "tokens": cost.tokens,
             "cost": cost.cost,
         },
-        "default_strategy": default,
+        "default_strategy": DEFAULT_STRATEGY,
+        "chosen_strategy": chosen,
         "strategies": per_strategy,
     }
 
@@ -158,7 +175,9 @@ def table(s: dict[str, Any]) -> str:
     lines += ["", f"by task at N={n} (accuracy; single sample / greedy first):"]
     tasks = list(s["tasks"])
     lines.append(f"{'':<22}" + "".join(f"{t:>10}" for t in tasks))
-    lines.append(f"{'single sample':<22}" + "".join(f"{s['single_by_task'][t]:>10.3f}" for t in tasks))
+    lines.append(
+        f"{'single sample':<22}" + "".join(f"{s['single_by_task'][t]:>10.3f}" for t in tasks)
+    )
     lines.append(f"{'greedy':<22}" + "".join(f"{s['greedy_by_task'][t]:>10.3f}" for t in tasks))
     for name, entry in s["strategies"].items():
         bt = entry["by_n"][n]["by_task"]
@@ -170,7 +189,8 @@ def table(s: dict[str, Any]) -> str:
         f"agreement shown to users, {default} at N={n}: k of {n} agree -> accuracy (decisions)",
         "  "
         + "   ".join(
-            f"{a['agree']} of {n}: {a['accuracy']:.3f} ({a['decisions']})" for a in d_row["agreement"]
+            f"{a['agree']} of {n}: {a['accuracy']:.3f} ({a['decisions']})"
+            for a in d_row["agreement"]
         ),
     ]
     cost = s["logprob_cost"]
@@ -181,9 +201,15 @@ def table(s: dict[str, Any]) -> str:
             f"{len(cost['with_tps'])} back-to-back pairs of greedy {cost['tokens']}-token runs): "
             f"cost {cost['cost']:+.1%} (median of the pairs' ratios)"
         )
+    chosen = s["chosen_strategy"]
+    verdict = "the same" if chosen == default else f"NOT the default {default}"
     lines.append(
-        f"default strategy by this run: {default} (* above); shared 2-core machine: expect noise "
-        "in the timings, not in the accuracies (fixed seeds)"
+        f"this run's choice (best at N={n} among strategies no task's 95% interval puts below a "
+        f"single sample): {chosen or 'none'}, {verdict}; (* marks the default)"
+    )
+    lines.append(
+        "timings (s/ans, tok/s) come from a shared 2-core machine and are noisy; accuracies "
+        "are not (fixed seeds)"
     )
     return "\n".join(lines)
 

@@ -27,8 +27,8 @@ class Plan:
 
 
 # Sized for a 2-core machine with 2 workers of 1 thread: quick < 5 min, full < 20 min.
-QUICK = Plan(per_task=6, k=8, reps=8, cost_pairs=6)
-FULL = Plan(per_task=25, k=8, reps=12, cost_pairs=16)
+QUICK = Plan(per_task=6, k=8, reps=8, cost_pairs=4)
+FULL = Plan(per_task=25, k=8, reps=12, cost_pairs=10)
 
 
 def run(
@@ -77,8 +77,7 @@ def run(
         )
         store.save(out / "answers.json")
     ev = evaluate(store, all_strategies(explore), reps=plan.reps, seed=seed)
-    default = report.choose_default(ev) or "similarity"
-    s = report.summary(store, ev, default)
+    s = report.summary(store, ev, report.choose_default(ev))
     s["total_wall_s"] = time.perf_counter() - started
     (out / "quality.json").write_bytes(msgspec.json.format(msgspec.json.encode(s), indent=1))
     print(report.table(s))

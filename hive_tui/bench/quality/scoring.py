@@ -20,13 +20,11 @@ from hive_tui.bench.quality.capitals import CAPITALS, DISTRACTORS
 from hive_tui.bench.quality.tasks import Question
 from hive_tui.consensus.text import normalize
 
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-}
+_UNITS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+)
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(_UNITS.split(" "))}
 _NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60"})
 _NUMBER_WORDS.update({"seventy": "70", "eighty": "80", "ninety": "90"})
 _WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
