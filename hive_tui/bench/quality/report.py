@@ -164,12 +164,14 @@ def table(s: dict[str, Any]) -> str:
         by_n = entry["by_n"]
         row = by_n[n]
         worst = min(row["by_task_vs_single"].values())
+        # "!" when some task's interval is wholly below zero: it loses to one sample there.
+        loses = any(c["hi"] < 0 for c in row["by_task_vs_single_ci"].values())
         mark = "*" if name == s["default_strategy"] else " "
         lines.append(
             f"{mark}{name:<21}"
             + "".join(f"{by_n[k]['accuracy']:>7.3f}" for k in ns)
             + f"   {_ci(row, 'vs_single'):<24}{_ci(row, 'vs_greedy'):<24}"
-            + f"{worst * 100:>+10.1f} {row['accuracy_majority_agrees']:>9.3f}"
+            + f"{worst * 100:>+9.1f}{'!' if loses else ' '} {row['accuracy_majority_agrees']:>9.3f}"
             + f"{row['accuracy_no_majority']:>6.3f}{row['parallel_s_per_answer']:>7.2f}"
         )
     lines += ["", f"by task at N={n} (accuracy; single sample / greedy first):"]

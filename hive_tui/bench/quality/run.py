@@ -82,6 +82,8 @@ def run(
     (out / "quality.json").write_bytes(msgspec.json.format(msgspec.json.encode(s), indent=1))
     print(report.table(s))
     drew = report.chart(s, out / "quality.png")
-    saved = "quality.json" + (", quality.png" if drew else " (no chart: pip install matplotlib)")
+    saved = "quality.json" + (
+        ", quality.png" if drew else " (no chart: pip install matplotlib, or the [bench] extra)"
+    )
     print(f"saved {saved} and answers under {out} in {s['total_wall_s']:.0f} s")
     return 0
