@@ -150,6 +150,8 @@ class Done(msgspec.Struct, tag="done", frozen=True):
     gen_s: float  # generate received -> done
     mean_logprob: float | None = None
     slot: int = 0
+    # --- quality issue: seconds of gen_s spent computing log-probabilities (their cost).
+    logprob_s: float = 0.0
 
 
 class WorkerError(msgspec.Struct, tag="error", frozen=True):

@@ -86,6 +86,7 @@ class LlamaEngine:
         scanner = StopScanner(list(params.stop))
         generated: list[int] = []
         logprob_sum = 0.0
+        logprob_s = 0.0
         ttft = 0.0
         finish = "length"
 
@@ -106,7 +107,9 @@ class LlamaEngine:
                 finish = "stop"
                 break
             if request.logprobs:
+                lp_started = time.perf_counter()
                 logprob_sum += _token_logprob(llm, token, n_vocab)
+                logprob_s += time.perf_counter() - lp_started
             generated.append(token)
             piece = decoder.decode(llm.detokenize([token], prev_tokens=generated[:-1]))
             released = scanner.feed(piece)
@@ -133,6 +136,7 @@ class LlamaEngine:
             gen_s=time.perf_counter() - started,
             mean_logprob=(logprob_sum / len(generated) if generated and request.logprobs else None),
             slot=request.slot,
+            logprob_s=logprob_s,
         )
 
 

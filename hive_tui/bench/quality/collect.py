@@ -48,6 +48,7 @@ async def _ask(
                     done.completion_tokens,
                     done.gen_s,
                     done.mean_logprob,
+                    done.logprob_s,
                 )
             case wire.WorkerError(message=message):
                 raise RuntimeError(f"worker failed on {rid}: {message}")

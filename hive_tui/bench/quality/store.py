@@ -21,6 +21,7 @@ class Sample(msgspec.Struct, frozen=True):
     completion_tokens: int
     gen_s: float  # generate received -> done, in the worker
     mean_logprob: float | None = None
+    logprob_s: float = 0.0  # of gen_s, the time spent computing the log-probabilities
 
     def candidate(self, slot: int) -> Candidate:
         """As the swarm would hand it to a strategy (latency = generation time)."""
@@ -57,9 +58,14 @@ class LogprobCost(msgspec.Struct, frozen=True):
 
     @property
     def cost(self) -> float:
-        """1 - median of the pairs' with/without ratios: the share of throughput the logprobs
-        take. Pairs, not medians of each side, because a busy neighbour slows both runs of a
-        pair alike but not every pair alike."""
+        """1 - best(with) / best(without): the share of throughput the logprobs take. Best of
+        the runs, not medians: a busy neighbour only ever slows a run down, so each side's
+        fastest run is its least disturbed one."""
+        return 1.0 - max(self.with_tps) / max(self.without_tps)
+
+    @property
+    def paired(self) -> float:
+        """1 - the median of the back-to-back pairs' with/without ratios (a second view)."""
         import statistics
 
         ratios = [w / wo for w, wo in zip(self.with_tps, self.without_tps, strict=True)]
