@@ -154,3 +154,4 @@ async def test_logprobs_can_be_switched_off_without_changing_the_answer():
     assert on.text == off.text and on.completion_tokens == off.completion_tokens > 0
     assert on.mean_logprob is not None and on.mean_logprob < 0
     assert off.mean_logprob is None
+    assert 0.0 < on.logprob_s < on.gen_s and off.logprob_s == 0.0

@@ -23,8 +23,6 @@ from hive_tui.swarm.swarm import DEFAULT_TEMPERATURE, DEFAULT_TOP_P, derive_seed
 # Long enough for "The capital of X is Y." with a short explanation; an answer still running
 # after this is counted as cut off (finish_reason "length").
 MAX_TOKENS = 48
-COST_PROMPT = "Write a detailed story about a lighthouse keeper who finds a message in a bottle."
-COST_TOKENS = 64
 
 Progress = Callable[[str], None]
 
@@ -55,31 +53,6 @@ async def _ask(
     raise RuntimeError(f"worker ended {rid} without an answer")
 
 
-async def measure_logprob_cost(procs: list[WorkerProcess], pairs: int) -> LogprobCost:
-    """Each worker alternates with/without (then without/with, to cancel drift) on one greedy
-    prompt; the same tokens come out both ways, so only the log-sum-exp differs."""
-    params = wire.SamplingParams(temperature=0.0, max_tokens=COST_TOKENS)
-    with_tps: list[float] = []
-    without_tps: list[float] = []
-    tokens = 0
-
-    async def one(p: WorkerProcess) -> None:
-        nonlocal tokens
-        await _ask(p, f"warm-{p.index}", COST_PROMPT, params)
-        for i in range(pairs):
-            order = (True, False) if i % 2 == 0 else (False, True)
-            tps = {}
-            for flag in order:
-                s = await _ask(p, f"cost-{p.index}-{i}-{flag}", COST_PROMPT, params, flag)
-                tps[flag] = s.completion_tokens / s.gen_s
-                tokens = s.completion_tokens
-            with_tps.append(tps[True])
-            without_tps.append(tps[False])
-
-    await asyncio.gather(*(one(p) for p in procs))
-    return LogprobCost(with_tps, without_tps, tokens)
-
-
 async def collect(
     questions: list[Question],
     k: int,
@@ -89,7 +62,6 @@ async def collect(
     seed: int = 0,
     workers: int = 2,
     threads: int = 1,
-    cost_pairs: int = 4,
     backend: str = "llama",
     progress: Progress | None = None,
 ) -> AnswerStore:
@@ -99,15 +71,13 @@ async def collect(
     procs = [WorkerProcess(backend, i) for i in range(workers)]
     try:
         await asyncio.gather(*(p.start(spec) for p in procs))
-        cost = await measure_logprob_cost(procs, cost_pairs) if cost_pairs else None
-        if cost is not None:
-            say(f"logprob cost measured: {cost.cost:+.1%} of decode tokens/s")
         greedy_params = wire.SamplingParams(temperature=0.0, max_tokens=MAX_TOKENS)
         jobs: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
         for qi in range(len(questions)):
             for slot in range(-1, k):  # -1: the greedy answer
                 jobs.put_nowait((qi, slot))
         greedy: list[Sample | None] = [None] * len(questions)
+        cost_pairs: list[tuple[Sample, Sample]] = []
         sampled: list[list[Sample | None]] = [[None] * k for _ in questions]
         total, done_count = jobs.qsize(), 0
 
@@ -117,7 +87,17 @@ async def collect(
                 qi, slot = jobs.get_nowait()
                 q = questions[qi]
                 if slot < 0:
-                    greedy[qi] = await _ask(proc, f"{q.qid}-g", q.prompt, greedy_params)
+                    # The greedy answer twice, with and without log-probabilities, order
+                    # alternating: the same tokens both ways, so the pairs, spread over the
+                    # whole run, measure what the logprobs cost in the same conditions.
+                    pair = {}
+                    for flag in (True, False) if qi % 2 == 0 else (False, True):
+                        pair[flag] = await _ask(
+                            proc, f"{q.qid}-g{flag:d}", q.prompt, greedy_params, flag
+                        )
+                    greedy[qi] = pair[True]
+                    if pair[True].completion_tokens == pair[False].completion_tokens:
+                        cost_pairs.append((pair[True], pair[False]))
                 else:
                     params = wire.SamplingParams(
                         temperature=DEFAULT_TEMPERATURE,
@@ -157,5 +137,11 @@ async def collect(
         threads=threads,
         wall_s=time.perf_counter() - started,
         questions=answers,
-        logprob_cost=cost,
+        logprob_cost=LogprobCost(
+            [w.gen_s for w, _ in cost_pairs],
+            [wo.gen_s for _, wo in cost_pairs],
+            [w.completion_tokens for w, _ in cost_pairs],
+        )
+        if cost_pairs
+        else None,
     )

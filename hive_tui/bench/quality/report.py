@@ -126,9 +126,10 @@ def summary(store: AnswerStore, ev: Evaluation, chosen: str | None) -> dict[str,
         "logprob_cost": None
         if cost is None
         else {
+            "pairs": len(cost.tokens),
+            "tokens": sum(cost.tokens),
             "with_tps": cost.with_tps,
             "without_tps": cost.without_tps,
-            "tokens": cost.tokens,
             "cost": cost.cost,
             "cost_paired_median": cost.paired,
         },
@@ -202,11 +203,10 @@ def table(s: dict[str, Any]) -> str:
     ]
     cost = s["logprob_cost"]
     if cost:
-        w, wo = max(cost["with_tps"]), max(cost["without_tps"])
         lines.append(
-            f"logprob collection: {w:.1f} tok/s with, {wo:.1f} tok/s without (best of "
-            f"{len(cost['with_tps'])} greedy {cost['tokens']}-token runs each, alternating): "
-            f"cost {cost['cost']:+.1%} (median of back-to-back pairs: "
+            f"logprob collection: {cost['with_tps']:.1f} tok/s with, {cost['without_tps']:.1f} "
+            f"tok/s without, over {cost['pairs']} greedy answers made both ways "
+            f"({cost['tokens']} tokens a side): cost {cost['cost']:+.1%} (median pair: "
             f"{cost['cost_paired_median']:+.1%})"
         )
     lines.append(

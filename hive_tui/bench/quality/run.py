@@ -23,12 +23,11 @@ class Plan:
     per_task: int
     k: int
     reps: int
-    cost_pairs: int
 
 
 # Sized for a 2-core machine with 2 workers of 1 thread: quick < 5 min, full < 20 min.
-QUICK = Plan(per_task=6, k=8, reps=8, cost_pairs=4)
-FULL = Plan(per_task=25, k=8, reps=12, cost_pairs=10)
+QUICK = Plan(per_task=6, k=8, reps=8)
+FULL = Plan(per_task=25, k=8, reps=12)
 
 
 def run(
@@ -71,7 +70,6 @@ def run(
                 seed=seed,
                 workers=workers,
                 threads=threads,
-                cost_pairs=plan.cost_pairs,
                 backend=backend,
             )
         )

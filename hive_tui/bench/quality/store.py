@@ -49,26 +49,33 @@ class Answers(msgspec.Struct, frozen=True):
 
 
 class LogprobCost(msgspec.Struct, frozen=True):
-    """Tokens/s of the same greedy generation with and without log-probabilities, in pairs run
-    back to back on one worker (``with_tps[i]`` and ``without_tps[i]`` are a pair)."""
+    """Every question's greedy answer generated twice, with and without log-probabilities,
+    back to back on one worker (same tokens both ways): generation seconds of each pair."""
 
-    with_tps: list[float]
-    without_tps: list[float]
-    tokens: int
+    with_s: list[float]
+    without_s: list[float]
+    tokens: list[int]
+
+    @property
+    def with_tps(self) -> float:
+        return sum(self.tokens) / max(1e-9, sum(self.with_s))
+
+    @property
+    def without_tps(self) -> float:
+        return sum(self.tokens) / max(1e-9, sum(self.without_s))
 
     @property
     def cost(self) -> float:
-        """1 - best(with) / best(without): the share of throughput the logprobs take. Best of
-        the runs, not medians: a busy neighbour only ever slows a run down, so each side's
-        fastest run is its least disturbed one."""
-        return 1.0 - max(self.with_tps) / max(self.without_tps)
+        """1 - tokens/s with / tokens/s without, over all pairs: the share of throughput the
+        logprobs take. A busy neighbour slows some runs, but both sides alike on average."""
+        return 1.0 - self.with_tps / self.without_tps
 
     @property
     def paired(self) -> float:
-        """1 - the median of the back-to-back pairs' with/without ratios (a second view)."""
+        """1 - the median of the pairs' without/with time ratios (a second view)."""
         import statistics
 
-        ratios = [w / wo for w, wo in zip(self.with_tps, self.without_tps, strict=True)]
+        ratios = [wo / w for w, wo in zip(self.with_s, self.without_s, strict=True)]
         return 1.0 - statistics.median(ratios)
 
 
