@@ -155,3 +155,20 @@ async def test_logprobs_can_be_switched_off_without_changing_the_answer():
     assert on.mean_logprob is not None and on.mean_logprob < 0
     assert off.mean_logprob is None
     assert 0.0 < on.logprob_s < on.gen_s and off.logprob_s == 0.0
+
+
+def test_variants_pick_by_their_own_rule():
+    from hive_tui.bench.quality.variants import highest_logprob, similarity_with
+    from hive_tui.consensus.text import key_features, word_features
+    from hive_tui.wire import Candidate
+
+    c = [
+        Candidate("a", "The answer is 8.", mean_logprob=-1.5),
+        Candidate("b", "3 + 5 = 8", mean_logprob=-1.2),
+        Candidate("c", "It is 9", mean_logprob=-0.1),
+        Candidate("d", "", mean_logprob=0.0),  # empty: never wins, however sure
+    ]
+    assert highest_logprob(c).winner == 2
+    # Numbers compared as numbers group "8" and "8"; word overlap alone does not.
+    assert similarity_with(key_features)(c).agree_count == 2
+    assert similarity_with(word_features)(c).agree_count == 1
