@@ -28,8 +28,8 @@ def common_flags() -> argparse.ArgumentParser:
     g.add_argument("--model", help="GGUF path or model name (default: the embedded SmolLM2-135M)")
     g.add_argument(
         "--strategy",
-        help="consensus strategy: similarity, quality, fastest, majority, "
-        "confidence (default: similarity)",
+        help="consensus strategy: confidence, similarity, quality, fastest, "
+        "majority (default: confidence; see docs/quality.md)",
     )
     g.add_argument(
         "--backend",

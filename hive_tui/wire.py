@@ -70,6 +70,9 @@ class Decision(msgspec.Struct, frozen=True):
     scores: list[float]  # one per candidate, higher is better, 0..1
     groups: list[list[int]]  # candidate indices that the strategy considers the same answer
     agreement: float  # 0..1: how much the candidates agree with the winner
+    # --- quality issue: what users see as "k of N agree" plus the mean similarity.
+    agree_count: int = 0  # candidates in the winner's group (k of len(scores)); 0: none valid
+    mean_similarity: float = 0.0  # winner's mean similarity to the other candidates, 0..1
 
 
 WorkerState = Literal["loading", "idle", "generating", "crashed", "restarting", "stopped"]
@@ -117,6 +120,8 @@ class Generate(msgspec.Struct, tag="generate", frozen=True):
     params: SamplingParams
     slot: int = 0
     tools: list[ToolSpec] = []  # issue 6: empty = no tools offered
+    # --- quality issue: False skips the per-token log-probability (to measure what it costs).
+    logprobs: bool = True
 
 
 class Cancel(msgspec.Struct, tag="cancel", frozen=True):
@@ -156,6 +161,8 @@ class Done(msgspec.Struct, tag="done", frozen=True):
     gen_s: float  # generate received -> done
     mean_logprob: float | None = None
     slot: int = 0
+    # --- quality issue: seconds of gen_s spent computing log-probabilities (their cost).
+    logprob_s: float = 0.0
 
 
 class WorkerError(msgspec.Struct, tag="error", frozen=True):

@@ -7,6 +7,7 @@ import openai
 import pytest
 
 from hive_tui.backends.scripted_engine import write_script
+from hive_tui.consensus import DEFAULT_STRATEGY
 
 ANSWERS = ["The capital of France is Paris.", "Paris.", "Paris is the capital.", "Lyon."]
 
@@ -42,7 +43,11 @@ def test_completion_carries_the_vote(client):
     assert r.choices[0].finish_reason == "stop"
     assert len(vote["candidates"]) == 4
     assert 0.0 <= vote["agreement"] <= 1.0
-    assert vote["strategy"] == "similarity" and vote["degraded"] is False
+    # The three Paris answers agree, "Lyon." does not: shown as "3 of 4 agree".
+    assert vote["agree_count"] == 3 and vote["agreement"] == 0.75
+    assert 0.0 < vote["mean_similarity"] < 1.0
+    assert vote["agreement_text"].startswith("3 of 4 agree (mean similarity 0.")
+    assert vote["strategy"] == DEFAULT_STRATEGY and vote["degraded"] is False
     winner = next(c for c in vote["candidates"] if c["winner"])
     assert winner["text"] == r.choices[0].message.content
     assert winner["worker_id"] == vote["winner"]

@@ -36,7 +36,7 @@ PARIS = cands("Paris.", "The capital of France is Paris.", "paris", "London")
 
 
 def test_registry_and_names():
-    assert DEFAULT_STRATEGY == "similarity"
+    assert DEFAULT_STRATEGY == "confidence"  # chosen by `hive bench quality`
     assert strategy_names()[0] == DEFAULT_STRATEGY
     assert (
         set(strategy_names())
@@ -337,3 +337,40 @@ def test_every_decision_is_well_formed(candidates, name):
     if any(is_valid(c) for c in candidates):
         assert is_valid(candidates[d.winner])
     assert d == decide(name, candidates)
+
+
+# --------------------------------------------------------------------------- what users are shown
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_agree_count_and_mean_similarity_match_the_vote(name):
+    d = decide(name, PARIS)
+    assert d.agree_count == round(d.agreement * len(PARIS))
+    assert d.agree_count == len(next(g for g in d.groups if d.winner in g))
+    others = [
+        combined_similarity(PARIS[d.winner].text, c.text) for c in PARIS if c is not PARIS[d.winner]
+    ]
+    assert d.mean_similarity == pytest.approx(sum(others) / len(others))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_nothing_valid_means_nobody_agrees(name):
+    d = decide(name, cands("", "  "))
+    assert (d.agree_count, d.mean_similarity, d.agreement) == (0, 0.0, 0.0)
+    one = decide(name, [cand("Paris")])
+    assert (one.agree_count, one.mean_similarity) == (1, 1.0)
+
+
+def test_mbr_sharpness_moves_from_similarity_to_most_confident():
+    from hive_tui.consensus.grouping import analyse
+    from hive_tui.consensus.strategies import mbr
+
+    c = [
+        cand("London", 0, mean_logprob=-1.2),
+        cand("london", 1, mean_logprob=-1.3),
+        cand("Paris", 2, mean_logprob=-0.2),
+    ]
+    a = analyse(c)
+    assert mbr("confidence", a, c, 0.0).winner == 0  # uniform weights: the pair of two wins
+    assert mbr("confidence", a, c, 20.0).winner == 2  # sharp: the model's surest answer wins
+    assert mbr("confidence", a, c, 20.0).agree_count == 1

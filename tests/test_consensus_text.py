@@ -225,3 +225,40 @@ def test_is_valid():
     assert not is_valid(Candidate("w", "Paris", finish_reason="error"))
     assert not is_valid(Candidate("w", "Paris", finish_reason="cancelled"))
     assert not is_valid(Candidate("w", "Paris " * 30))
+
+
+# --------------------------------------------------------------------------- measures on features
+
+
+def test_answer_key_takes_the_number_a_short_line_states():
+    assert answer_key("2 + 4 = 6\n\nThis is a classic example of addition.") == "#6"
+    assert answer_key("9 times 9 is 81.") == answer_key("9 x 9 = 81 in decimal.") == "#81"
+    assert answer_key("The capital of Italy is Rome.") == "the capital of italy is rome"
+    long_line = "one two three four five six seven eight nine ten eleven twelve 13 and 14"
+    assert answer_key(long_line + " fifteen sixteen 17") == normalize(
+        long_line + " fifteen sixteen 17"
+    )
+
+
+def test_feature_measures():
+    from hive_tui.consensus.text import (
+        char_features,
+        combined_features,
+        features,
+        key_features,
+        word_features,
+    )
+
+    a, b = features("Paris is the capital."), features("The capital is Paris!")
+    assert word_features(a, b) == 1.0 and char_features(a, b) < 1.0
+    assert combined_features(a, b) == pytest.approx((1.0 + char_features(a, b)) / 2)
+    empty = features("  ")
+    for m in (word_features, char_features, combined_features, key_features):
+        assert m(a, empty) == m(empty, empty) == 0.0
+    # key: numbers compare as numbers, whatever the words around them.
+    eq, stated, wrong = features("3 + 5 = 8"), features("The answer is 8."), features("9")
+    assert key_features(eq, stated) == 1.0 and key_features(eq, wrong) == 0.0
+    # key: otherwise only the first lines are compared.
+    long_a = features("Paris.\nIt is on the Seine and has many museums.")
+    long_b = features("Paris.\nFamous for the Eiffel tower.")
+    assert key_features(long_a, long_b) == 1.0 > combined_features(long_a, long_b)

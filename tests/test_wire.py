@@ -12,6 +12,7 @@ def sample_frames() -> list[wire.WorkerFrame]:
     return [
         wire.Load(model_path="/m.gguf", n_ctx=512, n_threads=1),
         wire.Generate("r1", [wire.ChatMessage("user", "hi")], params),
+        wire.Generate("r2", [wire.ChatMessage("user", "hi")], params, logprobs=False),
         wire.Cancel("r1"),
         wire.Shutdown(),
         wire.Ready("llama", "m", 512, 1, 123, 0.5),
@@ -31,7 +32,7 @@ def test_every_worker_frame_round_trips_through_the_one_decoder(msg):
 
 def test_core_events_round_trip():
     cand = wire.Candidate("w0", "Paris", mean_logprob=-0.2)
-    decision = wire.Decision("similarity", 0, [1.0], [[0]], 1.0)
+    decision = wire.Decision("similarity", 0, [1.0], [[0]], 1.0, agree_count=1, mean_similarity=1.0)
     event = wire.VoteDecided("r", [cand], decision, degraded=True, missing=["w1"])
     assert wire.core_event_decoder.decode(wire.encode(event)) == event
     assert wire.core_event_json_decoder.decode(msgspec.json.encode(event)) == event

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from hive_tui import consensus
 from hive_tui.api import schemas
 from hive_tui.federation.vote import HiveResult
 from hive_tui.swarm.swarm import VoteResult
@@ -64,6 +65,9 @@ def hive_vote(result: VoteResult, tools: ToolDecision | None = None) -> schemas.
         winner_node=result.winner.node_id if federated else None,
         nodes=_node_views(result) if isinstance(result, HiveResult) else None,
         tool_vote=None if tools is None else tool_vote_view(tools),
+        agree_count=d.agree_count,
+        mean_similarity=round(d.mean_similarity, 4),
+        agreement_text=consensus.agreement_text(d, len(result.candidates)),
     )
 
 

@@ -183,7 +183,7 @@ class ToolVoteView(msgspec.Struct):
 
 class HiveVote(msgspec.Struct):
     strategy: str
-    agreement: float
+    agreement: float  # 0..1: agree_count / number of candidates
     winner: str  # worker id of the winning candidate
     seed: int
     degraded: bool
@@ -195,6 +195,9 @@ class HiveVote(msgspec.Struct):
     winner_node: str | None = None
     nodes: list[NodeVoteView] | None = None
     tool_vote: ToolVoteView | None = None  # issue 6: present when tools were offered
+    agree_count: int = 0  # how many candidates gave the winner's answer (k of N)
+    mean_similarity: float = 0.0  # the winner's mean similarity to the other candidates
+    agreement_text: str = ""  # "3 of 5 agree (mean similarity 0.72)", ready to show
 
 
 class AssistantMessage(msgspec.Struct):

@@ -90,6 +90,7 @@ class LlamaEngine:
         scanner = StopScanner(list(params.stop))
         generated: list[int] = []
         logprob_sum = 0.0
+        logprob_s = 0.0
         ttft = 0.0
         finish = "length"
 
@@ -109,7 +110,10 @@ class LlamaEngine:
             if llama_cpp.llama_vocab_is_eog(vocab, token):
                 finish = "stop"
                 break
-            logprob_sum += _token_logprob(llm, token, n_vocab)
+            if request.logprobs:
+                lp_started = time.perf_counter()
+                logprob_sum += _token_logprob(llm, token, n_vocab)
+                logprob_s += time.perf_counter() - lp_started
             generated.append(token)
             piece = decoder.decode(llm.detokenize([token], prev_tokens=generated[:-1]))
             released = scanner.feed(piece)
@@ -134,8 +138,9 @@ class LlamaEngine:
             completion_tokens=len(generated),
             ttft_s=ttft,
             gen_s=time.perf_counter() - started,
-            mean_logprob=(logprob_sum / len(generated)) if generated else None,
+            mean_logprob=(logprob_sum / len(generated) if generated and request.logprobs else None),
             slot=request.slot,
+            logprob_s=logprob_s,
         )
 
 

@@ -124,7 +124,7 @@ class _Answer:
             completion_tokens=self.produced,
             ttft_s=self.ttft,
             gen_s=time.perf_counter() - self.started,
-            mean_logprob=-0.1 * (1 + self.index),
+            mean_logprob=-0.1 * (1 + self.index) if self.request.logprobs else None,
             slot=self.request.slot,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -25,6 +26,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     s.add_argument("--json", help="also write the rows as JSON here")
     s.add_argument("--runs", type=int, default=1, help="runs per path, median shown")
     s.set_defaults(handler=_swarm)
+    q = kinds.add_parser("quality", help="does the vote beat one sample? (docs/quality.md)")
+    q.add_argument("--quick", action="store_true", help="fewer questions: under 5 minutes")
+    q.add_argument("--out", type=Path, default=Path("hive-bench-quality"), help="output folder")
+    q.add_argument("--answers", type=Path, help="score a stored answers.json, generate nothing")
+    q.add_argument("--model", help="GGUF path (default: the embedded model)")
+    q.add_argument("--backend", default="llama", help=argparse.SUPPRESS)
+    q.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    q.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
+    q.add_argument("--questions", type=int, help="questions per task (default: 15 quick, 60)")
+    q.add_argument("--samples", type=int, help="sampled answers per question (default 8)")
+    q.add_argument("--seed", type=int, default=0)
+    q.set_defaults(handler=_quality)
 
 
 def _overhead(args: argparse.Namespace) -> int:
@@ -39,3 +52,20 @@ def _swarm(args: argparse.Namespace) -> int:
     sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
     return run(args.model, sizes, args.max_tokens, args.threads, args.n_gpu_layers, args.png,
                args.json, args.runs)
+
+
+def _quality(args: argparse.Namespace) -> int:
+    from hive_tui.bench.quality.run import run
+
+    return run(
+        quick=args.quick,
+        out=args.out,
+        answers=args.answers,
+        model=args.model,
+        backend=args.backend,
+        workers=args.workers,
+        threads=args.threads,
+        per_task=args.questions,
+        k=args.samples,
+        seed=args.seed,
+    )

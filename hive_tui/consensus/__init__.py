@@ -14,6 +14,7 @@ from hive_tui.consensus.strategies import confidence, fastest, majority, quality
 from hive_tui.wire import Candidate, Decision
 
 __all__ = [
+    "agreement_text",
     "DEFAULT_STRATEGY",
     "EARLY_EXIT",
     "STRATEGIES",
@@ -32,7 +33,7 @@ STRATEGIES: dict[str, Strategy] = {
     "majority": majority,
     "confidence": confidence,
 }
-DEFAULT_STRATEGY = "similarity"
+DEFAULT_STRATEGY = "confidence"
 
 # The swarm stops generating at the first valid answer for these and cancels the other workers:
 # waiting for the others cannot change the winner.
@@ -56,3 +57,10 @@ def decide(strategy: str, candidates: Sequence[Candidate]) -> Decision:
     except KeyError:
         raise UnknownStrategy(strategy) from None
     return fn(candidates)
+
+
+def agreement_text(decision: Decision, voters: int) -> str:
+    """What a user reads about a vote: "3 of 5 agree (mean similarity 0.72)"."""
+    return (
+        f"{decision.agree_count} of {voters} agree (mean similarity {decision.mean_similarity:.2f})"
+    )

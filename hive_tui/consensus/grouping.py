@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hive_tui.consensus.quality import is_valid, quality_scores
-from hive_tui.consensus.text import GROUP_THRESHOLD, combined_features, features
+from hive_tui.consensus.text import DEFAULT_PAIR_MEASURE, GROUP_THRESHOLD, PairMeasure, features
 from hive_tui.wire import Candidate, Decision
 
 
@@ -32,21 +32,18 @@ class Analysis:
     def group_of(self, i: int) -> list[int]:
         return next(g for g in self.groups if i in g)
 
-    def agreement(self, winner: int) -> float:
-        """Share of candidates in the winner's group; 0.0 when no candidate was valid."""
-        if winner < 0 or not self.valid[winner]:
-            return 0.0
-        return len(self.group_of(winner)) / self.n
 
-
-def analyse(candidates: Sequence[Candidate]) -> Analysis:
+def analyse(
+    candidates: Sequence[Candidate], measure: PairMeasure = DEFAULT_PAIR_MEASURE
+) -> Analysis:
+    """``measure`` compares two texts' features; the benchmark tries others than the default."""
     valid = [is_valid(c) for c in candidates]
     feats = [features(c.text) for c in candidates]
     n = len(candidates)
     sim = [[1.0] * n for _ in range(n)]
     for i in range(n):
         for j in range(i + 1, n):
-            s = combined_features(feats[i], feats[j]) if valid[i] and valid[j] else 0.0
+            s = measure(feats[i], feats[j]) if valid[i] and valid[j] else 0.0
             sim[i][j] = sim[j][i] = min(1.0, max(0.0, s))
     centrality = [mean_sim(sim, i, range(n)) if n > 1 else 1.0 for i in range(n)]
     return Analysis(valid, quality_scores(candidates), sim, centrality, cluster(sim, valid))
@@ -88,6 +85,23 @@ def cluster(
 
 def empty_decision(strategy: str) -> Decision:
     return Decision(strategy=strategy, winner=-1, scores=[], groups=[], agreement=0.0)
+
+
+def make_decision(
+    name: str,
+    a: Analysis,
+    winner: int,
+    scores: Sequence[float],
+    groups: list[list[int]] | None = None,
+) -> Decision:
+    """The Decision for ``winner``, with what users are shown about agreement: k of n agree
+    (k = size of the winner's group in ``groups``, default the similarity clusters) and the
+    winner's mean similarity to the others. Nothing valid -> 0 of n, 0.0, agreement 0.0."""
+    groups = a.groups if groups is None else groups
+    if winner < 0 or not a.valid[winner]:
+        return Decision(name, winner, clamp_scores(scores), groups, 0.0, 0, 0.0)
+    k = len(next(g for g in groups if winner in g))
+    return Decision(name, winner, clamp_scores(scores), groups, k / a.n, k, a.centrality[winner])
 
 
 def least_bad(a: Analysis) -> int:

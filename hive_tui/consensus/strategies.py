@@ -24,6 +24,7 @@ from hive_tui.consensus.grouping import (
     clamp_scores,
     empty_decision,
     least_bad,
+    make_decision,
     mean_sim,
 )
 from hive_tui.consensus.text import normalize
@@ -32,6 +33,10 @@ from hive_tui.wire import Candidate, Decision
 # Added to latencies before taking ratios, so a 0.0 s latency (a test, a cached answer) does not
 # divide by zero and a 1 ms difference between near-instant answers does not look like 2x.
 _LATENCY_EPS_S = 0.01
+
+# How sharply ``confidence`` trusts the model's own log-probabilities (see ``mbr``): chosen by
+# ``hive bench quality``.
+CONFIDENCE_SHARPNESS = 5.0
 
 
 def _valid_scores(a: Analysis, scores: Sequence[float]) -> list[float]:
@@ -45,7 +50,7 @@ def _intra(a: Analysis, group: Sequence[int]) -> float:
     return sum(mean_sim(a.sim, i, group) for i in group) / len(group)
 
 
-def _decide_by_groups(name: str, a: Analysis) -> Decision:
+def by_groups(name: str, a: Analysis) -> Decision:
     """Biggest group wins (ties: tighter group, then more central to everyone, then better
     quality, then lower index); its most central member is the answer."""
     eligible = [g for g in a.groups if any(a.valid[i] for i in g)]
@@ -63,14 +68,14 @@ def _decide_by_groups(name: str, a: Analysis) -> Decision:
             ),
         )
         winner = best_in(a, group)
-    return Decision(name, winner, _valid_scores(a, a.centrality), a.groups, a.agreement(winner))
+    return make_decision(name, a, winner, _valid_scores(a, a.centrality))
 
 
 def similarity(candidates: Sequence[Candidate]) -> Decision:
     """Largest group of mutually similar answers; score = mean similarity to all others."""
     if not candidates:
         return empty_decision("similarity")
-    return _decide_by_groups("similarity", analyse(candidates))
+    return by_groups("similarity", analyse(candidates))
 
 
 def quality(candidates: Sequence[Candidate]) -> Decision:
@@ -82,7 +87,7 @@ def quality(candidates: Sequence[Candidate]) -> Decision:
     # Quality first; among equals the answer the others agree with most.
     best = min(pool, key=lambda i: (-a.quality[i], -a.centrality[i], i)) if pool else None
     winner = least_bad(a) if best is None else best
-    return Decision("quality", winner, _valid_scores(a, a.quality), a.groups, a.agreement(winner))
+    return make_decision("quality", a, winner, _valid_scores(a, a.quality))
 
 
 def _latency(c: Candidate) -> float:
@@ -106,7 +111,7 @@ def fastest(candidates: Sequence[Candidate]) -> Decision:
         scores[winner] = 1.0
     else:
         winner = least_bad(a)
-    return Decision("fastest", winner, _valid_scores(a, scores), a.groups, a.agreement(winner))
+    return make_decision("fastest", a, winner, _valid_scores(a, scores))
 
 
 def majority(candidates: Sequence[Candidate]) -> Decision:
@@ -144,30 +149,36 @@ def majority(candidates: Sequence[Candidate]) -> Decision:
             scores[i] = len(g) / n
     eligible = [g for g in groups if a.valid[g[0]]]
     if not eligible:
-        return Decision("majority", least_bad(a), _valid_scores(a, scores), groups, 0.0)
+        return make_decision("majority", a, least_bad(a), _valid_scores(a, scores), groups)
     group = min(eligible, key=lambda g: (-len(g), -outside(g), -max(a.quality[i] for i in g), g[0]))
     winner = min(group, key=lambda i: (-a.quality[i], i))
-    return Decision("majority", winner, _valid_scores(a, scores), groups, len(group) / n)
+    return make_decision("majority", a, winner, _valid_scores(a, scores), groups)
 
 
 def confidence(candidates: Sequence[Candidate]) -> Decision:
-    """Minimum-Bayes-risk style: score_i = sum_j w_j * sim(i, j), w = softmax(mean_logprob).
-
-    Weights cover the valid candidates only. A valid candidate without a (finite) logprob gets
-    the mean of the others' logprobs, i.e. a neutral weight; when no valid candidate has one,
-    this is exactly the ``similarity`` strategy (under the name "confidence").
-    """
+    """Minimum-Bayes-risk style: score_i = sum_j w_j * sim(i, j), w = softmax(s * mean_logprob)
+    with s = ``CONFIDENCE_SHARPNESS``; see ``mbr``."""
     if not candidates:
         return empty_decision("confidence")
-    a = analyse(candidates)
+    return mbr("confidence", analyse(candidates), candidates, CONFIDENCE_SHARPNESS)
+
+
+def mbr(name: str, a: Analysis, candidates: Sequence[Candidate], sharpness: float) -> Decision:
+    """Similarity weighted by confidence: the answer that agrees most with the likely answers.
+
+    Weights cover the valid candidates only: w = softmax(sharpness * mean_logprob), so 0 is
+    plain similarity and a large sharpness approaches "highest mean log-probability wins". A
+    valid candidate without a (finite) logprob gets the mean of the others' logprobs, i.e. a
+    neutral weight; when no valid candidate has one, this is ``by_groups`` (plain similarity).
+    """
     pool = [i for i in range(a.n) if a.valid[i]]
     known = {
         i: lp for i in pool if (lp := candidates[i].mean_logprob) is not None and math.isfinite(lp)
     }
     if not known:
-        return _decide_by_groups("confidence", a)
+        return by_groups(name, a)
     neutral = sum(known.values()) / len(known)
-    logits = {i: known.get(i, neutral) for i in pool}
+    logits = {i: sharpness * known.get(i, neutral) for i in pool}
     top = max(logits.values())
     exp = {i: math.exp(lp - top) for i, lp in logits.items()}  # shifted: no overflow
     total = sum(exp.values())
@@ -176,4 +187,4 @@ def confidence(candidates: Sequence[Candidate]) -> Decision:
     for i in pool:
         scores[i] = sum(w * a.sim[i][j] for j, w in weights.items())
     winner = min(pool, key=lambda i: (-scores[i], -a.centrality[i], -a.quality[i], i))
-    return Decision("confidence", winner, _valid_scores(a, scores), a.groups, a.agreement(winner))
+    return make_decision(name, a, winner, _valid_scores(a, scores))

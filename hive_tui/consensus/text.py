@@ -65,6 +65,10 @@ _STOPWORDS = frozenset(
     | {"of", "in", "on", "at", "to", "for", "and", "or", "as", "by", "with", "from", "so"}
     | {"answer", "yes", "no", "not"}
 )
+# A first line of at most this many words that ends in a number, or holds an "= number",
+# states that number as its answer even when it names others on the way ("3 + 5 = 8").
+STATED_MAX_WORDS = 16
+_EQUALS_NUMBER = re.compile(r"=\s*(-?\d+(?:[.,]\d+)*)")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)]|#+)\s+")
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
 
@@ -139,8 +143,10 @@ def _canonical_number(token: str) -> str:
 
 
 def answer_key(text: str) -> str:
-    """A short key for the answer: the number when the answer is essentially a number,
-    otherwise the normalised first non-empty line (list and heading markers removed).
+    """A short key for the answer: the number when the answer is essentially a number (one
+    distinct number and few other words) or when its short first line states one as a result
+    (see ``_stated_number``), otherwise the normalised first non-empty line (list and heading
+    markers removed).
 
     Numeric keys are prefixed with '#' (see ``is_numeric_key``): the similarity measure treats
     two numeric keys specially, and a text key never starts with '#' (normalised away).
@@ -154,7 +160,24 @@ def answer_key(text: str) -> str:
     others = sum(1 for t in tokens if not _NUMBER.match(t))
     if len(numbers) == 1 and others <= NUMERIC_MAX_OTHER_WORDS:
         return "#" + numbers.pop()
-    return lines[0]
+    stated = _stated_number(text, lines[0])
+    return "#" + stated if stated is not None else lines[0]
+
+
+def _stated_number(text: str, first_norm: str) -> str | None:
+    """The result a short first line states: after its last "=" ("3 + 5 = 8", "x = 2") or,
+    when the line ends in a number, that number ("3 times 4 is 12."). None otherwise, and
+    for lines longer than ``STATED_MAX_WORDS`` (prose that happens to end in a year)."""
+    first_raw = next((ln for ln in text.splitlines() if normalize(ln)), "")
+    toks = first_norm.split()
+    if not toks or len(toks) > STATED_MAX_WORDS:
+        return None
+    eq = _EQUALS_NUMBER.findall(first_raw)
+    if eq:
+        return _canonical_number(eq[-1].rstrip(".,"))
+    if _NUMBER.match(toks[-1]) and sum(1 for t in toks if _NUMBER.match(t)) >= 2:
+        return _canonical_number(toks[-1])
+    return None
 
 
 def is_numeric_key(key: str) -> bool:
@@ -221,6 +244,26 @@ def combined_features(fa: TextFeatures, fb: TextFeatures) -> float:
     return base
 
 
+def word_features(fa: TextFeatures, fb: TextFeatures) -> float:
+    """Word-set Jaccard; empty answers agree with nothing."""
+    return jaccard(fa.word_set, fb.word_set) if fa.norm and fb.norm else 0.0
+
+
+def char_features(fa: TextFeatures, fb: TextFeatures) -> float:
+    """Character-3-gram Jaccard; empty answers agree with nothing."""
+    return jaccard(fa.grams, fb.grams) if fa.norm and fb.norm else 0.0
+
+
+def key_features(fa: TextFeatures, fb: TextFeatures) -> float:
+    """Compare what the answers answer, not how they say it: two numeric keys are equal (1.0) or
+    not (0.0); otherwise ``combined_features`` of the keys (the first lines)."""
+    if not fa.norm or not fb.norm:
+        return 0.0
+    if is_numeric_key(fa.key) and is_numeric_key(fb.key):
+        return 1.0 if fa.key == fb.key else 0.0
+    return combined_features(features(fa.key.lstrip("#")), features(fb.key.lstrip("#")))
+
+
 def combined_similarity(a: str, b: str) -> float:
     """Mean of word-Jaccard and char-3-gram Jaccard, with two overrides:
 
@@ -236,3 +279,6 @@ def combined_similarity(a: str, b: str) -> float:
 
 Measure = Callable[[str, str], float]
 DEFAULT_MEASURE: Measure = combined_similarity
+# The same measures on precomputed features (what the strategies call, once per pair).
+PairMeasure = Callable[[TextFeatures, TextFeatures], float]
+DEFAULT_PAIR_MEASURE: PairMeasure = combined_features

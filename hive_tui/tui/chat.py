@@ -11,6 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from hive_tui import consensus
 from hive_tui.tui.prompt_input import PromptInput
 from hive_tui.tui.turn import ToolEntry, Turn
 
@@ -47,8 +48,8 @@ def caption(turn: Turn) -> str:
         if turn.federated:
             return (f"{winner.worker_id} won · hive of {len(turn.nodes)} nodes · "
                     f"agreement {d.agreement:.2f}{extra}")
-        return (f"{winner.worker_id} won · {d.strategy} · agreement {d.agreement:.2f} · "
-                f"{len(turn.candidates)} candidates{extra}")
+        agree = consensus.agreement_text(d, len(turn.candidates))
+        return f"{winner.worker_id} won · {d.strategy} · {agree}{extra}"
     if (lead := turn.leading_worker()) is not None:
         return f"{lead} drafting… ({len(turn.worker_ids)} workers)"
     return f"asking {len(turn.worker_ids) or 'the'} workers…"

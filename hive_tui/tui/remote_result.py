@@ -34,9 +34,12 @@ def _candidates(views: list[schemas.CandidateView]) -> list[wire.Candidate]:
 
 
 def _decision(strategy: str, views: list[schemas.CandidateView], agreement: float,
-              groups: list[list[int]] | None = None) -> wire.Decision:
+              groups: list[list[int]] | None = None,
+              vote: schemas.HiveVote | None = None) -> wire.Decision:
     winner = next((i for i, v in enumerate(views) if v.winner), -1)
-    return wire.Decision(strategy, winner, [v.score for v in views], groups or [], agreement)
+    return wire.Decision(strategy, winner, [v.score for v in views], groups or [], agreement,
+                         agree_count=vote.agree_count if vote else 0,
+                         mean_similarity=vote.mean_similarity if vote else 0.0)
 
 
 def _node(view: schemas.NodeVoteView, strategy: str) -> NodeVote:
@@ -59,7 +62,7 @@ def result_from_response(request_id: str, body: Any) -> VoteResult:
     vote = msgspec.convert(body["hive"], schemas.HiveVote)
     usage = body.get("usage") or {}
     candidates = _candidates(vote.candidates)
-    decision = _decision(vote.strategy, vote.candidates, vote.agreement, vote.groups)
+    decision = _decision(vote.strategy, vote.candidates, vote.agreement, vote.groups, vote)
     common = dict(request_id=request_id, seed=vote.seed, candidates=candidates,
                   decision=decision, degraded=vote.degraded, missing=list(vote.missing),
                   prompt_tokens=int(usage.get("prompt_tokens", 0)))

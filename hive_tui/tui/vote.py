@@ -246,5 +246,6 @@ class VoteView(Vertical):
                     f"{len(turn.nodes) - len(missing)}/{len(turn.nodes)} nodes voted · global "
                     f"agreement {d.agreement:.2f}{gone}")
         missing = f" · missing: {', '.join(turn.missing)}" if turn.missing else ""
-        return (f"Winner {winner.worker_id if winner else '-'} · agreement {d.agreement:.2f} · "
+        agree = consensus.agreement_text(d, len(turn.candidates))
+        return (f"Winner {winner.worker_id if winner else '-'} · {agree} · "
                 f"{len(d.groups)} group(s){missing}{tool}")

@@ -83,16 +83,17 @@ async def test_strategy_switch_applies_to_the_next_turn(isolated_dirs):
     app = scripted_app(isolated_dirs)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
+        first = app.strategy  # the configured default
         await ask(pilot, "first")
         await wait_vote(pilot)
-        assert app.conversation.turns[0].decision.strategy == "similarity"
-        await pilot.press("f6")  # similarity -> confidence (the next name in the picker)
-        await wait_for(pilot, lambda: app.strategy != "similarity", 5, "the new strategy")
+        assert app.conversation.turns[0].decision.strategy == first
+        await pilot.press("f6")  # the next name in the picker
+        await wait_for(pilot, lambda: app.strategy != first, 5, "the new strategy")
         chosen = app.strategy
         await ask(pilot, "second")
         await wait_vote(pilot)
         assert app.conversation.turns[1].decision.strategy == chosen
-        assert app.conversation.turns[0].decision.strategy == "similarity"  # history kept
+        assert app.conversation.turns[0].decision.strategy == first  # history kept
         # Past votes are one key away in the vote view.
         await pilot.press("f2", "left_square_bracket")
         assert app.query_one(VoteView).current is app.conversation.turns[0]

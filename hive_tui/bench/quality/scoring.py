@@ -1,0 +1,76 @@
+"""Is an answer right? Extraction rules that are fixed in advance and independent of the vote.
+
+* Numeric tasks: number words ("eight") count as digits; the answer is the first number after
+  an "=", else the first number stated as a result ("is 8", "are 8", "equals 8", "has 8"...),
+  else the first number in the text. So "3 + 5 = 8" and "The answer is 8." are 8, "What is 3
+  + 5? 3 + 5 = 8" is 8 too, while "8 + 3 = 11" is 11.
+* Capitals: the first city of the question set or the distractor list named in the text
+  (whole words, case and accents as written in ``capitals.py`` variants, after the same
+  normalisation the vote uses) must be one of the accepted spellings.
+
+An empty answer is never right.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from hive_tui.bench.quality.capitals import CAPITALS, DISTRACTORS
+from hive_tui.bench.quality.tasks import Question
+from hive_tui.consensus.text import normalize
+
+_UNITS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+)
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(_UNITS.split(" "))}
+_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60"})
+_NUMBER_WORDS.update({"seventy": "70", "eighty": "80", "ninety": "90"})
+_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_EQUALS = re.compile(r"=\s*(-?\d+(?:\.\d+)?)")
+_STATED = re.compile(
+    r"\b(?:is|are|equals|makes|gives|get|has|have|contains)\b"
+    r"\s*(?:equal to\s*|a total of\s*)?(-?\d+(?:\.\d+)?)",
+    re.IGNORECASE,
+)
+_ANY = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def extract_number(text: str) -> str | None:
+    """The number the answer states as its result, canonical ("8.0" -> "8"); None if none."""
+    text = _WORD.sub(lambda m: _NUMBER_WORDS[m.group(1).lower()], text.replace(",", ""))
+    m = _EQUALS.search(text) or _STATED.search(text)
+    raw = m.group(1) if m else (found.group(0) if (found := _ANY.search(text)) else None)
+    if raw is None:
+        return None
+    value = float(raw)
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+@lru_cache(maxsize=1)
+def _city_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One regex over every known city spelling (longest first), and spelling -> canonical."""
+    owner: dict[str, str] = {}
+    for spellings in CAPITALS.values():
+        for s in spellings:
+            owner[normalize(s)] = normalize(spellings[0])
+    for city in DISTRACTORS:
+        owner.setdefault(normalize(city), normalize(city))
+    alts = sorted(owner, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, alts)) + r")(?!\w)"), owner
+
+
+def extract_city(text: str) -> str | None:
+    """Canonical (normalised) name of the first known city named in the text."""
+    pattern, owner = _city_pattern()
+    m = pattern.search(normalize(text))
+    return owner[m.group(1)] if m else None
+
+
+def is_correct(question: Question, text: str) -> bool:
+    if not text.strip():
+        return False
+    if question.task == "capital":
+        return extract_city(text) == normalize(question.accepted[0])
+    return extract_number(text) == question.answer

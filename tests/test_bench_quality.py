@@ -1,0 +1,174 @@
+"""``hive bench quality``: questions, scoring, resampling statistics, and a tiny scripted run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from hive_tui.backends.scripted_engine import write_script
+from hive_tui.bench.quality.capitals import CAPITALS
+from hive_tui.bench.quality.evaluate import evaluate, oracle_rate, paired_ci
+from hive_tui.bench.quality.report import choose_default, summary, table
+from hive_tui.bench.quality.scoring import extract_city, extract_number, is_correct
+from hive_tui.bench.quality.store import Answers, AnswerStore, Sample
+from hive_tui.bench.quality.tasks import TASKS, Question, questions
+from hive_tui.cli import main
+from hive_tui.consensus import STRATEGIES
+
+
+def test_questions_are_seeded_and_cover_every_task():
+    qs = questions(5, seed=3)
+    assert qs == questions(5, seed=3) and qs != questions(5, seed=4)
+    assert [sum(q.task == t for q in qs) for t in TASKS] == [5, 5, 5, 5]
+    assert len({q.qid for q in qs}) == len(qs)
+    for q in qs:
+        if q.task == "add":
+            a, b = (int(x) for x in q.prompt.removeprefix("What is ").split("?")[0].split(" + "))
+            assert q.answer == str(a + b)
+        if q.task == "count":
+            assert q.answer == str(len(q.prompt.split(": ", 1)[1].split("?")[0].split(", ")))
+        if q.task == "capital":
+            country = q.prompt.removeprefix("What is the capital of ").rstrip("?")
+            assert q.accepted == CAPITALS[country]
+    caps = questions(len(CAPITALS) + 5)
+    assert len({q.prompt for q in caps if q.task == "capital"}) == len(CAPITALS)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("8", "8"),
+        ("The answer is 8.", "8"),
+        ("3 + 5 = 8", "8"),
+        ("What is 3 + 5? 3 + 5 = 8", "8"),
+        ("8 + 3 = 11", "11"),
+        ("There are seven fruits in the list.", "7"),
+        ("The list has 5 items: apple, pear", "5"),
+        ("12 times 3 is equal to 36", "36"),
+        ("8.0", "8"),
+        ("no idea", None),
+    ],
+)
+def test_extract_number(text, number):
+    assert extract_number(text) == number
+
+
+def test_extract_city_takes_the_first_known_city_and_accepts_variants():
+    assert extract_city("The capital of the United States is Washington, D.C.") == "washington d c"
+    assert extract_city("washington dc") == extract_city("Washington") == "washington d c"
+    assert extract_city("Sydney is larger, but Canberra is the capital.") == "sydney"
+    assert extract_city("Ulan Bator") == "ulaanbaatar"
+    assert extract_city("I do not know.") is None
+    aus = Question("c", "capital", "What is the capital of Australia?", "Canberra", ("Canberra",))
+    assert is_correct(aus, "CANBERRA!") and not is_correct(aus, "Sydney, then Canberra")
+    add = Question("a", "add", "What is 3 + 5?", "8", ("8",))
+    assert is_correct(add, "3 + 5 = 8") and not is_correct(add, "") and not is_correct(add, "9")
+
+
+def test_oracle_rate_is_hypergeometric():
+    assert oracle_rate(8, 0, 5) == 0.0
+    assert oracle_rate(8, 8, 1) == 1.0
+    assert oracle_rate(8, 1, 1) == pytest.approx(1 / 8)
+    assert oracle_rate(8, 1, 3) == pytest.approx(3 / 8)
+    assert oracle_rate(8, 4, 5) == 1.0  # 5 of 8 must include one of the 4 right ones
+
+
+def test_paired_ci_brackets_the_mean_difference():
+    rng = np.random.default_rng(1)
+    a = rng.random(200)
+    shifted = paired_ci(a + 0.1, a)
+    assert shifted.diff == pytest.approx(0.1) and shifted.lo == pytest.approx(0.1)
+    noisy = paired_ci(a, rng.random(200))
+    assert noisy.lo < noisy.diff < noisy.hi and not noisy.above_zero
+
+
+def _sample(text: str, lp: float = -0.5, finish: str = "stop") -> Sample:
+    return Sample(0, text, finish, len(text.split()), 0.1, lp)
+
+
+def _store(rows: list[tuple[Question, list[Sample]]]) -> AnswerStore:
+    answers = [
+        Answers(q.qid, q.task, q.prompt, q.answer, list(q.accepted), samples[0], samples)
+        for q, samples in rows
+    ]
+    return AnswerStore("hand", 0.7, 0.95, 64, 5, 0, 1, 1, 0.0, answers)
+
+
+def test_evaluation_on_hand_written_answers_shows_the_vote_helping():
+    # Per question: the right answer 3 times in differing words, 2 different wrong answers.
+    rows = []
+    for i, (a, b) in enumerate([(2, 3), (4, 4), (1, 6), (5, 2)]):
+        right = str(a + b)
+        q = Question(f"add-{i}", "add", f"What is {a} + {b}?", right, (right,))
+        texts = [right, f"The answer is {right}.", f"{a} + {b} = {right}", "11", "It is 12."]
+        rows.append((q, [_sample(t) for t in texts]))
+    store = _store(rows)
+    ev = evaluate(store, dict(STRATEGIES), ns=(1, 3, 5), reps=6)
+    assert ev.single.mean() == pytest.approx(0.6)
+    assert ev.results["similarity"][5].acc.mean() == 1.0  # 3 of 5 agree on the right number
+    assert ev.results["similarity"][5].agree == [3] * len(ev.results["similarity"][5].agree)
+    s = summary(store, ev, choose_default(ev) or "similarity")
+    assert s["strategies"]["similarity"]["by_n"]["5"]["vs_single"]["diff"] == pytest.approx(0.4)
+    assert s["oracle"]["3"] == 1.0
+    printed = table(s)
+    assert "similarity" in printed and "3 of 5" in printed
+
+
+def test_quick_command_with_scripted_workers(tmp_path, capsys):
+    script = write_script(str(tmp_path / "s.json"), answers=["8", "The answer is 8.", "Paris"])
+    out = tmp_path / "out"
+    argv = ["bench", "quality", "--quick", "--backend", "scripted", "--model", script]
+    argv += ["--questions", "1", "--samples", "3", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "single sample" in printed and "logprob collection" in printed
+    report = json.loads((out / "quality.json").read_text())
+    assert report["questions"] == 4 and report["k_samples"] == 3
+    assert set(STRATEGIES) <= set(report["strategies"])
+    stored = AnswerStore.load(out / "answers.json")
+    assert all(len(a.samples) == 3 for a in stored.questions)
+    # Scored again from the stored answers alone: the same numbers.
+    rescore = ["bench", "quality", "--quick", "--answers", str(out / "answers.json")]
+    assert main([*rescore, "--out", str(out)]) == 0
+    again = json.loads((out / "quality.json").read_text())
+    assert again["strategies"] == report["strategies"]
+
+
+@pytest.mark.model
+async def test_logprobs_can_be_switched_off_without_changing_the_answer():
+    from hive_tui import wire
+    from hive_tui.backends.process import WorkerProcess
+    from hive_tui.bench.quality.collect import _ask
+    from hive_tui.embedded_model import embedded_model_path
+
+    proc = WorkerProcess("llama", 0)
+    await proc.start(wire.Load(model_path=str(embedded_model_path()), n_ctx=512, n_threads=1))
+    try:
+        params = wire.SamplingParams(temperature=0.0, max_tokens=8)
+        on = await _ask(proc, "on", "What is 2 + 3? Answer with a number.", params)
+        off = await _ask(proc, "off", "What is 2 + 3? Answer with a number.", params, False)
+    finally:
+        await proc.stop()
+    assert on.text == off.text and on.completion_tokens == off.completion_tokens > 0
+    assert on.mean_logprob is not None and on.mean_logprob < 0
+    assert off.mean_logprob is None
+    assert 0.0 < on.logprob_s < on.gen_s and off.logprob_s == 0.0
+
+
+def test_variants_pick_by_their_own_rule():
+    from hive_tui.bench.quality.variants import highest_logprob, similarity_with
+    from hive_tui.consensus.text import key_features, word_features
+    from hive_tui.wire import Candidate
+
+    c = [
+        Candidate("a", "The answer is 8.", mean_logprob=-1.5),
+        Candidate("b", "3 + 5 = 8", mean_logprob=-1.2),
+        Candidate("c", "It is 9", mean_logprob=-0.1),
+        Candidate("d", "", mean_logprob=0.0),  # empty: never wins, however sure
+    ]
+    assert highest_logprob(c).winner == 2
+    # Numbers compared as numbers group "8" and "8"; word overlap alone does not.
+    assert similarity_with(key_features)(c).agree_count == 2
+    assert similarity_with(word_features)(c).agree_count == 1
