@@ -1,0 +1,68 @@
+"""Value types that travel inside several channels: chat messages, sampling parameters,
+candidates, decisions and worker status."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+
+class ChatMessage(msgspec.Struct, frozen=True):
+    role: str
+    content: str
+
+
+class SamplingParams(msgspec.Struct, frozen=True):
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    max_tokens: int = 256
+    stop: list[str] = []
+    seed: int = 0
+
+
+class Candidate(msgspec.Struct, frozen=True):
+    """One worker's finished answer, as the consensus engine sees it."""
+
+    worker_id: str
+    text: str
+    node_id: str = "local"
+    finish_reason: str = "stop"  # "stop" | "length" | "cancelled" | "error"
+    completion_tokens: int = 0
+    latency_s: float = 0.0  # request start -> answer complete
+    ttft_s: float = 0.0  # request start -> first token
+    mean_logprob: float | None = None
+
+
+class Decision(msgspec.Struct, frozen=True):
+    """What a consensus strategy decided about a list of candidates."""
+
+    strategy: str
+    winner: int  # index into the candidates; -1 when there was nothing to choose from
+    scores: list[float]  # one per candidate, higher is better, 0..1
+    groups: list[list[int]]  # candidate indices that the strategy considers the same answer
+    agreement: float  # 0..1: how much the candidates agree with the winner
+    # --- quality issue: what users see as "k of N agree" plus the mean similarity.
+    agree_count: int = 0  # candidates in the winner's group (k of len(scores)); 0: none valid
+    mean_similarity: float = 0.0  # winner's mean similarity to the other candidates, 0..1
+
+
+WorkerState = Literal["loading", "idle", "generating", "crashed", "restarting", "stopped"]
+
+
+class WorkerStatus(msgspec.Struct, frozen=True):
+    worker_id: str
+    node_id: str
+    model: str
+    backend: str
+    state: WorkerState
+    pid: int | None = None
+    restarts: int = 0
+    tokens_total: int = 0
+    tokens_per_s: float = 0.0
+    ttft_s: float = 0.0
+    rss_bytes: int = 0
+    last_error: str | None = None
+
+
