@@ -18,8 +18,8 @@ import os
 import time
 
 from hive_tui import wire
+from hive_tui.backends.answer import AnswerStream
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
-from hive_tui.backends.stops import StopScanner
 from hive_tui.tools.prompt import openai_tools, template_knows_tools, with_tools_prompt
 
 try:
@@ -87,11 +87,10 @@ class LlamaEngine:
         vocab = llm._model.vocab
         n_vocab = llm.n_vocab()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        scanner = StopScanner(list(params.stop))
+        answer = AnswerStream(request, emit, started)
         generated: list[int] = []
         logprob_sum = 0.0
         logprob_s = 0.0
-        ttft = 0.0
         finish = "length"
 
         tokens = llm.generate(
@@ -115,31 +114,19 @@ class LlamaEngine:
                 logprob_sum += _token_logprob(llm, token, n_vocab)
                 logprob_s += time.perf_counter() - lp_started
             generated.append(token)
-            piece = decoder.decode(llm.detokenize([token], prev_tokens=generated[:-1]))
-            released = scanner.feed(piece)
-            if released:
-                if not ttft:
-                    ttft = time.perf_counter() - started
-                emit(released)
-            if scanner.stopped:
+            answer.push(decoder.decode(llm.detokenize([token], prev_tokens=generated[:-1])))
+            if answer.stopped:
                 finish = "stop"
                 break
             if len(generated) >= budget:
                 break
         tokens.close()
-        rest = scanner.feed(decoder.decode(b"", final=True)) + scanner.flush()
-        if rest:
-            emit(rest)
-        return wire.Done(
-            request_id=request.request_id,
-            text=scanner.text,
-            finish_reason=finish,
+        return answer.done(
+            finish,
+            tail=decoder.decode(b"", final=True),
             prompt_tokens=len(prompt),
             completion_tokens=len(generated),
-            ttft_s=ttft,
-            gen_s=time.perf_counter() - started,
             mean_logprob=(logprob_sum / len(generated) if generated and request.logprobs else None),
-            slot=request.slot,
             logprob_s=logprob_s,
         )
 

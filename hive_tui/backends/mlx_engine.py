@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from hive_tui import wire
+from hive_tui.backends.answer import AnswerStream
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
 from hive_tui.backends.mlx_convert import ensure_converted
 from hive_tui.backends.mlx_models import display_name
-from hive_tui.backends.stops import StopScanner
 
 INSTALL_HINT = "pip install 'hive-tui[mlx]'"
 
@@ -114,10 +114,9 @@ class MlxEngine:
         detokenizer = tokenizer.detokenizer
         detokenizer.reset()
         eos = tokenizer.eos_token_ids
-        scanner = StopScanner(list(params.stop))
+        answer = AnswerStream(request, emit, started)
         generated = 0
         logprob_sum = 0.0
-        ttft = 0.0
         finish = "length"
 
         steps = generate_step(mx.array(prompt), model, max_tokens=budget, sampler=sampler)
@@ -131,27 +130,16 @@ class MlxEngine:
             logprob_sum += float(logprobs[token].item())  # type: ignore[arg-type]
             generated += 1
             detokenizer.add_token(token)
-            released = scanner.feed(detokenizer.last_segment)
-            if released:
-                if not ttft:
-                    ttft = time.perf_counter() - started
-                emit(released)
-            if scanner.stopped:
+            answer.push(detokenizer.last_segment)
+            if answer.stopped:
                 finish = "stop"
                 break
         steps.close()
         detokenizer.finalize()
-        rest = scanner.feed(detokenizer.last_segment) + scanner.flush()
-        if rest:
-            emit(rest)
-        return wire.Done(
-            request_id=request.request_id,
-            text=scanner.text,
-            finish_reason=finish,
+        return answer.done(
+            finish,
+            tail=detokenizer.last_segment,
             prompt_tokens=len(prompt),
             completion_tokens=generated,
-            ttft_s=ttft,
-            gen_s=time.perf_counter() - started,
             mean_logprob=(logprob_sum / generated) if generated else None,
-            slot=request.slot,
         )
