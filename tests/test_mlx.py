@@ -126,6 +126,11 @@ def test_converted_tokenizer_matches_llama_cpp_token_for_token(mlx_cache, tmp_pa
     mlx_engine._tokenizer = converted
     for chat in (FRANCE, HELLO):
         assert mlx_engine.prompt_tokens(chat) == llama_engine.prompt_tokens(chat)
+    # Offered tools reach both backends' workers the same way.
+    tools = [wire.ToolSpec("read_file", "Read a file", '{"type": "object"}')]
+    with_tools = mlx_engine.prompt_tokens(FRANCE, tools)
+    assert with_tools == llama_engine.prompt_tokens(FRANCE, tools)
+    assert len(with_tools) > len(mlx_engine.prompt_tokens(FRANCE))
     config = json.loads((tmp_path / "smollm" / "config.json").read_text())
     assert config["rope_traditional"] is True and config["tie_word_embeddings"] is True
 

@@ -25,6 +25,7 @@ from hive_tui.backends.answer import AnswerStream
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
 from hive_tui.backends.mlx_convert import ensure_converted
 from hive_tui.backends.mlx_models import display_name
+from hive_tui.tools.prompt import openai_tools, template_knows_tools, with_tools_prompt
 
 INSTALL_HINT = "pip install 'hive-tui[mlx]'"
 
@@ -85,13 +86,26 @@ class MlxEngine:
             load_s=0.0,
         )
 
-    def prompt_tokens(self, messages: list[wire.ChatMessage]) -> list[int]:
+    def prompt_tokens(
+        self, messages: list[wire.ChatMessage], tools: list[wire.ToolSpec] | None = None
+    ) -> list[int]:
         tokenizer = self._tokenizer
         assert tokenizer is not None
+        template = tokenizer.chat_template or CHATML
+        extra: dict[str, Any] = {}
+        # Tools as the llama engine offers them: to a template that knows them, else in a
+        # system message, so workers of both backends see the same prompt.
+        if tools and template_knows_tools(template):
+            extra["tools"] = openai_tools(tools)
+        elif tools:
+            messages = with_tools_prompt(messages, tools)
         chat = [{"role": m.role, "content": m.content} for m in messages]
-        template = None if tokenizer.chat_template else CHATML
         prompt = tokenizer.apply_chat_template(
-            chat, add_generation_prompt=True, tokenize=False, chat_template=template
+            chat,
+            add_generation_prompt=True,
+            tokenize=False,
+            chat_template=None if tokenizer.chat_template else CHATML,
+            **extra,
         )
         # The template writes the BOS token itself when the model wants one.
         return list(tokenizer.encode(prompt, add_special_tokens=False))
@@ -101,7 +115,7 @@ class MlxEngine:
         assert model is not None and tokenizer is not None
         started = time.perf_counter()
         params = request.params
-        prompt = self.prompt_tokens(request.messages)
+        prompt = self.prompt_tokens(request.messages, request.tools)
         room = self._n_ctx - len(prompt)
         if room < 1:
             raise ValueError(
