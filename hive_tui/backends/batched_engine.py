@@ -32,7 +32,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from hive_tui import wire
-from hive_tui.backends.engine import BackendUnavailable, BatchHost, EmitText, IsCancelled
+from hive_tui.backends.engine import (
+    BackendUnavailable,
+    BatchHost,
+    EmitText,
+    IsCancelled,
+    SingleRequestHost,
+)
 from hive_tui.backends.stops import StopScanner
 
 try:
@@ -150,7 +156,7 @@ class BatchedLlamaEngine:
 
     def generate(self, request: wire.Generate, emit: EmitText, cancelled: IsCancelled) -> wire.Done:
         """The one-request path of the Engine interface, through the same batched loop."""
-        host = _SingleHost(emit, cancelled)
+        host = SingleRequestHost(emit, cancelled)
         self.run_batch([request], host)
         if host.error is not None:
             raise RuntimeError(host.error)
@@ -393,28 +399,3 @@ def _sampler(params: wire.SamplingParams) -> int:
         chain, llama_cpp.llama_sampler_init_dist(params.seed & 0xFFFFFFFF)
     )
     return chain
-
-
-class _SingleHost:
-    """Adapts the one-request Engine call (emit, cancelled) to the batch loop's host."""
-
-    def __init__(self, emit: EmitText, cancelled: IsCancelled) -> None:
-        self._emit = emit
-        self._cancelled = cancelled
-        self.result: wire.Done | None = None
-        self.error: str | None = None
-
-    def token(self, request: wire.Generate, text: str) -> None:
-        self._emit(text)
-
-    def done(self, done: wire.Done) -> None:
-        self.result = done
-
-    def failed(self, request: wire.Generate, message: str) -> None:
-        self.error = message
-
-    def cancelled(self, request: wire.Generate) -> bool:
-        return self._cancelled()
-
-    def admit(self, free: int) -> list[wire.Generate]:
-        return []

@@ -77,3 +77,29 @@ def load_engine_class(backend: str) -> type[Engine]:
     module = importlib.import_module(module_name)
     cls: type[Engine] = getattr(module, class_name)
     return cls
+
+
+class SingleRequestHost:
+    """Adapts the one-request Engine call (emit, cancelled) to a batch engine's host, so a
+    batch engine serves ``Engine.generate`` through its own loop."""
+
+    def __init__(self, emit: EmitText, cancelled: IsCancelled) -> None:
+        self._emit = emit
+        self._cancelled = cancelled
+        self.result: Done | None = None
+        self.error: str | None = None
+
+    def token(self, request: Generate, text: str) -> None:
+        self._emit(text)
+
+    def done(self, done: Done) -> None:
+        self.result = done
+
+    def failed(self, request: Generate, message: str) -> None:
+        self.error = message
+
+    def cancelled(self, request: Generate) -> bool:
+        return self._cancelled()
+
+    def admit(self, free: int) -> list[Generate]:
+        return []
