@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 
@@ -41,6 +42,21 @@ class NodeServer(uvicorn.Server):
         self.should_exit = True
 
 
+def bind_listener(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    listener = socket.socket(family, kind, proto)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.set_inheritable(True)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
 def unsafe_bind(settings: Settings) -> str | None:
     """Why this bind is refused, or None (issue 6: no key, no listening beyond this machine)."""
     if settings.api_key or is_loopback(settings.host):
@@ -56,6 +72,17 @@ async def serve_node(settings: Settings) -> int:
         log.error("%s", problem)
         print(f"hive: {problem}", file=sys.stderr, flush=True)
         return 2
+    try:
+        # Bound here rather than by uvicorn, so a busy port is one clear line, not a traceback
+        # (uvicorn leaves with SystemExit from inside its task).
+        listener = bind_listener(settings.host, settings.port)
+    except OSError as exc:
+        print(
+            f"hive: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}. "
+            "Is another hive running there? --port N picks another port, --port 0 any free one.",
+            file=sys.stderr,
+        )
+        return 1
     plan = make_plan(settings)
     node = Node(settings, plan)
     config = uvicorn.Config(
@@ -73,7 +100,7 @@ async def serve_node(settings: Settings) -> int:
     # Bind first so /health can report workers as they load; requests wait for them.
     starting = asyncio.create_task(node.start())
     try:
-        serving = asyncio.create_task(server.serve())
+        serving = asyncio.create_task(server.serve(sockets=[listener]))
         while not server.started and not serving.done():
             await asyncio.sleep(0.05)
         if server.started:
