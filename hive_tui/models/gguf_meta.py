@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +53,20 @@ def shard_info(path: Path) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
-def _kv_bytes_per_token(meta: dict[str, Any], arch: str) -> int | None:
+def _kv_bytes_per_token(meta: Mapping[str, Any], arch: str) -> int | None:
     layers = meta.get(f"{arch}.block_count")
     heads = meta.get(f"{arch}.attention.head_count")
     kv_heads = meta.get(f"{arch}.attention.head_count_kv", heads)
     width = meta.get(f"{arch}.embedding_length")
     if isinstance(kv_heads, list):  # some architectures store one count per layer
         kv_heads = max(kv_heads) if kv_heads else None
-    if not all(isinstance(v, int) and v > 0 for v in (layers, heads, kv_heads, width)):
+    if not (
+        isinstance(layers, int)
+        and isinstance(heads, int)
+        and isinstance(kv_heads, int)
+        and isinstance(width, int)
+        and min(layers, heads, kv_heads, width) > 0
+    ):
         return None
     key_len = meta.get(f"{arch}.attention.key_length") or width // heads
     value_len = meta.get(f"{arch}.attention.value_length") or width // heads
@@ -79,9 +86,8 @@ def describe_gguf(path: Path, source: str, name: str | None = None) -> ModelFile
     if arch in NOT_A_CHAT_MODEL or meta.get("general.type") in NOT_A_CHAT_MODEL:
         raise NotAModel(f"{arch} projector, not a language model")
 
-    size_label = (
-        meta.get("general.size_label") if isinstance(meta.get("general.size_label"), str) else None
-    )
+    label = meta.get("general.size_label")
+    size_label = label if isinstance(label, str) else None
     counted = header.parameter_count
     shard = shard_info(path)
     if size_label and parameters_from_size_label(size_label):

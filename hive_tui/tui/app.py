@@ -164,8 +164,10 @@ class HiveApp(App[None]):
                     self.notify(f"{worker_id} restarted ({n})")
             if self.turn is not None and self.turn.apply(event):
                 turn_changed = True
-        if statuses_changed:
-            await self.query_one(WorkersPane).show_statuses(list(self.statuses.values()))
+        # Events also arrive while the app closes, after its panes are gone.
+        panes = self.query(WorkersPane)
+        if statuses_changed and panes:
+            await panes.first().show_statuses(list(self.statuses.values()))
             self._show_status()
             self._poll_core()  # peers' readiness follows the workers
         if turn_changed and self.turn is not None:

@@ -49,10 +49,6 @@ class Core(Protocol):
 
     async def statuses(self) -> list[wire.WorkerStatus]: ...
 
-    def _address(self) -> str:
-        url = self._server.state.url if self._server is not None else None
-        return url.removeprefix("http://") if url else self.info.address
-
     async def peers(self) -> list[PeerRecord]: ...
 
     async def serving(self) -> ServeState | None:

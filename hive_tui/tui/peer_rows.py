@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -104,7 +104,7 @@ class Prober:
         await self._client.aclose()
 
 
-def records(rows: list[Mapping[str, object]], prober: Prober,
+def records(rows: Sequence[Mapping[str, object]], prober: Prober,
             seen_from: str | None = None) -> list[PeerRecord]:
     now = time.time()
     out = []
