@@ -25,8 +25,8 @@ import time
 import msgspec
 
 from hive_tui import wire
+from hive_tui.backends.answer import AnswerStream
 from hive_tui.backends.engine import BatchHost, EmitText, IsCancelled
-from hive_tui.backends.stops import StopScanner
 
 
 class Script(msgspec.Struct, frozen=True):
@@ -56,28 +56,30 @@ class ScriptedEngine:
                           slots=spec.slots, pid=os.getpid(), load_s=0.0)
 
     def generate(self, request: wire.Generate, emit: EmitText, cancelled: IsCancelled) -> wire.Done:
-        answer = _Answer(self, request)
-        while (done := answer.step(cancelled(), emit)) is None:
+        answer = _Answer(self, request, emit)
+        while (done := answer.step(cancelled())) is None:
             pass
         return done
 
     def run_batch(self, requests: list[wire.Generate], host: BatchHost) -> None:
-        active = [_Answer(self, r) for r in requests]
+        def answer_for(request: wire.Generate) -> _Answer:
+            return _Answer(self, request, lambda text: host.token(request, text))
+
+        active = [answer_for(r) for r in requests]
         while active:
             for answer in list(active):
-                done = answer.step(host.cancelled(answer.request),
-                                   lambda text, r=answer.request: host.token(r, text), delay=False)
+                done = answer.step(host.cancelled(answer.request), delay=False)
                 if done is not None:
                     active.remove(answer)
                     host.done(done)
             time.sleep(self.script.token_delay_s)  # one "decode step" for every slot
-            active += [_Answer(self, r) for r in host.admit(self.slots - len(active))]
+            active += [answer_for(r) for r in host.admit(self.slots - len(active))]
 
 
 class _Answer:
     """One scripted answer, produced a word per step."""
 
-    def __init__(self, engine: ScriptedEngine, request: wire.Generate) -> None:
+    def __init__(self, engine: ScriptedEngine, request: wire.Generate, emit: EmitText) -> None:
         script = engine.script
         self.request = request
         self.index = engine.index + request.slot
@@ -91,41 +93,30 @@ class _Answer:
             script.crash_workers is None or self.index in script.crash_workers
         )
         self.script = script
-        self.scanner = StopScanner(list(request.params.stop))
-        self.produced, self.ttft = 0, 0.0
-        self.started = time.perf_counter()
+        self.stream = AnswerStream(request, emit, time.perf_counter())
+        self.produced = 0
 
-    def step(self, cancelled: bool, emit: EmitText, delay: bool = True) -> wire.Done | None:
+    def step(self, cancelled: bool, delay: bool = True) -> wire.Done | None:
         if cancelled:
-            return self._done("cancelled", emit)
+            return self._done("cancelled")
         if self.produced >= len(self.words):
-            return self._done("stop", emit)
+            return self._done("stop")
         if self.produced >= self.request.params.max_tokens:
-            return self._done("length", emit)
+            return self._done("length")
         if self.crashes and self.produced >= (self.script.crash_after_tokens or 0):
             os._exit(70)
         if delay:
             time.sleep(self.script.token_delay_s)
-        released = self.scanner.feed(self.words[self.produced])
+        self.stream.push(self.words[self.produced])
         self.produced += 1
-        if released:
-            self.ttft = self.ttft or time.perf_counter() - self.started
-            emit(released)
-        return self._done("stop", emit) if self.scanner.stopped else None
+        return self._done("stop") if self.stream.stopped else None
 
-    def _done(self, finish: str, emit: EmitText) -> wire.Done:
-        if rest := self.scanner.flush():
-            emit(rest)
-        return wire.Done(
-            request_id=self.request.request_id,
-            text=self.scanner.text,
-            finish_reason=finish,
+    def _done(self, finish: str) -> wire.Done:
+        return self.stream.done(
+            finish,
             prompt_tokens=sum(len(m.content.split()) for m in self.request.messages),
             completion_tokens=self.produced,
-            ttft_s=self.ttft,
-            gen_s=time.perf_counter() - self.started,
             mean_logprob=-0.1 * (1 + self.index) if self.request.logprobs else None,
-            slot=self.request.slot,
         )
 
 
