@@ -54,6 +54,19 @@ def test_nvidia_smi_xml_agrees_with_nvml_on_the_same_box():
     assert abs(gpu.total_memory_bytes - nvml.total_memory_bytes) / nvml.total_memory_bytes < 0.02
 
 
+def test_nvidia_smi_xml_of_a_recorded_two_gpu_box():
+    gpus = parse_nvidia_smi_xml(text("nvidia-2x-rtx2080/nvidia-smi-q.xml"))
+    assert [(g.index, g.name) for g in gpus] == [
+        (0, "NVIDIA GeForce RTX 2080"),
+        (1, "NVIDIA GeForce RTX 2080"),
+    ]
+    for gpu in gpus:
+        assert gpu.total_memory_bytes == 8192 * 1024 * 1024
+        assert gpu.free_memory_bytes == 7786 * 1024 * 1024  # the 406 MiB reserved is not free
+        assert gpu.temperature_c == 15 and gpu.utilisation_percent == 0
+        assert gpu.backend == "cuda" and gpu.unified_memory is False
+
+
 @pytest.mark.parametrize("broken", [{}, {"devices": "x"}, {"devices": [{"memory": {}}]}, [], None])
 def test_nvml_snapshot_garbage_is_a_parse_error(broken):
     with pytest.raises(ParseError):

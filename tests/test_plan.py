@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hive_tui.hardware.memory import memory_budget
-from hive_tui.hardware.nvidia import parse_nvml_snapshot
+from hive_tui.hardware.nvidia import parse_nvidia_smi_xml, parse_nvml_snapshot
 from hive_tui.hardware.plan import make_plan
 from hive_tui.wire import CpuInfo, Device, HardwareReport, ModelCatalog, ModelFile
 
@@ -128,6 +128,15 @@ def test_busy_gpu_is_capped_at_its_free_memory_and_workers_fit_per_gpu():
     assert "only 4.0 GiB is free" in plan.budget.explanation
     # 14B copies (~9.4 GiB each) fit twice on the idle card and never on the busy one
     assert plan.target.size_label == "14B" and plan.workers == 2
+
+
+def test_recorded_two_8gb_cards_run_one_7b_worker_each():
+    text = (FIXTURES / "nvidia-2x-rtx2080" / "nvidia-smi-q.xml").read_text()
+    plan = make_plan(report(cpu(8), *parse_nvidia_smi_xml(text)), EMPTY)
+    assert plan.budget.kind == "gpu" and len(plan.budget.pools) == 2
+    assert plan.budget.explanation.count("90% of 8.0 GiB VRAM = 7.2 GiB") == 2
+    # a 7B Q4_K_M copy (~4.6 GB plus its context) fits once per card, never split across two
+    assert plan.target.size_label == "7B" and plan.workers == 2
 
 
 def test_recorded_h200_plans_a_70b_swarm():
