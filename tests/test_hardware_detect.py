@@ -39,7 +39,11 @@ def test_missing_tool_is_a_reason(fake_bin):
     run = run_tool(["rocm-smi", "--json"])
     assert not run.ok and "not installed" in run.reason
     result = amd.probe_amd()
-    assert result == ProbeResult(source="rocm-smi", found=False, reason=run.reason)
+    assert result == ProbeResult(
+        source="amd-smi/rocm-smi",
+        found=False,
+        reason=f"amd-smi is not installed (not on PATH); {run.reason}",
+    )
 
 
 def test_failing_tool_reports_its_status_and_stderr(fake_bin):
@@ -60,13 +64,45 @@ def test_hanging_tool_times_out(fake_bin):
 def test_garbage_output_is_a_clean_not_found(fake_bin):
     fake_bin("rocm-smi", 'echo \'{"card0": {"VRAM Total\'')
     result = amd.probe_amd()
-    assert not result.found and result.reason.startswith("garbled output")
+    assert not result.found and "rocm-smi" in result.source
+    assert "garbled output: rocm-smi JSON does not parse" in result.reason
 
 
 def test_recorded_output_through_a_fake_tool(fake_bin):
     fake_bin("rocm-smi", f"cat '{FIXTURES / 'amd-rx7900xt' / 'rocm-smi.json'}'")
     result = amd.probe_amd()
     assert result.found and result.devices[0].name == "Radeon RX 7900 XT"
+
+
+def _fake_amd_smi(fake_bin, static: str, metric: str) -> None:
+    fake_bin(
+        "amd-smi",
+        f'case "$1" in static) {static} ;; metric) {metric} ;; *) exit 2 ;; esac',
+    )
+
+
+def test_amd_smi_is_preferred_where_present(fake_bin):
+    folder = FIXTURES / "amd-smi-synthetic"
+    _fake_amd_smi(fake_bin, f"cat '{folder / 'static.json'}'", f"cat '{folder / 'metric.txt'}'")
+    fake_bin("rocm-smi", f"cat '{FIXTURES / 'amd-rx7900xt' / 'rocm-smi.json'}'")
+    result = amd.probe_amd()
+    assert result.source == "amd-smi" and result.found
+    assert [d.name for d in result.devices] == ["AMD Radeon RX 7900 XTX", "AMD GPU 1"]
+
+
+def test_a_failing_amd_smi_falls_back_to_rocm_smi(fake_bin):
+    _fake_amd_smi(fake_bin, "echo 'AMDSMI_STATUS_INIT_ERROR' >&2; exit 1", "exit 1")
+    fake_bin("rocm-smi", f"cat '{FIXTURES / 'amd-rx7900xt' / 'rocm-smi.json'}'")
+    result = amd.probe_amd()
+    assert result.source == "rocm-smi" and result.devices[0].name == "Radeon RX 7900 XT"
+
+
+def test_amd_smi_garbage_and_no_rocm_smi_give_both_reasons(fake_bin):
+    _fake_amd_smi(fake_bin, "echo '[{\"gpu\": 0, '", "echo '[]'")
+    result = amd.probe_amd()
+    assert not result.found
+    assert result.reason.startswith("garbled output: amd-smi static JSON does not parse")
+    assert result.reason.endswith("rocm-smi is not installed (not on PATH)")
 
 
 def test_nvidia_falls_back_to_nvidia_smi_when_nvml_is_unusable(fake_bin, monkeypatch):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hive_tui.hardware.amd import parse_rocm_smi_json
+from hive_tui.hardware.amd_smi import parse_amd_smi
 from hive_tui.hardware.apple import apple_silicon_device, parse_sysctl, performance_cores
 from hive_tui.hardware.cpu import cpu_model_name, lscpu_physical_cores, parse_lscpu, parse_meminfo
 from hive_tui.hardware.intel import parse_sycl_ls
@@ -122,6 +123,36 @@ def test_rocm_smi_warning_lines_before_json_are_skipped():
 def test_rocm_smi_broken(body):
     with pytest.raises(ParseError):
         parse_rocm_smi_json(body)
+
+
+def test_amd_smi_static_and_metric_are_joined_per_gpu():
+    busy, quiet = parse_amd_smi(
+        text("amd-smi-synthetic/static.json"), text("amd-smi-synthetic/metric.txt")
+    )
+    assert busy.name == "AMD Radeon RX 7900 XTX" and busy.index == 0 and busy.backend == "rocm"
+    assert busy.total_memory_bytes == 24560 * 1024**2
+    assert busy.free_memory_bytes == 4080 * 1024**2
+    assert busy.utilisation_percent == 97 and busy.temperature_c == 71
+    # "N/A" everywhere live: the VRAM size comes from `static`, the rest is unknown, no crash
+    assert quiet.name == "AMD GPU 1" and quiet.total_memory_bytes == 16368 * 1024**2
+    assert quiet.free_memory_bytes == (16368 - 368) * 1024**2
+    assert quiet.utilisation_percent is None and quiet.temperature_c is None
+
+
+@pytest.mark.parametrize(
+    "static, metric",
+    [
+        ("", "[]"),
+        ("WARNING: no GPUs", "[]"),
+        ('{"gpu_data": []}', "[]"),
+        ('[{"asic": {}}]', "[]"),
+        (text("amd-smi-synthetic/static.json")[:200], "[]"),
+        ('[{"gpu": 0}]', '{"gpu_data": "N/A"}'),
+    ],
+)
+def test_amd_smi_broken(static, metric):
+    with pytest.raises(ParseError):
+        parse_amd_smi(static, metric)
 
 
 # ------------------------------------------------------------------ Intel

@@ -1,4 +1,4 @@
-"""AMD GPUs through ``rocm-smi --json``.
+"""AMD GPUs through ``rocm-smi --json``, or through amd-smi (``amd_smi.py``) where present.
 
 rocm-smi prints one object per card ("card0", "card1", ...) whose keys depend on the flags and
 on the rocm-smi version, and all values are strings. We ask for product name, use, VRAM and
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hive_tui.hardware.amd_smi import probe_amd_smi
 from hive_tui.hardware.runner import ParseError, run_tool
 from hive_tui.wire import Device, ProbeResult
 
@@ -97,7 +98,7 @@ def parse_rocm_smi_json(text: str) -> list[Device]:
     return devices
 
 
-def probe_amd(timeout_s: float = 5.0) -> ProbeResult:
+def probe_rocm_smi(timeout_s: float = 5.0) -> ProbeResult:
     run = run_tool(ROCM_SMI_ARGS, timeout_s=timeout_s)
     if not run.ok:
         return ProbeResult(source="rocm-smi", found=False, reason=run.reason)
@@ -106,3 +107,16 @@ def probe_amd(timeout_s: float = 5.0) -> ProbeResult:
     except ParseError as exc:
         return ProbeResult(source="rocm-smi", found=False, reason=f"garbled output: {exc}")
     return ProbeResult(source="rocm-smi", found=True, devices=devices)
+
+
+def probe_amd(timeout_s: float = 5.0) -> ProbeResult:
+    """amd-smi where present (rocm-smi is deprecated from ROCm 6 on), else rocm-smi."""
+    modern = probe_amd_smi(timeout_s)
+    if modern.found:
+        return modern
+    legacy = probe_rocm_smi(timeout_s)
+    if legacy.found:
+        return legacy
+    return ProbeResult(
+        source="amd-smi/rocm-smi", found=False, reason=f"{modern.reason}; {legacy.reason}"
+    )
