@@ -48,6 +48,9 @@ class LlamaEngine:
             n_threads=spec.n_threads,
             n_threads_batch=spec.n_threads,
             n_gpu_layers=spec.n_gpu_layers,
+            # Flash attention, as the batched engine has it, so a vote's answers do not depend
+            # on whether its workers are processes or slots (and it is the faster kernel).
+            flash_attn=True,
             verbose=False,
         )
         self._llm = llm

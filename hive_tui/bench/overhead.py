@@ -89,6 +89,7 @@ async def measure(model: str | None, threads: int, max_tokens: int, runs: int) -
         n_ctx=plan.n_ctx,
         n_threads=threads,
         n_threads_batch=threads,
+        flash_attn=True,  # the kernel hive's workers use, so the ratio is hive's own overhead
         verbose=False,
     )
     node = Node(settings, plan, node_id="bench")

@@ -21,7 +21,8 @@ def run_single(model: str, n: int, ntok: int, threads: int, ngl: int, prompt: st
     import llama_cpp
 
     llm = llama_cpp.Llama(model_path=model, n_ctx=2048, n_threads=threads,
-                          n_threads_batch=threads, n_gpu_layers=ngl, verbose=False)
+                          n_threads_batch=threads, n_gpu_layers=ngl, flash_attn=True,
+                          verbose=False)
     messages = [{"role": "user", "content": prompt}]
     llm.create_chat_completion(messages=messages, temperature=0.0, max_tokens=4)  # warm up
     _ready()
@@ -50,6 +51,7 @@ def run_batched(model: str, n: int, ntok: int, threads: int, ngl: int, prompt: s
     cp.n_seq_max = n
     cp.kv_unified = True
     cp.n_threads = cp.n_threads_batch = threads
+    cp.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_ENABLED  # as hive's engines have it
     ctx = L.llama_init_from_model(lm.model, cp)
     batch = L.llama_batch_init(512, 0, n)
     greedy = L.llama_sampler_init_greedy()

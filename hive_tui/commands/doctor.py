@@ -25,7 +25,43 @@ ILLEGAL_INSTRUCTION_HINT = (
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("doctor", help="check that the llama.cpp backend runs on this machine")
     p.add_argument("--quiet", action="store_true", help="print only problems")
+    p.add_argument(
+        "--build-has",
+        metavar="FEATURE",
+        help="only say (exit status 0/1) whether llama.cpp was built with FEATURE, e.g. AMX_INT8",
+    )
     p.set_defaults(handler=run)
+
+
+def build_features() -> set[str]:
+    """The CPU features the installed llama.cpp was compiled for ("AVX2", "AMX_INT8", ...)."""
+    import llama_cpp  # loading the library runs no kernels, so this is safe in-process
+
+    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    return {
+        name.strip()
+        for part in info.replace("CPU :", "|").split("|")
+        if "=" in part
+        for name, value in [part.split("=", 1)]
+        if value.strip() == "1"
+    }
+
+
+def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
+    try:
+        with open(path, encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def unused_cpu_features(built: set[str], flags: set[str]) -> list[str]:
+    """Fast paths this CPU offers that the build leaves unused (named as llama.cpp names them)."""
+    offers = {"AMX_INT8": "amx_int8"}  # the one install.sh builds for when the CPU has it
+    return [name for name, flag in offers.items() if flag in flags and name not in built]
 
 
 async def check() -> str:
@@ -48,6 +84,8 @@ async def check() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.build_has:
+        return 0 if args.build_has in build_features() else 1
     try:
         message = asyncio.run(check())
     except (WorkerDied, OSError) as exc:
@@ -58,4 +96,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if not args.quiet:
         print(f"hive doctor: llama backend {message}")
+        unused = unused_cpu_features(build_features(), cpu_flags())
+        if unused:
+            print(
+                f"hive doctor: this CPU has {', '.join(unused)}, which the llama.cpp build does "
+                "not use; ./install.sh rebuilds it for them"
+            )
     return 0
