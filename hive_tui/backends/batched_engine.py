@@ -18,8 +18,7 @@ sequences instead of once per sequence: that is where the speed comes from.
   copied and reduced on a helper thread while the next step decodes (ctypes and numpy both
   release the GIL), so on a GPU that arithmetic stays off the critical path.
 
-Every batch starts from an empty cache (as ``LlamaEngine`` does per request), so a request's
-answer does not depend on what ran before it.
+Every batch starts from an empty cache (as ``LlamaEngine`` does), so no answer depends on the last.
 """
 
 from __future__ import annotations
@@ -125,9 +124,8 @@ class BatchedLlamaEngine:
         cp.n_seq_max = spec.slots
         cp.kv_unified = False  # a KV stream per slot: see the module docstring
         cp.n_threads = cp.n_threads_batch = spec.n_threads
-        # As LlamaEngine has it, so a slot computes what a one-sequence worker computes and a
-        # vote's answers do not depend on the process layout. Measured with the embedded
-        # model at 4 slots on one CPU thread: 1.3-1.6x the tokens/s of the plain kernel.
+        # As LlamaEngine has it, so a slot computes what a one-sequence worker does (answers
+        # do not depend on the layout); 1.3-1.6x the plain kernel's tok/s at 4 slots on a CPU.
         cp.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
         self._ctx = llama_cpp.llama_init_from_model(model.model, cp)
         if not self._ctx:

@@ -1,8 +1,7 @@
 """The `hive` terminal app: a thin client of a core (an embedded node, or a remote one).
 
-One long-lived worker (``bridge.pump_events``) turns the core's event stream into
-``CoreEvents`` messages; everything else reacts to those, to key bindings and to a one-second
-tick. Votes run as async workers awaiting the core; nothing here generates text.
+``bridge.pump_events`` turns the core's events into ``CoreEvents`` messages; the rest reacts to
+those, to keys and to a 1 s tick. Votes are async workers awaiting the core: none generates here.
 """
 
 from __future__ import annotations
@@ -174,8 +173,7 @@ class HiveApp(App[None]):
             await self._turn_updated(self.turn)
 
     async def _turn_updated(self, turn: Turn) -> None:
-        # Both the event handler and the vote worker repaint a turn; one at a time, or a
-        # draft still being streamed could land after the final answer.
+        # Events and the vote worker both repaint; one at a time, or a late draft hides the answer.
         async with self._repaint:
             await self._repaint_turn(turn)
 
