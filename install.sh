@@ -9,7 +9,7 @@
 #    GCC 12 drops the stores that fill AMX's tile configuration (the config reaches the CPU
 #    empty and the first tile instruction dies with "illegal instruction"), so that build
 #    compiles C++ with dead-store elimination off (CXXFLAGS="-fno-tree-dse -fno-dse").
-#  * everything else gets a portable AVX2/FMA/F16C baseline.
+#  * everything else (or HIVE_NO_AMX=1) gets a portable AVX2/FMA/F16C baseline.
 # Set CMAKE_ARGS yourself for CUDA, Metal, etc.: then it is used as given.
 # After installing, `hive doctor` runs the embedded model once in a worker process; if that
 # build cannot run on this CPU, it is rebuilt once (with the portable baseline unless CMAKE_ARGS
@@ -38,8 +38,8 @@ rebuild_llama() {  # rebuild_llama CMAKE_ARGS: the same llama-cpp-python version
 user_args="${CMAKE_ARGS:-}"
 want_amx=no
 if [ -z "$user_args" ] && [ "$(uname -m)" = "x86_64" ] && [ "$(uname -s)" = "Linux" ]; then
-    if cpu_has avx512f avx512bw avx512vl avx512vbmi avx512_vnni avx512_bf16 avx_vnni \
-        amx_tile amx_int8 amx_bf16; then
+    if [ -z "${HIVE_NO_AMX:-}" ] && cpu_has avx512f avx512bw avx512vl avx512vbmi avx512_vnni \
+        avx512_bf16 avx_vnni amx_tile amx_int8 amx_bf16; then
         want_amx=yes
         export CMAKE_ARGS="$amx"
         export CXXFLAGS="${CXXFLAGS:-} -fno-tree-dse -fno-dse"
@@ -72,4 +72,7 @@ if ! python3 -m hive_tui doctor --quiet; then
     echo "install.sh: the llama.cpp build does not run here; rebuilding it" >&2
     rebuild_llama "${user_args:-$portable}"
     python3 -m hive_tui doctor
+    if [ "$want_amx" = yes ]; then
+        echo "install.sh: AMX does not work here; HIVE_NO_AMX=1 ./install.sh skips trying it" >&2
+    fi
 fi
