@@ -163,8 +163,7 @@ class HiveApp(App[None]):
                     self.notify(f"{worker_id} restarted ({n})")
             if self.turn is not None and self.turn.apply(event):
                 turn_changed = True
-        # Events also arrive while the app closes, after its panes are gone.
-        panes = self.query(WorkersPane)
+        panes = self.query(WorkersPane)  # events still arrive after the app's panes are gone
         if statuses_changed and panes:
             await panes.first().show_statuses(list(self.statuses.values()))
             self._show_status()
@@ -218,12 +217,13 @@ class HiveApp(App[None]):
         self._show_status()
 
     def _show_status(self) -> None:
-        info = self.core.info
-        self.query_one(StatusLine).show(
-            node=info.node_name or info.node_id, address=info.address, strategy=self.strategy,
-            statuses=list(self.statuses.values()),
-            peers=sum(1 for p in self.peers if p.is_self or p.state in LINKED) or 1,
-            busy=self.turn is not None, tools=sorted(self.tools.enabled))
+        lines, info = self.query(StatusLine), self.core.info  # none while the app closes
+        if lines:
+            lines.first().show(
+                node=info.node_name or info.node_id, address=info.address, strategy=self.strategy,
+                statuses=list(self.statuses.values()),
+                peers=sum(1 for p in self.peers if p.is_self or p.state in LINKED) or 1,
+                busy=self.turn is not None, tools=sorted(self.tools.enabled))
 
     # ------------------------------------------------------------------ asking
 
