@@ -7,11 +7,10 @@ temperature, and read whichever of the known key spellings is present.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from hive_tui.hardware.amd_smi import probe_amd_smi
-from hive_tui.hardware.runner import ParseError, run_tool
+from hive_tui.hardware.runner import ParseError, json_after_warnings, run_tool
 from hive_tui.wire import Device, ProbeResult
 
 ROCM_SMI_ARGS = [
@@ -47,19 +46,8 @@ def _float(value: Any) -> float | None:
         return None
 
 
-def _json_body(text: str) -> Any:
-    # rocm-smi may print warning lines ("WARNING: ...") before the JSON document.
-    start = text.find("{")
-    if start < 0:
-        raise ParseError("no JSON object in rocm-smi output")
-    try:
-        return json.loads(text[start:])
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"rocm-smi JSON does not parse: {exc}") from exc
-
-
 def parse_rocm_smi_json(text: str) -> list[Device]:
-    data = _json_body(text)
+    data = json_after_warnings(text, "rocm-smi")
     if not isinstance(data, dict):
         raise ParseError("rocm-smi JSON is not an object")
     cards = sorted(

@@ -9,10 +9,9 @@ temperature). Both answer a list of per-GPU objects; ROCm 6.4 and later wrap tha
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from hive_tui.hardware.runner import ParseError, run_tool
+from hive_tui.hardware.runner import ParseError, json_after_warnings, run_tool
 from hive_tui.wire import Device, ProbeResult
 
 STATIC_ARGS = ["amd-smi", "static", "--asic", "--vram", "--json"]
@@ -22,14 +21,7 @@ _UNIT_BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 
 
 def _gpu_rows(text: str, what: str) -> list[dict[str, Any]]:
-    # amd-smi prints warnings ("WARNING: User is missing the render group") before the JSON.
-    starts = [i for i in (text.find("["), text.find("{")) if i >= 0]
-    if not starts:
-        raise ParseError(f"no JSON in amd-smi {what} output")
-    try:
-        data = json.loads(text[min(starts) :])
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"amd-smi {what} JSON does not parse: {exc}") from exc
+    data = json_after_warnings(text, f"amd-smi {what}")
     if isinstance(data, dict):
         data = data.get("gpu_data")
     if not isinstance(data, list) or not data:

@@ -6,11 +6,13 @@ unreadable output all come back as ``ToolRun(ok=False, reason=...)``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_TIMEOUT_S = 5.0
 
@@ -74,3 +76,19 @@ def _kill_tree(proc: subprocess.Popen[str]) -> None:
 
 class ParseError(ValueError):
     """A tool's output was empty, truncated or not in the shape we know."""
+
+
+def json_after_warnings(text: str, tool: str) -> Any:
+    """The JSON document a tool printed, after any warning lines it printed first.
+
+    rocm-smi and amd-smi both write lines such as "WARNING: ..." before their JSON; the
+    document starts on the first line that opens with "{" or "[".
+    """
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.lstrip()[:1] in ("{", "[")), None)
+    if start is None:
+        raise ParseError(f"no JSON in {tool} output")
+    try:
+        return json.loads("".join(lines[start:]))
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"{tool} JSON does not parse: {exc}") from exc
