@@ -14,9 +14,8 @@ sequences instead of once per sequence: that is where the speed comes from.
 * Each slot has its own sampler chain (top-k, top-p, temperature, its own seed; greedy at
   temperature 0), its own stop strings, token budget and cancel flag.
 * The log-probability of each chosen token comes from the logits row it was sampled from:
-  one log-sum-exp per token, nothing per vocabulary entry in Python. The rows of a step are
-  copied and reduced on a helper thread while the next step decodes (ctypes and numpy both
-  release the GIL), so on a GPU that arithmetic stays off the critical path.
+  one log-sum-exp per token, reduced on a helper thread while the next step decodes (ctypes
+  and numpy both release the GIL), so on a GPU that arithmetic stays off the critical path.
 
 Every batch starts from an empty cache (as ``LlamaEngine`` does), so no answer depends on the last.
 """
@@ -45,7 +44,7 @@ try:
     from llama_cpp import _logger as llama_logger
     from llama_cpp._internals import LlamaModel
 
-    from hive_tui.backends.llama_engine import chat_formatter, render_prompt
+    from hive_tui.backends.llama_engine import chat_formatter, flash_attention_type, render_prompt
 except ImportError as exc:  # pragma: no cover - exercised only without the dependency
     raise BackendUnavailable(f"llama-cpp-python is not installed: {exc}") from exc
 
@@ -118,15 +117,12 @@ class BatchedLlamaEngine:
         self.slots = spec.slots
         self._n_ctx_seq = spec.n_ctx
         cp = llama_cpp.llama_context_default_params()
-        # Split into one stream of spec.n_ctx cells per slot.
-        cp.n_ctx = spec.n_ctx * spec.slots
+        cp.n_ctx = spec.n_ctx * spec.slots  # one stream of spec.n_ctx cells per slot
         cp.n_batch = cp.n_ubatch = N_BATCH
         cp.n_seq_max = spec.slots
         cp.kv_unified = False  # a KV stream per slot: see the module docstring
         cp.n_threads = cp.n_threads_batch = spec.n_threads
-        # As LlamaEngine has it, so a slot computes what a one-sequence worker does (answers
-        # do not depend on the layout); 1.3-1.6x the plain kernel's tok/s at 4 slots on a CPU.
-        cp.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+        cp.flash_attn_type = flash_attention_type(spec.n_gpu_layers)  # as LlamaEngine has it
         self._ctx = llama_cpp.llama_init_from_model(model.model, cp)
         if not self._ctx:
             raise RuntimeError("llama.cpp could not create the batched context")
@@ -284,9 +280,9 @@ class BatchedLlamaEngine:
         free_seqs: list[int],
         host: BatchHost,
     ) -> None:
-        # One view of every output row of this step, copied once: the greedy slots take their
-        # argmax from it (what llama.cpp's greedy sampler does, without building a candidate
-        # array per slot), and the log-probabilities are reduced from it off this thread.
+        # The step's output rows, copied once: greedy slots take their argmax from it (what
+        # llama.cpp's greedy sampler does, without a candidate array per slot); the helper
+        # thread reduces the log-probabilities from it in place (it is nobody else's copy).
         block = np.ctypeslib.as_array(llama_cpp.llama_get_logits(self._ctx),
                                       shape=(len(self._outputs), self._n_vocab))
         rows = block[[self._outputs[slot.out] for slot in slots]]
@@ -373,10 +369,12 @@ class BatchedLlamaEngine:
 
 
 def _logprobs(rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """log p(chosen token) for each row of logits: one log-sum-exp per row."""
+    """log p(chosen token) per row of logits, one log-sum-exp each, in place in ``rows``."""
     top = rows.max(axis=1)
-    lse = top + np.log(np.exp(rows - top[:, None]).sum(axis=1))
-    return rows[np.arange(len(chosen)), chosen] - lse
+    picked = rows[np.arange(len(chosen)), chosen]
+    np.subtract(rows, top[:, None], out=rows)
+    np.exp(rows, out=rows)
+    return picked - top - np.log(rows.sum(axis=1))
 
 
 def _mean(parts: list[tuple[Future[np.ndarray], int]]) -> float | None:

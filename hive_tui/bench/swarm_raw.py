@@ -20,8 +20,11 @@ import time
 def run_single(model: str, n: int, ntok: int, threads: int, ngl: int, prompt: str) -> dict:
     import llama_cpp
 
+    from hive_tui.backends.llama_engine import FLASH_ATTN_ON, flash_attention_type
+
+    flash = flash_attention_type(ngl) == FLASH_ATTN_ON  # as hive's one-sequence engine has it
     llm = llama_cpp.Llama(model_path=model, n_ctx=2048, n_threads=threads,
-                          n_threads_batch=threads, n_gpu_layers=ngl, flash_attn=True,
+                          n_threads_batch=threads, n_gpu_layers=ngl, flash_attn=flash,
                           verbose=False)
     messages = [{"role": "user", "content": prompt}]
     llm.create_chat_completion(messages=messages, temperature=0.0, max_tokens=4)  # warm up
@@ -38,7 +41,7 @@ def run_batched(model: str, n: int, ntok: int, threads: int, ngl: int, prompt: s
     import llama_cpp as L
     from llama_cpp._internals import LlamaModel
 
-    from hive_tui.backends.llama_engine import chat_formatter
+    from hive_tui.backends.llama_engine import chat_formatter, flash_attention_type
 
     params = L.llama_model_default_params()
     params.n_gpu_layers = ngl
@@ -51,7 +54,7 @@ def run_batched(model: str, n: int, ntok: int, threads: int, ngl: int, prompt: s
     cp.n_seq_max = n
     cp.kv_unified = True
     cp.n_threads = cp.n_threads_batch = threads
-    cp.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_ENABLED  # as hive's engines have it
+    cp.flash_attn_type = flash_attention_type(ngl)  # as hive's batched engine has it
     ctx = L.llama_init_from_model(lm.model, cp)
     batch = L.llama_batch_init(512, 0, n)
     greedy = L.llama_sampler_init_greedy()

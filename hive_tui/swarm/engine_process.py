@@ -38,7 +38,9 @@ class ProcessSpec:
 
     @property
     def child_backend(self) -> str:
-        if self.load.slots > 1:
+        # With GPU layers even one slot gets the batched engine: it can leave flash attention
+        # to llama.cpp ("auto"), which llama-cpp-python's Llama class cannot ask for.
+        if self.load.slots > 1 or (self.backend == "llama" and self.load.n_gpu_layers != 0):
             return BATCHED_ENGINES.get(self.backend, self.backend)
         return self.backend
 
