@@ -63,6 +63,13 @@ case ",$extras," in
 esac
 python3 -m pip install -q -e ".${extras:+[$extras]}"
 
+# A hive that does not start (a missing dependency, say) is not a bad llama.cpp build: stop
+# here with its error instead of rebuilding llama.cpp for nothing.
+if ! python3 -m hive_tui --help >/dev/null; then
+    echo "install.sh: hive does not start (error above); llama.cpp was not the cause" >&2
+    exit 1
+fi
+
 # pip's wheel cache does not key on CMAKE_ARGS: a wheel built earlier for another
 # instruction set would be reused silently. Rebuild when AMX is wanted and missing.
 if [ "$want_amx" = yes ] && ! python3 -m hive_tui doctor --build-has AMX_INT8; then
