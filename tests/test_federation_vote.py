@@ -29,6 +29,24 @@ def test_weighted_global_vote_follows_the_evidence():
     assert result is not None
     assert result.winner_node == "B" and "Paris" in result.winner.text
     assert result.decision.agreement == 3 / 6
+    # What users read: B's node alone holds its answer among the 3 nodes.
+    assert result.decision.agree_count == 1 and 0.0 <= result.decision.mean_similarity < 0.5
+
+
+def test_nodes_that_agree_are_counted_as_nodes():
+    nodes = [
+        vote.from_peer(n, n.lower(), local(n, texts), "similarity")
+        for n, texts in (("A", ["The capital of France is Paris."] * 3),
+                         ("B", ["The capital of France is Paris."]),
+                         ("C", ["The capital of France is Paris.", "Lyon."]))
+    ]
+    result = vote.combine("r", "similarity", nodes, seed=1, deadline_s=5)
+    assert result is not None
+    d = result.decision
+    assert d.groups == [[0, 1, 2]] and d.agreement == 1.0
+    assert d.agree_count == 3 and d.mean_similarity == 1.0
+    single = vote.combine("r", "similarity", nodes[:1], seed=1, deadline_s=5)
+    assert single is not None and single.decision.agree_count == 1
     assert len(result.decision.scores) == 3 and result.missing == []
     assert sorted(i for g in result.decision.groups for i in g) == [0, 1, 2]
 

@@ -20,6 +20,7 @@ from typing import Literal
 import msgspec
 
 from hive_tui import consensus, wire
+from hive_tui.consensus.grouping import analyse
 from hive_tui.swarm.swarm import VoteResult
 
 # A node's weight is the number of its workers that agreed on its winner; a hive node runs a
@@ -137,7 +138,16 @@ def global_decision(strategy: str, voters: Sequence[NodeVote]) -> wire.Decision:
         nodes = sorted({owner[i] for i in g})
         if nodes not in groups:
             groups.append(nodes)
-    return wire.Decision(strategy, owner[d.winner], scores, groups, d.agreement)
+    winner = owner[d.winner]
+    if d.agree_count == 0:  # nothing valid: nobody agreed on anything
+        return wire.Decision(strategy, winner, scores, groups, d.agreement)
+    # "k of N agree" counts nodes, and the similarity is to the other nodes' answers (the
+    # weighted copies above would count the winner's own node as agreeing with it).
+    agree = len(next(g for g in groups if winner in g))
+    centrality = analyse([v.winner for v in voters if v.winner is not None]).centrality
+    return wire.Decision(
+        strategy, winner, scores, groups, d.agreement, agree, centrality[winner]
+    )
 
 
 def combine(
