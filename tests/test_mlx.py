@@ -191,7 +191,7 @@ async def test_two_llama_and_one_mlx_worker_vote_on_one_request(mlx_cache):
 async def test_without_mlx_the_backend_reports_the_install_hint(tmp_path):
     env = hidden_mlx_env(tmp_path)
     proc = WorkerProcess("mlx", 0, extra_env=env)
-    with pytest.raises(WorkerDied, match=r"pip install 'hive-tui\[mlx\]'"):
+    with pytest.raises(WorkerDied, match=r"run \./install\.sh mlx"):
         await proc.start(wire.Load(str(embedded_model_path())))
     assert not proc.alive
     # Everything that does not run MLX still imports and works there.
@@ -210,4 +210,22 @@ async def test_without_mlx_the_backend_reports_the_install_hint(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env},
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert "pip install 'hive-tui[mlx]'" in out.stdout
+    assert "./install.sh mlx" in out.stdout
+
+
+def test_without_mlx_a_vote_names_the_missing_worker_and_why(tmp_path):
+    env = {**os.environ, **hidden_mlx_env(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")}
+
+    def ask(backends: str, workers: str) -> subprocess.CompletedProcess:
+        argv = [sys.executable, "-m", "hive_tui", "ask", "--backend", backends,
+                "--workers", workers, "--max-tokens", "4", "--json", "Hi"]
+        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+
+    alone = ask("mlx", "1")
+    assert alone.returncode != 0
+    assert "./install.sh mlx" in alone.stdout + alone.stderr  # the reason, not just "no worker"
+    mixed = ask("llama,mlx", "2")
+    assert mixed.returncode == 0, mixed.stderr
+    vote = json.loads(mixed.stdout)["hive"]
+    assert len(vote["candidates"]) == 1
+    assert vote["degraded"] is True and vote["missing"] == ["w1"]

@@ -27,7 +27,7 @@ from hive_tui.backends.mlx_convert import ensure_converted
 from hive_tui.backends.mlx_models import display_name
 from hive_tui.tools.prompt import openai_tools, template_knows_tools, with_tools_prompt
 
-INSTALL_HINT = "pip install 'hive-tui[mlx]'"
+INSTALL_HINT = "run ./install.sh mlx in the hive checkout (or pip install -e '.[mlx]')"
 
 # A local folder must never turn into a Hugging Face download because of a typo.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -299,5 +299,5 @@ def run(model: str | None, sizes: list[int], ntok: int, threads: int, ngl: int,
             json.dump([dict(r.__dict__, tps=r.tps, tokens_per_cpu_s=r.tokens_per_cpu_s)
                        for r in rows], f, indent=1)
     saved = chart(rows, out_png, f"hive bench swarm: {name}, {threads} thread(s), ngl={ngl}")
-    print(f"chart: {saved}" if saved else "chart: skipped (pip install 'hive-tui[bench]')")
+    print(f"chart: {saved}" if saved else "chart: skipped (./install.sh bench)")
     return 0

@@ -89,7 +89,7 @@ class Swarm:
         """Answer one request, publishing every step on the bus; cancelling it cancels workers."""
         if request.strategy not in consensus.STRATEGIES:
             raise consensus.UnknownStrategy(request.strategy)
-        chosen = await self._choose_workers(request.workers)
+        chosen, absent = await self._choose_workers(request.workers)
         seed = request.seed if request.seed is not None else secrets.randbits(31)
         rid = request.request_id
         self.bus.publish(
@@ -169,7 +169,8 @@ class Swarm:
             self.bus.publish(wire.RequestFailed(rid, message))
             raise SwarmError(message)
         decision = consensus.decide(request.strategy, candidates)
-        missing = [w.worker_id for w, c in zip(chosen, slots, strict=True) if c is None]
+        # Wanted but not up (a backend that is not installed, a restart) or lost on the way.
+        missing = absent + [w.worker_id for w, c in zip(chosen, slots, strict=True) if c is None]
         result = VoteResult(rid, seed, candidates, decision, bool(missing), missing, prompt_tokens)
         self.bus.publish(wire.VoteDecided(rid, candidates, decision, result.degraded, missing))
         return result
@@ -180,7 +181,8 @@ class Swarm:
             if not task.done():
                 worker.cancel(rid)
 
-    async def _choose_workers(self, wanted: int | None) -> list[Worker]:
+    async def _choose_workers(self, wanted: int | None) -> tuple[list[Worker], list[str]]:
+        """The ready workers that answer, and the ids of those wanted that are not up."""
         want = len(self.workers) if wanted is None else max(1, min(wanted, len(self.workers)))
         ready = [w for w in self.workers if w.is_ready]
         if len(ready) < want:
@@ -193,5 +195,10 @@ class Swarm:
                 )
             ready = [w for w in self.workers if w.is_ready]
         if not ready:
-            raise SwarmError("no worker is available (all are loading, crashed or stopped)")
-        return ready[:want]
+            reasons = "; ".join(f"{w.worker_id}: {w.last_error}" for w in self.workers
+                                if w.last_error)
+            raise SwarmError("no worker is available (all are loading, crashed or stopped)"
+                             + (f": {reasons}" if reasons else ""))
+        chosen = ready[:want]
+        absent = [w.worker_id for w in self.workers if not w.is_ready][: want - len(chosen)]
+        return chosen, absent
