@@ -116,6 +116,24 @@ def test_evaluation_on_hand_written_answers_shows_the_vote_helping():
     assert "similarity" in printed and "3 of 5" in printed
 
 
+def test_a_strategy_that_loses_somewhere_is_marked_and_says_where():
+    # The two wrong answers come fastest, so `fastest` always picks one: 0 against 0.6.
+    rows = []
+    for i in range(6):
+        q = Question(f"add-{i}", "add", f"What is {i} + 1?", str(i + 1), (str(i + 1),))
+        right = [Sample(0, f"{i} + 1 = {i + 1}", "stop", 5, 1.0, -0.5)] * 3
+        wrong = [Sample(0, "It is 99.", "stop", 3, 0.1, -0.5),
+                 Sample(0, "7", "stop", 1, 0.1, -0.5)]
+        rows.append((q, right + wrong))
+    ev = evaluate(_store(rows), dict(STRATEGIES), ns=(1, 3, 5), reps=6)
+    assert choose_default(ev) != "fastest"
+    printed = table(summary(_store(rows), ev, choose_default(ev)))
+    assert "! fastest loses to a single sample on add at N=3: " in printed
+    assert "; add at N=5: -60.0 [-60.0, -60.0]" in printed
+    assert "-60.0!" in printed  # the table's mark agrees with the line under it
+    assert "6 questions are too few to choose a default from" in printed
+
+
 def test_quick_command_with_scripted_workers(tmp_path, capsys):
     script = write_script(str(tmp_path / "s.json"), answers=["8", "The answer is 8.", "Paris"])
     out = tmp_path / "out"
@@ -172,3 +190,12 @@ def test_variants_pick_by_their_own_rule():
     # Numbers compared as numbers group "8" and "8"; word overlap alone does not.
     assert similarity_with(key_features)(c).agree_count == 2
     assert similarity_with(word_features)(c).agree_count == 1
+
+
+def test_help_states_the_question_counts_the_run_uses(capsys):
+    from hive_tui.bench.quality.run import FULL, QUICK
+
+    with pytest.raises(SystemExit):
+        main(["bench", "quality", "--help"])
+    helptext = " ".join(capsys.readouterr().out.split())
+    assert f"default: {QUICK.per_task} with --quick, else {FULL.per_task}" in helptext

@@ -170,8 +170,9 @@ def table(s: dict[str, Any]) -> str:
         by_n = entry["by_n"]
         row = by_n[n]
         worst = min(row["by_task_vs_single"].values())
-        # "!" when some task's interval is wholly below zero: it loses to one sample there.
-        loses = any(c["hi"] < 0 for c in row["by_task_vs_single_ci"].values())
+        # "!" when at some N a task's interval is wholly below zero: it loses to one sample
+        # there, which keeps it from being chosen (see the line under the table).
+        loses = bool(_losses(by_n))
         mark = "*" if name == s["default_strategy"] else " "
         lines.append(
             f"{mark}{name:<21}"
@@ -215,15 +216,31 @@ def table(s: dict[str, Any]) -> str:
     )
     chosen = s["chosen_strategy"]
     verdict = "the same" if chosen == default else f"NOT the default {default}"
+    for name, entry in s["strategies"].items():
+        if entry["registered"] and (where := _losses(entry["by_n"])):
+            lines.append(f"! {name} loses to a single sample on {'; '.join(where)}")
     lines.append(
         f"this run's choice (best at N={n} among strategies no task's 95% interval puts below a "
-        f"single sample): {chosen or 'none'}, {verdict}; (* marks the default)"
+        f"single sample, at any N): {chosen or 'none'}, {verdict}; (* marks the default)"
     )
+    if s["questions"] < 100:
+        lines.append(f"{s['questions']} questions are too few to choose a default from: one "
+                     "task's interval at one N decides it (docs/quality.md uses 100)")
     lines.append(
         "timings (s/ans, tok/s) come from a shared 2-core machine and are noisy; accuracies "
         "are not (fixed seeds)"
     )
     return "\n".join(lines)
+
+
+def _losses(by_n: dict[str, Any]) -> list[str]:
+    """Where a strategy's paired interval against one sample is wholly below zero."""
+    return [
+        f"{task} at N={k}: {c['diff'] * 100:+.1f} [{c['lo'] * 100:+.1f}, {c['hi'] * 100:+.1f}]"
+        for k, row in by_n.items()
+        for task, c in row.get("by_task_vs_single_ci", {}).items()
+        if c["hi"] < 0
+    ]
 
 
 def chart(s: dict[str, Any], path: Path) -> bool:
