@@ -41,6 +41,8 @@ def common_flags() -> argparse.ArgumentParser:
                    "sequence slots, sharing one copy of the weights (default: the plan's, "
                    "at most 16; 1: a process per worker)")
     g.add_argument("--n-ctx", dest="n_ctx", type=int, help="context length per worker")
+    g.add_argument("--models-dir", dest="models_dir",
+                   help="a folder of GGUF files: --model NAME and the plan look there first")
     g.add_argument("--n-gpu-layers", dest="n_gpu_layers", type=int, help="layers offloaded to GPU")
     return p
 
@@ -106,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 SETTING_FLAGS = (
     "host", "port", "workers", "model", "strategy", "backend", "threads", "n_ctx",
     "n_gpu_layers", "peers", "secret", "federation", "api_key", "max_queue", "slots",
+    "models_dir",
 )  # fmt: skip
 
 

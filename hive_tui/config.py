@@ -30,6 +30,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     port: int = 8420
     workers: int | None = None  # None: as many as the hardware plan says
     model: str | None = None  # a GGUF path or a catalogue name; None: the plan's choice
+    models_dir: str = ""  # a folder of GGUF files the catalogue searches first
     backend: str = "llama"
     strategy: str = "confidence"
     threads: int | None = None  # per worker; None: chosen from the free cores

@@ -69,8 +69,11 @@ def worker_backends(backend: str, workers: int) -> list[str]:
     return [names[i % len(names)] for i in range(workers)]
 
 
-def resolve_model(model: str | None, backend: str) -> tuple[str, str]:
-    """(path, display name) for a --model value; the embedded model when none is given."""
+def resolve_model(
+    model: str | None, backend: str, models_dir: str | None = None
+) -> tuple[str, str]:
+    """(path, display name) for a --model value: a file, an mlx-lm folder, or a name from the
+    catalogue (`hive models`); the embedded model when none is given."""
     if backend == "scripted":
         return model or "", "scripted"
     if not model or model in ("embedded", EMBEDDED_MODEL_NAME):
@@ -84,7 +87,17 @@ def resolve_model(model: str | None, backend: str) -> tuple[str, str]:
         if set(listed_backends(backend)) == {"mlx"}:
             return str(candidate), display_name(candidate)
         raise FileNotFoundError(f"model {model!r} is a folder: only --backend mlx loads one")
-    raise FileNotFoundError(f"model {model!r} is neither a file nor a known model name")
+    from hive_tui.models.catalog import ModelNotFound, build_catalog, find_model
+
+    try:
+        found = find_model(build_catalog(models_dir=_folder(models_dir)), model)
+    except ModelNotFound as exc:
+        raise FileNotFoundError(str(exc)) from None
+    return found.path, found.name
+
+
+def _folder(models_dir: str | None) -> Path | None:
+    return Path(models_dir).expanduser() if models_dir else None
 
 
 def make_plan(settings: Settings) -> NodePlan:
@@ -93,10 +106,10 @@ def make_plan(settings: Settings) -> NodePlan:
     if "scripted" in listed_backends(settings.backend) or (settings.model and settings.workers):
         hardware = None
     else:
-        hardware = hardware_plan()
+        hardware = hardware_plan(settings.models_dir)
     reasons: list[str] = list(hardware.reasons) if hardware else []
     if settings.model or hardware is None or hardware.model is None:
-        path, name = resolve_model(settings.model, settings.backend)
+        path, name = resolve_model(settings.model, settings.backend, settings.models_dir)
     else:
         path, name = hardware.model.path, hardware.model.name
     if settings.workers:
@@ -146,12 +159,12 @@ def make_plan(settings: Settings) -> NodePlan:
     )
 
 
-def hardware_plan() -> Plan:
+def hardware_plan(models_dir: str | None = None) -> Plan:
     from hive_tui.hardware import detect_hardware
     from hive_tui.hardware.plan import make_plan as plan_for_hardware
     from hive_tui.models.catalog import build_catalog
 
-    return plan_for_hardware(detect_hardware(), build_catalog())
+    return plan_for_hardware(detect_hardware(), build_catalog(models_dir=_folder(models_dir)))
 
 
 def load_node_id(folder: Path | None = None) -> str:

@@ -240,3 +240,48 @@ def test_embedded_model_is_in_the_catalogue(tmp_path):
     assert model.architecture == "llama"
     assert model.quantisation == "Q4_1"
     assert model.parameter_count is not None and 100e6 < model.parameter_count < 200e6
+
+
+def test_the_macos_cache_is_searched_on_macos_only(tmp_path):
+    from hive_tui.models.catalog import gguf_folders
+
+    env, home = isolated(tmp_path)
+    mac = home / "Library" / "Caches" / "llama.cpp"
+    assert mac not in [folder for _, folder in gguf_folders(env, home, platform="linux")]
+    assert mac in [folder for _, folder in gguf_folders(env, home, platform="darwin")]
+
+
+def test_a_model_is_found_by_the_name_hive_models_prints(tmp_path):
+    from hive_tui.models.catalog import ModelNotFound, find_model
+
+    env, home = isolated(tmp_path)
+    mine = tmp_path / "mine"
+    qwen = write_gguf(mine / "qwen2.5-1.5b-instruct-q4_k_m.gguf", name="Qwen2.5 1.5B Instruct")
+    write_gguf(mine / "qwen2.5-7b-instruct-q4_k_m.gguf", name="Qwen2.5 7B Instruct")
+    catalog = build_catalog(models_dir=mine, env=env, home=home, include_embedded=False)
+    assert find_model(catalog, "Qwen2.5 1.5B Instruct").path == str(qwen)  # exact name
+    assert find_model(catalog, "qwen2.5 1.5b instruct").path == str(qwen)  # any letter case
+    assert find_model(catalog, "qwen2.5-1.5b-instruct-q4_k_m").path == str(qwen)  # file name
+    assert find_model(catalog, "Qwen2.5 1.5").path == str(qwen)  # the one name it starts
+    with pytest.raises(ModelNotFound, match="could be any of: Qwen2.5 1.5B"):
+        find_model(catalog, "qwen2.5")
+    with pytest.raises(ModelNotFound, match="`hive models` lists"):
+        find_model(catalog, "llama-3")
+
+
+def test_models_dir_setting_reaches_model_names_and_hive_models(tmp_path, monkeypatch, capsys):
+    from hive_tui.cli import main
+    from hive_tui.config import load_settings
+    from hive_tui.node import resolve_model
+
+    mine = tmp_path / "mine"
+    path = write_gguf(mine / "house-model.gguf", name="House Model")
+    assert load_settings(environ={"HIVE_MODELS_DIR": str(mine)}, path=tmp_path / "none.toml"
+                         ).models_dir == str(mine)
+    assert resolve_model("house model", "llama", str(mine)) == (str(path), "House Model")
+    with pytest.raises(FileNotFoundError, match="`hive models` lists"):
+        resolve_model("house model", "llama", None)
+    monkeypatch.setenv("HIVE_MODELS_DIR", str(mine))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert main(["models"]) == 0
+    assert str(path) in capsys.readouterr().out

@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "hardware", help="detect GPUs, CPU and memory, and show the plan"
     )
     parser.add_argument("--json", action="store_true", help="print the report and plan as JSON")
-    parser.add_argument("--models-dir", type=Path, help="also look for GGUF files here")
+    parser.add_argument("--models-dir", type=Path,
+                        help="also look for GGUF files here (default: the models_dir setting)")
     parser.set_defaults(handler=run)
 
 
@@ -27,11 +28,11 @@ def _size(n: int | None) -> str:
 def run(args: argparse.Namespace) -> int:
     from hive_tui.hardware import detect_hardware
     from hive_tui.hardware.plan import make_plan
-    from hive_tui.models.catalog import build_catalog
+    from hive_tui.models.catalog import build_catalog, models_dir
     from hive_tui.wire import HardwareSummary
 
     report = detect_hardware()
-    plan = make_plan(report, build_catalog(models_dir=args.models_dir))
+    plan = make_plan(report, build_catalog(models_dir=models_dir(args)))
     if args.json:
         sys.stdout.buffer.write(
             msgspec.json.encode(HardwareSummary(report=report, plan=plan)) + b"\n"

@@ -17,7 +17,8 @@ GiB = 1024**3
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser("models", help="list local GGUF models, or pull one")
     parser.add_argument("--json", action="store_true", help="print the catalogue as JSON")
-    parser.add_argument("--models-dir", type=Path, help="also look for GGUF files here")
+    parser.add_argument("--models-dir", type=Path,
+                        help="also look for GGUF files here (default: the models_dir setting)")
     parser.set_defaults(handler=list_models)
     actions = parser.add_subparsers(dest="models_action", metavar="ACTION")
     pull = actions.add_parser("pull", help="download a GGUF from a Hugging Face-style hub")
@@ -29,9 +30,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def list_models(args: argparse.Namespace) -> int:
-    from hive_tui.models.catalog import build_catalog
+    from hive_tui.models.catalog import build_catalog, models_dir
 
-    catalog = build_catalog(models_dir=args.models_dir)
+    catalog = build_catalog(models_dir=models_dir(args))
     if args.json:
         sys.stdout.buffer.write(msgspec.json.encode(catalog) + b"\n")
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -24,19 +25,60 @@ def huggingface_hub_cache(env: Mapping[str, str], home: Path) -> Path:
     return _cache_home(env, home) / "huggingface" / "hub"
 
 
-def gguf_folders(env: Mapping[str, str], home: Path) -> list[tuple[str, Path]]:
+def gguf_folders(
+    env: Mapping[str, str], home: Path, platform: str = sys.platform
+) -> list[tuple[str, Path]]:
     """Plain folders of .gguf files, by source name (Hugging Face and Ollama are handled apart)."""
     llama_cache = (
         Path(env["LLAMA_CACHE"]).expanduser()
         if env.get("LLAMA_CACHE")
         else _cache_home(env, home) / "llama.cpp"
     )
-    return [
+    folders = [
         ("lmstudio", home / ".lmstudio" / "models"),
         ("lmstudio", _cache_home(env, home) / "lm-studio" / "models"),
         ("llama.cpp", llama_cache),
-        ("llama.cpp", home / "Library" / "Caches" / "llama.cpp"),  # macOS
     ]
+    if platform == "darwin":  # where llama.cpp caches downloads on macOS
+        folders.append(("llama.cpp", home / "Library" / "Caches" / "llama.cpp"))
+    return folders
+
+
+def models_dir(args: object) -> Path | None:
+    """A command's --models-dir, else the ``models_dir`` setting (config file, HIVE_MODELS_DIR)."""
+    given = getattr(args, "models_dir", None)
+    if given:
+        return Path(given).expanduser()
+    from hive_tui.config import load_settings
+
+    configured = load_settings().models_dir
+    return Path(configured).expanduser() if configured else None
+
+
+class ModelNotFound(LookupError):
+    """A --model value that is neither a file nor one model of the catalogue."""
+
+
+def find_model(catalog: ModelCatalog, wanted: str) -> ModelFile:
+    """The catalogue's model called ``wanted``: its exact name, else its name or file name
+    without letter case, else the one name that starts with it (as `hive models` prints them)."""
+    low = wanted.casefold()
+    rules = [
+        lambda m: m.name == wanted,
+        lambda m: low in (m.name.casefold(), Path(m.path).name.casefold(),
+                          Path(m.path).stem.casefold()),
+        lambda m: m.name.casefold().startswith(low),
+    ]
+    for rule in rules:
+        hits = [m for m in catalog.models if rule(m)]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            names = ", ".join(m.name for m in hits)
+            raise ModelNotFound(f"model {wanted!r} could be any of: {names}")
+    raise ModelNotFound(
+        f"model {wanted!r} is neither a file nor a model `hive models` lists"
+    )
 
 
 def ollama_root(env: Mapping[str, str], home: Path) -> Path:
