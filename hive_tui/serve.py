@@ -19,8 +19,6 @@ from hive_tui.config import Settings
 from hive_tui.node import Node, make_plan
 from hive_tui.swarm.swarm import CANCEL_GRACE_S
 
-log = logging.getLogger("hive.serve")
-
 
 class NodeServer(uvicorn.Server):
     """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, so the process would die
@@ -89,7 +87,8 @@ def unsafe_bind(settings: Settings) -> str | None:
 
 async def serve_node(settings: Settings) -> int:
     if (problem := unsafe_bind(settings)) is not None:
-        log.error("%s", problem)
+        # Printed, not logged: run_node's logging goes to the same stderr, so both would
+        # show the refusal twice (as for a busy port below).
         print(f"hive: {problem}", file=sys.stderr, flush=True)
         return 2
     try:
