@@ -41,6 +41,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     max_tokens: int = 512
     node_name: str = ""
     log_level: str = "info"
+    # The node id, the app's conversations and log; empty: the platformdirs data folder.
+    # Several nodes on one machine each need their own (--data-dir, HIVE_DATA_DIR).
+    data_dir: str = ""
     # federation (hive_tui.federation, docs/federation.md)
     federation: bool = True
     secret: str = ""  # the hive's shared secret; empty: the one in the config folder
@@ -62,7 +65,11 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
-def data_dir() -> Path:
+def data_dir(configured: str = "") -> Path:
+    """The ``data_dir`` setting when set, else ``<platformdirs user data dir>/hive``
+    (``$XDG_DATA_HOME/hive`` on Linux)."""
+    if configured:
+        return Path(configured).expanduser()
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 

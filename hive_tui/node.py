@@ -180,7 +180,7 @@ class Node:
     def __init__(self, settings: Settings, plan: NodePlan, node_id: str | None = None) -> None:
         self.settings = settings
         self.plan = plan
-        self.node_id = node_id or load_node_id()
+        self.node_id = node_id or load_node_id(data_dir(settings.data_dir))
         self.bus = EventBus()
         self.workers: list[Worker] = []
         for process in plan.processes():
