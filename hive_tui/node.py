@@ -31,7 +31,9 @@ log = logging.getLogger("hive.node")
 
 # Without a hardware plan, three workers: the smallest swarm where a majority means something.
 FALLBACK_WORKERS = 3
-# Enough for a chat turn with the small models hive runs on CPUs; --n-ctx raises it.
+# Enough for a chat turn with the small models hive runs on CPUs; --n-ctx raises it. The
+# hardware plan budgets memory for up to 4096 tokens a worker (hardware.plan.DEFAULT_CONTEXT,
+# shown by `hive hardware`) but does not set the context: --n-ctx 4096 fits what it planned.
 DEFAULT_N_CTX = 2048
 # Backends with a batched engine (several workers as slots of one process, weights once).
 BATCHED_BACKENDS = ("llama",)
