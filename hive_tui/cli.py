@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     node.add_argument("--host", help="address to bind (default 127.0.0.1)")
     node.add_argument("--port", type=int, help="port to bind (default 8420; 0 picks a free one)")
+    node.add_argument(
+        "--data-dir",
+        dest="data_dir",
+        metavar="DIR",
+        help="data folder: node id, conversations, log (default: the platform's user data "
+        "folder; HIVE_DATA_DIR). Several nodes on one machine need one each",
+    )
     node.add_argument("--connect", metavar="URL",
                       help="open the app on a running node (hive --node), not an embedded one")
     fed = parser.add_argument_group("federation")
@@ -108,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 SETTING_FLAGS = (
     "host", "port", "workers", "model", "strategy", "backend", "threads", "n_ctx",
     "n_gpu_layers", "peers", "secret", "federation", "api_key", "max_queue", "slots",
-    "models_dir",
+    "models_dir", "data_dir",
 )  # fmt: skip
 
 

@@ -35,13 +35,16 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     strategy: str = "confidence"
     threads: int | None = None  # per worker; None: chosen from the free cores
     slots: int | None = None  # most workers one process may serve; None: the plan's bound
-    n_ctx: int | None = None  # None: 2048
+    n_ctx: int | None = None  # None: node.DEFAULT_N_CTX (2048); the plan does not set it
     n_gpu_layers: int | None = None  # None: the plan's (all layers on a GPU that fits)
     temperature: float = 0.7
     top_p: float = 0.95
     max_tokens: int = 512
     node_name: str = ""
     log_level: str = "info"
+    # The node id, the app's conversations and log; empty: the platformdirs data folder.
+    # Several nodes on one machine each need their own (--data-dir, HIVE_DATA_DIR).
+    data_dir: str = ""
     # federation (hive_tui.federation, docs/federation.md)
     federation: bool = True
     secret: str = ""  # the hive's shared secret; empty: the one in the config folder
@@ -63,7 +66,11 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
-def data_dir() -> Path:
+def data_dir(configured: str = "") -> Path:
+    """The ``data_dir`` setting when set, else ``<platformdirs user data dir>/hive``
+    (``$XDG_DATA_HOME/hive`` on Linux)."""
+    if configured:
+        return Path(configured).expanduser()
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 

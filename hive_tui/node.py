@@ -6,6 +6,7 @@ process. Nothing here knows about HTTP or Textual.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from hive_tui.config import Settings, data_dir, free_cores, threads_per_worker, 
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, plan_layout
-from hive_tui.swarm.swarm import Swarm, SwarmRequest, VoteResult
+from hive_tui.swarm.swarm import Swarm, SwarmError, SwarmRequest, VoteResult
 from hive_tui.swarm.worker import Worker, WorkerSpec
 from hive_tui.wire import Plan
 
@@ -30,10 +31,14 @@ log = logging.getLogger("hive.node")
 
 # Without a hardware plan, three workers: the smallest swarm where a majority means something.
 FALLBACK_WORKERS = 3
-# Enough for a chat turn with the small models hive runs on CPUs; --n-ctx raises it.
+# Enough for a chat turn with the small models hive runs on CPUs; --n-ctx raises it. The
+# hardware plan budgets memory for up to 4096 tokens a worker (hardware.plan.DEFAULT_CONTEXT,
+# shown by `hive hardware`) but does not set the context: --n-ctx 4096 fits what it planned.
 DEFAULT_N_CTX = 2048
 # Backends with a batched engine (several workers as slots of one process, weights once).
 BATCHED_BACKENDS = ("llama",)
+# Why a request ends unanswered once the node has stopped serving (see ``Node.end_requests``).
+SHUTTING_DOWN = "the node is shutting down"
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,7 @@ class Node:
     def __init__(self, settings: Settings, plan: NodePlan, node_id: str | None = None) -> None:
         self.settings = settings
         self.plan = plan
-        self.node_id = node_id or load_node_id()
+        self.node_id = node_id or load_node_id(data_dir(settings.data_dir))
         self.bus = EventBus()
         self.workers: list[Worker] = []
         for process in plan.processes():
@@ -217,6 +222,9 @@ class Node:
         self.swarm = Swarm(self.workers, self.bus, self.node_id)
         # Set by the front end once the API port is bound (hive_tui.federation.service).
         self.federation: Federation | None = None
+        # Set by end_requests: requests still running are ended, new ones refused.
+        self.closed = asyncio.Event()
+        self._votes: set[asyncio.Future[VoteResult]] = set()
 
     async def start(self) -> None:
         log.info(
@@ -234,10 +242,37 @@ class Node:
         await self.swarm.stop()
 
     async def answer(self, request: SwarmRequest) -> VoteResult:
-        """Answer as the hive: the local vote alone, or a two-phase vote with the peers."""
+        """Answer as the hive: the local vote alone, or a two-phase vote with the peers.
+
+        Raises ``SwarmError(SHUTTING_DOWN)`` once ``end_requests`` has cut the vote short;
+        cancelling the caller still cancels the vote and raises ``CancelledError``."""
+        if self.closed.is_set():
+            raise SwarmError(SHUTTING_DOWN)
+        vote = asyncio.ensure_future(self._vote(request))
+        self._votes.add(vote)
+        try:
+            return await vote  # a cancelled caller cancels the vote too
+        except asyncio.CancelledError:
+            caller = asyncio.current_task()
+            if self.closed.is_set() and caller is not None and not caller.cancelling():
+                raise SwarmError(SHUTTING_DOWN) from None  # cut by end_requests, not the caller
+            raise
+        finally:
+            self._votes.discard(vote)
+
+    async def _vote(self, request: SwarmRequest) -> VoteResult:
         if self.federation is None:
             return await self.swarm.run(request)
         return await self.federation.answer(request)
+
+    def end_requests(self) -> None:
+        """The front end is shutting down and its grace period is over: every vote still running
+        is cancelled (its workers told to stop) and its caller gets ``SwarmError(SHUTTING_DOWN)``,
+        so a client gets an error it can read rather than a cut connection; ``closed`` is set
+        for the streams that never end on their own (``/v1/hive/events``)."""
+        self.closed.set()
+        for vote in list(self._votes):
+            vote.cancel()
 
     def health(self) -> dict[str, object]:
         statuses = self.swarm.statuses()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import signal
 import socket
 import sys
@@ -16,14 +17,23 @@ from hive_tui.api.app import create_app
 from hive_tui.api.guard import is_loopback
 from hive_tui.config import Settings
 from hive_tui.node import Node, make_plan
-
-log = logging.getLogger("hive.serve")
+from hive_tui.swarm.swarm import CANCEL_GRACE_S
 
 
 class NodeServer(uvicorn.Server):
     """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, so the process would die
     by the signal before the workers are stopped. Here a signal only asks the server to
-    exit; ``serve_node`` then stops every worker and returns 0."""
+    exit; ``serve_node`` then stops every worker and returns 0.
+
+    When the grace period is over, the node ends the requests still running itself
+    (``Node.end_requests``): each is answered with a 503 error body, or its stream with an
+    error event. uvicorn's own timeout, which would cancel them and so leave the client a
+    bare ``Internal Server Error`` and the log a traceback, only stands behind that."""
+
+    def __init__(self, config: uvicorn.Config, node: Node, grace_s: float) -> None:
+        super().__init__(config)
+        self.node = node
+        self.grace_s = grace_s
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -37,9 +47,17 @@ class NodeServer(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
     def _ask_exit(self) -> None:
-        if self.should_exit:  # a second signal: stop waiting for open connections
+        if self.should_exit:  # a second signal: end the requests now, stop waiting for them
+            self.node.end_requests()
             self.force_exit = True
         self.should_exit = True
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        cut = asyncio.get_running_loop().call_later(self.grace_s, self.node.end_requests)
+        try:
+            await super().shutdown(sockets)
+        finally:
+            cut.cancel()
 
 
 def bind_listener(host: str, port: int) -> socket.socket:
@@ -69,7 +87,8 @@ def unsafe_bind(settings: Settings) -> str | None:
 
 async def serve_node(settings: Settings) -> int:
     if (problem := unsafe_bind(settings)) is not None:
-        log.error("%s", problem)
+        # Printed, not logged: run_node's logging goes to the same stderr, so both would
+        # show the refusal twice (as for a busy port below).
         print(f"hive: {problem}", file=sys.stderr, flush=True)
         return 2
     try:
@@ -92,11 +111,12 @@ async def serve_node(settings: Settings) -> int:
         log_level=settings.log_level,
         lifespan="off",
         access_log=False,
-        # SIGTERM: stop accepting, give in-flight requests this long, then cancel them (which
-        # cancels their votes and so every worker's generation).
-        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_s)),
+        # SIGTERM: stop accepting, give in-flight requests shutdown_grace_s, then end them
+        # (NodeServer.shutdown), which cancels their votes and so every worker's generation.
+        # Past this (the swarm waits up to CANCEL_GRACE_S for workers), uvicorn cancels.
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s + CANCEL_GRACE_S + 1),
     )
-    server = NodeServer(config)
+    server = NodeServer(config, node, settings.shutdown_grace_s)
     # Bind first so /health can report workers as they load; requests wait for them.
     starting = asyncio.create_task(node.start())
     try:

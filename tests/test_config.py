@@ -1,6 +1,10 @@
+import os
+from pathlib import Path
+
 import pytest
 
-from hive_tui.config import ConfigError, load_settings, threads_per_worker
+from hive_tui.cli import build_parser, settings_from
+from hive_tui.config import ConfigError, data_dir, load_settings, threads_per_worker
 
 
 def test_layers_file_then_env_then_flags(tmp_path):
@@ -31,3 +35,14 @@ def test_unknown_key_or_bad_value_is_reported(tmp_path):
 def test_threads_never_oversubscribe():
     assert threads_per_worker(64) == 1
     assert threads_per_worker(3, requested=2) == 2
+
+
+def test_data_folder_from_flag_env_or_platform(tmp_path, monkeypatch):
+    # conftest points XDG_DATA_HOME into a temporary folder; platformdirs follows it.
+    assert data_dir() == Path(os.environ["XDG_DATA_HOME"]) / "hive"
+    assert data_dir("~/nodes/b") == Path.home() / "nodes" / "b"
+    env = {"HIVE_DATA_DIR": str(tmp_path / "env")}
+    assert load_settings(environ=env, path=tmp_path / "none.toml").data_dir == str(tmp_path / "env")
+    monkeypatch.setenv("HIVE_DATA_DIR", str(tmp_path / "env"))
+    args = build_parser().parse_args(["--node", "--data-dir", str(tmp_path / "flag")])
+    assert settings_from(args).data_dir == str(tmp_path / "flag")  # the flag beats the env

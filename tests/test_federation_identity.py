@@ -39,3 +39,14 @@ def test_peer_addresses_parse():
     assert parse_peer("10.0.0.2:9000") == ("10.0.0.2", 9000)
     assert parse_peer("box.local") == ("box.local", 8420)
     assert parse_peer("[fe80::1]:8421") == ("fe80::1", 8421)
+
+
+def test_nodes_on_one_machine_with_own_data_folders_get_own_ids(node_process, tmp_path):
+    """Two `hive --node` on one machine: one folder by flag, one by HIVE_DATA_DIR."""
+    args = ("--backend", "scripted", "--workers", "1", "--no-federation")
+    first = node_process(*args, "--data-dir", str(tmp_path / "a"))
+    second = node_process(*args, env={"HIVE_DATA_DIR": str(tmp_path / "b")})
+    ids = [node.health()["node_id"] for node in (first, second)]
+    assert ids[0] != ids[1]
+    assert (tmp_path / "a" / "node_id").read_text().strip() == ids[0]
+    assert (tmp_path / "b" / "node_id").read_text().strip() == ids[1]

@@ -283,7 +283,11 @@ async def test_a_node_with_the_wrong_secret_is_refused(hive):
             break
         await asyncio.sleep(0.2)
     assert rows[0]["state"] == "conflict", rows
-    assert "node id collision" in rows[0]["last_error"] and "node_id" in rows[0]["last_error"]
+    error = rows[0]["last_error"]
+    assert "node id collision" in error and "node_id" in error
+    # The message covers both causes: a second node on this machine sharing the data folder
+    # (give each its own) and a copied folder.
+    assert "same data folder" in error and "--data-dir" in error and "copied" in error
     assert origin.federation.peers.links == {}
 
     async with httpx.AsyncClient() as client:

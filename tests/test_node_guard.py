@@ -113,6 +113,8 @@ def test_non_loopback_bind_without_key_is_refused() -> None:
         timeout=60,
     )
     assert proc.returncode == 2 and "without an API key" in proc.stderr
+    assert (proc.stdout + proc.stderr).count("refusing to listen") == 1, proc.stderr  # once
+    assert "Traceback" not in proc.stderr
 
 
 async def test_past_the_queue_bound_clients_get_503_quickly(node_process, tmp_path) -> None:

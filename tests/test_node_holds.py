@@ -6,6 +6,7 @@ Scripted workers give exact control of how long an answer takes; every socket is
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import time
@@ -130,32 +131,79 @@ async def test_many_disconnects_leave_no_tasks_or_fds(long_node) -> None:
     assert all(w["restarts"] == 0 for w in h["workers"])
 
 
-def test_sigterm_cancels_in_flight_stops_workers_and_exits_0(long_node) -> None:
+def test_sigterm_answers_in_flight_requests_with_an_error_and_exits_0(long_node) -> None:
+    """Past the 5 s grace, requests still running are ended by the node: a JSON 503 for a
+    plain request, an error event for a stream; no 500, no traceback, no orphan worker."""
     proc = psutil.Process(node_pid(long_node))
     children = proc.children(recursive=True)
     worker_pids = {w["pid"] for w in long_node.health()["workers"]}
     assert worker_pids <= {c.pid for c in children} and len(worker_pids) == 3
+    # The whole answer (1000 words at 10 ms, max_tokens past them) outlasts the grace period.
+    body = {**CHAT, "max_tokens": 2000}
 
-    async def in_flight() -> list[object]:
+    async def in_flight() -> tuple[httpx.Response, tuple[int, str]]:
+        async def streamed(c: httpx.AsyncClient) -> tuple[int, str]:
+            async with c.stream("POST", "/v1/chat/completions", json={**body, "stream": True}) as r:
+                return r.status_code, (await r.aread()).decode()
+
         async with httpx.AsyncClient(base_url=long_node.url, timeout=30) as c:
-            calls = [
-                c.post("/v1/chat/completions", json={**CHAT, "stream": s}) for s in (True, False)
-            ]
-            tasks = [asyncio.create_task(x) for x in calls]
+            plain = asyncio.create_task(c.post("/v1/chat/completions", json=body))
+            stream = asyncio.create_task(streamed(c))
             await _all_workers(long_node, "generating", 10)
             started = time.monotonic()
             long_node.proc.send_signal(signal.SIGTERM)
-            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-            assert time.monotonic() - started < 15  # finished or cut, never left hanging
-            return outcomes
+            outcome = await plain, await stream
+            assert time.monotonic() - started < 15  # ended, never left hanging
+            return outcome
 
-    asyncio.run(in_flight())
+    plain, (stream_status, stream_body) = asyncio.run(in_flight())
+    assert plain.status_code == 503, plain.text
+    assert plain.headers["content-type"] == "application/json"
+    assert plain.json() == {
+        "error": {
+            "message": "the node is shutting down",
+            "type": "service_unavailable",
+            "param": None,
+            "code": None,
+        }
+    }
+    # The stream ends with the error event the API sends for any failed vote, then closes.
+    assert stream_status == 200
+    last = stream_body.rstrip().rsplit("\n", 1)[-1]
+    assert last.startswith("data: ") and "[DONE]" not in stream_body
+    error = json.loads(last.removeprefix("data: "))["error"]
+    assert error["message"] == "the node is shutting down"
+
     started = time.monotonic()
     code = long_node.proc.wait(20)
     assert code == 0
     assert time.monotonic() - started < 15
     gone, alive = psutil.wait_procs(children, timeout=5)
     assert alive == [], [p.pid for p in alive]  # no orphans
+    assert long_node.proc.stdout is not None
+    output = long_node.proc.stdout.read()
+    assert "Traceback" not in output and "Exception in ASGI" not in output, output
+    assert "timeout graceful shutdown exceeded" not in output, output
+
+
+def test_sigterm_ends_event_streams_cleanly(long_node) -> None:
+    """``hive --connect``'s event stream never ends on its own: shutdown ends it, no traceback."""
+
+    async def watch() -> str:
+        async with (
+            httpx.AsyncClient(base_url=long_node.url, timeout=30) as c,
+            c.stream("GET", "/v1/hive/events") as r,
+        ):
+            lines = r.aiter_lines()
+            assert (await anext(lines)).startswith(": hive events")
+            long_node.proc.send_signal(signal.SIGTERM)
+            return "\n".join([line async for line in lines])
+
+    asyncio.run(watch())
+    assert long_node.proc.wait(20) == 0
+    assert long_node.proc.stdout is not None
+    output = long_node.proc.stdout.read()
+    assert "Traceback" not in output and "timeout graceful shutdown exceeded" not in output, output
 
 
 async def test_a_killed_worker_degrades_the_vote_and_comes_back(node_process, tmp_path) -> None:

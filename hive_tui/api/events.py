@@ -28,21 +28,31 @@ def sse_data(event: wire.CoreEvent) -> bytes:
 
 
 async def _stream(
-    subscription: Subscription, snapshot: list[wire.CoreEvent]
+    subscription: Subscription, snapshot: list[wire.CoreEvent], closed: asyncio.Event
 ) -> AsyncIterator[bytes]:
+    """Until the client goes away or the node ends its requests (shutdown: ``closed``)."""
+    ended = asyncio.ensure_future(closed.wait())
+    getter: asyncio.Future[wire.CoreEvent] | None = None
     try:
         yield b": hive events\n\n"
         for event in snapshot:
             yield sse_data(event)
-        while True:
-            try:
-                event = await asyncio.wait_for(subscription.get(), KEEPALIVE_S)
-            except TimeoutError:
+        while not ended.done():
+            # One pending get at a time, kept across keepalives so no event goes astray.
+            getter = getter or asyncio.ensure_future(subscription.get())
+            await asyncio.wait(
+                [getter, ended], timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED
+            )
+            if getter.done():
+                event, getter = getter.result(), None
+                yield sse_data(event)
+            elif not ended.done():
                 yield b": keepalive\n\n"
-                continue
-            yield sse_data(event)
     finally:
         # Starlette cancels the generator when the client goes away: stop queueing for it.
+        for waiting in (getter, ended):
+            if waiting is not None:
+                waiting.cancel()
         subscription.close()
 
 
@@ -52,7 +62,7 @@ async def hive_events(request: Request) -> Response:
     subscription = node.bus.subscribe()
     snapshot: list[wire.CoreEvent] = [wire.WorkerStateChanged(s) for s in node.swarm.statuses()]
     return StreamingResponse(
-        _stream(subscription, snapshot),
+        _stream(subscription, snapshot, node.closed),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -241,9 +241,10 @@ class PeerManager:
             return None
         if peer == self.node_id:
             raise ProtocolViolation(
-                f"node id collision: another machine also calls itself {peer}; its data folder "
-                "was copied from this one. Delete the node_id file in the data folder of one "
-                "of them and restart it."
+                f"node id collision: another node also calls itself {peer}. Either it runs on "
+                "this machine with the same data folder (start each node with its own: "
+                "--data-dir DIR or HIVE_DATA_DIR), or one data folder was copied from the "
+                "other's (delete the node_id file in one of them and restart that node)."
             )
         dialer = self.node_id if role == "dialer" else peer
         existing = self.links.get(peer)

@@ -17,7 +17,8 @@ from hive_tui import wire
 from hive_tui.config import data_dir
 from hive_tui.tui.turn import Turn
 
-# The embedded model has a 2048-token context: a few past exchanges is all it can use.
+# Workers get a 2048-token context unless --n-ctx says otherwise (node.DEFAULT_N_CTX; the
+# embedded model was trained on 8192): a few past exchanges is all that fits.
 CONTEXT_TURNS = 4
 TITLE_CHARS = 60
 

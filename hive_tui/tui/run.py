@@ -14,9 +14,8 @@ from hive_tui.tui.core import Core, CoreError, LocalCore
 from hive_tui.tui.tool_turn import ToolSettings
 
 
-def _log_to_file() -> None:
+def _log_to_file(folder: Path) -> None:
     # The terminal belongs to the app: log lines on stderr would tear the screen.
-    folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(filename=folder / "hive-tui.log", level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -24,6 +23,7 @@ def _log_to_file() -> None:
 
 async def _run(settings: Settings, connect: str | None, tools: ToolSettings | None) -> int:
     from hive_tui.tui.app import HiveApp
+    from hive_tui.tui.conversations import ConversationStore
 
     core: Core
     if connect:
@@ -39,7 +39,8 @@ async def _run(settings: Settings, connect: str | None, tools: ToolSettings | No
 
         # A full node: the API and federation on the configured host and port.
         core = LocalCore(Node(settings, make_plan(settings)), serve=True)
-    app = HiveApp(core, tools=tools)
+    store = ConversationStore(data_dir(settings.data_dir) / "conversations")
+    app = HiveApp(core, store=store, tools=tools)
     await app.run_async()
     return app.return_code or 0
 
@@ -63,5 +64,5 @@ def tool_settings(args: argparse.Namespace) -> ToolSettings:
 
 def run_app(settings: Settings, connect: str | None = None,
             tools: ToolSettings | None = None) -> int:
-    _log_to_file()
+    _log_to_file(data_dir(settings.data_dir))
     return asyncio.run(_run(settings, connect, tools))
