@@ -1,0 +1,50 @@
+"""The app at 80x24, keyboard only: what a reviewer found cut off, crowded or lost there."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from hive_tui.tui.core import PeerRecord
+from hive_tui.tui.peers import COLUMNS, PeersPane, fit
+
+SIZE = (80, 24)
+
+
+def peer(name: str, address: str, model: str, state: str = "ok", **kw: object) -> PeerRecord:
+    fields: dict = dict(name=name, node_id=name, address=address, workers=3, workers_ready=3,
+                        model=model, latency_ms=12.0, last_seen=1000.0, state=state)
+    return PeerRecord(**(fields | kw))
+
+
+class PeersApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield PeersPane()
+
+
+def test_fit_cuts_the_model_then_the_name_never_the_address():
+    rows = [("●", "a-rather-long-hostname", "unavailable", "3/3", "local", "now",
+             "192.168.1.23:8420", "qwen2.5-7b-instruct-q4_k_m")]
+    (cut,) = fit(rows, 78)
+    assert cut[6] == "192.168.1.23:8420"
+    assert cut[7].endswith("…") and len(cut[7]) == 8
+    assert cut[1].endswith("…") and cut[1].startswith("a-rather")
+    assert fit(rows, 200) == rows  # room enough: nothing cut
+
+
+async def test_peer_addresses_are_shown_whole_at_80_columns():
+    peers = [peer("workstation.lan", "127.0.0.1:8420", "smollm2-135m-instruct-q4_1",
+                  latency_ms=None, is_self=True),
+             peer("lab-box-with-a-long-name", "192.168.1.23:8420",
+                  "qwen2.5-7b-instruct-q4_k_m", state="unavailable")]
+    app = PeersApp()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(PeersPane).show_peers(peers, now=1001.0)
+        await pilot.pause()
+        table = app.query_one(DataTable)
+        address = COLUMNS.index("address")
+        assert [table.get_row_at(i)[address] for i in range(2)] == [
+            "127.0.0.1:8420", "192.168.1.23:8420"]
+        # Every column, the address included, fits without scrolling sideways.
+        assert table.virtual_size.width <= table.size.width
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width
