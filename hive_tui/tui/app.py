@@ -66,7 +66,7 @@ class HiveApp(App[None]):
         Binding("ctrl+o", "open_chat", "Open"),
         Binding("escape", "stop", "Stop"),
         Binding("f6", "cycle_strategy", "Strategy", priority=True),
-        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),  # in the palette, for 80 cols
         Binding("ctrl+b", "tools", "Tools"),
     ]
 
@@ -388,7 +388,7 @@ class HiveApp(App[None]):
         for name in consensus.strategy_names():
             yield SystemCommand(f"Strategy: {name}", "Vote with this strategy from the next turn",
                                 lambda name=name: self.set_strategy(name))
-        yield SystemCommand("Toggle hive theme", "Switch between hive-dark and hive-light",
+        yield SystemCommand("Toggle hive theme", "Switch between hive-dark and hive-light (ctrl+t)",
                             self.action_toggle_theme)
         yield SystemCommand("Tools", "Turn the built-in tools on or off, one by one",
                             self.action_tools)

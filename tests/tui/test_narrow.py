@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Footer
+from textual.widgets._footer import FooterKey
 
 from hive_tui.tui.core import PeerRecord
 from hive_tui.tui.peers import COLUMNS, PeersPane, fit
+from tests.tui.support import ask, scripted_app, wait_for, wait_ready
 
 SIZE = (80, 24)
+LONG = " ".join(f"word{i}" for i in range(400))
 
 
 def peer(name: str, address: str, model: str, state: str = "ok", **kw: object) -> PeerRecord:
@@ -48,3 +51,30 @@ async def test_peer_addresses_are_shown_whole_at_80_columns():
         # Every column, the address included, fits without scrolling sideways.
         assert table.virtual_size.width <= table.size.width
         assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width
+
+
+def footer_fits(app: App) -> list[str]:
+    """The footer keys that are cut, or hidden under the palette key."""
+    keys = list(app.query_one(Footer).query(FooterKey))
+    palette = next(k for k in keys if k.has_class("-command-palette"))
+    return [f"{k.key_display} {k.description}" for k in keys
+            if k is not palette and k.region.right > palette.region.x]
+
+
+async def test_every_footer_key_is_readable_at_80_columns_idle_and_busy(isolated_dirs):
+    app = scripted_app(isolated_dirs, answers=[LONG], token_delay_s=0.05, max_tokens=1000)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        panes = ["f2", "f3", "f4", "f5", "f1"]
+        for key in panes:
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert footer_fits(app) == [], key
+        await ask(pilot, "talk for a long time")
+        await wait_for(pilot, lambda: app.turn is not None and app.turn.drafts, what="a draft")
+        for key in panes:
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert footer_fits(app) == [], f"{key} while busy"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.turn is None, 10, "the stop")
