@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable, Footer, Static
 from textual.widgets._footer import FooterKey
 
 from hive_tui.tui.core import PeerRecord
 from hive_tui.tui.peers import COLUMNS, PeersPane, fit
+from hive_tui.tui.status_line import linked_peers
 from tests.tui.support import ask, scripted_app, wait_for, wait_ready
 
 SIZE = (80, 24)
@@ -78,3 +79,23 @@ async def test_every_footer_key_is_readable_at_80_columns_idle_and_busy(isolated
             assert footer_fits(app) == [], f"{key} while busy"
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.turn is None, 10, "the stop")
+
+
+def test_the_peer_count_leaves_out_this_node():
+    me = peer("me", "in-process", "m", is_self=True)
+    linked = peer("other", "10.0.0.2:8420", "m", state="degraded")
+    dialing = peer("late", "10.0.0.3:8420", "m", state="connecting")
+    assert linked_peers([me], "me") == 0
+    assert linked_peers([me, linked, dialing], "me") == 1
+    # With --connect, the first record is the node connected to (not is_self): not a peer.
+    assert linked_peers([peer("me", "http://10.0.0.1:8420", "m"), linked], "me") == 1
+
+
+async def test_a_node_alone_says_so_on_the_status_line(isolated_dirs):
+    app = scripted_app(isolated_dirs)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        status = app.query_one("#status", Static)
+        await wait_for(pilot, lambda: app.peers, 10, "the peers")
+        await pilot.pause(0.1)
+        assert " · no peers" in str(status.content) and "peers 1" not in str(status.content)
