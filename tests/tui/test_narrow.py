@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Collapsible, DataTable, Footer, Static
 from textual.widgets._footer import FooterKey
 
+from hive_tui.tui.app import HiveApp
 from hive_tui.tui.core import PeerRecord
+from hive_tui.tui.hardware import HardwarePane, no_gpu_summary
 from hive_tui.tui.peers import COLUMNS, PeersPane, fit
 from hive_tui.tui.status_line import linked_peers
-from tests.tui.support import ask, scripted_app, wait_for, wait_ready
+from tests.tui.support import (
+    RECORDED_HARDWARE,
+    ask,
+    scripted_app,
+    scripted_core,
+    wait_for,
+    wait_ready,
+)
 
 SIZE = (80, 24)
 LONG = " ".join(f"word{i}" for i in range(400))
+# What detection says on a machine without a GPU (sample_hardware's notes), and a real plan.
+NO_GPU_NOTES = [
+    "nvml: NVML unavailable: NVMLError_LibraryNotFound: NVML Shared Library Not Found; "
+    "nvidia-smi is not installed (not on PATH)",
+    "amd-smi/rocm-smi: amd-smi is not installed (not on PATH); rocm-smi is not installed "
+    "(not on PATH)",
+    "sycl-ls: sycl-ls is not installed (not on PATH)",
+    "sysctl: not macOS",
+    "termux: not Termux (TERMUX_VERSION unset)",
+]
+NO_GPU = dataclasses.replace(RECORDED_HARDWARE, gpus=[], notes=NO_GPU_NOTES)
+PLAN = (
+    "2 x smollm2-135m-instruct-q4_1 (llama), 1 thread(s) each",
+    "memory: CPU only: 23.5 GiB RAM minus a 4 GiB buffer for the OS = 19.5 GiB",
+    "19.5 GiB usable calls for 7B Q4_K_M with 3-4 workers",
+    "chose smollm2-135m-instruct-q4_1 (135M Q4_1, 0.09 GiB) from embedded",
+    "2 worker(s), fewer than 3: limited by CPU cores",
+    "1 thread(s) per worker: 2 physical cores shared by 2 workers",
+    "CPU only (n_gpu_layers=0)",
+)
 
 
 def peer(name: str, address: str, model: str, state: str = "ok", **kw: object) -> PeerRecord:
@@ -99,3 +130,31 @@ async def test_a_node_alone_says_so_on_the_status_line(isolated_dirs):
         await wait_for(pilot, lambda: app.peers, 10, "the peers")
         await pilot.pause(0.1)
         assert " · no peers" in str(status.content) and "peers 1" not in str(status.content)
+
+
+def test_no_gpu_is_one_line_naming_the_missing_tools():
+    assert no_gpu_summary(NO_GPU_NOTES) == (
+        "GPU  none found (nvidia-smi, amd-smi, rocm-smi, sycl-ls not present)")
+    assert no_gpu_summary(["no GPU detection in this build"]) == (
+        "GPU  none found (no GPU detection in this build)")
+
+
+async def test_without_a_gpu_the_plan_is_on_screen_and_the_reasons_one_key_away(isolated_dirs):
+    core = scripted_core(isolated_dirs)
+    core.info = dataclasses.replace(core.info, plan=PLAN)
+    app = HiveApp(core, hardware_source=lambda: NO_GPU, hardware_refresh_s=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        pane = app.query_one(HardwarePane)
+        no_gpu = app.query_one("#no-gpu", Collapsible)
+        await wait_for(pilot, lambda: no_gpu.display, 10, "the sample")
+        pane.show(NO_GPU)  # a second sample: the CPU and RAM sparklines show up
+        await pilot.pause(0.1)
+        title = no_gpu.query_one("CollapsibleTitle")
+        assert title.region.height == 1 and "sycl-ls not present" in str(title.content)
+        plan = app.query_one("#plan")
+        assert pane.max_scroll_y == 0 and plan.region.bottom <= pane.region.bottom
+        assert no_gpu.collapsed
+        await pilot.press("tab", "enter")  # the summary line takes the focus; Enter opens it
+        await wait_for(pilot, lambda: not no_gpu.collapsed, 5, "the details")
+        assert "NVMLError_LibraryNotFound" in str(app.query_one("#gpu-probes", Static).content)
