@@ -32,7 +32,7 @@ from hive_tui.tui.hardware import HardwarePane
 from hive_tui.tui.hardware_source import HardwareSource, sample_hardware
 from hive_tui.tui.peers import PeersPane
 from hive_tui.tui.prompt_input import PromptInput
-from hive_tui.tui.status_line import StatusLine
+from hive_tui.tui.status_line import StatusLine, linked_peers
 from hive_tui.tui.tool_screens import ConfirmToolCall, ToolsScreen
 from hive_tui.tui.tool_turn import ToolSettings, run_tool_turn, run_turn
 from hive_tui.tui.turn import Turn
@@ -42,7 +42,6 @@ from hive_tui.tui.workers import WorkersPane
 PANES = {"chat": "Chat", "vote": "Vote", "workers": "Workers", "peers": "Peers",
          "hardware": "Hardware"}
 TICK_S = 1.0
-LINKED = ("ok", "degraded", "unavailable")  # peer states of a connected node
 
 
 class HiveApp(App[None]):
@@ -66,7 +65,7 @@ class HiveApp(App[None]):
         Binding("ctrl+o", "open_chat", "Open"),
         Binding("escape", "stop", "Stop"),
         Binding("f6", "cycle_strategy", "Strategy", priority=True),
-        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),  # in the palette, for 80 cols
         Binding("ctrl+b", "tools", "Tools"),
     ]
 
@@ -222,7 +221,7 @@ class HiveApp(App[None]):
             lines.first().show(
                 node=info.node_name or info.node_id, address=info.address, strategy=self.strategy,
                 statuses=list(self.statuses.values()),
-                peers=sum(1 for p in self.peers if p.is_self or p.state in LINKED) or 1,
+                peers=linked_peers(self.peers, info.node_id),
                 busy=self.turn is not None, tools=sorted(self.tools.enabled))
 
     # ------------------------------------------------------------------ asking
@@ -388,7 +387,7 @@ class HiveApp(App[None]):
         for name in consensus.strategy_names():
             yield SystemCommand(f"Strategy: {name}", "Vote with this strategy from the next turn",
                                 lambda name=name: self.set_strategy(name))
-        yield SystemCommand("Toggle hive theme", "Switch between hive-dark and hive-light",
+        yield SystemCommand("Toggle hive theme", "Switch between hive-dark and hive-light (ctrl+t)",
                             self.action_toggle_theme)
         yield SystemCommand("Tools", "Turn the built-in tools on or off, one by one",
                             self.action_tools)

@@ -1,7 +1,8 @@
 """The chat pane: the conversation (prompts, and the swarm's answers as Markdown) and the prompt.
 
 While a vote runs, the answer box streams the draft of the first worker to speak; when the
-vote is decided it is replaced by the winner, captioned with who won and how.
+vote is decided it is replaced by the winner, captioned with who won and how. A vote stopped
+(Esc) before its decision keeps that draft, marked "(stopped)".
 """
 
 from __future__ import annotations
@@ -37,11 +38,23 @@ def tool_line(entry: ToolEntry) -> str:
     return f"⚙ {entry.name} {entry.detail} · {outcome}{who}\n{shown}".rstrip()
 
 
+def stopped_early(turn: Turn) -> bool:
+    return turn.cancelled and turn.decision is None
+
+
+def shown_text(turn: Turn) -> str:
+    """The answer; for a vote stopped before its decision, the draft the chat was streaming."""
+    if stopped_early(turn) and not turn.answer and (lead := turn.leading_worker()) is not None:
+        return turn.drafts.get(lead, "")
+    return turn.answer
+
+
 def caption(turn: Turn) -> str:
     if turn.error:
         return f"failed: {turn.error}"
-    if turn.cancelled and turn.decision is None:
-        return "stopped"
+    if stopped_early(turn):
+        lead = turn.leading_worker()
+        return f"stopped · {lead}'s draft" if lead and turn.drafts.get(lead) else "stopped"
     if (winner := turn.winner) is not None and turn.decision is not None:
         d = turn.decision
         extra = " · degraded" if turn.degraded else ""
@@ -85,6 +98,8 @@ class AnswerMessage(Vertical):
     AnswerMessage Markdown > *:last-child { margin-bottom: 0; }
     AnswerMessage .tool-log { color: $text-muted; background: $boost; padding: 0 1; }
     AnswerMessage .tool-log.-hidden { display: none; }
+    AnswerMessage .stop-note { color: $text-muted; text-style: italic; }
+    AnswerMessage .stop-note.-hidden { display: none; }
     """
 
     def __init__(self, turn: Turn) -> None:
@@ -97,18 +112,24 @@ class AnswerMessage(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="tool-log -hidden", markup=False)
-        yield Markdown(self.turn.answer)
+        yield Markdown(shown_text(self.turn))
+        yield Static("(stopped)", classes="stop-note -hidden")
 
     def _show_tools(self) -> None:
         log = self.query_one(".tool-log", Static)
         log.update("\n".join(tool_line(e) for e in self.turn.tools))
         log.set_class(not self.turn.tools, "-hidden")
 
+    def _show_outcome(self) -> None:
+        turn = self.turn
+        self.set_class(turn.winner is not None, "-winner")
+        self.set_class(turn.error is not None, "-failed")
+        self.query_one(".stop-note", Static).set_class(not stopped_early(turn), "-hidden")
+
     def on_mount(self) -> None:
         self._show_tools()
         self.border_subtitle = caption(self.turn)
-        self.set_class(self.turn.winner is not None, "-winner")
-        self.set_class(self.turn.error is not None, "-failed")
+        self._show_outcome()
 
     async def refresh_turn(self) -> None:
         turn = self.turn
@@ -119,9 +140,8 @@ class AnswerMessage(Vertical):
             if self._stream is not None:
                 await self._stream.stop()
                 self._stream = None
-            await markdown.update(turn.answer)
-            self.set_class(turn.winner is not None, "-winner")
-            self.set_class(turn.error is not None, "-failed")
+            await markdown.update(shown_text(turn))
+            self._show_outcome()
             return
         if turn.request_id != self._streamed_request:  # a tool turn's next vote: start over
             if self._stream is not None:

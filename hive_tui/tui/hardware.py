@@ -2,21 +2,26 @@
 and the plan (model, workers, threads) the node chose.
 
 Sampling runs in a thread worker: detection may call external tools, which must never stall
-the UI.
+the UI. With no GPU, one line says so and why; every probe's reason is one Enter away (a
+collapsed section), and in ``hive hardware``.
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Sparkline, Static
+from textual.content import Content
+from textual.widgets import Collapsible, Sparkline, Static
 
 from hive_tui.tui.hardware_source import HardwareSample, HardwareSource, sample_hardware
 
 REFRESH_S = 2.0
 HISTORY = 60
+# How hardware.runner says a probe's tool is missing.
+NOT_INSTALLED = re.compile(r"([\w.+/-]+) is not installed \(not on PATH\)")
 
 
 def gib(n: int | None) -> str:
@@ -34,9 +39,15 @@ def ram_line(s: HardwareSample) -> str:
     return f"RAM  {gib(s.ram_used_bytes)} of {gib(s.ram_total_bytes)} used ({share:.0f}%)"
 
 
+def no_gpu_summary(notes: list[str]) -> str:
+    """One line for "no GPU": the GPU tools not present, rather than every probe's reason."""
+    missing = list(dict.fromkeys(m for note in notes for m in NOT_INSTALLED.findall(note)))
+    if missing:
+        return f"GPU  none found ({', '.join(missing)} not present)"
+    return "GPU  none found" + (f" ({notes[0]})" if len(notes) == 1 else "")
+
+
 def gpu_lines(s: HardwareSample) -> str:
-    if not s.gpus:
-        return "GPU  none found" + (f" ({'; '.join(s.notes)})" if s.notes else "")
     lines = []
     for g in s.gpus:
         parts = [f"GPU  {g.name}"]
@@ -80,6 +91,14 @@ class HardwarePane(VerticalScroll):
     DEFAULT_CSS = """
     HardwarePane { height: 1fr; padding: 0 1; }
     HardwarePane #gpus { height: auto; margin: 0 0 1 0; }
+    HardwarePane #no-gpu {
+        height: auto; margin: 0 0 1 0; padding: 0; border: none; background: transparent;
+    }
+    HardwarePane #no-gpu CollapsibleTitle {
+        width: 1fr; padding: 0; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    HardwarePane #no-gpu Contents { padding: 0 0 0 2; }
+    HardwarePane #no-gpu #gpu-probes { color: $text-muted; }
     HardwarePane #plan { height: auto; border: round $secondary 60%; padding: 0 1; }
     """
 
@@ -94,6 +113,9 @@ class HardwarePane(VerticalScroll):
         yield Meter(id="cpu")
         yield Meter(id="ram")
         yield Static("GPU  …", id="gpus", markup=False)
+        with Collapsible(title="GPU  none found", id="no-gpu") as no_gpu:
+            yield Static("", id="gpu-probes", markup=False)
+        no_gpu.display = False
         plan = Static("\n".join(f"· {line}" for line in self.plan) or "no plan", id="plan",
                       markup=False)
         plan.border_title = "plan"
@@ -115,4 +137,11 @@ class HardwarePane(VerticalScroll):
         self.query_one("#cpu", Meter).show(cpu_line(s), s.cpu_percent)
         share = 100 * s.ram_used_bytes / s.ram_total_bytes if s.ram_total_bytes else 0.0
         self.query_one("#ram", Meter).show(ram_line(s), share)
-        self.query_one("#gpus", Static).update(gpu_lines(s))
+        gpus, no_gpu = self.query_one("#gpus", Static), self.query_one("#no-gpu", Collapsible)
+        gpus.display, no_gpu.display = bool(s.gpus), not s.gpus
+        if s.gpus:
+            gpus.update(gpu_lines(s))
+            return
+        no_gpu.title = Content(no_gpu_summary(s.notes))  # type: ignore[assignment]
+        details = [*s.notes, "(hive hardware shows the same, with the plan's reasons)"]
+        self.query_one("#gpu-probes", Static).update("\n".join(details))

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
+from rich.cells import cell_len
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from hive_tui.tui.core import PeerRecord
 
-# The long columns last: on a narrow terminal it is the address that scrolls off, not the state.
-COLUMNS = ("", "name", "state", "workers", "ping", "seen", "model", "address")
+# The address is what a user types into --peer, so it is shown whole; the name and the model
+# give way when the table is too wide (``fit``), the model first. Model last: on a terminal too
+# narrow even for that, it is the model that scrolls off, not the state or the address.
+COLUMNS = ("", "name", "state", "workers", "ping", "seen", "address", "model")
+SHRINKABLE = (7, 1)  # column indexes that ``fit`` truncates, in this order: model, name
+MIN_WIDTH = 8  # a shrunk column keeps at least this many cells
+CELL_PADDING = 2  # DataTable's cell_padding (1) on both sides of every column
 
 
 def ago(seconds: float) -> str:
@@ -26,7 +34,31 @@ def row(peer: PeerRecord, now: float) -> tuple[str, ...]:
     latency = "local" if peer.latency_ms is None else f"{peer.latency_ms:.0f} ms"
     seen = ago(now - peer.last_seen) if peer.last_seen else "never"
     return ("●" if peer.is_self else "", peer.name, peer.state,
-            f"{peer.workers_ready}/{peer.workers}", latency, seen, peer.model, peer.address)
+            f"{peer.workers_ready}/{peer.workers}", latency, seen, peer.address, peer.model)
+
+
+def truncate(text: str, width: int) -> str:
+    if cell_len(text) <= width:
+        return text
+    while text and cell_len(text) > width - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def fit(rows: Sequence[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
+    """The rows with the model, then the name, cut (…) so every column fits in ``width`` cells."""
+    columns = zip(COLUMNS, *rows, strict=True)
+    widths = [max(cell_len(cell) for cell in column) for column in columns]
+    excess = sum(widths) + CELL_PADDING * len(widths) - width
+    for index in SHRINKABLE:
+        if excess <= 0:
+            break
+        floor = max(MIN_WIDTH, cell_len(COLUMNS[index]))
+        cut = min(excess, max(0, widths[index] - floor))
+        widths[index] -= cut
+        excess -= cut
+    return [tuple(truncate(cell, widths[i]) if i in SHRINKABLE else cell
+                  for i, cell in enumerate(r)) for r in rows]
 
 
 class PeersPane(Vertical):
@@ -36,6 +68,10 @@ class PeersPane(Vertical):
     PeersPane #peers-note { color: $text-muted; padding: 1 0; }
     """
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._peers: list[PeerRecord] = []
+
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(id="peers-table", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
@@ -44,12 +80,16 @@ class PeersPane(Vertical):
 
     def show_peers(self, peers: list[PeerRecord], now: float | None = None) -> None:
         now = time.time() if now is None else now
+        self._peers = list(peers)
         table = self.query_one(DataTable)
         # Columns too: their widths then fit what is shown now, not the widest value ever.
         table.clear(columns=True)
         table.add_columns(*COLUMNS)
-        for peer in peers:
-            table.add_row(*row(peer, now), key=peer.node_id)
+        # A hidden pane (another tab shown) has no size yet: it spans the app's width.
+        width = self.content_size.width or self.app.size.width - 2
+        rows = fit([row(peer, now) for peer in peers], width)
+        for peer, cells in zip(peers, rows, strict=True):
+            table.add_row(*cells, key=peer.node_id)
         others = sum(1 for p in peers if not p.is_self)
         self.query_one("#peers-note", Static).update(
             f"{len(peers)} node(s) in the hive. " + (
@@ -57,3 +97,7 @@ class PeersPane(Vertical):
                 "mDNS, or name this one with --peer HOST:PORT (pairing code: hive peers "
                 "--pairing-code)."
                 if not others else ""))
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._peers:
+            self.show_peers(self._peers)

@@ -5,6 +5,19 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from hive_tui import wire
+from hive_tui.tui.core_types import PeerRecord
+
+LINKED = ("ok", "degraded", "unavailable")  # peer states of a connected node
+
+
+def linked_peers(peers: list[PeerRecord], own_node: str) -> int:
+    """The other nodes linked to ours. The core's list starts with its own node (``is_self``
+    in process; with --connect, the node connected to, which the status line names)."""
+    return sum(1 for p in peers if not p.is_self and p.node_id != own_node and p.state in LINKED)
+
+
+def peers_text(n: int) -> str:
+    return "no peers" if n == 0 else "1 peer" if n == 1 else f"{n} peers"
 
 
 def short(tool: str) -> str:
@@ -30,7 +43,7 @@ class StatusLine(Static):
         address: str,
         strategy: str,
         statuses: list[wire.WorkerStatus],
-        peers: int,
+        peers: int,  # other nodes linked to this one
         busy: bool,
         tools: list[str] | None = None,
     ) -> None:
@@ -38,8 +51,9 @@ class StatusLine(Static):
         generating = sum(1 for s in statuses if s.state == "generating")
         activity = f" · {generating} generating" if generating else ""
         where = "" if address == "in-process" else f" @ {address}"
+        tooling = f" · tools {','.join(short(t) for t in tools)}" if tools else ""
         self.update(
             f"◆ {node}{where} · {strategy} · workers {ready}/{len(statuses)}{activity}"
-            f" · peers {peers}" + (f" · tools {','.join(short(t) for t in tools)}" if tools else "")
+            f" · {peers_text(peers)}{tooling}"
         )
         self.set_class(busy, "-busy")

@@ -93,9 +93,10 @@ class VoteView(Vertical):
     VoteView #vote-empty { color: $text-muted; padding: 1 2; }
     """
 
+    # Short descriptions: the footer has 80 columns for these and the app's keys (Stop too).
     BINDINGS = [
-        Binding("left_square_bracket", "step(-1)", "Older turn"),
-        Binding("right_square_bracket", "step(1)", "Newer turn"),
+        Binding("left_square_bracket", "step(-1)", "Older", tooltip="Show the older turn"),
+        Binding("right_square_bracket", "step(1)", "Newer", tooltip="Show the newer turn"),
         Binding("s", "cycle_strategy", "Strategy"),
     ]
 

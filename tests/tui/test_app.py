@@ -111,7 +111,13 @@ async def test_escape_stops_a_generation(isolated_dirs):
         await wait_for(pilot, lambda: app.turn is None, 10, "the stop")
         turn = app.conversation.turns[-1]
         assert turn.cancelled and turn.decision is None
-        assert "stopped" in str(app.query_one(AnswerMessage).border_subtitle)
+        answer = app.query_one(AnswerMessage)
+        assert "stopped" in str(answer.border_subtitle)
+        # The chat keeps the partial draft it was streaming, marked as stopped.
+        draft = turn.drafts[turn.leading_worker()]
+        assert draft and LONG.startswith(draft.rstrip())
+        await wait_for(pilot, lambda: answer.query_one(Markdown).source == draft, 5, "the draft")
+        assert answer.query_one(".stop-note").display
         await wait_ready(pilot)  # every worker was told to stop and is free again
 
 

@@ -111,6 +111,8 @@ async def test_federated_vote_in_the_app_and_no_tool_for_a_peer(isolated_dirs):
             await other.start()
             await wait_for(pilot, lambda: any(p.name == "back" and p.state == "ok"
                                               for p in app.peers), 60, "the peer")
+            status = app.query_one("#status", Static)  # the other node, not this one too
+            await wait_for(pilot, lambda: " · 1 peer" in str(status.content), 10, "1 peer")
             await pilot.press("f4")
             rows = app.query_one("#peers-table", DataTable)
             names = [rows.get_row_at(i)[1] for i in range(rows.row_count)]
