@@ -31,9 +31,9 @@ log = logging.getLogger("hive.node")
 
 # Without a hardware plan, three workers: the smallest swarm where a majority means something.
 FALLBACK_WORKERS = 3
-# Enough for a chat turn with the small models hive runs on CPUs; --n-ctx raises it. The
-# hardware plan budgets memory for up to 4096 tokens a worker (hardware.plan.DEFAULT_CONTEXT,
-# shown by `hive hardware`) but does not set the context: --n-ctx 4096 fits what it planned.
+# A worker's context when neither --n-ctx nor the hardware plan gives one (a model named on
+# the command line): enough for a chat turn with the small models hive runs on CPUs. The
+# plan's own model gets the context the plan budgeted memory for (`hive hardware` shows it).
 DEFAULT_N_CTX = 2048
 # Backends with a batched engine (several workers as slots of one process, weights once).
 BATCHED_BACKENDS = ("llama",)
@@ -101,6 +101,12 @@ def resolve_model(
     return found.path, found.name
 
 
+def _planned_context(settings: Settings, hardware: Plan | None) -> int:
+    if hardware is not None and hardware.model is not None and not settings.model:
+        return hardware.context_length  # what the plan sized memory and workers for
+    return DEFAULT_N_CTX
+
+
 def _folder(models_dir: str | None) -> Path | None:
     return Path(models_dir).expanduser() if models_dir else None
 
@@ -156,7 +162,7 @@ def make_plan(settings: Settings) -> NodePlan:
         model_name=name,
         workers=workers,
         threads=threads,
-        n_ctx=settings.n_ctx or DEFAULT_N_CTX,
+        n_ctx=settings.n_ctx or _planned_context(settings, hardware),
         n_gpu_layers=n_gpu_layers,
         backend=settings.backend,
         reasons=tuple(reasons),

@@ -187,3 +187,18 @@ def test_nothing_on_disk_says_so():
     plan = make_plan(report(cpu(2, 2)), EMPTY)
     assert plan.model is None
     assert any("no model on disk" in reason for reason in plan.reasons)
+
+
+def test_the_node_runs_the_context_the_plan_sized_memory_for(tmp_path):
+    from hive_tui.config import load_settings
+    from hive_tui.node import DEFAULT_N_CTX, hardware_plan, make_plan
+
+    def plan(**overrides):
+        return make_plan(load_settings(overrides, environ={}, path=tmp_path / "none.toml"))
+
+    planned = hardware_plan()
+    assert planned.model is not None and planned.context_length > DEFAULT_N_CTX
+    assert plan().n_ctx == planned.context_length  # what `hive hardware` shows
+    assert plan(n_ctx=1024).n_ctx == 1024  # --n-ctx wins
+    # A model named on the command line was not what the plan sized: the plain default.
+    assert plan(model="embedded", workers=1).n_ctx == DEFAULT_N_CTX

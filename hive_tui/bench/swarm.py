@@ -40,6 +40,7 @@ import msgspec
 import psutil
 
 from hive_tui import wire
+from hive_tui.bench.swarm_raw import BENCH_N_CTX
 
 PROMPT = "Write a detailed story about a lighthouse keeper who finds a message in a bottle."
 PATHS = ("raw single", "raw batched", "N processes", "hive engine", "hive plan")
@@ -168,7 +169,7 @@ async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: 
     from hive_tui.swarm.swarm import SwarmRequest
 
     settings = load_settings({"workers": n, "threads": threads, "model": model,
-                              "n_gpu_layers": ngl}, environ={})
+                              "n_gpu_layers": ngl, "n_ctx": BENCH_N_CTX}, environ={})
     layout = bench_layout(path, n, threads, ngl)
     assert layout is not None
     plan = dataclasses.replace(make_plan(settings), layout=layout)

@@ -16,6 +16,10 @@ import json
 import sys
 import time
 
+# Every path's context per sequence (the node rows are given the same), so no path pays for a
+# bigger KV cache than another.
+BENCH_N_CTX = 2048
+
 
 def run_single(model: str, n: int, ntok: int, threads: int, ngl: int, prompt: str) -> dict:
     import llama_cpp
@@ -23,7 +27,7 @@ def run_single(model: str, n: int, ntok: int, threads: int, ngl: int, prompt: st
     from hive_tui.backends.llama_engine import FLASH_ATTN_ON, flash_attention_type
 
     flash = flash_attention_type(ngl) == FLASH_ATTN_ON  # as hive's one-sequence engine has it
-    llm = llama_cpp.Llama(model_path=model, n_ctx=2048, n_threads=threads,
+    llm = llama_cpp.Llama(model_path=model, n_ctx=BENCH_N_CTX, n_threads=threads,
                           n_threads_batch=threads, n_gpu_layers=ngl, flash_attn=flash,
                           verbose=False)
     messages = [{"role": "user", "content": prompt}]
@@ -49,7 +53,7 @@ def run_batched(model: str, n: int, ntok: int, threads: int, ngl: int, prompt: s
     text = chat_formatter(lm.metadata(), lm)(messages=[{"role": "user", "content": prompt}]).prompt
     tokens = lm.tokenize(text.encode(), add_bos=False, special=True)
     cp = L.llama_context_default_params()
-    cp.n_ctx = 2048 * n
+    cp.n_ctx = BENCH_N_CTX * n
     cp.n_batch = cp.n_ubatch = 512
     cp.n_seq_max = n
     cp.kv_unified = True

@@ -17,8 +17,8 @@ from hive_tui import wire
 from hive_tui.config import data_dir
 from hive_tui.tui.turn import Turn
 
-# Workers get a 2048-token context unless --n-ctx says otherwise (node.DEFAULT_N_CTX; the
-# embedded model was trained on 8192): a few past exchanges is all that fits.
+# Workers get a context of 2048 to 4096 tokens unless --n-ctx says otherwise (the plan's, or
+# node.DEFAULT_N_CTX; the embedded model was trained on 8192): a few past exchanges fit.
 CONTEXT_TURNS = 4
 TITLE_CHARS = 60
 
