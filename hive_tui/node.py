@@ -201,6 +201,11 @@ class Node:
     def __init__(self, settings: Settings, plan: NodePlan, node_id: str | None = None) -> None:
         self.settings = settings
         self.plan = plan
+        self._claim = None
+        if node_id is None:  # the id comes from the data folder: hold it while we run
+            from hive_tui.federation.identity import FolderClaim
+
+            self._claim = FolderClaim(data_dir(settings.data_dir))
         self.node_id = node_id or load_node_id(data_dir(settings.data_dir))
         self.bus = EventBus()
         self.workers: list[Worker] = []
@@ -246,6 +251,8 @@ class Node:
         if self.federation is not None:
             await self.federation.stop()
         await self.swarm.stop()
+        if self._claim is not None:
+            self._claim.release()
 
     async def answer(self, request: SwarmRequest) -> VoteResult:
         """Answer as the hive: the local vote alone, or a two-phase vote with the peers.

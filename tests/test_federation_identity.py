@@ -50,3 +50,19 @@ def test_nodes_on_one_machine_with_own_data_folders_get_own_ids(node_process, tm
     assert ids[0] != ids[1]
     assert (tmp_path / "a" / "node_id").read_text().strip() == ids[0]
     assert (tmp_path / "b" / "node_id").read_text().strip() == ids[1]
+
+
+def test_a_second_node_on_the_same_data_folder_is_warned(tmp_path, caplog):
+    from hive_tui.federation.identity import FolderClaim
+
+    first = FolderClaim(tmp_path / "data")
+    assert not first.shared
+    with caplog.at_level("WARNING", logger="hive.federation"):
+        second = FolderClaim(tmp_path / "data")
+    assert second.shared and "--data-dir" in caplog.text
+    assert not FolderClaim(tmp_path / "other").shared  # its own folder: no conflict
+    first.release()
+    second.release()
+    third = FolderClaim(tmp_path / "data")  # the folder is free again once released
+    assert not third.shared
+    third.release()

@@ -119,3 +119,41 @@ def forget_if_copied(folder: Path, fingerprint: str | None = None) -> bool:
         except OSError:
             pass
     return copied
+
+
+LOCK_FILE = "node.lock"
+
+
+class FolderClaim:
+    """An advisory lock on a data folder, held while a node runs from it.
+
+    Two nodes on one machine with one data folder share its node id, and peers cannot tell
+    them apart; the second node is warned at start (it still runs: ``--data-dir`` fixes it).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.shared = False
+        self._file = None
+        try:
+            import fcntl
+        except ImportError:  # no flock on this platform: nothing to check with
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._file = open(folder / LOCK_FILE, "a+b")  # noqa: SIM115 - held until release
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.shared = True
+            log.warning(
+                "another hive node on this machine runs from the data folder %s, so both have "
+                "one node id and peers cannot tell them apart: give each node its own folder "
+                "(--data-dir DIR or HIVE_DATA_DIR)", folder,
+            )
+        except OSError as exc:
+            log.debug("cannot lock the data folder %s: %s", folder, exc)
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing drops the lock
+            self._file = None
