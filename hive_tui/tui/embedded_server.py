@@ -25,6 +25,9 @@ from hive_tui.serve import unsafe_bind
 
 log = logging.getLogger("hive.tui.serve")
 
+# How long a closing app waits for the API to answer the requests it ended.
+ANSWER_WAIT_S = 2.0
+
 
 @dataclass
 class ServeState:
@@ -101,7 +104,14 @@ class EmbeddedServer:
     async def stop(self) -> None:
         if self._server is None or self._task is None:
             return
+        # The app is closing: the API's other clients get the node's own answer to a request
+        # still running (a 503 "shutting down", a stream's error event) as `hive --node`
+        # gives them after its grace, not a cut connection. Those answers take milliseconds.
+        self.node.end_requests()
         self._server.should_exit = True
-        self._server.force_exit = True  # the app is closing: do not wait for open streams
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(self._task, 5)
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), ANSWER_WAIT_S)
+        except (TimeoutError, asyncio.CancelledError, Exception):
+            self._server.force_exit = True  # do not wait longer for slow clients
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._task, 5)
