@@ -162,3 +162,11 @@ async def test_a_backend_that_is_not_installed_stays_down_with_the_reason():
     assert "unknown backend" in (worker.last_error or "")
     crashed = [e for e in events if isinstance(e, wire.WorkerCrashed)]
     assert len(crashed) == 1
+
+
+def test_the_scripted_backend_names_a_file_that_is_not_a_script():
+    from hive_tui.backends.scripted_engine import ScriptedEngine
+    from hive_tui.embedded_model import embedded_model_path
+
+    with pytest.raises(ValueError, match="reads a JSON script as its --model"):
+        ScriptedEngine().load(wire.Load(model_path=str(embedded_model_path())))

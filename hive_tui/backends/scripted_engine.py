@@ -49,7 +49,12 @@ class ScriptedEngine:
     def load(self, spec: wire.Load) -> wire.Ready:
         if spec.model_path:
             with open(spec.model_path, "rb") as f:
-                self.script = msgspec.json.decode(f.read(), type=Script)
+                data = f.read()
+            try:
+                self.script = msgspec.json.decode(data, type=Script)
+            except msgspec.DecodeError as exc:
+                raise ValueError(f"the scripted backend (for tests) reads a JSON script as its "
+                                 f"--model; {spec.model_path} is not one ({exc})") from None
         time.sleep(self.script.load_delay_s)
         self.slots = spec.slots
         return wire.Ready(backend=self.name, model="scripted", n_ctx=spec.n_ctx,
