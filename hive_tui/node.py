@@ -22,7 +22,7 @@ from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, plan_layout
 from hive_tui.swarm.swarm import Swarm, SwarmError, SwarmRequest, VoteResult
 from hive_tui.swarm.worker import Worker, WorkerSpec
-from hive_tui.wire import Plan
+from hive_tui.wire import ModelCatalog, Plan
 
 if TYPE_CHECKING:
     from hive_tui.federation.service import Federation
@@ -75,10 +75,14 @@ def worker_backends(backend: str, workers: int) -> list[str]:
 
 
 def resolve_model(
-    model: str | None, backend: str, models_dir: str | None = None
+    model: str | None,
+    backend: str,
+    models_dir: str | None = None,
+    catalog: ModelCatalog | None = None,
 ) -> tuple[str, str]:
     """(path, display name) for a --model value: a file, an mlx-lm folder, or a name from the
-    catalogue (`hive models`); the embedded model when none is given."""
+    catalogue (`hive models`; ``catalog`` when the caller has built it already); the embedded
+    model when none is given."""
     if backend == "scripted":
         return model or "", "scripted"
     if not model or model in ("embedded", EMBEDDED_MODEL_NAME):
@@ -95,7 +99,7 @@ def resolve_model(
     from hive_tui.models.catalog import ModelNotFound, build_catalog, find_model
 
     try:
-        found = find_model(build_catalog(models_dir=_folder(models_dir)), model)
+        found = find_model(catalog or build_catalog(models_dir=models_dir or None), model)
     except ModelNotFound as exc:
         raise FileNotFoundError(str(exc)) from None
     return found.path, found.name
@@ -107,20 +111,20 @@ def _planned_context(settings: Settings, hardware: Plan | None) -> int:
     return DEFAULT_N_CTX
 
 
-def _folder(models_dir: str | None) -> Path | None:
-    return Path(models_dir).expanduser() if models_dir else None
-
-
 def make_plan(settings: Settings) -> NodePlan:
     """Flags and settings win; whatever they leave open comes from the hardware plan."""
     listed = len(listed_backends(settings.backend))
+    catalog: ModelCatalog | None = None
     if "scripted" in listed_backends(settings.backend) or (settings.model and settings.workers):
         hardware = None
     else:
-        hardware = hardware_plan(settings.models_dir)
+        from hive_tui.models.catalog import build_catalog
+
+        catalog = build_catalog(models_dir=settings.models_dir or None)  # read once, used twice
+        hardware = hardware_plan(catalog)
     reasons: list[str] = list(hardware.reasons) if hardware else []
     if settings.model or hardware is None or hardware.model is None:
-        path, name = resolve_model(settings.model, settings.backend, settings.models_dir)
+        path, name = resolve_model(settings.model, settings.backend, settings.models_dir, catalog)
     else:
         path, name = hardware.model.path, hardware.model.name
     if settings.workers:
@@ -170,12 +174,12 @@ def make_plan(settings: Settings) -> NodePlan:
     )
 
 
-def hardware_plan(models_dir: str | None = None) -> Plan:
+def hardware_plan(catalog: ModelCatalog | None = None) -> Plan:
     from hive_tui.hardware import detect_hardware
     from hive_tui.hardware.plan import make_plan as plan_for_hardware
     from hive_tui.models.catalog import build_catalog
 
-    return plan_for_hardware(detect_hardware(), build_catalog(models_dir=_folder(models_dir)))
+    return plan_for_hardware(detect_hardware(), catalog or build_catalog())
 
 
 def load_node_id(folder: Path | None = None) -> str:
@@ -205,8 +209,10 @@ class Node:
         if node_id is None:  # the id comes from the data folder: hold it while we run
             from hive_tui.federation.identity import FolderClaim
 
-            self._claim = FolderClaim(data_dir(settings.data_dir))
-        self.node_id = node_id or load_node_id(data_dir(settings.data_dir))
+            folder = data_dir(settings.data_dir)
+            self._claim = FolderClaim(folder)
+            node_id = load_node_id(folder)
+        self.node_id = node_id
         self.bus = EventBus()
         self.workers: list[Worker] = []
         for process in plan.processes():

@@ -44,15 +44,13 @@ def gguf_folders(
     return folders
 
 
-def models_dir(args: object) -> Path | None:
+def models_dir(args: object) -> str | Path | None:
     """A command's --models-dir, else the ``models_dir`` setting (config file, HIVE_MODELS_DIR)."""
-    given = getattr(args, "models_dir", None)
-    if given:
-        return Path(given).expanduser()
+    if given := getattr(args, "models_dir", None):
+        return given
     from hive_tui.config import load_settings
 
-    configured = load_settings().models_dir
-    return Path(configured).expanduser() if configured else None
+    return load_settings().models_dir or None
 
 
 class ModelNotFound(LookupError):
@@ -107,7 +105,7 @@ def _huggingface_files(hub: Path) -> Iterator[tuple[str, Path]]:
 
 
 def build_catalog(
-    models_dir: Path | None = None,
+    models_dir: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     home: Path | None = None,
     include_embedded: bool = True,

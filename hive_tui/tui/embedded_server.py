@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ import uvicorn
 
 from hive_tui.api.app import create_app
 from hive_tui.node import Node
-from hive_tui.serve import unsafe_bind
+from hive_tui.serve import bind_listener, unsafe_bind
 
 log = logging.getLogger("hive.tui.serve")
 
@@ -43,20 +42,6 @@ class QuietServer(uvicorn.Server):
         yield  # the app handles ctrl+c; the server is stopped with the app
 
 
-def bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
-
-
 class EmbeddedServer:
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -71,7 +56,7 @@ class EmbeddedServer:
             self.state.problem = f"not serving: {problem}"
             return self.state
         try:
-            sock = bind(settings.host, settings.port)
+            sock = bind_listener(settings.host, settings.port)
         except OSError as exc:
             self.state.problem = (
                 f"not serving: cannot listen on {settings.host}:{settings.port} "
