@@ -40,6 +40,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     temperature: float = 0.7
     top_p: float = 0.95
     max_tokens: int = 512
+    # A vote stops the workers still generating once their answers cannot change the outcome
+    # (a strict majority already agrees): docs/quality.md measures what it saves and costs.
+    early_exit: bool = True
     node_name: str = ""
     log_level: str = "info"
     # The node id, the app's conversations and log; empty: the platformdirs data folder.

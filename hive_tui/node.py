@@ -236,7 +236,7 @@ class Node:
                     slot=slot,
                 )
                 self.workers.append(Worker(spec, self.bus, engine))
-        self.swarm = Swarm(self.workers, self.bus, self.node_id)
+        self.swarm = Swarm(self.workers, self.bus, self.node_id, settings.early_exit)
         # Set by the front end once the API port is bound (hive_tui.federation.service).
         self.federation: Federation | None = None
         # Set by end_requests: requests still running are ended, new ones refused.

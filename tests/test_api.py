@@ -46,7 +46,8 @@ def test_completion_carries_the_vote(client):
     # The three Paris answers agree, "Lyon." does not: shown as "3 of 4 agree".
     assert vote["agree_count"] == 3 and vote["agreement"] == 0.75
     assert 0.0 < vote["mean_similarity"] < 1.0
-    assert vote["agreement_text"].startswith("3 of 4 agree (mean similarity 0.")
+    assert vote["agreement_text"].startswith("3 of 4 agree, likely right (mean similarity 0.")
+    assert vote["verdict"] == "likely right"
     assert vote["strategy"] == DEFAULT_STRATEGY and vote["degraded"] is False
     winner = next(c for c in vote["candidates"] if c["winner"])
     assert winner["text"] == r.choices[0].message.content

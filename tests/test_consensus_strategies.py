@@ -15,7 +15,7 @@ from hive_tui.consensus import (
     is_valid,
     strategy_names,
 )
-from hive_tui.consensus.text import combined_similarity
+from hive_tui.consensus.answer_part import answer_part, part_similarity
 from hive_tui.wire import Candidate, Decision
 
 ALL = sorted(STRATEGIES)
@@ -27,6 +27,11 @@ def cand(text: str, i: int = 0, **kw) -> Candidate:
 
 def cands(*texts: str, **kw) -> list[Candidate]:
     return [cand(t, i, **kw) for i, t in enumerate(texts)]
+
+
+def part_sim(a: str, b: str, question: str = "") -> float:
+    """What the strategies compare: the answers' parts (see ``answer_part``)."""
+    return part_similarity(answer_part(a, question), answer_part(b, question))
 
 
 PARIS = cands("Paris.", "The capital of France is Paris.", "paris", "London")
@@ -140,7 +145,7 @@ def test_similarity_picks_paris_group():
     assert d.scores[3] == 0.0  # "London" shares nothing with anyone
     # Score is the mean similarity to the other three, recomputed here from the measure.
     expected = [
-        sum(combined_similarity(a.text, b.text) for b in PARIS if b is not a) / 3 for a in PARIS
+        sum(part_sim(a.text, b.text) for b in PARIS if b is not a) / 3 for a in PARIS
     ]
     assert d.scores == pytest.approx(expected)
 
@@ -171,7 +176,7 @@ def test_similarity_winner_is_most_central_member():
 
     # The winner's mean similarity to its group-mates is the highest in the group.
     def inner(i):
-        return sum(combined_similarity(c[i].text, c[j].text) for j in group if j != i)
+        return sum(part_sim(c[i].text, c[j].text) for j in group if j != i)
 
     assert all(inner(d.winner) >= inner(j) for j in group)
 
@@ -348,7 +353,7 @@ def test_agree_count_and_mean_similarity_match_the_vote(name):
     assert d.agree_count == round(d.agreement * len(PARIS))
     assert d.agree_count == len(next(g for g in d.groups if d.winner in g))
     others = [
-        combined_similarity(PARIS[d.winner].text, c.text) for c in PARIS if c is not PARIS[d.winner]
+        part_sim(PARIS[d.winner].text, c.text) for c in PARIS if c is not PARIS[d.winner]
     ]
     assert d.mean_similarity == pytest.approx(sum(others) / len(others))
 

@@ -68,6 +68,7 @@ def hive_vote(result: VoteResult, tools: ToolDecision | None = None) -> schemas.
         agree_count=d.agree_count,
         mean_similarity=round(d.mean_similarity, 4),
         agreement_text=consensus.agreement_text(d, len(result.candidates)),
+        verdict=consensus.verdict(d, len(result.candidates)),
     )
 
 

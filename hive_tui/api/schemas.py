@@ -197,7 +197,10 @@ class HiveVote(msgspec.Struct):
     tool_vote: ToolVoteView | None = None  # issue 6: present when tools were offered
     agree_count: int = 0  # how many candidates gave the winner's answer (k of N)
     mean_similarity: float = 0.0  # the winner's mean similarity to the other candidates
-    agreement_text: str = ""  # "3 of 5 agree (mean similarity 0.72)", ready to show
+    agreement_text: str = ""  # "3 of 5 agree, likely right (mean similarity 0.72)", to show
+    # "likely right" (a strict majority gave the winner's answer), "uncertain" or "no answer":
+    # calibrated on the test split of `hive bench quality` (docs/quality.md)
+    verdict: str = ""
 
 
 class AssistantMessage(msgspec.Struct):

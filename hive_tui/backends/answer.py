@@ -17,6 +17,8 @@ class AnswerStream:
         self.started = started
         self.scanner = StopScanner(list(request.params.stop))
         self.ttft = 0.0
+        self.ends: list[int] = []  # raw text length after each token
+        self._raw = 0
 
     @property
     def stopped(self) -> bool:
@@ -24,6 +26,8 @@ class AnswerStream:
         return self.scanner.stopped
 
     def push(self, piece: str) -> None:
+        self._raw += len(piece)
+        self.ends.append(self._raw)
         released = self.scanner.feed(piece)
         if released:
             if not self.ttft:
@@ -39,6 +43,7 @@ class AnswerStream:
         mean_logprob: float | None,
         tail: str = "",
         logprob_s: float = 0.0,
+        token_logprobs: list[float] | None = None,
     ) -> wire.Done:
         """Release what was held back (plus ``tail``, the decoder's last bytes) and finish."""
         rest = self.scanner.feed(tail) + self.scanner.flush()
@@ -55,4 +60,6 @@ class AnswerStream:
             mean_logprob=mean_logprob,
             slot=self.request.slot,
             logprob_s=logprob_s,
+            token_logprobs=token_logprobs or [],
+            token_ends=self.ends[: len(token_logprobs)] if token_logprobs else [],
         )

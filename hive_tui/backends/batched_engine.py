@@ -74,6 +74,7 @@ class _Slot:
     # (future of one step's log-probabilities, this slot's row in it), summed at the end
     logprobs: list[tuple[Future[np.ndarray], int]] = field(default_factory=list)
     ttft: float = 0.0
+    ends: list[int] = field(default_factory=list)  # raw text length after each token
     scanner: StopScanner = field(default_factory=lambda: StopScanner([]))
     decoder: codecs.IncrementalDecoder = field(
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -306,7 +307,9 @@ class BatchedLlamaEngine:
                 self._finish(slot, "stop", active, jobs, free_seqs, host)
                 continue
             slot.generated += 1
-            released = slot.scanner.feed(slot.decoder.decode(self._token_bytes(token)))
+            piece = slot.decoder.decode(self._token_bytes(token))
+            slot.ends.append((slot.ends[-1] if slot.ends else 0) + len(piece))
+            released = slot.scanner.feed(piece)
             if released:
                 slot.ttft = slot.ttft or time.perf_counter() - slot.started
                 host.token(slot.request, released)
@@ -342,6 +345,7 @@ class BatchedLlamaEngine:
         # Drops this sequence's id from its cells; cells that other slots share stay.
         llama_cpp.llama_memory_seq_rm(self._mem, slot.seq, -1, -1)
         free_seqs.append(slot.seq)
+        logprobs = _per_token(slot.logprobs)
         host.done(
             wire.Done(
                 request_id=slot.request.request_id,
@@ -351,8 +355,10 @@ class BatchedLlamaEngine:
                 completion_tokens=slot.generated,
                 ttft_s=slot.ttft,
                 gen_s=time.perf_counter() - slot.started,
-                mean_logprob=_mean(slot.logprobs),
+                mean_logprob=sum(logprobs) / len(logprobs) if logprobs else None,
                 slot=slot.request.slot,
+                token_logprobs=logprobs,
+                token_ends=slot.ends[: len(logprobs)],
             )
         )
 
@@ -377,10 +383,8 @@ def _logprobs(rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
     return picked - top - np.log(rows.sum(axis=1))
 
 
-def _mean(parts: list[tuple[Future[np.ndarray], int]]) -> float | None:
-    if not parts:
-        return None
-    return float(sum(float(future.result()[k]) for future, k in parts) / len(parts))
+def _per_token(parts: list[tuple[Future[np.ndarray], int]]) -> list[float]:
+    return [float(future.result()[k]) for future, k in parts]
 
 
 def _sampler(params: wire.SamplingParams) -> int:

@@ -92,7 +92,7 @@ class LlamaEngine:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         answer = AnswerStream(request, emit, started)
         generated: list[int] = []
-        logprob_sum = 0.0
+        logprobs: list[float] = []
         logprob_s = 0.0
         finish = "length"
 
@@ -114,7 +114,7 @@ class LlamaEngine:
                 break
             if request.logprobs:
                 lp_started = time.perf_counter()
-                logprob_sum += _token_logprob(llm, token, n_vocab)
+                logprobs.append(_token_logprob(llm, token, n_vocab))
                 logprob_s += time.perf_counter() - lp_started
             generated.append(token)
             answer.push(decoder.decode(llm.detokenize([token], prev_tokens=generated[:-1])))
@@ -129,8 +129,9 @@ class LlamaEngine:
             tail=decoder.decode(b"", final=True),
             prompt_tokens=len(prompt),
             completion_tokens=len(generated),
-            mean_logprob=(logprob_sum / len(generated) if generated and request.logprobs else None),
+            mean_logprob=(sum(logprobs) / len(logprobs)) if logprobs else None,
             logprob_s=logprob_s,
+            token_logprobs=logprobs,
         )
 
 

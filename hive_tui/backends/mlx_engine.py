@@ -130,18 +130,18 @@ class MlxEngine:
         eos = tokenizer.eos_token_ids
         answer = AnswerStream(request, emit, started)
         generated = 0
-        logprob_sum = 0.0
+        logprobs: list[float] = []
         finish = "length"
 
         steps = generate_step(mx.array(prompt), model, max_tokens=budget, sampler=sampler)
-        for token, logprobs in steps:
+        for token, step_logprobs in steps:
             if cancelled():
                 finish = "cancelled"
                 break
             if token in eos:
                 finish = "stop"
                 break
-            logprob_sum += float(logprobs[token].item())  # type: ignore[arg-type]
+            logprobs.append(float(step_logprobs[token].item()))  # type: ignore[arg-type]
             generated += 1
             detokenizer.add_token(token)
             answer.push(detokenizer.last_segment)
@@ -155,5 +155,6 @@ class MlxEngine:
             tail=detokenizer.last_segment,
             prompt_tokens=len(prompt),
             completion_tokens=generated,
-            mean_logprob=(logprob_sum / generated) if generated else None,
+            mean_logprob=(sum(logprobs) / generated) if generated else None,
+            token_logprobs=logprobs,
         )

@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     q.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     q.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
     q.add_argument("--questions", type=int,
-                   help="questions per task (default: 6 with --quick, else 25)")
+                   help="questions per task (default: 3 with --quick, else 30)")
     q.add_argument("--samples", type=int, help="sampled answers per question (default 8)")
     q.add_argument("--seed", type=int, default=0)
     q.set_defaults(handler=_quality)

@@ -1,17 +1,20 @@
 """Consensus: several workers answered the same prompt; pick the answer to show.
 
 Pure functions only (no I/O, no randomness): the same candidates always give the same
-``Decision``. The swarm calls ``decide(strategy, candidates)``; for strategies in
-``EARLY_EXIT`` it stops at the first candidate for which ``is_valid`` holds and cancels the rest.
+``Decision``. The swarm calls ``decide(strategy, candidates, question)``; strategies compare
+what the answers say beyond the question (``answer_part``). While a vote runs, a ``Tally``
+says when it is settled (``early_exit``): the swarm then stops the workers still generating.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
+from hive_tui.consensus.early_exit import FIRST_VALID, Tally, settled
 from hive_tui.consensus.quality import is_valid
 from hive_tui.consensus.strategies import confidence, fastest, majority, quality, similarity
-from hive_tui.wire import Candidate, Decision
+from hive_tui.wire import Candidate, ChatMessage, Decision
 
 __all__ = [
     "agreement_text",
@@ -21,10 +24,21 @@ __all__ = [
     "UnknownStrategy",
     "decide",
     "is_valid",
+    "question_of",
+    "verdict",
+    "settled",
+    "Tally",
     "strategy_names",
 ]
 
-Strategy = Callable[[Sequence[Candidate]], Decision]
+
+
+class Strategy(Protocol):
+    """A pure function of the candidates (and of the question they answer, whose wording the
+    strategies discount: see ``answer_part``)."""
+
+    def __call__(self, candidates: Sequence[Candidate], question: str = "") -> Decision: ...
+
 
 STRATEGIES: dict[str, Strategy] = {
     "similarity": similarity,
@@ -36,8 +50,9 @@ STRATEGIES: dict[str, Strategy] = {
 DEFAULT_STRATEGY = "confidence"
 
 # The swarm stops generating at the first valid answer for these and cancels the other workers:
-# waiting for the others cannot change the winner.
-EARLY_EXIT = frozenset({"fastest"})
+# waiting for the others cannot change the winner (the other strategies stop once a strict
+# majority agrees: ``early_exit``).
+EARLY_EXIT = FIRST_VALID
 
 
 class UnknownStrategy(ValueError):
@@ -51,16 +66,33 @@ def strategy_names() -> list[str]:
     return [DEFAULT_STRATEGY, *sorted(n for n in STRATEGIES if n != DEFAULT_STRATEGY)]
 
 
-def decide(strategy: str, candidates: Sequence[Candidate]) -> Decision:
+def decide(strategy: str, candidates: Sequence[Candidate], question: str = "") -> Decision:
     try:
         fn = STRATEGIES[strategy]
     except KeyError:
         raise UnknownStrategy(strategy) from None
-    return fn(candidates)
+    return fn(candidates, question)
+
+
+def question_of(messages: Sequence[ChatMessage]) -> str:
+    """The text the candidates answer: the last user message."""
+    return next((m.content for m in reversed(messages) if m.role == "user"), "")
+
+
+def verdict(decision: Decision, voters: int) -> str:
+    """Plain words for how far to trust the winner, backed by the calibration table in
+    docs/quality.md (test split, N = 5): when a strict majority of the workers gave the
+    winner's answer it was right about four times in five, otherwise about one in three."""
+    if decision.agree_count == 0:
+        return "no answer"
+    if voters > 1 and decision.agree_count > voters / 2:
+        return "likely right"
+    return "uncertain"
 
 
 def agreement_text(decision: Decision, voters: int) -> str:
-    """What a user reads about a vote: "3 of 5 agree (mean similarity 0.72)"."""
+    """What a user reads about a vote: "3 of 5 agree, likely right (mean similarity 0.72)"."""
     return (
-        f"{decision.agree_count} of {voters} agree (mean similarity {decision.mean_similarity:.2f})"
+        f"{decision.agree_count} of {voters} agree, {verdict(decision, voters)} "
+        f"(mean similarity {decision.mean_similarity:.2f})"
     )

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hive_tui.consensus.answer_part import AnswerPart, answer_part, part_similarity
 from hive_tui.consensus.quality import is_valid, quality_scores
-from hive_tui.consensus.text import DEFAULT_PAIR_MEASURE, GROUP_THRESHOLD, PairMeasure, features
+from hive_tui.consensus.text import GROUP_THRESHOLD, PairMeasure, features
 from hive_tui.wire import Candidate, Decision
 
 
@@ -20,6 +21,7 @@ class Analysis:
     """Per-request facts computed once and read by the strategies."""
 
     valid: list[bool]
+    parts: list[AnswerPart]  # what each answer says beyond the question (``answer_part``)
     quality: list[float]
     sim: list[list[float]]  # n x n, 1.0 on the diagonal, 0.0 to and from invalid candidates
     centrality: list[float]  # mean similarity to all other candidates; 1.0 when n == 1
@@ -34,19 +36,27 @@ class Analysis:
 
 
 def analyse(
-    candidates: Sequence[Candidate], measure: PairMeasure = DEFAULT_PAIR_MEASURE
+    candidates: Sequence[Candidate], question: str = "", measure: PairMeasure | None = None
 ) -> Analysis:
-    """``measure`` compares two texts' features; the benchmark tries others than the default."""
+    """Answers are compared on what they say beyond ``question`` (``part_similarity``);
+    ``measure``, a whole-text measure, is what the benchmark compares that with."""
     valid = [is_valid(c) for c in candidates]
-    feats = [features(c.text) for c in candidates]
+    parts = [answer_part(c.text, question) for c in candidates]
+    feats = [features(c.text) for c in candidates] if measure is not None else []
     n = len(candidates)
     sim = [[1.0] * n for _ in range(n)]
     for i in range(n):
         for j in range(i + 1, n):
-            s = measure(feats[i], feats[j]) if valid[i] and valid[j] else 0.0
+            if not (valid[i] and valid[j]):
+                s = 0.0
+            elif measure is not None:
+                s = measure(feats[i], feats[j])
+            else:
+                s = part_similarity(parts[i], parts[j])
             sim[i][j] = sim[j][i] = min(1.0, max(0.0, s))
     centrality = [mean_sim(sim, i, range(n)) if n > 1 else 1.0 for i in range(n)]
-    return Analysis(valid, quality_scores(candidates), sim, centrality, cluster(sim, valid))
+    groups = cluster(sim, valid)
+    return Analysis(valid, parts, quality_scores(candidates), sim, centrality, groups)
 
 
 def mean_sim(sim: list[list[float]], i: int, members: Sequence[int] | range) -> float:

@@ -18,7 +18,8 @@ INVALID_FINISH = frozenset({"error", "cancelled"})
 
 # Factors per finish reason: a truncated answer ("length") is still an answer, but it may be
 # missing its conclusion; cancelled / error text is whatever happened to stream before the stop.
-FINISH_FACTOR = {"stop": 1.0, "length": 0.7, "cancelled": 0.3, "error": 0.1}
+# "answered": stopped by early exit after its answering sentence (consensus.early_exit).
+FINISH_FACTOR = {"stop": 1.0, "answered": 1.0, "length": 0.7, "cancelled": 0.3, "error": 0.1}
 UNKNOWN_FINISH_FACTOR = 0.5
 
 # Repetition at or above this share of the text is a degenerate loop ("Paris Paris Paris ...",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from hive_tui.consensus.answer_part import answer_confidence
 from hive_tui.consensus.grouping import (
     Analysis,
     analyse,
@@ -34,9 +35,9 @@ from hive_tui.wire import Candidate, Decision
 # divide by zero and a 1 ms difference between near-instant answers does not look like 2x.
 _LATENCY_EPS_S = 0.01
 
-# How sharply ``confidence`` trusts the model's own log-probabilities (see ``mbr``): chosen by
-# ``hive bench quality``.
-CONFIDENCE_SHARPNESS = 5.0
+# How sharply ``confidence`` trusts the model's own log-probabilities (see ``mbr``): chosen on
+# the dev split of ``hive bench quality`` (docs/quality.md).
+CONFIDENCE_SHARPNESS = 3.0
 
 
 def _valid_scores(a: Analysis, scores: Sequence[float]) -> list[float]:
@@ -71,18 +72,18 @@ def by_groups(name: str, a: Analysis) -> Decision:
     return make_decision(name, a, winner, _valid_scores(a, a.centrality))
 
 
-def similarity(candidates: Sequence[Candidate]) -> Decision:
+def similarity(candidates: Sequence[Candidate], question: str = "") -> Decision:
     """Largest group of mutually similar answers; score = mean similarity to all others."""
     if not candidates:
         return empty_decision("similarity")
-    return by_groups("similarity", analyse(candidates))
+    return by_groups("similarity", analyse(candidates, question))
 
 
-def quality(candidates: Sequence[Candidate]) -> Decision:
+def quality(candidates: Sequence[Candidate], question: str = "") -> Decision:
     """Best quality heuristics (``quality.quality_score``) win; ties go to the most central."""
     if not candidates:
         return empty_decision("quality")
-    a = analyse(candidates)
+    a = analyse(candidates, question)
     pool = [i for i in range(a.n) if a.valid[i]]
     # Quality first; among equals the answer the others agree with most.
     best = min(pool, key=lambda i: (-a.quality[i], -a.centrality[i], i)) if pool else None
@@ -96,11 +97,11 @@ def _latency(c: Candidate) -> float:
     return max(0.0, t) if math.isfinite(t) else math.inf
 
 
-def fastest(candidates: Sequence[Candidate]) -> Decision:
+def fastest(candidates: Sequence[Candidate], question: str = "") -> Decision:
     """First valid answer by latency; score = fastest latency / own latency (1.0 for the winner)."""
     if not candidates:
         return empty_decision("fastest")
-    a = analyse(candidates)
+    a = analyse(candidates, question)
     pool = sorted((i for i in range(a.n) if a.valid[i]), key=lambda i: (_latency(candidates[i]), i))
     scores = [0.0] * a.n
     if pool:
@@ -114,7 +115,7 @@ def fastest(candidates: Sequence[Candidate]) -> Decision:
     return make_decision("fastest", a, winner, _valid_scores(a, scores))
 
 
-def majority(candidates: Sequence[Candidate]) -> Decision:
+def majority(candidates: Sequence[Candidate], question: str = "") -> Decision:
     """Exact vote on the normalised text (case, whitespace, punctuation ignored).
 
     Biggest bucket wins; tied buckets are separated by how similar their members are to the
@@ -123,12 +124,12 @@ def majority(candidates: Sequence[Candidate]) -> Decision:
     """
     if not candidates:
         return empty_decision("majority")
-    a = analyse(candidates)
+    a = analyse(candidates, question)
     buckets: dict[str, list[int]] = {}
     groups: list[list[int]] = []
     for i, c in enumerate(candidates):
         if a.valid[i]:
-            key = normalize(c.text)
+            key = " ".join(a.parts[i].words) or normalize(c.text)
             if key not in buckets:
                 buckets[key] = []
                 groups.append(buckets[key])
@@ -155,30 +156,46 @@ def majority(candidates: Sequence[Candidate]) -> Decision:
     return make_decision("majority", a, winner, _valid_scores(a, scores), groups)
 
 
-def confidence(candidates: Sequence[Candidate]) -> Decision:
-    """Minimum-Bayes-risk style: score_i = sum_j w_j * sim(i, j), w = softmax(s * mean_logprob)
-    with s = ``CONFIDENCE_SHARPNESS``; see ``mbr``."""
+def confidence(candidates: Sequence[Candidate], question: str = "") -> Decision:
+    """Minimum-Bayes-risk style: score_i = sum_j w_j * sim(i, j) over the answer parts,
+    w = softmax(s * confidence in the answer) with s = ``CONFIDENCE_SHARPNESS``; see ``mbr``."""
     if not candidates:
         return empty_decision("confidence")
-    return mbr("confidence", analyse(candidates), candidates, CONFIDENCE_SHARPNESS)
+    return mbr("confidence", analyse(candidates, question), candidates, CONFIDENCE_SHARPNESS)
+
+
+def _confidences(a: Analysis, candidates: Sequence[Candidate]) -> list[float | None]:
+    """Each candidate's confidence on one scale: in its answer part when the workers sent
+    per-token log-probabilities (an answer with nothing beyond the question has none), else
+    the mean token log-probability of the whole text."""
+    if any(c.token_logprobs for c in candidates):
+        raw = [
+            answer_confidence(p, c.token_logprobs, c.token_ends)
+            for p, c in zip(a.parts, candidates, strict=True)
+        ]
+    else:
+        raw = [c.mean_logprob for c in candidates]
+    return [lp if lp is not None and math.isfinite(lp) else None for lp in raw]
 
 
 def mbr(name: str, a: Analysis, candidates: Sequence[Candidate], sharpness: float) -> Decision:
     """Similarity weighted by confidence: the answer that agrees most with the likely answers.
 
-    Weights cover the valid candidates only: w = softmax(sharpness * mean_logprob), so 0 is
-    plain similarity and a large sharpness approaches "highest mean log-probability wins". A
-    valid candidate without a (finite) logprob gets the mean of the others' logprobs, i.e. a
-    neutral weight; when no valid candidate has one, this is ``by_groups`` (plain similarity).
+    Weights cover the valid candidates only: w = softmax(sharpness * confidence), where the
+    confidence is the model's in the answer part (``answer_confidence``: the lowest token
+    log-probability of the words that answer), else its mean token log-probability. 0 is plain
+    similarity, a large sharpness approaches "the surest answer wins". A valid candidate without
+    a (finite) confidence gets the mean of the others', a neutral weight; when no valid
+    candidate has one, this is ``by_groups`` (plain similarity).
     """
     pool = [i for i in range(a.n) if a.valid[i]]
-    known = {
-        i: lp for i in pool if (lp := candidates[i].mean_logprob) is not None and math.isfinite(lp)
-    }
+    confidences = _confidences(a, candidates)
+    known = {i: lp for i in pool if (lp := confidences[i]) is not None}
     if not known:
         return by_groups(name, a)
     neutral = sum(known.values()) / len(known)
-    logits = {i: sharpness * known.get(i, neutral) for i in pool}
+    conf = {i: known.get(i, neutral) for i in pool}
+    logits = {i: sharpness * conf[i] for i in pool}
     top = max(logits.values())
     exp = {i: math.exp(lp - top) for i, lp in logits.items()}  # shifted: no overflow
     total = sum(exp.values())
@@ -186,5 +203,8 @@ def mbr(name: str, a: Analysis, candidates: Sequence[Candidate], sharpness: floa
     scores = [0.0] * a.n
     for i in pool:
         scores[i] = sum(w * a.sim[i][j] for j, w in weights.items())
-    winner = min(pool, key=lambda i: (-scores[i], -a.centrality[i], -a.quality[i], i))
+    # Ties (members of one answer score alike): the surer one, then the most central.
+    winner = min(
+        pool, key=lambda i: (-round(scores[i], 9), -conf[i], -a.centrality[i], -a.quality[i], i)
+    )
     return make_decision(name, a, winner, _valid_scores(a, scores))

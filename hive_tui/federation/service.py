@@ -67,6 +67,7 @@ class Round:
     request_id: str
     strategy: str
     asked: dict[str, str]  # node id -> name
+    question: str = ""  # what the candidates answer (the strategies discount its wording)
     started: float = field(default_factory=time.monotonic)
     results: dict[str, vote.NodeVote] = field(default_factory=dict)
     complete: asyncio.Event = field(default_factory=asyncio.Event)
@@ -163,7 +164,8 @@ class Federation:
         seed = request.seed if request.seed is not None else secrets.randbits(31)
         request = dataclasses.replace(request, seed=seed)
         rid = request.request_id
-        rnd = Round(rid, request.strategy, {ln.node_id: ln.name for ln in links})
+        question = consensus.question_of(request.messages)
+        rnd = Round(rid, request.strategy, {ln.node_id: ln.name for ln in links}, question)
         self._rounds[rid] = rnd
         me = self.node.node_id
         try:
@@ -203,7 +205,7 @@ class Federation:
             or vote.NodeVote(n, name, "missing", error=f"no result within {self.deadline_s:g} s")
             for n, name in sorted(rnd.asked.items())
         ]
-        result = vote.combine(rid, request.strategy, nodes, seed, self.deadline_s)
+        result = vote.combine(rid, request.strategy, nodes, seed, self.deadline_s, question)
         if result is None:
             message = "no node answered: " + "; ".join(f"{n.node_id}: {n.error}" for n in nodes)
             self.node.bus.publish(wire.RequestFailed(rid, message))
@@ -256,7 +258,9 @@ class Federation:
                 if rnd and rnd.waiting_for(link.node_id):
                     latency = time.monotonic() - rnd.started
                     rnd.settle(
-                        vote.from_peer(link.node_id, link.name, frame, rnd.strategy, latency)
+                        vote.from_peer(
+                            link.node_id, link.name, frame, rnd.strategy, latency, rnd.question
+                        )
                     )
             case wire.PeerError(request_id=rid, message=message) if rid is not None:
                 rnd = self._rounds.get(rid)

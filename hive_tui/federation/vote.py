@@ -93,7 +93,12 @@ def from_local(node_id: str, name: str, result: VoteResult, latency_s: float = 0
 
 
 def from_peer(
-    node_id: str, name: str, result: wire.PeerLocalResult, strategy: str, latency_s: float = 0.0
+    node_id: str,
+    name: str,
+    result: wire.PeerLocalResult,
+    strategy: str,
+    latency_s: float = 0.0,
+    question: str = "",
 ) -> NodeVote:
     """A peer's local result, re-decided here; its node id is the authenticated one."""
     candidates = [
@@ -102,7 +107,7 @@ def from_peer(
     ]
     if not candidates:
         return NodeVote(node_id, name, "error", error="no candidates", latency_s=latency_s)
-    decision = consensus.decide(strategy, candidates)
+    decision = consensus.decide(strategy, candidates, question)
     return NodeVote(
         node_id,
         name,
@@ -117,7 +122,9 @@ def from_peer(
     )
 
 
-def global_decision(strategy: str, voters: Sequence[NodeVote]) -> wire.Decision:
+def global_decision(
+    strategy: str, voters: Sequence[NodeVote], question: str = ""
+) -> wire.Decision:
     """The strategy's decision over the voters' winners, each repeated ``weight`` times;
     scores, groups and the winner are mapped back to indices into ``voters``."""
     expanded: list[wire.Candidate] = []
@@ -127,7 +134,7 @@ def global_decision(strategy: str, voters: Sequence[NodeVote]) -> wire.Decision:
         assert winner is not None, "only nodes with a local winner vote"
         expanded.extend([winner] * max(1, node.weight))
         owner.extend([v] * max(1, node.weight))
-    d = consensus.decide(strategy, expanded)
+    d = consensus.decide(strategy, expanded, question)
     if d.winner < 0:
         return wire.Decision(strategy, -1, [], [], 0.0)
     scores = [0.0] * len(voters)
@@ -144,20 +151,26 @@ def global_decision(strategy: str, voters: Sequence[NodeVote]) -> wire.Decision:
     # "k of N agree" counts nodes, and the similarity is to the other nodes' answers (the
     # weighted copies above would count the winner's own node as agreeing with it).
     agree = len(next(g for g in groups if winner in g))
-    centrality = analyse([v.winner for v in voters if v.winner is not None]).centrality
+    winners = [v.winner for v in voters if v.winner is not None]
+    centrality = analyse(winners, question).centrality
     return wire.Decision(
         strategy, winner, scores, groups, d.agreement, agree, centrality[winner]
     )
 
 
 def combine(
-    request_id: str, strategy: str, nodes: Sequence[NodeVote], seed: int, deadline_s: float
+    request_id: str,
+    strategy: str,
+    nodes: Sequence[NodeVote],
+    seed: int,
+    deadline_s: float,
+    question: str = "",
 ) -> HiveResult | None:
     """The hive's answer from every node's part; None when no node has a winner."""
     voters = [n for n in nodes if n.state == "ok" and n.winner is not None]
     if not voters:
         return None
-    decision = global_decision(strategy, voters)
+    decision = global_decision(strategy, voters, question)
     missing = [n.node_id for n in nodes if n not in voters]
     winner_node = voters[decision.winner]
     return HiveResult(

@@ -52,6 +52,9 @@ class SwarmRequest:
     strategy: str = consensus.DEFAULT_STRATEGY
     workers: int | None = None  # None: every worker of this node
     tools: tuple[wire.ToolSpec, ...] = ()  # issue 6: tools offered to the model
+    # Stop the workers still generating once their answers can no longer change the outcome
+    # (``consensus.settled``); None: the swarm's default (the ``early_exit`` setting).
+    early_exit: bool | None = None
     request_id: str = field(default_factory=lambda: f"req-{uuid.uuid4().hex[:16]}")
 
 
@@ -71,10 +74,13 @@ class VoteResult:
 
 
 class Swarm:
-    def __init__(self, workers: list[Worker], bus: EventBus, node_id: str = "local") -> None:
+    def __init__(
+        self, workers: list[Worker], bus: EventBus, node_id: str = "local", early_exit: bool = True
+    ) -> None:
         self.workers = workers
         self.bus = bus
         self.node_id = node_id
+        self.early_exit = early_exit
 
     async def start(self) -> None:
         await asyncio.gather(*(w.start() for w in self.workers))
@@ -98,11 +104,15 @@ class Swarm:
             )
         )
         started = time.perf_counter()
-        early_exit = request.strategy in consensus.EARLY_EXIT
+        # Tool calls are voted on whole (a strict majority of all workers): no early exit there.
+        wanted = self.early_exit if request.early_exit is None else request.early_exit
+        early_exit = request.strategy in consensus.EARLY_EXIT or (wanted and not request.tools)
+        question = consensus.question_of(request.messages)
         slots: list[wire.Candidate | None] = [None] * len(chosen)
         prompt_tokens = 0
         crashed: list[str] = []
-        first_valid = asyncio.Event()
+        settled = asyncio.Event()
+        tally = consensus.Tally(request.strategy, len(chosen), question)
 
         async def answer(slot: int, worker: Worker) -> None:
             nonlocal prompt_tokens
@@ -119,6 +129,8 @@ class Swarm:
                         case wire.TokenChunk(text=text):
                             first_token_at = first_token_at or time.perf_counter() - started
                             self.bus.publish(wire.TokenEvent(rid, worker.worker_id, text))
+                            if early_exit and tally.text(slot, text):
+                                settled.set()
                         case wire.Done() as done:
                             prompt_tokens = max(prompt_tokens, done.prompt_tokens)
                             candidate = wire.Candidate(
@@ -130,11 +142,14 @@ class Swarm:
                                 latency_s=time.perf_counter() - started,
                                 ttft_s=first_token_at,
                                 mean_logprob=done.mean_logprob,
+                                token_logprobs=done.token_logprobs,
+                                token_ends=done.token_ends,
                             )
+                            candidate = tally.final(slot, candidate)
                             slots[slot] = candidate
                             self.bus.publish(wire.CandidateDone(rid, candidate))
-                            if early_exit and consensus.is_valid(candidate):
-                                first_valid.set()
+                            if early_exit and tally.finished(slot, candidate):
+                                settled.set()
                         case wire.WorkerError(message=message):
                             raise WorkerDied(message)
             except WorkerDied as exc:
@@ -147,7 +162,7 @@ class Swarm:
         everyone = asyncio.gather(*tasks)
         try:
             if early_exit:
-                waiter = asyncio.create_task(first_valid.wait())
+                waiter = asyncio.create_task(settled.wait())
                 try:
                     await asyncio.wait([waiter, everyone], return_when=asyncio.FIRST_COMPLETED)
                 finally:
@@ -168,7 +183,7 @@ class Swarm:
             message = f"every worker failed: {', '.join(crashed) or 'no answer'}"
             self.bus.publish(wire.RequestFailed(rid, message))
             raise SwarmError(message)
-        decision = consensus.decide(request.strategy, candidates)
+        decision = consensus.decide(request.strategy, candidates, question)
         # Wanted but not up (a backend that is not installed, a restart) or lost on the way.
         missing = absent + [w.worker_id for w, c in zip(chosen, slots, strict=True) if c is None]
         result = VoteResult(rid, seed, candidates, decision, bool(missing), missing, prompt_tokens)

@@ -33,6 +33,9 @@ class Candidate(msgspec.Struct, frozen=True):
     latency_s: float = 0.0  # request start -> answer complete
     ttft_s: float = 0.0  # request start -> first token
     mean_logprob: float | None = None
+    # Per generated token: log-probability and end offset in ``text`` (see wire.Done).
+    token_logprobs: list[float] = []
+    token_ends: list[int] = []
 
 
 class Decision(msgspec.Struct, frozen=True):

@@ -76,6 +76,11 @@ class Done(msgspec.Struct, tag="done", frozen=True):
     slot: int = 0
     # --- quality issue: seconds of gen_s spent computing log-probabilities (their cost).
     logprob_s: float = 0.0
+    # One entry per generated token (empty when log-probabilities were not asked for): its
+    # log-probability, and the character offset in the raw generated text where it ends. The
+    # vote reads the confidence of the part of an answer that differs from the others.
+    token_logprobs: list[float] = []
+    token_ends: list[int] = []
 
 
 class WorkerError(msgspec.Struct, tag="error", frozen=True):

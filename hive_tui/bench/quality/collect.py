@@ -24,6 +24,10 @@ from hive_tui.swarm.swarm import DEFAULT_TEMPERATURE, DEFAULT_TOP_P, derive_seed
 # after this is counted as cut off (finish_reason "length").
 MAX_TOKENS = 48
 
+# Every COST_EVERY-th question's greedy answer is made twice, with and without
+# log-probabilities, to measure what they cost (more would only slow the run down).
+COST_EVERY = 4
+
 Progress = Callable[[str], None]
 
 
@@ -32,10 +36,15 @@ def question_seed(seed: int, qid: str) -> int:
     return int.from_bytes(digest, "big") & 0x7FFFFFFF
 
 
+def messages(q: Question) -> list[wire.ChatMessage]:
+    system = [wire.ChatMessage("system", q.system)] if q.system else []
+    return [*system, wire.ChatMessage("user", q.prompt)]
+
+
 async def _ask(
-    proc: WorkerProcess, rid: str, prompt: str, params: wire.SamplingParams, logprobs: bool = True
+    proc: WorkerProcess, rid: str, q: Question, params: wire.SamplingParams, logprobs: bool = True
 ) -> Sample:
-    request = wire.Generate(rid, [wire.ChatMessage("user", prompt)], params, logprobs=logprobs)
+    request = wire.Generate(rid, messages(q), params, logprobs=logprobs)
     async for frame in proc.generate(request):
         match frame:
             case wire.Done() as done:
@@ -47,6 +56,8 @@ async def _ask(
                     done.gen_s,
                     done.mean_logprob,
                     done.logprob_s,
+                    done.token_logprobs,
+                    done.token_ends,
                 )
             case wire.WorkerError(message=message):
                 raise RuntimeError(f"worker failed on {rid}: {message}")
@@ -63,6 +74,8 @@ async def collect(
     workers: int = 2,
     threads: int = 1,
     backend: str = "llama",
+    temperature: float = DEFAULT_TEMPERATURE,
+    top_p: float = DEFAULT_TOP_P,
     progress: Progress | None = None,
 ) -> AnswerStore:
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
@@ -86,26 +99,26 @@ async def collect(
             while not jobs.empty():
                 qi, slot = jobs.get_nowait()
                 q = questions[qi]
-                if slot < 0:
+                if slot < 0 and qi % COST_EVERY:
+                    greedy[qi] = await _ask(proc, f"{q.qid}-g", q, greedy_params)
+                elif slot < 0:
                     # The greedy answer twice, with and without log-probabilities, order
                     # alternating: the same tokens both ways, so the pairs, spread over the
                     # whole run, measure what the logprobs cost in the same conditions.
                     pair = {}
-                    for flag in (True, False) if qi % 2 == 0 else (False, True):
-                        pair[flag] = await _ask(
-                            proc, f"{q.qid}-g{flag:d}", q.prompt, greedy_params, flag
-                        )
+                    for flag in (True, False) if qi % (2 * COST_EVERY) == 0 else (False, True):
+                        pair[flag] = await _ask(proc, f"{q.qid}-g{flag:d}", q, greedy_params, flag)
                     greedy[qi] = pair[True]
                     if pair[True].completion_tokens == pair[False].completion_tokens:
                         cost_pairs.append((pair[True], pair[False]))
                 else:
                     params = wire.SamplingParams(
-                        temperature=DEFAULT_TEMPERATURE,
-                        top_p=DEFAULT_TOP_P,
+                        temperature=temperature,
+                        top_p=top_p,
                         max_tokens=MAX_TOKENS,
                         seed=derive_seed(question_seed(seed, q.qid), slot),
                     )
-                    sampled[qi][slot] = await _ask(proc, f"{q.qid}-{slot}", q.prompt, params)
+                    sampled[qi][slot] = await _ask(proc, f"{q.qid}-{slot}", q, params)
                 done_count += 1
                 if done_count % max(1, total // 10) == 0:
                     say(f"  {done_count}/{total} answers ({time.perf_counter() - started:.0f} s)")
@@ -122,14 +135,15 @@ async def collect(
             list(q.accepted),
             g,
             [s for s in row if s is not None],
+            q.system,
         )
         for q, g, row in zip(questions, greedy, sampled, strict=True)
         if g is not None
     ]
     return AnswerStore(
         model=model_name,
-        temperature=DEFAULT_TEMPERATURE,
-        top_p=DEFAULT_TOP_P,
+        temperature=temperature,
+        top_p=top_p,
         max_tokens=MAX_TOKENS,
         k=k,
         seed=seed,

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from hive_tui.bench.quality.scoring import is_correct
 from hive_tui.bench.quality.store import AnswerStore
-from hive_tui.wire import Candidate, Decision
-
-Strategy = Callable[[Sequence[Candidate]], Decision]
+from hive_tui.consensus import Strategy
 BOOTSTRAP = 2000
 
 
@@ -95,7 +93,7 @@ def evaluate(
                 cands = [samples[i].candidate(slot) for slot, i in enumerate(draw)]
                 slowest = max(samples[i].gen_s for i in draw)
                 for name, fn in strategies.items():
-                    d = fn(cands)
+                    d = fn(cands, q.prompt)
                     out = results[name][n]
                     picked = samples[draw[d.winner]]
                     ok = right[draw[d.winner]]

@@ -152,7 +152,7 @@ def table(s: dict[str, Any]) -> str:
     n = str(s["focus_n"])
     ns = [str(k) for k in s["ns"]]
     lines = [
-        f"hive bench quality: {s['model']}, {s['questions']} questions "
+        f"hive bench quality, {s.get('split', 'all')} split: {s['model']}, {s['questions']} questions "
         f"({', '.join(f'{t} {c}' for t, c in s['tasks'].items())}), {s['k_samples']} samples "
         f"each at temperature {s['temperature']}, {s['workers']} workers x "
         f"{s['threads_per_worker']} thread, generation {s['generation_wall_s']:.0f} s",
@@ -183,14 +183,15 @@ def table(s: dict[str, Any]) -> str:
         )
     lines += ["", f"by task at N={n} (accuracy; single sample / greedy first):"]
     tasks = list(s["tasks"])
-    lines.append(f"{'':<22}" + "".join(f"{t:>10}" for t in tasks))
+    lines.append(f"{'':<22}" + "".join(f"{t[:7]:>8}" for t in tasks))
     lines.append(
-        f"{'single sample':<22}" + "".join(f"{s['single_by_task'][t]:>10.3f}" for t in tasks)
+        f"{'single sample':<22}" + "".join(f"{s['single_by_task'][t]:>8.3f}" for t in tasks)
     )
-    lines.append(f"{'greedy':<22}" + "".join(f"{s['greedy_by_task'][t]:>10.3f}" for t in tasks))
+    lines.append(f"{'greedy':<22}" + "".join(f"{s['greedy_by_task'][t]:>8.3f}" for t in tasks))
     for name, entry in s["strategies"].items():
-        bt = entry["by_n"][n]["by_task"]
-        lines.append(f"{name:<22}" + "".join(f"{bt[t]:>10.3f}" for t in tasks))
+        if entry["registered"]:
+            bt = entry["by_n"][n]["by_task"]
+            lines.append(f"{name:<22}" + "".join(f"{bt[t]:>8.3f}" for t in tasks))
     default = s["default_strategy"]
     d_row = s["strategies"][default]["by_n"][n]
     lines += [
@@ -201,7 +202,17 @@ def table(s: dict[str, Any]) -> str:
             f"{a['agree']} of {n}: {a['accuracy']:.3f} ({a['decisions']})"
             for a in d_row["agreement"]
         ),
+        f"  shown as 'likely right' (a strict majority agrees): {d_row['accuracy_majority_agrees']:.3f}"
+        f" in {d_row['share_majority_agrees']:.0%} of votes; 'uncertain': "
+        f"{d_row['accuracy_no_majority']:.3f}",
     ]
+    if ee := s.get("early_exit"):
+        lines.append(
+            f"early exit, {default} at N={n}: accuracy {ee['accuracy']:.3f} -> "
+            f"{ee['accuracy_early_exit']:.3f}, {ee['tokens_saved']:.1%} of generated tokens and "
+            f"{ee['steps_saved']:.1%} of decode steps (wall time) saved, "
+            f"{ee['stopped_early']:.0%} of votes stopped early"
+        )
     cost = s["logprob_cost"]
     if cost:
         lines.append(
@@ -220,8 +231,8 @@ def table(s: dict[str, Any]) -> str:
         if entry["registered"] and (where := _losses(entry["by_n"])):
             lines.append(f"! {name} loses to a single sample on {'; '.join(where)}")
     lines.append(
-        f"this run's choice (best at N={n} among strategies no task's 95% interval puts below a "
-        f"single sample, at any N): {chosen or 'none'}, {verdict}; (* marks the default)"
+        f"chosen on the dev split (best at N={n} among strategies no task's 95% interval puts "
+        f"below a single sample, at any N): {chosen or 'none'}, {verdict}; (* marks the default)"
     )
     if s["questions"] < 100:
         lines.append(f"{s['questions']} questions are too few to choose a default from: one "
@@ -277,3 +288,14 @@ def chart(s: dict[str, Any], path: Path) -> bool:
     fig.savefig(path)
     plt.close(fig)
     return True
+
+
+def dev_line(s: dict[str, Any]) -> str:
+    """One line on the split the defaults were chosen on."""
+    n = str(s["focus_n"])
+    row = s["strategies"][s["default_strategy"]]["by_n"][n]
+    return (
+        f"dev split ({s['questions']} questions, used to choose): single sample "
+        f"{s['single_sample']:.3f}, greedy {s['greedy']:.3f}, {s['default_strategy']} at N={n} "
+        f"{row['accuracy']:.3f}, oracle {s['oracle'][n]:.3f}"
+    )

@@ -7,6 +7,10 @@
 * Capitals: the first city of the question set or the distractor list named in the text
   (whole words, case and accents as written in ``capitals.py`` variants, after the same
   normalisation the vote uses) must be one of the accepted spellings.
+* Other word answers (continents, languages, opposites, ...): the first word of the family's
+  vocabulary (every answer of the family, plus ``facts.VOCABULARY``) named in the text that the
+  question does not name itself must be an accepted spelling. So "The opposite of hot is
+  cold." is "cold", and "The plural of mouse is mouse." names no answer at all.
 
 An empty answer is never right.
 """
@@ -17,7 +21,8 @@ import re
 from functools import lru_cache
 
 from hive_tui.bench.quality.capitals import CAPITALS, DISTRACTORS
-from hive_tui.bench.quality.tasks import Question
+from hive_tui.bench.quality.facts import DAYS, MONTHS, VOCABULARY
+from hive_tui.bench.quality.tasks import FAMILIES, Question, table_items
 from hive_tui.consensus.text import normalize
 
 _UNITS = (
@@ -68,9 +73,48 @@ def extract_city(text: str) -> str | None:
     return owner[m.group(1)] if m else None
 
 
+@lru_cache(maxsize=None)
+def _family_pattern(task: str) -> re.Pattern[str]:
+    terms = {normalize(t) for t in VOCABULARY.get(task, ())}
+    for prompt, accepted in table_items().get(task, {}).items():
+        terms.update(normalize(a) for a in accepted)
+        if task in ("opposite", "plural"):  # the asked word is an answer of another question
+            terms.add(normalize(prompt.rsplit(" ", 1)[-1].rstrip("?")))
+    if task == "next":
+        terms.update(normalize(t) for t in DAYS + MONTHS)
+    alts = sorted(terms, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, alts)) + r")(?!\w)")
+
+
+def extract_word(task: str, text: str, question: str = "") -> str | None:
+    """The first word of the family's vocabulary in the text that the question does not name."""
+    asked = f" {normalize(question)} "
+    for m in _family_pattern(task).finditer(normalize(text)):
+        if f" {m.group(1)} " not in asked:
+            return m.group(1)
+    return None
+
+
 def is_correct(question: Question, text: str) -> bool:
     if not text.strip():
         return False
     if question.task == "capital":
         return extract_city(text) == normalize(question.accepted[0])
+    if FAMILIES[question.task][1] == "word":
+        found = extract_word(question.task, text, question.prompt)
+        return found is not None and found in {normalize(a) for a in question.accepted}
+    if question.task == "compare":
+        return _compare_correct(question, text)
     return extract_number(text) == question.answer
+
+
+def _compare_correct(question: Question, text: str) -> bool:
+    """"Which number is bigger: a or b?": the first number named is the bigger one, and the
+    smaller one is named only after a "than" (so echoing "a or b" is no answer)."""
+    named = _ANY.findall(text.replace(",", ""))
+    if not named or extract_number(named[0]) != question.answer:
+        return False
+    asked = [extract_number(n) for n in _ANY.findall(question.prompt)]
+    smaller = next((n for n in asked if n != question.answer), None)
+    others = [extract_number(n) for n in named[1:]]
+    return smaller not in others or " than " in f" {normalize(text)} "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import msgspec
 
-from hive_tui.bench.quality.tasks import Question
+from hive_tui.bench.quality.tasks import Question, split_of
 from hive_tui.wire import Candidate
 
 
@@ -22,6 +22,8 @@ class Sample(msgspec.Struct, frozen=True):
     gen_s: float  # generate received -> done, in the worker
     mean_logprob: float | None = None
     logprob_s: float = 0.0  # of gen_s, the time spent computing the log-probabilities
+    token_logprobs: list[float] = []
+    token_ends: list[int] = []
 
     def candidate(self, slot: int) -> Candidate:
         """As the swarm would hand it to a strategy (latency = generation time)."""
@@ -32,6 +34,8 @@ class Sample(msgspec.Struct, frozen=True):
             completion_tokens=self.completion_tokens,
             latency_s=self.gen_s,
             mean_logprob=self.mean_logprob,
+            token_logprobs=self.token_logprobs,
+            token_ends=self.token_ends,
         )
 
 
@@ -43,9 +47,12 @@ class Answers(msgspec.Struct, frozen=True):
     accepted: list[str]
     greedy: Sample
     samples: list[Sample]
+    system: str = ""
 
     def question(self) -> Question:
-        return Question(self.qid, self.task, self.prompt, self.answer, tuple(self.accepted))
+        return Question(
+            self.qid, self.task, self.prompt, self.answer, tuple(self.accepted), self.system
+        )
 
 
 class LogprobCost(msgspec.Struct, frozen=True):
@@ -91,6 +98,11 @@ class AnswerStore(msgspec.Struct):
     wall_s: float
     questions: list[Answers]
     logprob_cost: LogprobCost | None = None
+
+    def split(self, name: str) -> AnswerStore:
+        """The same store with only the questions of one split (``tasks.split_of``)."""
+        kept = [a for a in self.questions if split_of(a.prompt) == name]
+        return msgspec.structs.replace(self, questions=kept)
 
     def save(self, path: Path) -> None:
         path.write_bytes(msgspec.json.format(msgspec.json.encode(self), indent=1))

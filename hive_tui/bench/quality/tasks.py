@@ -1,18 +1,63 @@
-"""The benchmark's questions: four tasks with one checkable answer each, generated from a seed.
+"""The benchmark's questions: thirteen families with one checkable answer each, from a seed.
 
-Every task is something the embedded 135M model gets right sometimes but not always, so that
-voting has room to help: one-digit addition and multiplication, counting the items of a short
-list, and world capitals (``capitals.py``). The same seed always gives the same questions.
+Every family is something the embedded 135M model gets right sometimes but not always, so that
+voting has room to help. They are asked in three styles, so that no strategy can lean on one
+answer format:
+
+* ``hint``: the question says how to answer ("Answer with a number."), no system prompt;
+* ``plain``: the bare question, no system prompt: answers come back as sentences that repeat
+  the question's wording ("The capital of Peru is Lima.");
+* ``system``: the bare question under a one-line system prompt ("Answer with just the
+  answer."), the way a user of the API often asks.
+
+Every question belongs to the ``dev`` or the ``test`` split by a hash of its text, the same for
+every seed: strategies, measures and constants are chosen on dev; test is only reported.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hive_tui.bench.quality.capitals import CAPITALS
+from hive_tui.bench.quality.facts import (
+    BABY_ANIMALS,
+    CONTINENTS,
+    DAYS,
+    LANGUAGES,
+    MONTHS,
+    OPPOSITES,
+    PLURALS,
+    QUANTITIES,
+)
 
-TASKS = ("add", "multiply", "count", "capital")
+SYSTEM_PROMPT = "Answer with just the answer."
+
+# Without it the 135M model explains arithmetic at length (40 tokens on average, a third cut
+# off at 64), which costs time and buries the number; it still often ignores it.
+_SHORT = "Answer with a number."
+
+# family -> (style, kind of answer: "number" or "word")
+FAMILIES: dict[str, tuple[str, str]] = {
+    "add": ("hint", "number"),
+    "multiply": ("hint", "number"),
+    "count": ("hint", "number"),
+    "capital": ("plain", "word"),
+    "subtract": ("plain", "number"),
+    "language": ("plain", "word"),
+    "plural": ("plain", "word"),
+    "compare": ("system", "number"),
+    "next": ("system", "word"),
+    "continent": ("system", "word"),
+    "opposite": ("system", "word"),
+    "baby": ("system", "word"),
+    "quantity": ("system", "number"),
+}
+TASKS = tuple(FAMILIES)
+SPLITS = ("dev", "test")
+DEV_SHARE = 0.4
 
 _ITEMS = (
     "apple", "pear", "plum", "cherry", "banana", "grape", "lemon", "mango", "peach", "orange",
@@ -20,58 +65,107 @@ _ITEMS = (
 )  # fmt: skip
 
 
-# Without it the 135M model explains arithmetic at length (40 tokens on average, a third cut
-# off at 64), which costs time and buries the number; it still often ignores it.
-_SHORT = "Answer with a number."
-
-
 @dataclass(frozen=True, slots=True)
 class Question:
     qid: str  # unique in a run, e.g. "add-07"
     task: str
     prompt: str
-    answer: str  # canonical: digits for the numeric tasks, the capital's first spelling
+    answer: str  # canonical: digits for the numeric tasks, the word's first spelling
     accepted: tuple[str, ...]  # every spelling scored as right
+    system: str = ""  # the system prompt it is asked under ("" for none)
+
+    @property
+    def split(self) -> str:
+        return split_of(self.prompt)
 
 
-def _add(rng: random.Random) -> tuple[str, str]:
+def split_of(prompt: str) -> str:
+    """``dev`` or ``test``, from the question's text alone (stable across seeds and runs)."""
+    digest = hashlib.blake2b(f"hive-quality-split:{prompt}".encode(), digest_size=4).digest()
+    return "dev" if int.from_bytes(digest, "big") / 2**32 < DEV_SHARE else "test"
+
+
+Made = tuple[str, tuple[str, ...]]  # (question, accepted answers)
+
+
+def _add(rng: random.Random) -> Made:
     a, b = rng.randint(1, 9), rng.randint(1, 9)
-    return f"What is {a} + {b}? {_SHORT}", str(a + b)
+    return f"What is {a} + {b}? {_SHORT}", (str(a + b),)
 
 
-def _multiply(rng: random.Random) -> tuple[str, str]:
+def _multiply(rng: random.Random) -> Made:
     a, b = rng.randint(2, 9), rng.randint(2, 9)
-    return f"What is {a} times {b}? {_SHORT}", str(a * b)
+    return f"What is {a} times {b}? {_SHORT}", (str(a * b),)
 
 
-def _count(rng: random.Random) -> tuple[str, str]:
+def _count(rng: random.Random) -> Made:
     n = rng.randint(2, 6)
     items = rng.sample(_ITEMS, n)
-    return f"How many fruits are in this list: {', '.join(items)}? {_SHORT}", str(n)
+    return f"How many fruits are in this list: {', '.join(items)}? {_SHORT}", (str(n),)
 
 
-def questions(n_per_task: int, seed: int = 0) -> list[Question]:
-    """``n_per_task`` questions of every task; capitals are drawn without repeats (at most
-    ``len(CAPITALS)`` of them), the arithmetic and counting ones may repeat by chance."""
+def _subtract(rng: random.Random) -> Made:
+    a = rng.randint(5, 20)
+    b = rng.randint(1, a - 1)
+    return f"What is {a} minus {b}?", (str(a - b),)
+
+
+def _compare(rng: random.Random) -> Made:
+    a, b = rng.sample(range(10, 100), 2)
+    return f"Which number is bigger: {a} or {b}?", (str(max(a, b)),)
+
+
+_GENERATED: dict[str, Callable[[random.Random], Made]] = {
+    "add": _add,
+    "multiply": _multiply,
+    "count": _count,
+    "subtract": _subtract,
+    "compare": _compare,
+}
+
+
+def _next_items() -> dict[str, tuple[str, ...]]:
+    out = {
+        f"What day of the week comes after {d}?": (DAYS[(i + 1) % 7],) for i, d in enumerate(DAYS)
+    }
+    for i, m in enumerate(MONTHS):
+        out[f"What month comes after {m}?"] = (MONTHS[(i + 1) % 12],)
+    return out
+
+
+def table_items() -> dict[str, dict[str, tuple[str, ...]]]:
+    """family -> question -> accepted answers, for the families asked from a table."""
+    return {
+        "capital": {f"What is the capital of {c}?": s for c, s in CAPITALS.items()},
+        "language": {f"What language do people speak in {c}?": s for c, s in LANGUAGES.items()},
+        "plural": {f"What is the plural of {w}?": s for w, s in PLURALS.items()},
+        "next": _next_items(),
+        "continent": {f"Which continent is {c} in?": s for c, s in CONTINENTS.items()},
+        "opposite": {f"What is the opposite of {w}?": s for w, s in OPPOSITES.items()},
+        "baby": {f"What is a baby {a} called?": s for a, s in BABY_ANIMALS.items()},
+        "quantity": {q: (str(n),) for q, n in QUANTITIES.items()},
+    }
+
+
+def questions(
+    n_per_task: int, seed: int = 0, tasks: tuple[str, ...] = TASKS, split: str | None = None
+) -> list[Question]:
+    """``n_per_task`` questions of every family (table families: at most their table's size,
+    drawn without repeats; generated ones may repeat by chance), optionally of one split."""
     out: list[Question] = []
-    makers = {"add": _add, "multiply": _multiply, "count": _count}
-    for task in TASKS:
+    tables = table_items()
+    for task in tasks:
+        style, _ = FAMILIES[task]
+        system = SYSTEM_PROMPT if style == "system" else ""
         rng = random.Random(f"hive-quality:{seed}:{task}")
-        if task == "capital":
-            countries = rng.sample(sorted(CAPITALS), min(n_per_task, len(CAPITALS)))
-            for i, country in enumerate(countries):
-                spellings = CAPITALS[country]
-                out.append(
-                    Question(
-                        f"capital-{i:02d}",
-                        task,
-                        f"What is the capital of {country}?",
-                        spellings[0],
-                        spellings,
-                    )
-                )
-            continue
-        for i in range(n_per_task):
-            prompt, answer = makers[task](rng)
-            out.append(Question(f"{task}-{i:02d}", task, prompt, answer, (answer,)))
+        if task in tables:
+            table = tables[task]
+            picked = rng.sample(sorted(table), min(n_per_task, len(table)))
+            made: list[Made] = [(q, table[q]) for q in picked]
+        else:
+            made = [_GENERATED[task](rng) for _ in range(n_per_task)]
+        for i, (prompt, accepted) in enumerate(made):
+            q = Question(f"{task}-{i:02d}", task, prompt, accepted[0], accepted, system)
+            if split is None or q.split == split:
+                out.append(q)
     return out

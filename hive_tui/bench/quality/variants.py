@@ -32,29 +32,29 @@ SHARPNESS = (0.5, 2.0, 5.0, 20.0)
 
 
 def similarity_with(measure: PairMeasure) -> Strategy:
-    def run(candidates: Sequence[Candidate]) -> Decision:
+    def run(candidates: Sequence[Candidate], question: str = "") -> Decision:
         if not candidates:
             return empty_decision("similarity")
-        return by_groups("similarity", analyse(candidates, measure))
+        return by_groups("similarity", analyse(candidates, question, measure))
 
     return run
 
 
 def mbr_with(sharpness: float, measure: PairMeasure | None = None) -> Strategy:
-    def run(candidates: Sequence[Candidate]) -> Decision:
+    def run(candidates: Sequence[Candidate], question: str = "") -> Decision:
         if not candidates:
             return empty_decision("confidence")
-        a = analyse(candidates) if measure is None else analyse(candidates, measure)
+        a = analyse(candidates, question, measure)
         return mbr("confidence", a, candidates, sharpness)
 
     return run
 
 
-def highest_logprob(candidates: Sequence[Candidate]) -> Decision:
+def highest_logprob(candidates: Sequence[Candidate], question: str = "") -> Decision:
     """The valid answer the model was most sure of (mean token log-probability)."""
     if not candidates:
         return empty_decision("logprob")
-    a = analyse(candidates)
+    a = analyse(candidates, question)
     pool = [i for i in range(a.n) if a.valid[i]]
 
     def lp(i: int) -> float:

@@ -1,0 +1,186 @@
+"""The part of an answer that answers: what it says beyond the question's own wording.
+
+Small models answer "What is the capital of Peru?" with "The capital of Peru is Lima." Five
+such answers share most of their words with the question and with each other, so a similarity
+over the whole text calls "... is Lima." and "... is Cusco." nearly the same answer, and a mean
+log-probability over the whole text mostly measures how sure the model was of the template.
+
+``answer_part`` keeps what differs: the content words of the first sentence that says
+something the question did not (question words and function words dropped), and the spans of
+those words in the text, so that the model's confidence can be read on the tokens that carry
+the answer (``part_confidence``). A sentence that only repeats the question ("The capital of
+Peru is") is skipped; an answer whose every sentence repeats the question has an empty part.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from hive_tui.consensus.text import jaccard, normalize
+
+# How many content words of the answering sentence make its part: the answer comes first in
+# short sentences; what follows it elaborates ("Lima, a city on the coast ...").
+MAX_PART_WORDS = 4
+
+# Function words and answer boilerplate: never the answer on their own.
+STOPWORDS = frozenset(
+    "a an the is are was were be been being am it its this that these those there here of in "
+    "on at to for and or as by with from so than then also which what who whom whose where "
+    "when why how do does did has have had i you we they he she them his her their our your "
+    "my me us answer answers called named known name correct right yes no not sure simply "
+    "just word one only would will can could should may might called but if so let lets "
+    "question problem classic simple actually indeed really exactly example means mean "
+    "refers following given number located situated specifically part".split()
+)
+# A question with a number in it, or one asking for a count, is answered by a number: the
+# part of such an answer is the first number it states beyond the question's own.
+_NUMERIC_QUESTION = re.compile(r"\d|\bhow (?:many|much|old|long)\b|\bwhich number\b", re.I)
+
+_WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
+# A sentence ends at . ! ? or a line break, except a '.' between digits (3.14).
+_SENTENCE_END = re.compile(r"[.!?](?!\d)|\n")
+_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerPart:
+    words: tuple[str, ...]  # normalised, in order, at most MAX_PART_WORDS, no repeats
+    spans: tuple[tuple[int, int], ...]  # (start, end) in the raw text, one per word
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return tuple(_canonical(w) for w in self.words if _NUMBER.match(w))
+
+
+def _canonical(number: str) -> str:
+    try:
+        value = float(number.replace(",", ""))
+    except ValueError:
+        return number
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        out.append((start, m.end()))
+        start = m.end()
+    out.append((start, len(text)))
+    return [(a, b) for a, b in out if text[a:b].strip()]
+
+
+@lru_cache(maxsize=1024)
+def answer_part(text: str, question: str = "") -> AnswerPart:
+    asked = set(normalize(question).split())
+    if question and _NUMERIC_QUESTION.search(question):
+        return _number_part(text, asked)
+    for start, end in _sentences(text):
+        words: list[str] = []
+        spans: list[tuple[int, int]] = []
+        for m in _WORD.finditer(text, start, end):
+            for w in normalize(m.group(0)).split():
+                if w in asked or w in STOPWORDS or w in words or (len(w) == 1 and not w.isdigit()):
+                    continue  # a lone letter is the "s" of "Peru's", not an answer
+                words.append(w)
+                spans.append((m.start(), m.end()))
+        if words:
+            return AnswerPart(tuple(words[:MAX_PART_WORDS]), tuple(spans[:MAX_PART_WORDS]))
+    return AnswerPart((), ())
+
+
+def _number_part(text: str, asked: set[str]) -> AnswerPart:
+    """The first number the answer states: after an "=" if there is one ("3 + 4 = 7"), else
+    the first number (digits or a number word) that the question does not hold."""
+    found: list[tuple[str, tuple[int, int]]] = []
+    for m in _WORD.finditer(text):
+        w = normalize(m.group(0))
+        w = NUMBER_WORDS.get(w, w)
+        if _NUMBER.match(w):
+            found.append((_canonical(w), (m.start(), m.end())))
+    for value, span in found:
+        if "=" in text[: span[0]].rsplit("\n", 1)[-1][-3:]:
+            return AnswerPart((value,), (span,))
+    for value, span in found:
+        if value not in asked:
+            return AnswerPart((value,), (span,))
+    # The answer is one of the question's numbers ("Which number is bigger: 7 or 9?").
+    return AnswerPart((found[0][0],), (found[0][1],)) if found else AnswerPart((), ())
+
+
+NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+
+
+# Two parts that name different numbers disagree, whatever else they share.
+NUMBER_MISMATCH = 0.0
+# A short part wholly inside another ("lima" in "lima coast") is the same answer, less surely.
+CONTAINED = 0.8
+
+
+def part_similarity(a: AnswerPart, b: AnswerPart) -> float:
+    """How much two answers' parts say the same thing, 0..1. Empty parts agree with nothing:
+    an answer that only repeats the question has not answered."""
+    if not a.words or not b.words:
+        return 0.0
+    if a.words == b.words:
+        return 1.0
+    na, nb = a.numbers, b.numbers
+    if na and nb:
+        return 1.0 if na[0] == nb[0] else NUMBER_MISMATCH
+    sa, sb = set(a.words), set(b.words)
+    if a.words[0] == b.words[0] or sa <= sb or sb <= sa:
+        return max(CONTAINED, jaccard(sa, sb))
+    return (jaccard(sa, sb) + jaccard(_grams(a), _grams(b))) / 2
+
+
+def _grams(p: AnswerPart) -> frozenset[str]:
+    padded = f" {' '.join(p.words)} "
+    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
+
+
+def part_logprobs(
+    part: AnswerPart, token_logprobs: Sequence[float], token_ends: Sequence[int]
+) -> list[float]:
+    """Log-probabilities of the tokens that spell the part's words, in order (a token counts
+    when its text overlaps a word's span). Empty without per-token log-probabilities."""
+    if not part.spans or len(token_ends) != len(token_logprobs):
+        return []
+    out: list[float] = []
+    start = 0
+    for lp, end in zip(token_logprobs, token_ends, strict=True):
+        if math.isfinite(lp) and any(start < b and end > a for a, b in part.spans):
+            out.append(lp)
+        start = end
+    return out
+
+
+def answer_confidence(
+    part: AnswerPart, token_logprobs: Sequence[float], token_ends: Sequence[int]
+) -> float | None:
+    """How sure the model was of the answer itself: the lowest log-probability among the tokens
+    that spell the part (DeepConf's "lowest confidence" read on the answer, not the whole
+    text). None when the tokens are not known (no per-token log-probabilities, an empty part).
+    """
+    lps = part_logprobs(part, token_logprobs, token_ends)
+    return min(lps) if lps else None
+
+
+def answered(text: str, question: str = "") -> str | None:
+    """The text up to the end of the sentence that answers, once that sentence is complete
+    (a sentence end follows the part's first word); None while the answer is still coming.
+    Early exit reads answers as they stream: what follows that sentence cannot change the part.
+    """
+    part = answer_part(text, question)
+    if not part.spans or set(part.words) <= set(normalize(question).split()):
+        return None  # nothing yet beyond the question's own words (or numbers)
+    end = _SENTENCE_END.search(text, part.spans[0][1])
+    return text[: end.end()] if end else None

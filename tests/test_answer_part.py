@@ -1,0 +1,75 @@
+"""The part of an answer that answers: question wording and boilerplate discounted."""
+
+from __future__ import annotations
+
+import pytest
+
+from hive_tui.consensus.answer_part import (
+    answer_part,
+    answered,
+    part_logprobs,
+    part_similarity,
+)
+
+Q = "What is the capital of Peru?"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("The capital of Peru is Lima.", ("lima",)),
+        ("Lima", ("lima",)),
+        ("Peru's capital is Lima, a city on the coast.", ("lima", "city", "coast")),
+        # A sentence that only repeats the question is skipped for the next one.
+        ("The capital of Peru is the capital. It is Lima.", ("lima",)),
+        ("What is the capital of Peru?", ()),
+        ("", ()),
+    ],
+)
+def test_the_part_is_what_the_question_does_not_say(text: str, words: tuple[str, ...]) -> None:
+    assert answer_part(text, Q).words == words
+
+
+def test_numbers_in_the_question_are_not_the_answer_but_the_result_is() -> None:
+    q = "What is 15 minus 8?"
+    assert answer_part("15 minus 8 is 7.", q).words == ("7",)
+    assert answer_part("15 - 8 = 7", q).numbers == ("7",)
+    assert answer_part("The answer is 7.0", q).numbers == ("7",)
+
+
+def test_spans_point_at_the_words_in_the_raw_text() -> None:
+    text = "The capital of Peru is Lima."
+    part = answer_part(text, Q)
+    (start, end), = part.spans
+    assert text[start:end] == "Lima"
+
+
+def test_templated_answers_that_differ_in_the_answer_do_not_agree() -> None:
+    lima = answer_part("The capital of Peru is Lima.", Q)
+    cusco = answer_part("The capital of Peru is Cusco.", Q)
+    assert part_similarity(lima, cusco) < 0.5
+    assert part_similarity(lima, answer_part("Lima.", Q)) == 1.0
+    assert part_similarity(lima, answer_part("It is Lima, on the coast.", Q)) >= 0.8
+
+
+def test_different_numbers_disagree_and_an_empty_part_agrees_with_nothing() -> None:
+    q = "What is 15 minus 8?"
+    assert part_similarity(answer_part("It is 7", q), answer_part("The result: 7", q)) == 1.0
+    assert part_similarity(answer_part("It is 7", q), answer_part("It is 6", q)) == 0.0
+    empty = answer_part("I do not know.", q)
+    assert empty.words == ()
+    assert part_similarity(empty, empty) == 0.0
+    # Only the question's own numbers: the first one stands as the answer ("Which is bigger,
+    # 7 or 9?" is answered by one of them), but a stream is not answered by it yet.
+    assert answer_part("15 minus 8", q).words == ("15",)
+    assert answered("15 minus 8. So", q) is None
+    assert answered("15 minus 8 is 7. So", q) == "15 minus 8 is 7."
+
+
+def test_part_logprobs_are_the_tokens_that_spell_the_answer() -> None:
+    text = "The capital of Peru is Lima."
+    # tokens: "The", " capital", " of", " Peru", " is", " Li", "ma", "."
+    ends = [3, 11, 14, 19, 22, 25, 27, 28]
+    lps = [-0.1, -0.2, -0.1, -0.1, -0.3, -2.0, -0.05, -0.4]
+    assert part_logprobs(answer_part(text, Q), lps, ends) == [-2.0, -0.05]
+    assert part_logprobs(answer_part(text, Q), [], []) == []
