@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from hive_tui.commands.ask_tools import add_flags as add_tool_flags
 
-    add_tool_flags(parser, assume_yes=False)  # the app's built-in tools (issue 6)
+    add_tool_flags(parser, assume_yes=False)  # the app's built-in tools (--tools, --workdir)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"hive_tui.commands.{name}").register(sub, common)

@@ -35,7 +35,7 @@ class Script(msgspec.Struct, frozen=True):
     load_delay_s: float = 0.0
     crash_after_tokens: int | None = None
     crash_workers: list[int] | None = None
-    after_tool_answers: list[str] = []  # issue 6: answers once a tool result came back
+    after_tool_answers: list[str] = []  # answers once a tool result came back
 
 
 class ScriptedEngine:

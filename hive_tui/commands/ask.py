@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--seed", type=int, default=None, help="make the whole vote reproducible")
     p.add_argument("--json", action="store_true", help="print the full response with the vote")
-    ask_tools.add_flags(p)  # issue 6
+    ask_tools.add_flags(p)  # --tools, --workdir, --yes, --no-sandbox
     p.set_defaults(handler=run)
 
 
@@ -46,7 +46,7 @@ async def _ask(args: argparse.Namespace) -> int:
     node = Node(settings, plan)
     await node.start()
     try:
-        if policy is not None:  # issue 6: the built-in tool loop
+        if policy is not None:  # the built-in tool loop
             session = await run_with_tools(
                 node.swarm.run,
                 messages,

@@ -51,7 +51,7 @@ class SwarmRequest:
     seed: int | None = None
     strategy: str = consensus.DEFAULT_STRATEGY
     workers: int | None = None  # None: every worker of this node
-    tools: tuple[wire.ToolSpec, ...] = ()  # issue 6: tools offered to the model
+    tools: tuple[wire.ToolSpec, ...] = ()  # tools offered to the model; () offers none
     request_id: str = field(default_factory=lambda: f"req-{uuid.uuid4().hex[:16]}")
 
 
