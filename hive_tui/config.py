@@ -17,11 +17,13 @@ from typing import Any
 import msgspec
 import platformdirs
 
+from hive_tui.errors import HiveError
+
 APP_NAME = "hive"
 ENV_PREFIX = "HIVE_"
 
 
-class ConfigError(ValueError):
+class ConfigError(HiveError, ValueError):
     pass
 
 

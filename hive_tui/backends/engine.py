@@ -11,6 +11,7 @@ import importlib
 from collections.abc import Callable
 from typing import Protocol
 
+from hive_tui.errors import HiveError
 from hive_tui.wire import Done, Generate, Load, Ready
 
 # Called by an engine for each piece of streamed text.
@@ -62,7 +63,7 @@ ENGINES: dict[str, str] = {
 }
 
 
-class BackendUnavailable(RuntimeError):
+class BackendUnavailable(HiveError, RuntimeError):
     """The backend's library is not installed here; the message says how to install it."""
 
 

@@ -36,6 +36,7 @@ from typing import Any
 import platformdirs
 
 from hive_tui.backends import gguf_tokenizer
+from hive_tui.errors import HiveError
 
 # Bump when the output changes, so cached folders from an older converter are not reused.
 CONVERTER_VERSION = 1
@@ -63,7 +64,7 @@ _BLOCK = re.compile(r"blk\.(\d+)\.(\w+)\.(weight|scales|biases|bias)$")
 _PLAIN = re.compile(r"(\w+)\.(weight|scales|biases|bias)$")
 
 
-class ConversionError(ValueError):
+class ConversionError(HiveError, ValueError):
     pass
 
 

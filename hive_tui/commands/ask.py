@@ -12,7 +12,7 @@ import msgspec
 from hive_tui import wire
 from hive_tui.api.present import completion
 from hive_tui.commands import ask_tools
-from hive_tui.swarm.swarm import SwarmError, SwarmRequest
+from hive_tui.swarm.swarm import SwarmRequest
 from hive_tui.tools.runner import run_with_tools
 
 
@@ -60,10 +60,7 @@ async def _ask(args: argparse.Namespace) -> int:
             sys.stdout.write(session.answer.strip() + "\n")
             return 0
         result = await node.swarm.run(SwarmRequest(messages, params, args.seed, settings.strategy))
-    except SwarmError as exc:
-        print(f"hive: {exc}", file=sys.stderr)
-        return 1
-    finally:
+    finally:  # a SwarmError reaches cli.main, which prints it
         await node.stop()
     if args.json:
         body = completion(result, plan.model_name, int(time.time()))

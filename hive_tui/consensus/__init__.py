@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from hive_tui.consensus.quality import is_valid
 from hive_tui.consensus.strategies import confidence, fastest, majority, quality, similarity
+from hive_tui.errors import HiveError
 from hive_tui.wire import Candidate, Decision
 
 __all__ = [
@@ -40,7 +41,7 @@ DEFAULT_STRATEGY = "confidence"
 EARLY_EXIT = frozenset({"fastest"})
 
 
-class UnknownStrategy(ValueError):
+class UnknownStrategy(HiveError, ValueError):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"unknown strategy {name!r}; valid: {', '.join(strategy_names())}")

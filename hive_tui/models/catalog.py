@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from hive_tui.errors import HiveError
 from hive_tui.models.gguf_meta import NotAModel, describe_gguf, shard_info
 from hive_tui.models.ollama import ollama_models
 from hive_tui.wire import ModelCatalog, ModelFile
@@ -53,7 +54,7 @@ def models_dir(args: object) -> str | Path | None:
     return load_settings().models_dir or None
 
 
-class ModelNotFound(LookupError):
+class ModelNotFound(HiveError, LookupError):
     """A --model value that is neither a file nor one model of the catalogue."""
 
 

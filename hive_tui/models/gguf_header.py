@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from hive_tui.errors import HiveError
+
 MAGIC = b"GGUF"
 # value type id -> struct format of one scalar
 _SCALARS = {
@@ -37,7 +39,7 @@ MAX_ARRAY_KEPT = 1024
 MAX_ENTRIES = 1_000_000
 
 
-class GGUFHeaderError(ValueError):
+class GGUFHeaderError(HiveError, ValueError):
     pass
 
 

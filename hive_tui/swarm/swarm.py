@@ -20,6 +20,7 @@ import msgspec
 from hive_tui import consensus, wire
 from hive_tui.backends.process import WorkerDied
 from hive_tui.bus import EventBus
+from hive_tui.errors import HiveError
 from hive_tui.swarm.worker import Worker
 
 # Temperature 0.7 with top-p 0.95: measured on the embedded model to give answers that differ
@@ -33,7 +34,7 @@ SETTLE_WAIT_S = 2.0
 CANCEL_GRACE_S = 5.0
 
 
-class SwarmError(Exception):
+class SwarmError(HiveError):
     """The request could not be answered (no worker available, every worker failed)."""
 
 

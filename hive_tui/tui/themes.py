@@ -15,6 +15,7 @@ import msgspec
 from textual.theme import Theme
 
 from hive_tui.config import config_dir
+from hive_tui.errors import HiveError
 
 log = logging.getLogger("hive.tui.themes")
 
@@ -24,7 +25,7 @@ THEME_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent",
                 "background", "surface", "panel", "boost")
 
 
-class ThemeError(ValueError):
+class ThemeError(HiveError, ValueError):
     pass
 
 
