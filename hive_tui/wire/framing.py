@@ -12,7 +12,6 @@ import msgspec
 
 from hive_tui.errors import HiveError
 
-PROTOCOL_VERSION = 1
 # A frame is a prompt, a token or a finished answer; 16 MiB is far above any of them and
 # keeps a corrupt length prefix from making us allocate gigabytes.
 MAX_FRAME_BYTES = 16 * 1024 * 1024
