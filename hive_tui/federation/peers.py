@@ -255,7 +255,9 @@ class PeerManager:
                 if target is not None:
                     target.node_id = peer
                 raise DuplicateLink(peer)
-            asyncio.create_task(self._retire(existing))
+            retire = asyncio.create_task(self._retire(existing))
+            self._tasks.add(retire)  # held until done: the event loop keeps only a weak reference
+            retire.add_done_callback(self._tasks.discard)
         link = Link(
             peer, transport.remote, "out" if role == "dialer" else "in", dialer, proto, transport
         )
