@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from hive_tui.errors import HiveError
 from hive_tui.wire import Done, Generate, Load, Ready
@@ -44,6 +44,7 @@ class BatchHost(Protocol):
         ...
 
 
+@runtime_checkable
 class BatchEngine(Engine, Protocol):
     """An engine whose ``load`` may answer ``Ready.slots`` > 1: the child then hands it every
     request that arrived together, and new ones between decode steps, through ``run_batch``."""

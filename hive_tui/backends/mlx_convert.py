@@ -105,6 +105,7 @@ def convert_gguf(gguf: Path, out: Path) -> None:
     """Write an mlx-lm model folder for a llama-architecture GGUF into ``out``."""
     import mlx.core as mx  # only a worker that runs MLX pays for importing it
 
+    # mx.load is annotated with every shape it can return; return_metadata=True gives this one.
     loaded: tuple[dict[str, Any], dict[str, Any]] = mx.load(  # type: ignore[assignment]
         str(gguf), return_metadata=True
     )

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import time
+from typing import Any
 
 import msgspec
 
@@ -125,8 +126,8 @@ class _Answer:
         )
 
 
-def write_script(path: str, **fields: object) -> str:
+def write_script(path: str, **fields: Any) -> str:
     """Helper for tests and benchmarks: write a script file and return its path."""
     with open(path, "w") as f:
-        json.dump(msgspec.to_builtins(Script(**fields)), f)  # type: ignore[arg-type]
+        json.dump(msgspec.to_builtins(Script(**fields)), f)
     return path

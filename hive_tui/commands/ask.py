@@ -16,7 +16,9 @@ from hive_tui.swarm.swarm import SwarmRequest
 from hive_tui.tools.runner import run_with_tools
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = sub.add_parser("ask", parents=[common], help="answer one prompt on stdout and exit")
     p.add_argument("prompt", help="the question (use - to read it from stdin)")
     p.add_argument("--system", help="a system message")

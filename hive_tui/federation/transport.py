@@ -109,7 +109,7 @@ class ServerTransport:
         if message["type"] == "websocket.disconnect":
             self._closed = True
             raise TransportClosed(f"peer closed ({message.get('code')})")
-        data = message.get("bytes")
+        data: bytes | None = message.get("bytes")
         if data is None:
             raise TransportClosed("text message on a binary protocol")
         if len(data) > wire.MAX_PEER_FRAME_BYTES:

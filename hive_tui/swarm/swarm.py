@@ -14,6 +14,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
@@ -148,7 +149,7 @@ class Swarm:
         everyone = asyncio.gather(*tasks)
         try:
             if early_exit:
-                waiter = asyncio.create_task(first_valid.wait())
+                waiter: asyncio.Task[Any] = asyncio.create_task(first_valid.wait())
                 try:
                     await asyncio.wait([waiter, everyone], return_when=asyncio.FIRST_COMPLETED)
                 finally:
