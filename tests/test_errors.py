@@ -96,3 +96,11 @@ def test_a_settings_error_exits_2(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("hive: ") and err.count("\n") == 1
 
+
+
+def test_a_model_that_is_not_there_is_one_line_not_a_traceback(capsys):
+    assert cli.main(["ask", "--model", "no-such-model-anywhere", "hi"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("hive: model 'no-such-model-anywhere' is neither a file") and (
+        err.count("\n") == 1
+    )
