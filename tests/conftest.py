@@ -154,9 +154,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.app)
         if any(item.get_closest_marker(kind) for kind in ("model", "app", "process")):
             continue
-        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())) or _module_starts_processes(
-            path
-        ):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & PROCESS_FIXTURES or _module_starts_processes(path):
             item.add_marker(pytest.mark.process)
         else:
             item.add_marker(pytest.mark.pure)
