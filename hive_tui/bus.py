@@ -1,8 +1,8 @@
 """The in-process event bus: the swarm publishes typed ``wire.CoreEvent``s, readers subscribe.
 
 Publishing never blocks the swarm. Each subscriber has its own bounded queue; one that falls
-too far behind loses its oldest events and is told how many it lost (``lagged``), rather than
-making the swarm wait or memory grow without end.
+too far behind (``DEFAULT_QUEUE_SIZE`` events) loses its oldest events, rather than making
+the swarm wait or memory grow without end.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ class Subscription:
         self._bus = bus
         self._queue: asyncio.Queue[CoreEvent] = asyncio.Queue(maxsize)
         self._accept = accept
-        self.lagged = 0
 
     def _offer(self, event: CoreEvent) -> None:
         if self._accept is not None and not self._accept(event):
@@ -31,7 +30,6 @@ class Subscription:
         if self._queue.full():
             with contextlib.suppress(asyncio.QueueEmpty):
                 self._queue.get_nowait()
-                self.lagged += 1
         self._queue.put_nowait(event)
 
     async def get(self) -> CoreEvent:

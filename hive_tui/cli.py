@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hive_tui.config import ConfigError, Settings, config_path, load_settings
+from hive_tui.errors import HiveError
 
 # Modules under hive_tui.commands, each adding one subcommand.
 COMMAND_MODULES: list[str] = ["ask", "bench", "doctor", "hardware", "models", "peers"]
@@ -105,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from hive_tui.commands.ask_tools import add_flags as add_tool_flags
 
-    add_tool_flags(parser, assume_yes=False)  # the app's built-in tools (issue 6)
+    add_tool_flags(parser, assume_yes=False)  # the app's built-in tools (--tools, --workdir)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"hive_tui.commands.{name}").register(sub, common)
@@ -139,9 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hive_tui.tui.run import run_app, tool_settings
 
         return run_app(settings, args.connect, tool_settings(args))
-    except ConfigError as exc:
+    except HiveError as exc:  # a message for the user, one line, no traceback
         print(f"hive: {exc}", file=sys.stderr)
-        return 2
+        return 2 if isinstance(exc, ConfigError) else 1
     except KeyboardInterrupt:
         return 130
 

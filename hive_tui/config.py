@@ -17,11 +17,13 @@ from typing import Any
 import msgspec
 import platformdirs
 
+from hive_tui.errors import HiveError
+
 APP_NAME = "hive"
 ENV_PREFIX = "HIVE_"
 
 
-class ConfigError(ValueError):
+class ConfigError(HiveError, ValueError):
     pass
 
 
@@ -53,7 +55,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     secret: str = ""  # the hive's shared secret; empty: the one in the config folder
     peers: list[str] = []  # HOST:PORT of nodes to dial (for networks without multicast)
     vote_deadline_s: float = 60.0  # how long the origin waits for peers' local results
-    # --- a node that is safe to leave running (issue 6) ---
+    # --- a node that is safe to leave running: auth, DNS-rebinding guard, limits, shutdown ---
     api_key: str = ""  # required to bind a non-loopback address; HIVE_API_KEY / --api-key
     allowed_hosts: str | list[str] = []  # extra Host header names ("a,b" from the env); "*": any
     max_body_bytes: int = 4 * 1024 * 1024

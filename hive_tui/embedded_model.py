@@ -9,10 +9,12 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from hive_tui.errors import HiveError
+
 EMBEDDED_MODEL_NAME = "smollm2-135m-instruct-q4_1"
 
 
-class EmbeddedModelMissing(FileNotFoundError):
+class EmbeddedModelMissing(HiveError, FileNotFoundError):
     pass
 
 

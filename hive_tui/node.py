@@ -18,6 +18,7 @@ from hive_tui.backends.mlx_models import display_name
 from hive_tui.bus import EventBus
 from hive_tui.config import Settings, data_dir, free_cores, threads_per_worker, usable_cores
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
+from hive_tui.errors import HiveError
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, plan_layout
 from hive_tui.swarm.swarm import Swarm, SwarmError, SwarmRequest, VoteResult
@@ -62,6 +63,11 @@ class NodePlan:
         return tuple(ProcessLayout(1, self.threads) for _ in range(self.workers))
 
 
+class ModelMissing(HiveError, FileNotFoundError):
+    """--model names neither a model file nor a model `hive models` lists, or a folder that
+    only MLX workers load."""
+
+
 def listed_backends(backend: str) -> list[str]:
     """A ``--backend`` value is one backend for every worker (``mlx``) or one per worker
     (``llama,llama,mlx``: a mixed swarm voting together)."""
@@ -95,13 +101,13 @@ def resolve_model(
     if candidate.is_dir():
         if set(listed_backends(backend)) == {"mlx"}:
             return str(candidate), display_name(candidate)
-        raise FileNotFoundError(f"model {model!r} is a folder: only --backend mlx loads one")
+        raise ModelMissing(f"model {model!r} is a folder: only --backend mlx loads one")
     from hive_tui.models.catalog import ModelNotFound, build_catalog, find_model
 
     try:
         found = find_model(catalog or build_catalog(models_dir=models_dir or None), model)
     except ModelNotFound as exc:
-        raise FileNotFoundError(str(exc)) from None
+        raise ModelMissing(str(exc)) from None
     return found.path, found.name
 
 

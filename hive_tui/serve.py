@@ -76,7 +76,7 @@ def bind_listener(host: str, port: int) -> socket.socket:
 
 
 def unsafe_bind(settings: Settings) -> str | None:
-    """Why this bind is refused, or None (issue 6: no key, no listening beyond this machine)."""
+    """Why this bind is refused, or None (no API key, no listening beyond this machine)."""
     if settings.api_key or is_loopback(settings.host):
         return None
     return (

@@ -1,4 +1,10 @@
-"""Shared fixtures: scripted nodes for timing and fault tests, the real model for the rest."""
+"""Shared fixtures: scripted nodes for timing and fault tests, the real model for the rest.
+
+Every test also gets one marker for what it needs (``pytest_collection_modifyitems`` below):
+``model`` (marked by hand: the real embedded model generates text), ``app`` (tests/tui/: the
+Textual app), ``process`` (starts child processes: workers, ``hive --node``, the CLI) or
+``pure`` (the rest: one process, no model). ``pytest -m "not model"`` is the inner loop.
+"""
 
 from __future__ import annotations
 
@@ -123,3 +129,54 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- what each test needs
+
+TESTS_DIR = Path(__file__).parent
+PROCESS_FIXTURES = {"make_scripted_node", "node_process"}
+# A test module whose source holds one of these starts processes (a node, a worker, the CLI).
+PROCESS_HINTS = ("subprocess", "NodeProcess", "Node(", "WorkerProcess", "create_subprocess")
+_starts_processes: dict[Path, bool] = {}
+
+
+def _module_starts_processes(path: Path) -> bool:
+    if path not in _starts_processes:
+        source = path.read_text() if path.suffix == ".py" else ""
+        _starts_processes[path] = any(hint in source for hint in PROCESS_HINTS)
+    return _starts_processes[path]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.path))
+        if path.is_relative_to(TESTS_DIR / "tui"):
+            item.add_marker(pytest.mark.app)
+        if any(item.get_closest_marker(kind) for kind in ("model", "app", "process")):
+            continue
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & PROCESS_FIXTURES or _module_starts_processes(path):
+            item.add_marker(pytest.mark.process)
+        else:
+            item.add_marker(pytest.mark.pure)
+
+
+@pytest.fixture(autouse=True)
+def _pure_tests_start_no_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Keeps the markers true: a ``pure`` test that starts a process fails and says which."""
+    if request.node.get_closest_marker("pure") is None:
+        yield
+        return
+    started: list[object] = []
+    popen_init = subprocess.Popen.__init__
+
+    def spy(self, args, *rest, **kw):  # Popen's own signature
+        started.append(args)
+        popen_init(self, args, *rest, **kw)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", spy)
+    yield
+    assert not started, (
+        f"this test started {started[0]!r}: mark its module process "
+        "(pytestmark = pytest.mark.process) or add a hint to PROCESS_HINTS in tests/conftest.py"
+    )

@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from hive_tui.commands.doctor import build_features, cpu_flags, unused_cpu_features
 
 
+@pytest.mark.model
 def test_doctor_runs_the_embedded_model_in_a_worker():
     done = subprocess.run(
         [sys.executable, "-m", "hive_tui", "doctor"], capture_output=True, text=True, timeout=120

@@ -16,6 +16,8 @@ from hive_tui.hardware.detect import detect_hardware
 from hive_tui.hardware.runner import run_tool
 from hive_tui.wire import ProbeResult
 
+pytestmark = pytest.mark.process  # fake vendor tools run as real processes
+
 FIXTURES = Path(__file__).parent / "fixtures" / "hardware"
 
 

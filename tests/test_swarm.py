@@ -12,6 +12,8 @@ import pytest
 from hive_tui import wire
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, derive_seed
 
+pytestmark = pytest.mark.process  # the tests start worker processes
+
 PARIS = ["The capital of France is Paris.", "Paris.", "It is Paris, the capital.", "London."]
 
 

@@ -15,6 +15,8 @@ from hive_tui.tools.builtin import ToolPolicy, ToolRefused, run_tool
 from hive_tui.tools.calls import ToolCall
 from hive_tui.tools.sandbox import SandboxUnavailable, command_line, run_bash, sandbox_problem
 
+pytestmark = pytest.mark.process  # commands run in bubblewrap
+
 needs_bwrap = pytest.mark.skipif(
     sandbox_problem() is not None,
     reason=f"no working bubblewrap sandbox here: {sandbox_problem()}",

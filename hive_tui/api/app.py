@@ -30,6 +30,7 @@ from hive_tui.api.guard import Admission, Guard
 from hive_tui.api.openapi import build_openapi
 from hive_tui.api.present import completion, stream_chunks
 from hive_tui.api.tool_request import ToolMode, tool_mode, wire_messages
+from hive_tui.errors import HiveError
 from hive_tui.node import Node
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
 from hive_tui.tools.decide import ToolDecision, decide_tools
@@ -42,7 +43,7 @@ KEEPALIVE_S = 1.0
 DISCONNECT_POLL_S = 0.25
 
 
-class ApiError(Exception):
+class ApiError(HiveError):
     def __init__(self, status: int, message: str, type_: str, param: str | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.type, self.param = status, message, type_, param
@@ -126,10 +127,7 @@ async def chat_completions(request: Request) -> Response:
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    try:
-        result = await _run_watching_client(request, node, job)
-    except SwarmError as exc:
-        raise ApiError(503, str(exc), "service_unavailable") from exc
+    result = await _run_watching_client(request, node, job)  # a SwarmError: see _hive_error
     body = completion(result, node.plan.model_name, int(time.time()), _tools(result, mode))
     return json_response(body)
 
@@ -145,8 +143,9 @@ async def _sse(node: Node, job: SwarmRequest, mode: ToolMode | None) -> AsyncIte
                 yield b": voting\n\n"
         try:
             result = vote.result()
-        except SwarmError as exc:
-            body = schemas.ErrorBody(schemas.ErrorDetail(str(exc), "service_unavailable"))
+        except HiveError as exc:  # the status line is sent: the error is the last event
+            _status, type_, param = error_kind(exc)
+            body = schemas.ErrorBody(schemas.ErrorDetail(str(exc), type_, param))
             yield b"data: " + msgspec.json.encode(body) + b"\n\n"
             return
         for chunk in stream_chunks(result, model, created, _tools(result, mode)):
@@ -170,7 +169,7 @@ async def list_models(request: Request) -> Response:
 async def health(request: Request) -> Response:
     node: Node = request.app.state.node
     body = node.health()
-    # Leak watch (issue 6): tasks alive in the node's loop and requests admitted right now.
+    # Leak watch: tasks alive in the node's loop and requests admitted right now.
     body["asyncio_tasks"] = len(asyncio.all_tasks())
     body["requests_admitted"] = request.app.state.admission.inside
     return json_response(body)
@@ -192,9 +191,23 @@ async def peer_socket(websocket: WebSocket) -> None:
     await node.federation.accept(ServerTransport(websocket))
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.message, exc.type, exc.param)
+def error_kind(exc: HiveError) -> tuple[int, str, str | None]:
+    """The one translation of a hive error into an HTTP status, an OpenAI error type, a param."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.type, exc.param
+    if isinstance(exc, SwarmError):  # no worker ready, every worker failed
+        return 503, "service_unavailable", None
+    if isinstance(exc, consensus.UnknownStrategy):
+        return 400, "invalid_request_error", "hive.strategy"
+    return 500, "server_error", None
+
+
+async def _hive_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HiveError)
+    status, type_, param = error_kind(exc)
+    if status == 500:  # not one the API expects: worth a line in the node's log
+        log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
+    return error_response(status, str(exc), type_, param)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -222,7 +235,7 @@ def create_app(node: Node) -> Guard:
             Route("/openapi.json", openapi, methods=["GET"]),
         ],
         exception_handlers={
-            ApiError: _api_error,
+            HiveError: _hive_error,  # ApiError included
             HTTPException: _http_error,
             Exception: _unexpected,
         },

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import msgspec
 from starlette.requests import Request
@@ -31,7 +32,7 @@ async def _stream(
     subscription: Subscription, snapshot: list[wire.CoreEvent], closed: asyncio.Event
 ) -> AsyncIterator[bytes]:
     """Until the client goes away or the node ends its requests (shutdown: ``closed``)."""
-    ended = asyncio.ensure_future(closed.wait())
+    ended: asyncio.Future[Any] = asyncio.ensure_future(closed.wait())
     getter: asyncio.Future[wire.CoreEvent] | None = None
     try:
         yield b": hive events\n\n"

@@ -72,7 +72,7 @@ def hive_vote(result: VoteResult, tools: ToolDecision | None = None) -> schemas.
     )
 
 
-# --- tools (issue 6) -----------------------------------------------------------------
+# --- tools -----------------------------------------------------------------------------
 def tool_vote_view(tools: ToolDecision) -> schemas.ToolVoteView:
     v = tools.vote
     return schemas.ToolVoteView(v.outcome, list(v.supporters), v.proposals, v.distinct, v.note)

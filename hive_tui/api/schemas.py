@@ -22,7 +22,7 @@ class ContentPart(msgspec.Struct):
     text: str | None = None
 
 
-# --- tools (issue 6): OpenAI's function-calling shapes --------------------------------
+# --- tools: OpenAI's function-calling shapes ----------------------------------------
 ToolName = Annotated[str, Meta(min_length=1, max_length=64, pattern="^[A-Za-z0-9_.-]+$")]
 
 
@@ -66,8 +66,8 @@ class RequestMessage(msgspec.Struct):
     role: Role
     content: str | list[ContentPart] | None = None
     name: str | None = None
-    tool_calls: Annotated[list[ToolCallOut], Meta(max_length=64)] | None = None  # issue 6
-    tool_call_id: str | None = None  # issue 6
+    tool_calls: Annotated[list[ToolCallOut], Meta(max_length=64)] | None = None
+    tool_call_id: str | None = None  # a tool message: the call it answers
 
     def text(self) -> str:
         if self.content is None:
@@ -100,9 +100,9 @@ class ChatCompletionRequest(msgspec.Struct):
     stream: bool = False
     n: Annotated[int, Meta(ge=1, le=1)] | None = None
     hive: HiveOptions | None = None
-    tools: Annotated[list[ToolDef], Meta(max_length=128)] | None = None  # issue 6
-    tool_choice: ToolChoice | None = None  # issue 6
-    parallel_tool_calls: bool | None = None  # issue 6
+    tools: Annotated[list[ToolDef], Meta(max_length=128)] | None = None  # offered to the model
+    tool_choice: ToolChoice | None = None  # none, auto, required or one function
+    parallel_tool_calls: bool | None = None  # accepted for OpenAI clients, not used
 
     def stop_list(self) -> list[str]:
         if self.stop is None:
@@ -172,7 +172,7 @@ class NodeVoteView(msgspec.Struct):
 
 
 class ToolVoteView(msgspec.Struct):
-    """How the workers voted on tool calls (issue 6)."""
+    """How the workers voted on tool calls (a call runs on a strict majority of workers)."""
 
     outcome: str  # "call" | "text" | "no_majority"
     supporters: list[int]  # candidate indices behind the outcome
@@ -194,7 +194,7 @@ class HiveVote(msgspec.Struct):
     # the nodes' local winners, missing the nodes without a result) and ``nodes`` each node's.
     winner_node: str | None = None
     nodes: list[NodeVoteView] | None = None
-    tool_vote: ToolVoteView | None = None  # issue 6: present when tools were offered
+    tool_vote: ToolVoteView | None = None  # present when tools were offered
     agree_count: int = 0  # how many candidates gave the winner's answer (k of N)
     mean_similarity: float = 0.0  # the winner's mean similarity to the other candidates
     agreement_text: str = ""  # "3 of 5 agree, likely right (mean similarity 0.72)", to show
@@ -206,7 +206,7 @@ class HiveVote(msgspec.Struct):
 class AssistantMessage(msgspec.Struct):
     role: str
     content: str | None
-    tool_calls: list[ToolCallOut] | None = None  # issue 6
+    tool_calls: list[ToolCallOut] | None = None  # the calls the workers voted for
 
 
 class Choice(msgspec.Struct):
@@ -243,7 +243,7 @@ class ToolCallDelta(msgspec.Struct):
 class Delta(msgspec.Struct, omit_defaults=True):
     role: str | None = None
     content: str | None = None
-    tool_calls: list[ToolCallDelta] | None = None  # issue 6
+    tool_calls: list[ToolCallDelta] | None = None  # the voted calls, in one chunk
 
 
 class ChunkChoice(msgspec.Struct):

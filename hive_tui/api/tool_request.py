@@ -1,4 +1,4 @@
-"""From an OpenAI request's tool fields to what the swarm needs (issue 6).
+"""From an OpenAI request's tool fields to what the swarm needs.
 
 * ``tools`` become ``wire.ToolSpec`` values the workers' engines render into the prompt;
   ``tool_choice`` "none" offers none, a named function offers only that one, "required"

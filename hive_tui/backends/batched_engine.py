@@ -92,6 +92,10 @@ class _PromptJob:
 
 class BatchedLlamaEngine:
     name = "llama"
+    # Set by load().
+    _mem: llama_cpp.llama_memory_t
+    _vocab: llama_cpp.llama_vocab_p
+    _n_vocab: int
 
     def __init__(self) -> None:
         self._model: LlamaModel | None = None
@@ -127,7 +131,10 @@ class BatchedLlamaEngine:
         self._ctx = llama_cpp.llama_init_from_model(model.model, cp)
         if not self._ctx:
             raise RuntimeError("llama.cpp could not create the batched context")
-        self._mem = llama_cpp.llama_get_memory(self._ctx)
+        mem = llama_cpp.llama_get_memory(self._ctx)
+        if mem is None:
+            raise RuntimeError("llama.cpp gave the batched context no memory")
+        self._mem = mem
         self._vocab = model.vocab
         self._n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
         self._batch = llama_cpp.llama_batch_init(N_BATCH, 0, spec.slots)
@@ -146,7 +153,8 @@ class BatchedLlamaEngine:
         assert self._model is not None
         prompt = render_prompt(self._formatter, messages, tools)
         # The template writes the BOS token itself when the model wants one.
-        return self._model.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        tokens: list[int] = self._model.tokenize(prompt.encode(), add_bos=False, special=True)
+        return tokens
 
     # ------------------------------------------------------------------ one request
 
@@ -263,7 +271,8 @@ class BatchedLlamaEngine:
         assert batch is not None
         i = batch.n_tokens
         batch.token[i] = token
-        batch.pos[i] = pos
+        # llama-cpp-python annotates pos as an array of arrays; it is a POINTER(llama_pos).
+        batch.pos[i] = pos  # type: ignore[call-overload]
         batch.n_seq_id[i] = len(seqs)
         for j, seq in enumerate(seqs):
             batch.seq_id[i][j] = seq
@@ -380,7 +389,8 @@ def _logprobs(rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
     picked = rows[np.arange(len(chosen)), chosen]
     np.subtract(rows, top[:, None], out=rows)
     np.exp(rows, out=rows)
-    return picked - top - np.log(rows.sum(axis=1))
+    logprobs: np.ndarray = picked - top - np.log(rows.sum(axis=1))
+    return logprobs
 
 
 def _per_token(parts: list[tuple[Future[np.ndarray], int]]) -> list[float]:
@@ -388,7 +398,7 @@ def _per_token(parts: list[tuple[Future[np.ndarray], int]]) -> list[float]:
 
 
 def _sampler(params: wire.SamplingParams) -> int:
-    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    chain: int = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
     if params.temperature <= 0:
         llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
         return chain

@@ -12,6 +12,7 @@ frame stream.
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import sys
@@ -21,7 +22,7 @@ import traceback
 from typing import BinaryIO
 
 from hive_tui import wire
-from hive_tui.backends.engine import BackendUnavailable, Engine, load_engine_class
+from hive_tui.backends.engine import BackendUnavailable, BatchEngine, Engine, load_engine_class
 from hive_tui.backends.process import EXIT_BACKEND_MISSING
 
 CANCELS_REMEMBERED = 1024
@@ -37,6 +38,9 @@ class FrameWriter:
         with self._lock:
             self._stream.write(data)
             self._stream.flush()
+
+    def send_token(self, request_id: str, slot: int, text: str) -> None:
+        self.send(wire.TokenChunk(request_id=request_id, text=text, slot=slot))
 
 
 class Inbox:
@@ -117,10 +121,10 @@ def serve(engine: Engine, stdin: BinaryIO, writer: FrameWriter) -> None:
     inbox = Inbox()
     reader = threading.Thread(target=read_loop, args=(stdin, inbox, writer), daemon=True)
     reader.start()
-    if ready.slots > 1 and hasattr(engine, "run_batch"):
+    if ready.slots > 1 and isinstance(engine, BatchEngine):
         from hive_tui.backends.child_batches import serve_batches
 
-        serve_batches(engine, ready.slots, inbox, writer)  # type: ignore[arg-type]
+        serve_batches(engine, ready.slots, inbox, writer)
         return
     while (request := inbox.requests.get()) is not None:
         rid = request.request_id
@@ -131,10 +135,8 @@ def serve(engine: Engine, stdin: BinaryIO, writer: FrameWriter) -> None:
         try:
             done = engine.generate(
                 request,
-                emit=lambda text, rid=rid, slot=request.slot: writer.send(
-                    wire.TokenChunk(request_id=rid, text=text, slot=slot)
-                ),
-                cancelled=lambda rid=rid, slot=request.slot: inbox.is_cancelled(rid, slot),
+                emit=functools.partial(writer.send_token, rid, request.slot),
+                cancelled=functools.partial(inbox.is_cancelled, rid, request.slot),
             )
         except Exception as exc:  # one bad request must not kill the worker
             traceback.print_exc(file=sys.stderr)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from hive_tui.errors import HiveError
 from hive_tui.wire import Done, Generate, Load, Ready
 
 # Called by an engine for each piece of streamed text.
@@ -43,6 +44,7 @@ class BatchHost(Protocol):
         ...
 
 
+@runtime_checkable
 class BatchEngine(Engine, Protocol):
     """An engine whose ``load`` may answer ``Ready.slots`` > 1: the child then hands it every
     request that arrived together, and new ones between decode steps, through ``run_batch``."""
@@ -62,7 +64,7 @@ ENGINES: dict[str, str] = {
 }
 
 
-class BackendUnavailable(RuntimeError):
+class BackendUnavailable(HiveError, RuntimeError):
     """The backend's library is not installed here; the message says how to install it."""
 
 

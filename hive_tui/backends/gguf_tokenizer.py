@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hive_tui.errors import HiveError
+
 # llama.cpp token types (llama_token_type in llama.h).
 TOKEN_NORMAL, TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_USER_DEFINED = 1, 2, 3, 4
 
@@ -53,7 +55,7 @@ PRE_TOKENIZERS: dict[str, dict[str, Any]] = {
 }
 
 
-class UnsupportedTokenizer(ValueError):
+class UnsupportedTokenizer(HiveError, ValueError):
     pass
 
 

@@ -171,7 +171,9 @@ def render_prompt(
     elif tools:
         messages = with_tools_prompt(messages, tools)
     chat = [{"role": m.role, "content": m.content} for m in messages]
-    return formatter(messages=chat, **extra).prompt
+    # llama-cpp-python types messages and tools as OpenAI TypedDicts; its Jinja formatter
+    # renders whatever dicts the template reads.
+    return formatter(messages=chat, **extra).prompt  # type: ignore[arg-type]
 
 
 def chat_formatter(metadata: dict[str, str], model: LlamaModel) -> Jinja2ChatFormatter:

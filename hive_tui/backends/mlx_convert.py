@@ -36,6 +36,7 @@ from typing import Any
 import platformdirs
 
 from hive_tui.backends import gguf_tokenizer
+from hive_tui.errors import HiveError
 
 # Bump when the output changes, so cached folders from an older converter are not reused.
 CONVERTER_VERSION = 1
@@ -63,7 +64,7 @@ _BLOCK = re.compile(r"blk\.(\d+)\.(\w+)\.(weight|scales|biases|bias)$")
 _PLAIN = re.compile(r"(\w+)\.(weight|scales|biases|bias)$")
 
 
-class ConversionError(ValueError):
+class ConversionError(HiveError, ValueError):
     pass
 
 
@@ -104,6 +105,7 @@ def convert_gguf(gguf: Path, out: Path) -> None:
     """Write an mlx-lm model folder for a llama-architecture GGUF into ``out``."""
     import mlx.core as mx  # only a worker that runs MLX pays for importing it
 
+    # mx.load is annotated with every shape it can return; return_metadata=True gives this one.
     loaded: tuple[dict[str, Any], dict[str, Any]] = mx.load(  # type: ignore[assignment]
         str(gguf), return_metadata=True
     )

@@ -71,6 +71,7 @@ class MlxEngine:
 
     def load(self, spec: wire.Load) -> wire.Ready:
         folder = model_folder(spec.model_path)
+        # mlx-lm annotates load() as returning (model, tokenizer); return_config adds a third.
         model, tokenizer, config = load_mlx_model(  # type: ignore[misc]
             str(folder), return_config=True
         )
@@ -141,6 +142,7 @@ class MlxEngine:
             if token in eos:
                 finish = "stop"
                 break
+            # mlx annotates item() as int | float | complex; a log-probability is a float.
             logprobs.append(float(step_logprobs[token].item()))  # type: ignore[arg-type]
             generated += 1
             detokenizer.add_token(token)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import platform
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,11 +36,6 @@ def mlx_installed() -> bool:
         return all(importlib.util.find_spec(m) is not None for m in ("mlx.core", "mlx_lm"))
     except (ImportError, ValueError):  # a parent package that is missing or blocked
         return False
-
-
-def mlx_preferred() -> bool:
-    """Apple Silicon with MLX installed: where a hardware plan should choose --backend mlx."""
-    return sys.platform == "darwin" and platform.machine() == "arm64" and mlx_installed()
 
 
 def hub_cache_dir() -> Path:

@@ -14,12 +14,13 @@ import sys
 from collections.abc import AsyncIterator
 
 from hive_tui import wire
+from hive_tui.errors import HiveError
 
 # llama.cpp and Python write their complaints to stderr; the last lines explain a crash.
 STDERR_LINES_KEPT = 40
 
 
-class WorkerDied(Exception):
+class WorkerDied(HiveError):
     """The child process exited or broke the frame stream."""
 
 

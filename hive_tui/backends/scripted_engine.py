@@ -21,6 +21,7 @@ import json
 import os
 import re
 import time
+from typing import Any
 
 import msgspec
 
@@ -35,7 +36,7 @@ class Script(msgspec.Struct, frozen=True):
     load_delay_s: float = 0.0
     crash_after_tokens: int | None = None
     crash_workers: list[int] | None = None
-    after_tool_answers: list[str] = []  # issue 6: answers once a tool result came back
+    after_tool_answers: list[str] = []  # answers once a tool result came back
 
 
 class ScriptedEngine:
@@ -125,8 +126,8 @@ class _Answer:
         )
 
 
-def write_script(path: str, **fields: object) -> str:
+def write_script(path: str, **fields: Any) -> str:
     """Helper for tests and benchmarks: write a script file and return its path."""
     with open(path, "w") as f:
-        json.dump(msgspec.to_builtins(Script(**fields)), f)  # type: ignore[arg-type]
+        json.dump(msgspec.to_builtins(Script(**fields)), f)
     return path

@@ -17,10 +17,15 @@ import asyncio
 import statistics
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
 from hive_tui.config import load_settings
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+    from llama_cpp.llama_types import ChatCompletionRequestMessage
 
 PROMPT = "Write a detailed story about a lighthouse keeper who finds a message in a bottle."
 
@@ -47,14 +52,14 @@ class OverheadReport:
         )
 
 
-def _raw_run(llm, max_tokens: int) -> tuple[float, int]:
+def _raw_run(llm: Llama, max_tokens: int) -> tuple[float, int]:
     # hive evaluates every prompt from an empty cache (so seeds reproduce); without a reset
     # llama-cpp-python would reuse the previous run's prompt and skip that work.
     llm.reset()
     started = time.perf_counter()
-    out = llm.create_chat_completion(
-        messages=[{"role": "user", "content": PROMPT}], temperature=0.0, max_tokens=max_tokens
-    )
+    messages: list[ChatCompletionRequestMessage] = [{"role": "user", "content": PROMPT}]
+    out = llm.create_chat_completion(messages=messages, temperature=0.0, max_tokens=max_tokens)
+    assert isinstance(out, dict)  # not a stream
     elapsed = time.perf_counter() - started
     n = out["usage"]["completion_tokens"]
     return n / elapsed, n

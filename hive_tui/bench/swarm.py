@@ -35,12 +35,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import msgspec
 import psutil
 
 from hive_tui import wire
 from hive_tui.bench.swarm_raw import BENCH_N_CTX
+
+if TYPE_CHECKING:
+    from hive_tui.swarm.layout import Layout
 
 PROMPT = "Write a detailed story about a lighthouse keeper who finds a message in a bottle."
 PATHS = ("raw single", "raw batched", "N processes", "hive engine", "hive plan")
@@ -195,7 +199,7 @@ async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: 
     return Row(n, path, tokens, wall, mem.peak_pss, mem.peak_gpu, cpu)
 
 
-def bench_layout(path: str, n: int, threads: int, ngl: int):
+def bench_layout(path: str, n: int, threads: int, ngl: int) -> Layout | None:
     from hive_tui.swarm.layout import Layout, ProcessLayout, plan_layout
 
     if path == "hive engine":

@@ -15,13 +15,19 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import ChatCompletionRequestMessage
 
 # Every path's context per sequence (the node rows are given the same), so no path pays for a
 # bigger KV cache than another.
 BENCH_N_CTX = 2048
 
 
-def run_single(model: str, n: int, ntok: int, threads: int, ngl: int, prompt: str) -> dict:
+def run_single(
+    model: str, n: int, ntok: int, threads: int, ngl: int, prompt: str
+) -> dict[str, float]:
     import llama_cpp
 
     from hive_tui.backends.llama_engine import FLASH_ATTN_ON, flash_attention_type
@@ -30,18 +36,21 @@ def run_single(model: str, n: int, ntok: int, threads: int, ngl: int, prompt: st
     llm = llama_cpp.Llama(model_path=model, n_ctx=BENCH_N_CTX, n_threads=threads,
                           n_threads_batch=threads, n_gpu_layers=ngl, flash_attn=flash,
                           verbose=False)
-    messages = [{"role": "user", "content": prompt}]
+    messages: list[ChatCompletionRequestMessage] = [{"role": "user", "content": prompt}]
     llm.create_chat_completion(messages=messages, temperature=0.0, max_tokens=4)  # warm up
     _ready()
     started = time.perf_counter()
     tokens = 0
     for _ in range(n):
         out = llm.create_chat_completion(messages=messages, temperature=0.0, max_tokens=ntok)
+        assert isinstance(out, dict)  # not a stream
         tokens += out["usage"]["completion_tokens"]
     return {"tokens": tokens, "wall_s": time.perf_counter() - started}
 
 
-def run_batched(model: str, n: int, ntok: int, threads: int, ngl: int, prompt: str) -> dict:
+def run_batched(
+    model: str, n: int, ntok: int, threads: int, ngl: int, prompt: str
+) -> dict[str, float]:
     import llama_cpp as L
     from llama_cpp._internals import LlamaModel
 

@@ -12,11 +12,13 @@ import msgspec
 from hive_tui import wire
 from hive_tui.api.present import completion
 from hive_tui.commands import ask_tools
-from hive_tui.swarm.swarm import SwarmError, SwarmRequest
+from hive_tui.swarm.swarm import SwarmRequest
 from hive_tui.tools.runner import run_with_tools
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = sub.add_parser("ask", parents=[common], help="answer one prompt on stdout and exit")
     p.add_argument("prompt", help="the question (use - to read it from stdin)")
     p.add_argument("--system", help="a system message")
@@ -24,7 +26,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--seed", type=int, default=None, help="make the whole vote reproducible")
     p.add_argument("--json", action="store_true", help="print the full response with the vote")
-    ask_tools.add_flags(p)  # issue 6
+    ask_tools.add_flags(p)  # --tools, --workdir, --yes, --no-sandbox
     p.set_defaults(handler=run)
 
 
@@ -46,7 +48,7 @@ async def _ask(args: argparse.Namespace) -> int:
     node = Node(settings, plan)
     await node.start()
     try:
-        if policy is not None:  # issue 6: the built-in tool loop
+        if policy is not None:  # the built-in tool loop
             session = await run_with_tools(
                 node.swarm.run,
                 messages,
@@ -60,10 +62,7 @@ async def _ask(args: argparse.Namespace) -> int:
             sys.stdout.write(session.answer.strip() + "\n")
             return 0
         result = await node.swarm.run(SwarmRequest(messages, params, args.seed, settings.strategy))
-    except SwarmError as exc:
-        print(f"hive: {exc}", file=sys.stderr)
-        return 1
-    finally:
+    finally:  # a SwarmError reaches cli.main, which prints it
         await node.stop()
     if args.json:
         body = completion(result, plan.model_name, int(time.time()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from hive_tui.tools.builtin import TOOL_NAMES, ToolPolicy
@@ -60,7 +61,7 @@ def describe(call: ToolCall) -> str:
     return f"{call.name} {call.arguments_json()}"
 
 
-def terminal_confirm(assume_yes: bool):
+def terminal_confirm(assume_yes: bool) -> Callable[[ToolCall], bool]:
     """A confirm callback that asks on the terminal (/dev/tty when stdin is the prompt)."""
 
     def confirm(call: ToolCall) -> bool:

@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = sub.add_parser("bench", help="benchmarks (ratios against a baseline in the same run)")
     kinds = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
     o = kinds.add_parser("overhead", help="raw llama-cpp-python vs hive's API with one worker")

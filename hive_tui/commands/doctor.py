@@ -22,7 +22,9 @@ ILLEGAL_INSTRUCTION_HINT = (
 )
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = sub.add_parser("doctor", help="check that the llama.cpp backend runs on this machine")
     p.add_argument("--quiet", action="store_true", help="print only problems")
     p.add_argument(

@@ -11,7 +11,9 @@ import msgspec
 GiB = 1024**3
 
 
-def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     parser = subparsers.add_parser(
         "hardware", help="detect GPUs, CPU and memory, and show the plan"
     )

@@ -14,7 +14,9 @@ import msgspec
 GiB = 1024**3
 
 
-def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     parser = subparsers.add_parser("models", help="list local GGUF models, or pull one")
     parser.add_argument("--json", action="store_true", help="print the catalogue as JSON")
     parser.add_argument("--models-dir", type=Path,

@@ -9,7 +9,9 @@ import sys
 import httpx
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     p = sub.add_parser("peers", help="list the peers of the running node")
     p.add_argument("--url", help="the node's API (default: http://HOST:PORT from the settings)")
     p.add_argument("--json", action="store_true", help="print the peers as JSON")
@@ -23,7 +25,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def _url(args: argparse.Namespace) -> str:
     if args.url:
-        return args.url.rstrip("/")
+        return str(args.url).rstrip("/")
     from hive_tui.config import load_settings
 
     s = load_settings()

@@ -14,6 +14,7 @@ from typing import Protocol
 from hive_tui.consensus.early_exit import FIRST_VALID, Tally, settled
 from hive_tui.consensus.quality import is_valid
 from hive_tui.consensus.strategies import confidence, fastest, majority, quality, similarity
+from hive_tui.errors import HiveError
 from hive_tui.wire import Candidate, ChatMessage, Decision
 
 __all__ = [
@@ -55,7 +56,7 @@ DEFAULT_STRATEGY = "confidence"
 EARLY_EXIT = FIRST_VALID
 
 
-class UnknownStrategy(ValueError):
+class UnknownStrategy(HiveError, ValueError):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"unknown strategy {name!r}; valid: {', '.join(strategy_names())}")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from hive_tui import wire
+from hive_tui.errors import HiveError
 from hive_tui.federation.protocol import PeerProtocol, ProtocolViolation, Role
 from hive_tui.federation.transport import (
     CLOSE_POLICY,
@@ -39,7 +40,7 @@ BACKOFF_MAX_S = 10.0
 STABLE_LINK_S = 5.0
 
 
-class DuplicateLink(Exception):
+class DuplicateLink(HiveError):
     """A second connection to a node we are already linked to; the loser of the tie-break."""
 
 
@@ -254,7 +255,9 @@ class PeerManager:
                 if target is not None:
                     target.node_id = peer
                 raise DuplicateLink(peer)
-            asyncio.create_task(self._retire(existing))
+            retire = asyncio.create_task(self._retire(existing))
+            self._tasks.add(retire)  # held until done: the event loop keeps only a weak reference
+            retire.add_done_callback(self._tasks.discard)
         link = Link(
             peer, transport.remote, "out" if role == "dialer" else "in", dialer, proto, transport
         )

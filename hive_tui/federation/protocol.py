@@ -29,6 +29,7 @@ import secrets
 from typing import Literal
 
 from hive_tui import wire
+from hive_tui.errors import HiveError
 
 Role = Literal["dialer", "listener"]
 State = Literal["hello", "auth", "open", "closed"]
@@ -36,7 +37,7 @@ MAC_BYTES = 32
 _SEQ_MAX = 2**63 - 1
 
 
-class ProtocolViolation(Exception):
+class ProtocolViolation(HiveError):
     """The peer sent something the protocol does not allow; the connection must be closed."""
 
 

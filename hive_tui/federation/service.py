@@ -105,6 +105,8 @@ class Federation:
         self._rounds: dict[str, Round] = {}
         self._serving: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._worker_states: dict[tuple[str, str], str] = {}
+        # Sends still under way (PeerCancel): held until done, the loop keeps weak references.
+        self._sending: set[asyncio.Task[bool]] = set()
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -199,7 +201,9 @@ class Federation:
             del self._rounds[rid]
             for node_id in rnd.asked:
                 if node_id not in rnd.results and (peer := self.peers.links.get(node_id)):
-                    asyncio.create_task(peer.send(wire.PeerCancel(rid)))
+                    cancel = asyncio.create_task(peer.send(wire.PeerCancel(rid)))
+                    self._sending.add(cancel)
+                    cancel.add_done_callback(self._sending.discard)
         nodes = [mine] + [
             rnd.results.get(n)
             or vote.NodeVote(n, name, "missing", error=f"no result within {self.deadline_s:g} s")

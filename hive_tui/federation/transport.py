@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection, connect
 
 from hive_tui import wire
+from hive_tui.errors import HiveError
 
 PEER_PATH = "/v1/hive/peer"
 CONNECT_TIMEOUT_S = 5.0
@@ -20,7 +21,7 @@ CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008
 
 
-class TransportClosed(Exception):
+class TransportClosed(HiveError):
     """The connection ended (cleanly or not)."""
 
 
@@ -108,7 +109,7 @@ class ServerTransport:
         if message["type"] == "websocket.disconnect":
             self._closed = True
             raise TransportClosed(f"peer closed ({message.get('code')})")
-        data = message.get("bytes")
+        data: bytes | None = message.get("bytes")
         if data is None:
             raise TransportClosed("text message on a binary protocol")
         if len(data) > wire.MAX_PEER_FRAME_BYTES:

@@ -130,9 +130,9 @@ def global_decision(
     expanded: list[wire.Candidate] = []
     owner: list[int] = []
     for v, node in enumerate(voters):
-        winner = node.winner
-        assert winner is not None, "only nodes with a local winner vote"
-        expanded.extend([winner] * max(1, node.weight))
+        local = node.winner
+        assert local is not None, "only nodes with a local winner vote"
+        expanded.extend([local] * max(1, node.weight))
         owner.extend([v] * max(1, node.weight))
     d = consensus.decide(strategy, expanded, question)
     if d.winner < 0:
@@ -176,7 +176,7 @@ def combine(
     return HiveResult(
         request_id=request_id,
         seed=seed,
-        candidates=[v.winner for v in voters],  # type: ignore[misc]
+        candidates=[v.winner for v in voters if v.winner is not None],  # every voter has one
         decision=decision,
         degraded=bool(missing) or any(v.degraded for v in voters),
         missing=missing,

@@ -35,11 +35,12 @@ def _gpu_rows(text: str, what: str) -> list[dict[str, Any]]:
 
 
 def _field(row: dict[str, Any], *path: str) -> Any:
+    value: Any = row
     for key in path:
-        if not isinstance(row, dict):
+        if not isinstance(value, dict):
             return None
-        row = row.get(key)  # type: ignore[assignment]
-    return row
+        value = value.get(key)
+    return value
 
 
 def _number(value: Any) -> float | None:

@@ -32,8 +32,8 @@ def parse_nvml_snapshot(data: Any) -> list[Device]:
     for position, raw in enumerate(data["devices"]):
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
             raise ParseError(f"NVML device {position} has no name")
-        memory = raw.get("memory") if isinstance(raw.get("memory"), dict) else {}
-        utilisation = raw.get("utilization") if isinstance(raw.get("utilization"), dict) else {}
+        memory = raw["memory"] if isinstance(raw.get("memory"), dict) else {}
+        utilisation = raw["utilization"] if isinstance(raw.get("utilization"), dict) else {}
         total = _number(memory.get("total"))
         free = _number(memory.get("free"))
         index = raw.get("index", position)
@@ -110,7 +110,8 @@ def _read_nvml_with_timeout(timeout_s: float) -> dict[str, Any]:
         raise TimeoutError(f"NVML did not answer within {timeout_s:g} s")
     if "error" in box:
         raise box["error"]
-    return box["value"]
+    snapshot: dict[str, Any] = box["value"]
+    return snapshot
 
 
 def _mib(text: str | None) -> int | None:

@@ -67,8 +67,8 @@ class Tier:
         )
 
 
-# The 14B/7B/3B rows are the 24/16/8 GB rows of the table; the rows around them
-# extend it the same way. Thresholds are usable GiB and sit about 10% under the card sizes so
+# The 14B/7B/3B rows are the usual picks for 24/16/8 GB of memory; the rows around them
+# extend that table. Thresholds are usable GiB and sit about 10% under the card sizes so
 # that a 24 GB GPU (21.6 GiB after the 90% rule) lands on its row; each threshold is where
 # min_workers copies (weights + 4k context + scratch) fit. Largest first: first match wins.
 TIERS = [

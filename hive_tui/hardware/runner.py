@@ -14,6 +14,8 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
+from hive_tui.errors import HiveError
+
 DEFAULT_TIMEOUT_S = 5.0
 
 
@@ -74,7 +76,7 @@ def _kill_tree(proc: subprocess.Popen[str]) -> None:
         proc.kill()
 
 
-class ParseError(ValueError):
+class ParseError(HiveError, ValueError):
     """A tool's output was empty, truncated or not in the shape we know."""
 
 

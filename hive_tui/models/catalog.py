@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+from hive_tui.errors import HiveError
 from hive_tui.models.gguf_meta import NotAModel, describe_gguf, shard_info
 from hive_tui.models.ollama import ollama_models
 from hive_tui.wire import ModelCatalog, ModelFile
@@ -46,14 +47,15 @@ def gguf_folders(
 
 def models_dir(args: object) -> str | Path | None:
     """A command's --models-dir, else the ``models_dir`` setting (config file, HIVE_MODELS_DIR)."""
-    if given := getattr(args, "models_dir", None):
+    given: str | Path | None = getattr(args, "models_dir", None)
+    if given:
         return given
     from hive_tui.config import load_settings
 
     return load_settings().models_dir or None
 
 
-class ModelNotFound(LookupError):
+class ModelNotFound(HiveError, LookupError):
     """A --model value that is neither a file nor one model of the catalogue."""
 
 
@@ -61,7 +63,7 @@ def find_model(catalog: ModelCatalog, wanted: str) -> ModelFile:
     """The catalogue's model called ``wanted``: its exact name, else its name or file name
     without letter case, else the one name that starts with it (as `hive models` prints them)."""
     low = wanted.casefold()
-    rules = [
+    rules: list[Callable[[ModelFile], bool]] = [
         lambda m: m.name == wanted,
         lambda m: low in (m.name.casefold(), Path(m.path).name.casefold(),
                           Path(m.path).stem.casefold()),

@@ -13,7 +13,9 @@ import math
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+from hive_tui.errors import HiveError
 
 MAGIC = b"GGUF"
 # value type id -> struct format of one scalar
@@ -37,7 +39,7 @@ MAX_ARRAY_KEPT = 1024
 MAX_ENTRIES = 1_000_000
 
 
-class GGUFHeaderError(ValueError):
+class GGUFHeaderError(HiveError, ValueError):
     pass
 
 
@@ -56,7 +58,7 @@ class _Reader:
     def __init__(self, f: BinaryIO) -> None:
         self.f = f
 
-    def unpack(self, fmt: str) -> tuple:
+    def unpack(self, fmt: str) -> tuple[Any, ...]:
         size = struct.calcsize("<" + fmt)
         data = self.f.read(size)
         if len(data) < size:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hive_tui.errors import HiveError
 from hive_tui.models.gguf_header import GGUFHeaderError, read_gguf_header
 from hive_tui.wire import ModelFile
 
@@ -17,7 +18,7 @@ _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$")
 NOT_A_CHAT_MODEL = {"clip", "mmproj"}
 
 
-class NotAModel(ValueError):
+class NotAModel(HiveError, ValueError):
     pass
 
 

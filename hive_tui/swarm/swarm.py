@@ -14,12 +14,14 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
 from hive_tui import consensus, wire
 from hive_tui.backends.process import WorkerDied
 from hive_tui.bus import EventBus
+from hive_tui.errors import HiveError
 from hive_tui.swarm.worker import Worker
 
 # Temperature 0.7 with top-p 0.95: measured on the embedded model to give answers that differ
@@ -33,7 +35,7 @@ SETTLE_WAIT_S = 2.0
 CANCEL_GRACE_S = 5.0
 
 
-class SwarmError(Exception):
+class SwarmError(HiveError):
     """The request could not be answered (no worker available, every worker failed)."""
 
 
@@ -51,9 +53,9 @@ class SwarmRequest:
     seed: int | None = None
     strategy: str = consensus.DEFAULT_STRATEGY
     workers: int | None = None  # None: every worker of this node
-    tools: tuple[wire.ToolSpec, ...] = ()  # issue 6: tools offered to the model
+    tools: tuple[wire.ToolSpec, ...] = ()  # tools offered to the model; () offers none
     # Stop the workers still generating once their answers can no longer change the outcome
-    # (``consensus.settled``); None: the swarm's default (the ``early_exit`` setting).
+    # (``consensus.early_exit``); None: the swarm's default (the ``early_exit`` setting).
     early_exit: bool | None = None
     request_id: str = field(default_factory=lambda: f"req-{uuid.uuid4().hex[:16]}")
 
@@ -162,7 +164,7 @@ class Swarm:
         everyone = asyncio.gather(*tasks)
         try:
             if early_exit:
-                waiter = asyncio.create_task(settled.wait())
+                waiter: asyncio.Task[Any] = asyncio.create_task(settled.wait())
                 try:
                     await asyncio.wait([waiter, everyone], return_when=asyncio.FIRST_COMPLETED)
                 finally:

@@ -1,4 +1,4 @@
-"""Tools for the model (issue 6): everything here is off until the user enables it.
+"""Tools for the model: everything here is off until the user enables it.
 
 * ``paths``   - a model's path -> a real path inside the working folder, or ``PathEscape``.
 * ``sandbox`` - ``execute_bash`` in bubblewrap: no network, timeout kills the tree, output cap.

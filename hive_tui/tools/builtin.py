@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from hive_tui.errors import HiveError
 from hive_tui.tools import sandbox as sandboxing
 from hive_tui.tools.calls import ToolCall
 from hive_tui.tools.paths import PathEscape, open_for_read, open_for_write
@@ -57,7 +58,7 @@ SPECS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-class ToolRefused(Exception):
+class ToolRefused(HiveError):
     """The call may not run at all (tool not enabled, request from a peer)."""
 
 

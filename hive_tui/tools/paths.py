@@ -16,11 +16,13 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
+from hive_tui.errors import HiveError
+
 # A path is a short string; a megabyte of path is an attack, not a file name.
 MAX_PATH_CHARS = 4096
 
 
-class PathEscape(ValueError):
+class PathEscape(HiveError, ValueError):
     """The requested path is not allowed (outside the working folder, or malformed)."""
 
 

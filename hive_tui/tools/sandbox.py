@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hive_tui.errors import HiveError
+
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_OUTPUT_CAP = 64 * 1024
 TRUNCATION_MARK = "\n[... output truncated by hive: over {cap} bytes; the command was stopped]\n"
@@ -50,7 +52,7 @@ _ETC = (
 )
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(HiveError, RuntimeError):
     """Commands cannot be sandboxed here; the message says why and what to do."""
 
 

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from hive_tui import consensus, wire
+from hive_tui.errors import HiveError
 from hive_tui.swarm.swarm import SwarmRequest
 from hive_tui.tools.builtin import TOOL_NAMES
 from hive_tui.tools.calls import ToolCall
@@ -27,7 +28,7 @@ from hive_tui.tui.bridge import CoreEvents, pump_events
 from hive_tui.tui.chat import ChatPane
 from hive_tui.tui.conversation_picker import ConversationPicker
 from hive_tui.tui.conversations import Conversation, ConversationStore
-from hive_tui.tui.core import Core, CoreError, PeerRecord
+from hive_tui.tui.core import Core, PeerRecord
 from hive_tui.tui.hardware import HardwarePane
 from hive_tui.tui.hardware_source import HardwareSource, sample_hardware
 from hive_tui.tui.peers import PeersPane
@@ -205,7 +206,7 @@ class HiveApp(App[None]):
         try:
             statuses = await self.core.statuses()
             self.peers = await self.core.peers()
-        except CoreError as exc:
+        except HiveError as exc:  # CoreError, and any other error hive explains
             self.notify(str(exc), severity="error", timeout=3)
             return
         if not self.is_running:
@@ -258,7 +259,7 @@ class HiveApp(App[None]):
                     self.notify("Tools run only next to an embedded node (not with --connect).",
                                 severity="warning")
                 await run_turn(self.core, turn, request, own, self._turn_updated)
-        except CoreError as exc:
+        except HiveError as exc:  # CoreError, and any other error hive explains
             if not turn.finished:
                 turn.error = str(exc)
                 await self._turn_updated(turn)

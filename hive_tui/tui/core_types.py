@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hive_tui.errors import HiveError
 
-class CoreError(Exception):
+
+class CoreError(HiveError):
     """A vote could not be run (no worker ready, every worker failed, node unreachable)."""
 
 

@@ -52,7 +52,7 @@ def _detection() -> Any | None:
     """The detection report (``wire.HardwareReport``) when the hardware module is present."""
     global _detected
     try:
-        from hive_tui.hardware import detect_hardware  # type: ignore[attr-defined]
+        from hive_tui.hardware import detect_hardware
     except ImportError:
         return None
     now = time.monotonic()

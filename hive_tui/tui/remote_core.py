@@ -215,5 +215,5 @@ class RemoteCore:
                 if messages == event.messages and ours not in self._alias.values():
                     self._alias[rid] = ours
                     break
-        ours = self._alias.get(rid)
-        return msgspec.structs.replace(event, request_id=ours) if ours else event
+        alias = self._alias.get(rid)
+        return msgspec.structs.replace(event, request_id=alias) if alias else event

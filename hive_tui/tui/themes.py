@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from textual.theme import Theme
 
 from hive_tui.config import config_dir
+from hive_tui.errors import HiveError
 
 log = logging.getLogger("hive.tui.themes")
 
@@ -24,7 +26,7 @@ THEME_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent",
                 "background", "surface", "panel", "boost")
 
 
-class ThemeError(ValueError):
+class ThemeError(HiveError, ValueError):
     pass
 
 
@@ -36,11 +38,12 @@ def theme_from_toml(text: str, source: str = "<theme>") -> Theme:
     unknown = set(data) - {"name", "dark", "variables", *THEME_FIELDS}
     if unknown or "name" not in data or "primary" not in data:
         raise ThemeError(f"{source}: needs name and primary; unknown keys {sorted(unknown)}")
+    colours: dict[str, Any] = {k: str(data[k]) for k in THEME_FIELDS if k in data}
     return Theme(
         name=str(data["name"]),
         dark=bool(data.get("dark", True)),
         variables={str(k): str(v) for k, v in data.get("variables", {}).items()},
-        **{k: str(data[k]) for k in THEME_FIELDS if k in data},
+        **colours,
     )
 
 

@@ -42,7 +42,7 @@ class ToolsScreen(ModalScreen[None]):
     ToolsScreen #sandbox.-problem { color: $error; }
     """
     BINDINGS = [
-        *(Binding(str(i), f"toggle('{name}')", name, show=False)
+        *(Binding(str(i), f"toggle_tool('{name}')", name, show=False)
           for i, name in enumerate(TOOL_NAMES, start=1)),
         Binding("escape,enter,q", "dismiss", "Close"),
     ]
@@ -79,7 +79,7 @@ class ToolsScreen(ModalScreen[None]):
             sandbox.update("Sandbox: bubblewrap (no network, only the working folder).")
         sandbox.set_class(bool(self.sandbox_problem) and self.settings.sandbox, "-problem")
 
-    def action_toggle(self, name: str) -> None:
+    def action_toggle_tool(self, name: str) -> None:  # not Textual's own action_toggle
         on = self.settings.toggle(name)
         self._show()
         if on and name == "execute_bash" and self.settings.sandbox and self.sandbox_problem:

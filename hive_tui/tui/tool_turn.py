@@ -1,4 +1,4 @@
-"""Running one chat turn through the core: a single vote, or the built-in tool loop (issue 6).
+"""Running one chat turn through the core: a single vote, or the built-in tool loop.
 
 No Textual here: the app hands in how to ask the user (``confirm``) and how to repaint
 (``changed``). A tool turn votes once per step; the turn follows each step's vote in turn, and

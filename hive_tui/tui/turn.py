@@ -29,7 +29,7 @@ class NodeOutcome(msgspec.Struct, kw_only=True):
 
 
 class ToolEntry(msgspec.Struct, kw_only=True):
-    """One built-in tool call the swarm voted for, and what became of it (issue 6)."""
+    """One built-in tool call the swarm voted for, and what became of it."""
 
     name: str
     detail: str  # the path, or the command

@@ -196,7 +196,7 @@ class VoteView(Vertical):
             return  # tokens arrive many times a second; the table changes per answer
         self._table_key = key
         table = self.query_one("#vote-table", DataTable)
-        columns = HIVE_COLUMNS if turn.federated else LOCAL_COLUMNS
+        columns: tuple[str, ...] = HIVE_COLUMNS if turn.federated else LOCAL_COLUMNS
         if turn.tools_offered and not turn.federated:
             columns = (*columns, "proposes")
         table.clear(columns=columns != self._columns)
@@ -246,7 +246,7 @@ class VoteView(Vertical):
             return (f"Hive winner {winner.worker_id if winner else '-'} (node {where}) · "
                     f"{len(turn.nodes) - len(missing)}/{len(turn.nodes)} nodes voted · global "
                     f"agreement {d.agreement:.2f}{gone}")
-        missing = f" · missing: {', '.join(turn.missing)}" if turn.missing else ""
+        lost = f" · missing: {', '.join(turn.missing)}" if turn.missing else ""
         agree = consensus.agreement_text(d, len(turn.candidates))
         return (f"Winner {winner.worker_id if winner else '-'} · {agree} · "
-                f"{len(d.groups)} group(s){missing}{tool}")
+                f"{len(d.groups)} group(s){lost}{tool}")

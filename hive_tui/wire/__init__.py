@@ -50,7 +50,6 @@ from hive_tui.wire.federation import (
 )
 from hive_tui.wire.framing import (
     MAX_FRAME_BYTES,
-    PROTOCOL_VERSION,
     FrameError,
     encode,
     frame,
@@ -93,7 +92,6 @@ from hive_tui.wire.worker import (
 )
 
 __all__ = [
-    "PROTOCOL_VERSION",
     "MAX_FRAME_BYTES",
     "FrameError",
     "encode",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import msgspec
 
 from hive_tui.wire.events import CoreEvent
@@ -120,9 +122,10 @@ PeerLinkFrame = PeerHello | PeerAuth | PeerError | PeerSealed
 
 peer_frame_decoder = msgspec.msgpack.Decoder(PeerFrame)
 peer_link_decoder = msgspec.msgpack.Decoder(PeerLinkFrame)
+T = TypeVar("T")
 
 
-def _peer_decode(decoder: msgspec.msgpack.Decoder, data: bytes) -> object:
+def _peer_decode(decoder: msgspec.msgpack.Decoder[T], data: bytes) -> T:
     if len(data) > MAX_PEER_FRAME_BYTES:
         raise FrameError(f"peer frame of {len(data)} bytes exceeds {MAX_PEER_FRAME_BYTES}")
     try:
@@ -134,12 +137,12 @@ def _peer_decode(decoder: msgspec.msgpack.Decoder, data: bytes) -> object:
 
 def decode_peer_frame(data: bytes) -> PeerFrame:
     """An inner frame (the bytes inside a PeerSealed envelope)."""
-    return _peer_decode(peer_frame_decoder, data)  # type: ignore[return-value]
+    return _peer_decode(peer_frame_decoder, data)
 
 
 def decode_peer_link(data: bytes) -> PeerLinkFrame:
     """One websocket message: a handshake frame, a bare error, or a sealed envelope."""
-    return _peer_decode(peer_link_decoder, data)  # type: ignore[return-value]
+    return _peer_decode(peer_link_decoder, data)
 
 
 def encode_peer(msg: msgspec.Struct) -> bytes:

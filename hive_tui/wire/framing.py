@@ -10,7 +10,8 @@ from typing import BinaryIO
 
 import msgspec
 
-PROTOCOL_VERSION = 1
+from hive_tui.errors import HiveError
+
 # A frame is a prompt, a token or a finished answer; 16 MiB is far above any of them and
 # keeps a corrupt length prefix from making us allocate gigabytes.
 MAX_FRAME_BYTES = 16 * 1024 * 1024
@@ -18,7 +19,7 @@ MAX_FRAME_BYTES = 16 * 1024 * 1024
 _LEN = struct.Struct(">I")
 
 
-class FrameError(Exception):
+class FrameError(HiveError):
     """A frame could not be read or decoded (truncated, oversized or malformed)."""
 
 

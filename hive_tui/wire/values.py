@@ -46,7 +46,7 @@ class Decision(msgspec.Struct, frozen=True):
     scores: list[float]  # one per candidate, higher is better, 0..1
     groups: list[list[int]]  # candidate indices that the strategy considers the same answer
     agreement: float  # 0..1: how much the candidates agree with the winner
-    # --- quality issue: what users see as "k of N agree" plus the mean similarity.
+    # What users see as "k of N agree" plus the mean similarity.
     agree_count: int = 0  # candidates in the winner's group (k of len(scores)); 0: none valid
     mean_similarity: float = 0.0  # winner's mean similarity to the other candidates, 0..1
 

@@ -18,7 +18,7 @@ class Load(msgspec.Struct, tag="load", frozen=True):
     slots: int = 1
 
 
-# --- tools (issue 6): tools offered to the model; rendered into the prompt by the engine.
+# --- tools offered to the model; rendered into the prompt by the engine.
 class ToolSpec(msgspec.Struct, frozen=True):
     name: str
     description: str = ""
@@ -32,8 +32,8 @@ class Generate(msgspec.Struct, tag="generate", frozen=True):
     messages: list[ChatMessage]
     params: SamplingParams
     slot: int = 0
-    tools: list[ToolSpec] = []  # issue 6: empty = no tools offered
-    # --- quality issue: False skips the per-token log-probability (to measure what it costs).
+    tools: list[ToolSpec] = []  # empty = no tools offered
+    # False skips the per-token log-probability (hive bench quality measures its cost).
     logprobs: bool = True
 
 
@@ -74,7 +74,7 @@ class Done(msgspec.Struct, tag="done", frozen=True):
     gen_s: float  # generate received -> done
     mean_logprob: float | None = None
     slot: int = 0
-    # --- quality issue: seconds of gen_s spent computing log-probabilities (their cost).
+    # Seconds of gen_s spent computing log-probabilities (their cost, for hive bench quality).
     logprob_s: float = 0.0
     # One entry per generated token (empty when log-probabilities were not asked for): its
     # log-probability, and the character offset in the raw generated text where it ends. The
