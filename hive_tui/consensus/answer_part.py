@@ -27,21 +27,22 @@ from hive_tui.consensus.text import jaccard, normalize
 MAX_PART_WORDS = 4
 
 # Function words and answer boilerplate: never the answer on their own.
-STOPWORDS = frozenset(
+_STOPWORD_TEXT = (
     "a an the is are was were be been being am it its this that these those there here of in "
     "on at to for and or as by with from so than then also which what who whom whose where "
     "when why how do does did has have had i you we they he she them his her their our your "
     "my me us answer answers called named known name correct right yes no not sure simply "
-    "just word one only would will can could should may might called but if so let lets "
-    "question problem classic simple actually indeed really exactly example means mean "
-    "refers following given number located situated specifically part".split()
+    "just word one only would will can could should may might but if let lets question "
+    "problem classic simple actually indeed really exactly example means mean refers "
+    "following given number located situated specifically part"
 )
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 # A question with a number in it, or one asking for a count, is answered by a number: the
 # part of such an answer is the first number it states beyond the question's own.
 _NUMERIC_QUESTION = re.compile(r"\d|\bhow (?:many|much|old|long)\b|\bwhich number\b", re.I)
 
 _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
-# A sentence ends at . ! ? or a line break, except a '.' between digits (3.14).
+# A sentence ends at . ! ? or a line break, except a '.' before a digit (3.14).
 _SENTENCE_END = re.compile(r"[.!?](?!\d)|\n")
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
 
@@ -111,13 +112,11 @@ def _number_part(text: str, asked: set[str]) -> AnswerPart:
     return AnswerPart((found[0][0],), (found[0][1],)) if found else AnswerPart((), ())
 
 
-NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-}
+_UNITS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+)
+NUMBER_WORDS = {w: str(i) for i, w in enumerate(_UNITS.split())}
 
 
 # Two parts that name different numbers disagree, whatever else they share.

@@ -97,7 +97,8 @@ def measure(
         if len(samples) < n:
             continue
         rng = random.Random(f"{seed}:{ans.qid}")
-        for draw in draws_for(len(samples), n, reps if n < len(samples) else max(2, reps // 3), rng):
+        count = reps if n < len(samples) else max(2, reps // 3)
+        for draw in draws_for(len(samples), n, count, rng):
             cands = [samples[i].candidate(slot) for slot, i in enumerate(draw)]
             full = consensus.decide(strategy, cands, q.prompt)
             r = replay(strategy, cands, q.prompt)

@@ -22,6 +22,7 @@ import numpy as np
 from hive_tui.bench.quality.scoring import is_correct
 from hive_tui.bench.quality.store import AnswerStore
 from hive_tui.consensus import Strategy
+
 BOOTSTRAP = 2000
 
 

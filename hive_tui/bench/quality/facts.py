@@ -69,7 +69,8 @@ PLURALS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 BABY_ANIMALS: dict[str, tuple[str, ...]] = {
-    "cat": ("kitten", "kitty"), "dog": ("puppy", "pup"), "cow": ("calf",), "horse": ("foal", "colt", "filly"),
+    "cat": ("kitten", "kitty"), "dog": ("puppy", "pup"), "cow": ("calf",),
+    "horse": ("foal", "colt", "filly"),
     "sheep": ("lamb",), "hen": ("chick",), "bear": ("cub",), "lion": ("cub",),
     "duck": ("duckling",), "pig": ("piglet",), "goat": ("kid",), "kangaroo": ("joey",),
     "frog": ("tadpole", "froglet"), "deer": ("fawn",), "goose": ("gosling",),
@@ -137,7 +138,8 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
         "Mandarin", "Cantonese", "Japanese", "Russian", "Arabic", "Hindi", "Dutch", "Swedish",
         "Latin", "Greek", "Turkish", "Polish", "Korean", "Thai", "Hebrew", "Persian", "Farsi",
         "Norwegian", "Danish", "Finnish", "Hungarian", "Vietnamese", "Indonesian", "Malay",
-        "Ukrainian", "Czech", "Romanian", "Bengali", "Urdu", "Swahili", "Filipino", "Tagalog", "Catalan", "Basque", "Flemish", "Serbian", "Croatian", "Bulgarian",
+        "Ukrainian", "Czech", "Romanian", "Bengali", "Urdu", "Swahili", "Filipino", "Tagalog",
+        "Catalan", "Basque", "Flemish", "Serbian", "Croatian", "Bulgarian",
         "Slovak",
     ),
     "baby": (

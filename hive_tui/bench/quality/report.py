@@ -152,7 +152,8 @@ def table(s: dict[str, Any]) -> str:
     n = str(s["focus_n"])
     ns = [str(k) for k in s["ns"]]
     lines = [
-        f"hive bench quality, {s.get('split', 'all')} split: {s['model']}, {s['questions']} questions "
+        f"hive bench quality, {s.get('split', 'all')} split: {s['model']}, "
+        f"{s['questions']} questions "
         f"({', '.join(f'{t} {c}' for t, c in s['tasks'].items())}), {s['k_samples']} samples "
         f"each at temperature {s['temperature']}, {s['workers']} workers x "
         f"{s['threads_per_worker']} thread, generation {s['generation_wall_s']:.0f} s",
@@ -202,7 +203,8 @@ def table(s: dict[str, Any]) -> str:
             f"{a['agree']} of {n}: {a['accuracy']:.3f} ({a['decisions']})"
             for a in d_row["agreement"]
         ),
-        f"  shown as 'likely right' (a strict majority agrees): {d_row['accuracy_majority_agrees']:.3f}"
+        "  shown as 'likely right' (a strict majority agrees): "
+        f"{d_row['accuracy_majority_agrees']:.3f}"
         f" in {d_row['share_majority_agrees']:.0%} of votes; 'uncertain': "
         f"{d_row['accuracy_no_majority']:.3f}",
     ]

@@ -18,7 +18,7 @@ An empty answer is never right.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from hive_tui.bench.quality.capitals import CAPITALS, DISTRACTORS
 from hive_tui.bench.quality.facts import DAYS, MONTHS, VOCABULARY
@@ -73,7 +73,7 @@ def extract_city(text: str) -> str | None:
     return owner[m.group(1)] if m else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _family_pattern(task: str) -> re.Pattern[str]:
     terms = {normalize(t) for t in VOCABULARY.get(task, ())}
     for prompt, accepted in table_items().get(task, {}).items():

@@ -125,7 +125,7 @@ _GENERATED: dict[str, Callable[[random.Random], Made]] = {
 
 
 def _next_items() -> dict[str, tuple[str, ...]]:
-    out = {
+    out: dict[str, tuple[str, ...]] = {
         f"What day of the week comes after {d}?": (DAYS[(i + 1) % 7],) for i, d in enumerate(DAYS)
     }
     for i, m in enumerate(MONTHS):

@@ -9,8 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from hive_tui.bench.quality.evaluate import Strategy
-from hive_tui.consensus import STRATEGIES
+from hive_tui.consensus import STRATEGIES, Strategy
 from hive_tui.consensus.grouping import analyse, empty_decision, least_bad, make_decision
 from hive_tui.consensus.strategies import by_groups, mbr
 from hive_tui.consensus.text import (
