@@ -39,7 +39,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     slots: int | None = None  # most workers one process may serve; None: the plan's bound
     n_ctx: int | None = None  # None: the plan's (4096 at most), else node.DEFAULT_N_CTX
     n_gpu_layers: int | None = None  # None: the plan's (all layers on a GPU that fits)
-    temperature: float = 0.7
+    temperature: float = 0.4
     top_p: float = 0.95
     max_tokens: int = 512
     # A vote stops the workers still generating once their answers cannot change the outcome

@@ -13,7 +13,7 @@ from hive_tui.bench.quality.evaluate import evaluate, oracle_rate, paired_ci
 from hive_tui.bench.quality.report import choose_default, summary, table
 from hive_tui.bench.quality.scoring import extract_city, extract_number, is_correct
 from hive_tui.bench.quality.store import Answers, AnswerStore, Sample
-from hive_tui.bench.quality.tasks import TASKS, Question, questions
+from hive_tui.bench.quality.tasks import TASKS, Question, questions, split_of
 from hive_tui.cli import main
 from hive_tui.consensus import STRATEGIES
 
@@ -21,7 +21,12 @@ from hive_tui.consensus import STRATEGIES
 def test_questions_are_seeded_and_cover_every_task():
     qs = questions(5, seed=3)
     assert qs == questions(5, seed=3) and qs != questions(5, seed=4)
-    assert [sum(q.task == t for q in qs) for t in TASKS] == [5, 5, 5, 5]
+    assert [sum(q.task == t for q in qs) for t in TASKS] == [5] * len(TASKS)
+    assert len(TASKS) >= 8
+    # Every question is in one split, by its text alone, and both splits get questions.
+    assert {q.split for q in qs} == {"dev", "test"}
+    assert [q.split for q in qs] == [split_of(q.prompt) for q in questions(5, seed=3)]
+    assert questions(5, seed=3, split="dev") == [q for q in qs if q.split == "dev"]
     assert len({q.qid for q in qs}) == len(qs)
     for q in qs:
         if q.task == "add":
@@ -142,16 +147,20 @@ def test_quick_command_with_scripted_workers(tmp_path, capsys):
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "single sample" in printed and "logprob collection" in printed
-    report = json.loads((out / "quality.json").read_text())
-    assert report["questions"] == 4 and report["k_samples"] == 3
+    assert "chosen on the dev split" in printed and "early exit" in printed
+    doc = json.loads((out / "quality.json").read_text())
+    report = doc["test"]
+    assert doc["dev"]["questions"] + report["questions"] == len(TASKS)
+    assert report["k_samples"] == 3 and report["split"] == "test"
     assert set(STRATEGIES) <= set(report["strategies"])
+    assert 0.0 <= report["early_exit"]["tokens_saved"] <= 1.0
     stored = AnswerStore.load(out / "answers.json")
     assert all(len(a.samples) == 3 for a in stored.questions)
     # Scored again from the stored answers alone: the same numbers.
     rescore = ["bench", "quality", "--quick", "--answers", str(out / "answers.json")]
     assert main([*rescore, "--out", str(out)]) == 0
     again = json.loads((out / "quality.json").read_text())
-    assert again["strategies"] == report["strategies"]
+    assert again["test"]["strategies"] == report["strategies"]
 
 
 @pytest.mark.model
@@ -165,13 +174,18 @@ async def test_logprobs_can_be_switched_off_without_changing_the_answer():
     await proc.start(wire.Load(model_path=str(embedded_model_path()), n_ctx=512, n_threads=1))
     try:
         params = wire.SamplingParams(temperature=0.0, max_tokens=8)
-        on = await _ask(proc, "on", "What is 2 + 3? Answer with a number.", params)
-        off = await _ask(proc, "off", "What is 2 + 3? Answer with a number.", params, False)
+        q = Question("a", "add", "What is 2 + 3? Answer with a number.", "5", ("5",))
+        on = await _ask(proc, "on", q, params)
+        off = await _ask(proc, "off", q, params, False)
     finally:
         await proc.stop()
     assert on.text == off.text and on.completion_tokens == off.completion_tokens > 0
     assert on.mean_logprob is not None and on.mean_logprob < 0
     assert off.mean_logprob is None
+    # One log-probability per token, and where each token ends in the text.
+    assert len(on.token_logprobs) == len(on.token_ends) == on.completion_tokens
+    assert on.mean_logprob == pytest.approx(sum(on.token_logprobs) / on.completion_tokens)
+    assert on.token_ends[-1] >= len(on.text) and off.token_logprobs == []
     assert 0.0 < on.logprob_s < on.gen_s and off.logprob_s == 0.0
 
 

@@ -172,3 +172,25 @@ def test_the_scripted_backend_names_a_file_that_is_not_a_script():
 
     with pytest.raises(ValueError, match="reads a JSON script as its --model"):
         ScriptedEngine().load(wire.Load(model_path=str(embedded_model_path())))
+
+
+async def test_early_exit_stops_the_workers_once_a_majority_has_answered(make_scripted_node):
+    ramble = " and more" * 100
+    answers = ["Paris.", "Paris.", "Paris.", "Paris." + ramble, "London" + ramble]
+    node = make_scripted_node(5, answers=answers, token_delay_s=0.02)
+    await node.start()
+    try:
+        full = await node.swarm.run(ask("What is the capital of France?", early_exit=False))
+        early = await node.swarm.run(ask("What is the capital of France?"))
+    finally:
+        await node.stop()
+    assert [c.finish_reason for c in full.candidates] == ["stop"] * 5
+    assert "Paris" in full.winner.text and "Paris" in early.winner.text
+    by_worker = {c.worker_id: c for c in early.candidates}
+    # w3 said "Paris." before rambling on: it keeps that answer; w4 never answered.
+    assert (by_worker["w3"].finish_reason, by_worker["w3"].text) == ("answered", "Paris.")
+    assert by_worker["w4"].finish_reason == "cancelled"
+    assert by_worker["w4"].completion_tokens < full.candidates[4].completion_tokens
+    spent = sum(c.completion_tokens for c in early.candidates)
+    assert spent < sum(c.completion_tokens for c in full.candidates) / 2
+    assert early.decision.agree_count >= 3 and not early.degraded

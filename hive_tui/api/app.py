@@ -88,7 +88,9 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
     )
     messages = wire_messages(req.messages)
     specs, tools = tool_mode(req)
-    job = SwarmRequest(messages, params, req.seed, strategy, hive.workers, tools=specs)
+    job = SwarmRequest(
+        messages, params, req.seed, strategy, hive.workers, tools=specs, early_exit=hive.early_exit
+    )
     return job, req.stream, tools
 
 

@@ -86,6 +86,8 @@ TokenCount = Annotated[int, Meta(ge=1, le=2**31 - 1)]
 class HiveOptions(msgspec.Struct, forbid_unknown_fields=True):
     strategy: StrategyName | None = None
     workers: Annotated[int, Meta(ge=1, le=256)] | None = None
+    # Stop the workers still generating once a strict majority agrees; None: the node's setting
+    early_exit: bool | None = None
 
 
 class ChatCompletionRequest(msgspec.Struct):

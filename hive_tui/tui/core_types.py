@@ -23,7 +23,7 @@ class CoreInfo:
     strategy: str
     plan: tuple[str, ...] = ()
     max_tokens: int = 512
-    temperature: float = 0.7
+    temperature: float = 0.4
     top_p: float = 0.95
 
 

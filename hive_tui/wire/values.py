@@ -14,7 +14,7 @@ class ChatMessage(msgspec.Struct, frozen=True):
 
 
 class SamplingParams(msgspec.Struct, frozen=True):
-    temperature: float = 0.7
+    temperature: float = 0.4
     top_p: float = 0.95
     top_k: int = 40
     max_tokens: int = 256

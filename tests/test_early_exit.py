@@ -1,0 +1,73 @@
+"""Early exit: when a running vote is settled, and what the stopped workers leave in it."""
+
+from __future__ import annotations
+
+from hive_tui.bench.quality.early_exit import replay
+from hive_tui.consensus import Tally, decide, settled
+from hive_tui.wire import Candidate
+
+Q = "What is the capital of Peru?"
+
+
+def cand(text: str, i: int = 0, **kw) -> Candidate:
+    return Candidate(worker_id=f"w{i}", text=text, **kw)
+
+
+def test_a_strict_majority_of_all_workers_settles_a_vote() -> None:
+    lima = [cand("Lima.", 0), cand("The capital of Peru is Lima.", 1)]
+    assert not settled("confidence", lima, 5, Q)  # 2 of 5 can still be outvoted
+    assert settled("confidence", [*lima, cand("It is Lima", 2)], 5, Q)
+    assert not settled("confidence", [*lima, cand("Cusco.", 2)], 5, Q)
+    assert settled("confidence", lima, 3, Q)  # 2 of 3
+    assert settled("confidence", [cand("Cusco."), cand("Lima.")], 2, Q)  # everyone answered
+    # `fastest` only waits for the first usable answer.
+    assert settled("fastest", [cand("Cusco.")], 5, Q)
+    assert not settled("fastest", [cand("")], 5, Q)
+
+
+def test_a_tally_counts_answers_given_by_workers_still_generating() -> None:
+    tally = Tally("confidence", 3, Q)
+    assert not tally.text(0, "The capital of Peru is Lima")  # the sentence may go on
+    assert not tally.text(0, ".")  # "Lima." may still become "Lima.5": wait for more
+    assert not tally.text(0, " It")  # now the answer is given: one of three
+    assert tally.given == {0: "The capital of Peru is Lima."}
+    assert tally.finished(1, cand("Lima.", 1))  # two of three agree: settled
+    stopped = cand("The capital of Peru is Lima. It", 0, finish_reason="cancelled")
+    kept = tally.final(0, stopped)
+    assert (kept.finish_reason, kept.text) == ("answered", "The capital of Peru is Lima.")
+    # A worker stopped before it answered stays cancelled.
+    assert tally.final(2, cand("The capital", 2, finish_reason="cancelled")).finish_reason == (
+        "cancelled"
+    )
+
+
+def test_a_question_number_is_not_an_answer_while_the_text_streams() -> None:
+    tally = Tally("confidence", 3, "What is 4 + 1?")
+    tally.text(0, "We think of 4 + 1 as a sum. ")
+    assert tally.given == {}
+    tally.text(0, "It is 5. So")
+    assert tally.given == {0: "We think of 4 + 1 as a sum. It is 5."}
+
+
+def test_the_replay_stops_where_the_swarm_would_and_counts_what_it_saved() -> None:
+    def streamed(text: str, i: int) -> Candidate:
+        words = text.split(" ")
+        ends, pos = [], 0
+        for k, w in enumerate(words):
+            pos += len(w) + (k > 0)
+            ends.append(pos)
+        return cand(text, i, completion_tokens=len(words), token_ends=ends,
+                    token_logprobs=[-0.1] * len(words))
+
+    ramble = " and so on" * 10
+    cands = [
+        streamed("Lima.", 0),
+        streamed("Lima is the capital." + ramble, 1),
+        streamed("Cusco" + ramble, 2),
+    ]
+    r = replay("confidence", cands, Q)
+    assert r.tokens < r.tokens_all and r.steps < r.steps_all
+    assert [c.finish_reason for c in r.candidates] == ["stop", "answered", "cancelled"]
+    assert r.candidates[1].text == "Lima is the capital."
+    assert "Lima" in r.candidates[r.decision.winner].text
+    assert r.decision == decide("confidence", r.candidates, Q)
