@@ -253,6 +253,17 @@ class Node:
         )
         await self.swarm.start()
 
+    async def join_federation(self, host: str, api_port: int) -> Federation:
+        """Join the hive once the API port is bound (it is advertised and peers dial it).
+        ``federation.new_pairing_code`` is set when this node made the hive secret just now:
+        the front end shows it, since the user copies it to the other machines."""
+        from hive_tui.federation.service import Federation
+
+        federation = Federation(self, host, api_port)
+        self.federation = federation
+        await federation.start()
+        return federation
+
     async def stop(self) -> None:
         if self.federation is not None:
             await self.federation.stop()

@@ -127,9 +127,13 @@ async def serve_node(settings: Settings) -> int:
             host, port = server.servers[0].sockets[0].getsockname()[:2]
             print(f"hive node {node.node_id} listening on http://{host}:{port}", flush=True)
             if settings.federation:
-                from hive_tui.federation.service import start_federation
-
-                await start_federation(node, settings.host, port)
+                federation = await node.join_federation(settings.host, port)
+                if federation.new_pairing_code:
+                    print(
+                        f"hive pairing code: {federation.new_pairing_code}  (new hive secret; "
+                        "give it to other machines with --secret or HIVE_SECRET)",
+                        flush=True,
+                    )
         await serving
     finally:
         if not starting.done():

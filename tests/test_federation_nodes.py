@@ -23,7 +23,6 @@ from hive_tui import wire
 from hive_tui.api.app import create_app
 from hive_tui.backends.scripted_engine import write_script
 from hive_tui.config import load_settings
-from hive_tui.federation.service import start_federation
 from hive_tui.node import Node, make_plan
 from tests.conftest import NodeProcess, free_port
 
@@ -81,7 +80,7 @@ class Hive:
         self._serving = asyncio.create_task(self.server.serve())
         while not self.server.started:
             await asyncio.sleep(0.02)
-        await start_federation(node, "127.0.0.1", self.ports[0])
+        await node.join_federation("127.0.0.1", self.ports[0])
         self.origin = node
         return node
 

@@ -18,20 +18,18 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 import msgspec
 
 from hive_tui import consensus, wire
+from hive_tui.bus import Subscription
 from hive_tui.config import config_dir
 from hive_tui.federation import vote
+from hive_tui.federation.discovery import Discovery, discovery_allowed
 from hive_tui.federation.identity import derive_key, pairing_code, resolve_secret
+from hive_tui.federation.local import LocalNode
 from hive_tui.federation.peers import Link, PeerManager
 from hive_tui.federation.transport import Transport
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
-
-if TYPE_CHECKING:
-    from hive_tui.node import Node
 
 log = logging.getLogger("hive.federation")
 
@@ -83,7 +81,7 @@ class Round:
 
 
 class Federation:
-    def __init__(self, node: Node, host: str, api_port: int) -> None:
+    def __init__(self, node: LocalNode, host: str, api_port: int) -> None:
         self.node = node
         settings = node.settings
         secret, created = resolve_secret(settings.secret, config_dir())
@@ -100,7 +98,7 @@ class Federation:
             self._on_down,
             heartbeat_s=HEARTBEAT_S,
         )
-        self.discovery: object | None = None
+        self.discovery: Discovery | None = None
         self._rounds: dict[str, Round] = {}
         self._serving: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._worker_states: dict[tuple[str, str], str] = {}
@@ -111,10 +109,8 @@ class Federation:
         for spec in self.node.settings.peers:
             host, port = parse_peer(spec)
             self.peers.add_target(host, port, "manual")
-        from hive_tui.federation.discovery import Discovery, discovery_allowed
-
         if discovery_allowed(self.host):
-            discovery = Discovery(self, self.host, self.api_port)
+            discovery = Discovery(self.node, self.peers, self.host, self.api_port)
             try:
                 await discovery.start()
             except OSError as exc:  # no multicast here: manual peers still work
@@ -124,9 +120,7 @@ class Federation:
             self.discovery = discovery
 
     async def stop(self) -> None:
-        from hive_tui.federation.discovery import Discovery
-
-        if isinstance(self.discovery, Discovery):
+        if self.discovery is not None:
             await self.discovery.stop()
         for task in list(self._serving.values()):
             task.cancel()
@@ -337,27 +331,10 @@ class Federation:
             self._serving.pop((link.node_id, rid), None)
 
     @staticmethod
-    async def _forward(link: Link, rid: str, sub: object) -> None:
-        from hive_tui.bus import Subscription
-
-        assert isinstance(sub, Subscription)
+    async def _forward(link: Link, rid: str, sub: Subscription) -> None:
         while True:
             event = await sub.get()
             if isinstance(event, wire.VoteDecided | wire.RequestFailed):
                 return
             if isinstance(event, _FORWARDED) and not await link.send(wire.PeerProgress(rid, event)):
                 return
-
-
-async def start_federation(node: Node, host: str, api_port: int) -> Federation:
-    """Join the hive once the API port is bound (it is advertised and peers dial it)."""
-    federation = Federation(node, host, api_port)
-    node.federation = federation
-    if federation.new_pairing_code:
-        print(
-            f"hive pairing code: {federation.new_pairing_code}  (new hive secret; give it to "
-            "other machines with --secret or HIVE_SECRET)",
-            flush=True,
-        )
-    await federation.start()
-    return federation

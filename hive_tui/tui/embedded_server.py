@@ -77,13 +77,9 @@ class EmbeddedServer:
         shown = f"[{host}]" if ":" in host else host
         self.state.url = f"http://{shown}:{port}"
         if settings.federation:
-            from hive_tui.federation.service import Federation
-
-            federation = Federation(self.node, settings.host, port)
-            self.node.federation = federation
+            federation = await self.node.join_federation(settings.host, port)
             self.state.pairing_code = federation.new_pairing_code
             self.state.federation = True
-            await federation.start()
         return self.state
 
     async def stop(self) -> None:
