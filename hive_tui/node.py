@@ -20,6 +20,7 @@ from hive_tui.config import Settings, data_dir, free_cores, threads_per_worker, 
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, plan_layout
+from hive_tui.swarm.request import RequestDefaults, resolve_request
 from hive_tui.swarm.swarm import Swarm, SwarmError, SwarmRequest, VoteResult
 from hive_tui.swarm.worker import Worker, WorkerSpec
 from hive_tui.wire import ModelCatalog, Plan
@@ -242,6 +243,13 @@ class Node:
         # Set by end_requests: requests still running are ended, new ones refused.
         self.closed = asyncio.Event()
         self._votes: set[asyncio.Future[VoteResult]] = set()
+
+    def request(self, messages: list[wire.ChatMessage], **asked: object) -> SwarmRequest:
+        """A request as this node answers it: what ``asked`` leaves open comes from the
+        settings, max_tokens fits the workers' context, the strategy is checked and the seed
+        drawn (``hive_tui.swarm.request.resolve_request``, the one place that does)."""
+        defaults = RequestDefaults.from_settings(self.settings, self.plan.n_ctx)
+        return resolve_request(messages, defaults, **asked)  # type: ignore[arg-type]
 
     async def start(self) -> None:
         log.info(

@@ -11,6 +11,7 @@ import signal
 from hive_tui import wire
 from hive_tui.node import Node, make_plan
 from hive_tui.swarm.layout import plan_layout
+from hive_tui.swarm.request import resolve_request
 from hive_tui.swarm.swarm import SwarmRequest
 from tests.conftest import scripted_settings
 
@@ -24,7 +25,7 @@ def two_by_two(tmp_path, **script) -> Node:
 
 
 def ask(text: str, **kw) -> SwarmRequest:
-    return SwarmRequest([wire.ChatMessage("user", text)], **kw)
+    return resolve_request([wire.ChatMessage("user", text)], **kw)
 
 
 async def test_slots_are_workers_with_their_own_answers(tmp_path):

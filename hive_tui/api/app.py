@@ -23,7 +23,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from hive_tui import consensus, wire
+from hive_tui import consensus
 from hive_tui.api import schemas
 from hive_tui.api.events import EVENTS_PATH, hive_events
 from hive_tui.api.guard import Admission, Guard
@@ -67,27 +67,28 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
         raise ApiError(400, f"invalid request: {exc}", "invalid_request_error") from exc
     except msgspec.DecodeError as exc:
         raise ApiError(400, f"malformed JSON: {exc}", "invalid_request_error") from exc
-    settings = node.settings
     hive = req.hive or schemas.HiveOptions()
-    strategy = hive.strategy or settings.strategy
-    if strategy not in consensus.STRATEGIES:
+    specs, tools = tool_mode(req)
+    try:
+        job = node.request(
+            wire_messages(req.messages),
+            strategy=hive.strategy,
+            seed=req.seed,
+            workers=hive.workers,
+            temperature=req.temperature,
+            top_p=req.top_p,
+            max_tokens=req.max_completion_tokens or req.max_tokens,
+            stop=req.stop_list(),
+            tools=specs,
+        )
+    except consensus.UnknownStrategy as exc:
         names = ", ".join(consensus.strategy_names())
         raise ApiError(
             400,
-            f"unknown strategy {strategy!r}; use one of {names}",
+            f"unknown strategy {exc.name!r}; use one of {names}",
             "invalid_request_error",
             "hive.strategy",
-        )
-    max_tokens = req.max_completion_tokens or req.max_tokens or settings.max_tokens
-    params = wire.SamplingParams(
-        temperature=settings.temperature if req.temperature is None else req.temperature,
-        top_p=settings.top_p if req.top_p is None else req.top_p,
-        max_tokens=min(max_tokens, node.plan.n_ctx),
-        stop=req.stop_list(),
-    )
-    messages = wire_messages(req.messages)
-    specs, tools = tool_mode(req)
-    job = SwarmRequest(messages, params, req.seed, strategy, hive.workers, tools=specs)
+        ) from exc
     return job, req.stream, tools
 
 

@@ -36,7 +36,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import msgspec
 import psutil
 
 from hive_tui import wire
@@ -166,7 +165,7 @@ def run_raw(mode: str, model: str, n: int, ntok: int, threads: int, ngl: int) ->
 async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: int) -> Row:
     from hive_tui.config import load_settings
     from hive_tui.node import Node, make_plan
-    from hive_tui.swarm.swarm import SwarmRequest
+    from hive_tui.swarm.request import resolve_request
 
     settings = load_settings({"workers": n, "threads": threads, "model": model,
                               "n_gpu_layers": ngl, "n_ctx": BENCH_N_CTX}, environ={})
@@ -176,15 +175,16 @@ async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: 
     node = Node(settings, plan, node_id="bench")
     await node.start()
     try:
-        params = wire.SamplingParams(temperature=0.0, max_tokens=ntok)
         messages = [wire.ChatMessage("user", PROMPT)]
-        await node.swarm.run(SwarmRequest(messages, msgspec.structs.replace(params, max_tokens=4),
-                                          seed=1))  # warm up
+        await node.swarm.run(resolve_request(messages, seed=1, temperature=0.0, max_tokens=4))
+        # (the first request warms the workers up)
         pids = [p for w in node.workers if (p := w.pid)]
         cpu_before = cpu_seconds(pids)
         with MemorySampler(lambda: pids) as mem:
             started = time.perf_counter()
-            result = await node.swarm.run(SwarmRequest(messages, params, seed=1))
+            result = await node.swarm.run(
+                resolve_request(messages, seed=1, temperature=0.0, max_tokens=ntok)
+            )
             wall = time.perf_counter() - started
         cpu = cpu_seconds(pids) - cpu_before
         if result.degraded:

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
 import logging
-import secrets
 import time
 from dataclasses import dataclass, field
 import msgspec
@@ -29,6 +27,7 @@ from hive_tui.federation.identity import derive_key, pairing_code, resolve_secre
 from hive_tui.federation.local import LocalNode
 from hive_tui.federation.peers import Link, PeerManager
 from hive_tui.federation.transport import Transport
+from hive_tui.swarm.request import resolve_request
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
 
 log = logging.getLogger("hive.federation")
@@ -152,10 +151,9 @@ class Federation:
         links = self.peers.healthy_links()
         if not links:
             return await self.node.swarm.run(request)
-        if request.strategy not in consensus.STRATEGIES:
-            raise consensus.UnknownStrategy(request.strategy)
-        seed = request.seed if request.seed is not None else secrets.randbits(31)
-        request = dataclasses.replace(request, seed=seed)
+        seed = request.seed
+        if seed is None:
+            raise ValueError("an unresolved request: build it with node.resolve_request")
         rid = request.request_id
         rnd = Round(rid, request.strategy, {ln.node_id: ln.name for ln in links})
         self._rounds[rid] = rnd
@@ -293,18 +291,23 @@ class Federation:
     async def _serve(self, link: Link, generate: wire.PeerGenerate) -> None:
         """Answer a peer's request with the local swarm only (never fanned out again)."""
         rid = generate.request_id
-        request = SwarmRequest(
-            generate.messages,
-            generate.params,
-            generate.seed,
-            generate.strategy,
-            generate.workers,
-            request_id=rid,
-        )
         sub = self.node.bus.subscribe(lambda e: getattr(e, "request_id", None) == rid)
         forward = asyncio.create_task(self._forward(link, rid, sub))
         try:
             try:
+                params = generate.params
+                request = resolve_request(
+                    generate.messages,
+                    strategy=generate.strategy,
+                    seed=generate.seed,
+                    workers=generate.workers,
+                    temperature=params.temperature,
+                    top_p=params.top_p,
+                    top_k=params.top_k,
+                    max_tokens=params.max_tokens,
+                    stop=params.stop,
+                    request_id=rid,
+                )
                 result = await asyncio.wait_for(
                     self.node.swarm.run(request), generate.deadline_s + SERVE_GRACE_S
                 )

@@ -2,15 +2,15 @@
 
 Reproducibility: a request with a ``seed`` gives worker slot i the seed ``derive_seed(seed, i)``
 (slot = position in the vote, not worker id), so the same request over the same workers gives
-the same candidates and the same winner, streamed or not. Without a seed a fresh one is drawn
-and reported, so any vote can be replayed.
+the same candidates and the same winner, streamed or not. The node resolves every request
+before it gets here (``hive_tui.node.resolve_request``: defaults, strategy, the seed drawn when
+none was asked for and reported, so any vote can be replayed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,10 +22,9 @@ from hive_tui.backends.process import WorkerDied
 from hive_tui.bus import EventBus
 from hive_tui.swarm.worker import Worker
 
-# Temperature 0.7 with top-p 0.95: measured on the embedded model to give answers that differ
-# between workers (so the vote has something to choose) without drifting into nonsense.
-DEFAULT_TEMPERATURE = 0.7
-DEFAULT_TOP_P = 0.95
+# The sampling defaults live in the wire module; named here too for the benchmarks.
+DEFAULT_TEMPERATURE = wire.DEFAULT_TEMPERATURE
+DEFAULT_TOP_P = wire.DEFAULT_TOP_P
 # How long a request waits for workers that are still loading or restarting.
 READY_WAIT_S = 60.0
 SETTLE_WAIT_S = 2.0
@@ -44,11 +43,12 @@ def derive_seed(seed: int, slot: int) -> int:
 
 @dataclass(frozen=True)
 class SwarmRequest:
+    """One resolved request: build it with ``hive_tui.node.resolve_request`` (or
+    ``Node.request``), which applies the defaults, checks the strategy and draws the seed."""
+
     messages: list[wire.ChatMessage]
-    params: wire.SamplingParams = wire.SamplingParams(
-        temperature=DEFAULT_TEMPERATURE, top_p=DEFAULT_TOP_P
-    )
-    seed: int | None = None
+    params: wire.SamplingParams = wire.SamplingParams()
+    seed: int | None = None  # None only before resolve_request; Swarm.run refuses it
     strategy: str = consensus.DEFAULT_STRATEGY
     workers: int | None = None  # None: every worker of this node
     tools: tuple[wire.ToolSpec, ...] = ()  # issue 6: tools offered to the model
@@ -87,10 +87,10 @@ class Swarm:
 
     async def run(self, request: SwarmRequest) -> VoteResult:
         """Answer one request, publishing every step on the bus; cancelling it cancels workers."""
-        if request.strategy not in consensus.STRATEGIES:
-            raise consensus.UnknownStrategy(request.strategy)
+        seed = request.seed
+        if seed is None:
+            raise ValueError("an unresolved request: build it with node.resolve_request")
         chosen, absent = await self._choose_workers(request.workers)
-        seed = request.seed if request.seed is not None else secrets.randbits(31)
         rid = request.request_id
         self.bus.publish(
             wire.RequestStarted(

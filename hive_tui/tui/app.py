@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from hive_tui import consensus, wire
+from hive_tui.swarm.request import resolve_request
 from hive_tui.swarm.swarm import SwarmRequest
 from hive_tui.tools.builtin import TOOL_NAMES
 from hive_tui.tools.calls import ToolCall
@@ -230,11 +231,8 @@ class HiveApp(App[None]):
         if self.turn is not None:
             self.notify("The swarm is still answering; Esc stops it.", severity="warning")
             return
-        info = self.core.info
-        params = wire.SamplingParams(temperature=info.temperature, top_p=info.top_p,
-                                     max_tokens=info.max_tokens)
-        request = SwarmRequest(self.conversation.messages_for(message.text), params,
-                               strategy=self.strategy)
+        request = resolve_request(self.conversation.messages_for(message.text),
+                                  self.core.info.request_defaults(), strategy=self.strategy)
         turn = Turn(request_id=request.request_id, prompt=message.text, strategy=self.strategy,
                     pending=True)
         self.turn = turn
@@ -250,8 +248,7 @@ class HiveApp(App[None]):
         own = self.core.info.node_id
         try:
             if self.tools.enabled and self.core.runs_tools:
-                await run_tool_turn(self.core, turn, list(request.messages), request.params,
-                                    request.strategy, self.tools, own, self._confirm,
+                await run_tool_turn(self.core, turn, request, self.tools, own, self._confirm,
                                     self._turn_updated)
             else:
                 if self.tools.enabled:

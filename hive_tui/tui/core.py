@@ -98,6 +98,7 @@ class LocalCore:
             max_tokens=s.max_tokens,
             temperature=s.temperature,
             top_p=s.top_p,
+            max_context=p.n_ctx,
         )
 
     async def start(self) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hive_tui.swarm.request import RequestDefaults
+from hive_tui.wire import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, DEFAULT_TOP_P
+
 
 class CoreError(Exception):
     """A vote could not be run (no worker ready, every worker failed, node unreachable)."""
@@ -20,9 +23,15 @@ class CoreInfo:
     backend: str
     strategy: str
     plan: tuple[str, ...] = ()
-    max_tokens: int = 512
-    temperature: float = 0.7
-    top_p: float = 0.95
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    temperature: float = DEFAULT_TEMPERATURE
+    top_p: float = DEFAULT_TOP_P
+    max_context: int | None = None  # the node's workers' context, when known
+
+    def request_defaults(self) -> RequestDefaults:
+        """What the app's requests to this node get when the user does not say."""
+        return RequestDefaults(self.strategy, self.temperature, self.top_p, self.max_tokens,
+                               self.max_context)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,9 @@ from hive_tui.wire.hardware import (
     ProbeResult,
 )
 from hive_tui.wire.values import (
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TOP_P,
     Candidate,
     ChatMessage,
     Decision,
@@ -102,6 +105,9 @@ __all__ = [
     "read_frame",
     "ChatMessage",
     "SamplingParams",
+    "DEFAULT_TEMPERATURE",
+    "DEFAULT_TOP_P",
+    "DEFAULT_MAX_TOKENS",
     "Candidate",
     "Decision",
     "WorkerState",

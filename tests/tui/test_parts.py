@@ -11,7 +11,7 @@ import pytest
 
 from hive_tui import wire
 from hive_tui.backends.scripted_engine import write_script
-from hive_tui.swarm.swarm import SwarmRequest
+from hive_tui.swarm.request import resolve_request
 from hive_tui.tui import themes
 from hive_tui.tui.conversations import Conversation, ConversationStore
 from hive_tui.tui.remote_core import RemoteCore
@@ -107,8 +107,8 @@ async def test_events_stream_and_remote_core_follow_a_vote(node_process, tmp_pat
     try:
         assert core.info.model == "scripted" and core.info.address == node.url
         await asyncio.sleep(0.3)  # let the stream connect before the vote starts
-        request = SwarmRequest([wire.ChatMessage("user", "Capital of France?")],
-                               strategy="majority")
+        request = resolve_request([wire.ChatMessage("user", "Capital of France?")],
+                                  strategy="majority")
         await core.run(request)
         seen: list[wire.CoreEvent] = []
         while not any(isinstance(e, wire.VoteDecided) for e in seen):
