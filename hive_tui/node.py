@@ -314,10 +314,9 @@ class Node:
 
     def health(self) -> dict[str, object]:
         statuses = self.swarm.statuses()
-        ready = sum(1 for s in statuses if s.state in ("idle", "generating"))
-        state = "ok" if ready == len(statuses) else ("degraded" if ready else "unavailable")
+        ready = wire.workers_ready(statuses)
         return {
-            "status": state,
+            "status": wire.node_state(statuses),
             "node_id": self.node_id,
             "node_name": self.settings.node_name,
             "model": self.plan.model_name,

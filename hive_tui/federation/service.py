@@ -140,7 +140,7 @@ class Federation:
             model=node.plan.model_name,
             backend=node.plan.backend,
             api_port=self.api_port,
-            workers_ready=sum(1 for s in statuses if s.state in ("idle", "generating")),
+            workers_ready=wire.workers_ready(statuses),
             workers=statuses,
             active_requests=len(self._serving) + len(self._rounds),
         )
@@ -264,8 +264,9 @@ class Federation:
                 log.debug("ignoring %s from %s", type(frame).__name__, link.node_id)
 
     def _publish_worker(self, link: Link, status: wire.WorkerStatus) -> None:
+        peer = link.node_id
         status = msgspec.structs.replace(
-            status, worker_id=f"{status.worker_id}@{link.node_id}", node_id=link.node_id
+            status, worker_id=wire.remote_worker_id(status.worker_id, peer), node_id=peer
         )
         self.node.bus.publish(wire.WorkerStateChanged(status))
 
@@ -275,12 +276,15 @@ class Federation:
         replace = msgspec.structs.replace
         match event:
             case wire.WorkerStarted(worker_id=w):
-                event = replace(event, worker_id=f"{w}@{peer}", node_id=peer)
+                event = replace(event, worker_id=wire.remote_worker_id(w, peer), node_id=peer)
             case wire.TokenEvent(worker_id=w) | wire.WorkerCrashed(worker_id=w):
-                event = replace(event, worker_id=f"{w}@{peer}")
+                event = replace(event, worker_id=wire.remote_worker_id(w, peer))
             case wire.CandidateDone(candidate=c):
                 event = replace(
-                    event, candidate=replace(c, worker_id=f"{c.worker_id}@{peer}", node_id=peer)
+                    event,
+                    candidate=replace(
+                        c, worker_id=wire.remote_worker_id(c.worker_id, peer), node_id=peer
+                    ),
                 )
             case _:
                 return

@@ -59,13 +59,6 @@ class Core(Protocol):
         """Whether built-in tools can run here (only next to an embedded node)."""
 
 
-def node_state(statuses: list[wire.WorkerStatus]) -> tuple[int, str]:
-    ready = sum(1 for s in statuses if s.state in ("idle", "generating"))
-    if statuses and ready == len(statuses):
-        return ready, "ok"
-    return ready, "degraded" if ready else "unavailable"
-
-
 @dataclass
 class LocalCore:
     """The embedded node: the same ``Node`` as ``hive --node``, in this process and event loop.
@@ -143,7 +136,8 @@ class LocalCore:
         for link in sorted(links, key=lambda ln: ln.node_id):
             for w in link.status.workers if link.status else ():
                 statuses.append(msgspec.structs.replace(
-                    w, worker_id=f"{w.worker_id}@{link.node_id}", node_id=link.node_id))
+                    w, worker_id=wire.remote_worker_id(w.worker_id, link.node_id),
+                    node_id=link.node_id))
         return statuses
 
     def _address(self) -> str:
@@ -152,7 +146,7 @@ class LocalCore:
 
     async def peers(self) -> list[PeerRecord]:
         statuses = self.node.swarm.statuses()
-        ready, state = node_state(statuses)
+        ready, state = wire.workers_ready(statuses), wire.node_state(statuses)
         return [
             PeerRecord(
                 name=self.info.node_name,

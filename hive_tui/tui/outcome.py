@@ -23,7 +23,7 @@ def qualified(candidate: wire.Candidate, own_node: str) -> wire.Candidate:
     if candidate.node_id in (own_node, "local") or "@" in candidate.worker_id:
         return candidate
     return msgspec.structs.replace(
-        candidate, worker_id=f"{candidate.worker_id}@{candidate.node_id}"
+        candidate, worker_id=wire.remote_worker_id(candidate.worker_id, candidate.node_id)
     )
 
 

@@ -22,7 +22,7 @@ import msgspec
 
 from hive_tui import wire
 from hive_tui.swarm.swarm import SwarmRequest, VoteResult
-from hive_tui.tui.core import CoreError, CoreInfo, PeerRecord, node_state
+from hive_tui.tui.core import CoreError, CoreInfo, PeerRecord
 from hive_tui.tui.embedded_server import ServeState
 from hive_tui.tui.peer_rows import Prober, records, split_host
 from hive_tui.tui.remote_result import result_from_response
@@ -151,7 +151,7 @@ class RemoteCore:
             statuses = await self.statuses()
         except CoreError:
             return [self._peer([], "unreachable", 0.0)]
-        ready, state = node_state(statuses)
+        ready, state = wire.workers_ready(statuses), wire.node_state(statuses)
         node_host = split_host(self.url.split("://", 1)[-1].split("/", 1)[0])
         return [
             self._peer(statuses, state, time.time(), ready),

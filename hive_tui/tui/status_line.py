@@ -47,7 +47,7 @@ class StatusLine(Static):
         busy: bool,
         tools: list[str] | None = None,
     ) -> None:
-        ready = sum(1 for s in statuses if s.state in ("idle", "generating"))
+        ready = wire.workers_ready(statuses)
         generating = sum(1 for s in statuses if s.state == "generating")
         activity = f" · {generating} generating" if generating else ""
         where = "" if address == "in-process" else f" @ {address}"

@@ -3,6 +3,7 @@ candidates, decisions and worker status."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import msgspec
@@ -57,6 +58,14 @@ class Decision(msgspec.Struct, frozen=True):
 
 
 WorkerState = Literal["loading", "idle", "generating", "crashed", "restarting", "stopped"]
+# A worker in one of these states takes requests; the others are down or on their way up.
+READY_STATES: tuple[WorkerState, ...] = ("idle", "generating")
+NodeState = Literal["ok", "degraded", "unavailable"]
+
+
+def remote_worker_id(worker_id: str, node_id: str) -> str:
+    """How a node names another node's worker (``w0@node-abc``), on its bus and in votes."""
+    return f"{worker_id}@{node_id}"
 
 
 class WorkerStatus(msgspec.Struct, frozen=True):
@@ -72,5 +81,21 @@ class WorkerStatus(msgspec.Struct, frozen=True):
     ttft_s: float = 0.0
     rss_bytes: int = 0
     last_error: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.state in READY_STATES
+
+
+def workers_ready(statuses: Sequence[WorkerStatus]) -> int:
+    return sum(1 for s in statuses if s.ready)
+
+
+def node_state(statuses: Sequence[WorkerStatus]) -> NodeState:
+    """A node is ``ok`` with every worker ready, ``degraded`` with some, else unavailable."""
+    ready = workers_ready(statuses)
+    if statuses and ready == len(statuses):
+        return "ok"
+    return "degraded" if ready else "unavailable"
 
 
