@@ -312,18 +312,17 @@ class Node:
         for vote in list(self._votes):
             vote.cancel()
 
-    def health(self) -> dict[str, object]:
+    def health(self) -> wire.NodeHealth:
         statuses = self.swarm.statuses()
-        ready = wire.workers_ready(statuses)
-        return {
-            "status": wire.node_state(statuses),
-            "node_id": self.node_id,
-            "node_name": self.settings.node_name,
-            "model": self.plan.model_name,
-            "backend": self.plan.backend,
-            "strategy": self.settings.strategy,
-            "workers_ready": ready,
-            "workers": statuses,
-            "plan": list(self.plan.reasons),
-            "peers": self.federation.view() if self.federation else [],
-        }
+        return wire.NodeHealth(
+            status=wire.node_state(statuses),
+            node_id=self.node_id,
+            node_name=self.settings.node_name,
+            model=self.plan.model_name,
+            backend=self.plan.backend,
+            strategy=self.settings.strategy,
+            workers_ready=wire.workers_ready(statuses),
+            workers=statuses,
+            plan=list(self.plan.reasons),
+            peers=self.federation.view() if self.federation else [],
+        )

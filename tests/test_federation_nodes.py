@@ -119,11 +119,11 @@ class Hive:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.ports[0]}"
 
-    async def wait_peers(self, n: int, timeout_s: float = 20.0) -> list[dict]:
+    async def wait_peers(self, n: int, timeout_s: float = 20.0) -> list[wire.PeerView]:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             view = self.origin.federation.view()
-            healthy = [p for p in view if p["state"] == "connected" and p["workers_ready"]]
+            healthy = [p for p in view if p.state == "connected" and p.workers_ready]
             if len(healthy) == n:
                 return view
             await asyncio.sleep(0.1)

@@ -170,10 +170,12 @@ async def list_models(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     node: Node = request.app.state.node
-    body = node.health()
     # Leak watch (issue 6): tasks alive in the node's loop and requests admitted right now.
-    body["asyncio_tasks"] = len(asyncio.all_tasks())
-    body["requests_admitted"] = request.app.state.admission.inside
+    body = msgspec.structs.replace(
+        node.health(),
+        asyncio_tasks=len(asyncio.all_tasks()),
+        requests_admitted=request.app.state.admission.inside,
+    )
     return json_response(body)
 
 

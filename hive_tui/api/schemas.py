@@ -271,17 +271,6 @@ class ModelList(msgspec.Struct):
     object: str = "list"
 
 
-class HealthBody(msgspec.Struct):
-    """What ``GET /health`` answers (``Node.health``), described for /openapi.json."""
-
-    status: Literal["ok", "degraded", "unavailable"]
-    node_id: str
-    node_name: str
-    model: str
-    backend: str
-    strategy: str
-    workers_ready: int
-    workers: list[wire.WorkerStatus]
-    plan: list[str]
-    asyncio_tasks: int | None = None  # tasks alive in the node's event loop (leak watch)
-    requests_admitted: int | None = None  # chat requests inside the admission bound now
+# What ``GET /health`` answers (``Node.health``), described for /openapi.json: the wire type
+# itself, so the description cannot drift from the body.
+HealthBody = wire.NodeHealth

@@ -128,7 +128,7 @@ class Federation:
     async def accept(self, transport: Transport) -> None:
         await self.peers.accept(transport)
 
-    def view(self) -> list[dict[str, object]]:
+    def view(self) -> list[wire.PeerView]:
         return self.peers.view()
 
     def _status(self) -> wire.PeerStatus:

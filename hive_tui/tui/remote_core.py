@@ -51,17 +51,23 @@ class QueueSource:
         self._owner._sources.discard(self)
 
 
-def _info_from_health(url: str, health: dict[str, object]) -> CoreInfo:
-    plan = health.get("plan") or []
+def _info_from_health(url: str, health: wire.NodeHealth) -> CoreInfo:
     return CoreInfo(
-        node_id=str(health.get("node_id", "")),
-        node_name=str(health.get("node_name", "")),
+        node_id=health.node_id,
+        node_name=health.node_name,
         address=url,
-        model=str(health.get("model", "")),
-        backend=str(health.get("backend", "")),
-        strategy=str(health.get("strategy", "similarity")),
-        plan=tuple(str(p) for p in plan) if isinstance(plan, list) else (),
+        model=health.model,
+        backend=health.backend,
+        strategy=health.strategy,
+        plan=tuple(health.plan),
     )
+
+
+def _decode_health(response: httpx.Response) -> wire.NodeHealth:
+    try:
+        return msgspec.json.decode(response.content, type=wire.NodeHealth)
+    except msgspec.DecodeError as exc:  # ValidationError included
+        raise CoreError(f"{response.url} is not a hive node's /health: {exc}") from exc
 
 
 @dataclass
@@ -74,7 +80,7 @@ class RemoteCore:
     _pending: dict[str, list[wire.ChatMessage]] = field(default_factory=dict)  # our id -> msgs
     _alias: dict[str, str] = field(default_factory=dict)  # node's id -> our id
     _latency_ms: float | None = None
-    _peer_rows: list[dict[str, object]] = field(default_factory=list)
+    _peer_rows: list[wire.PeerView] = field(default_factory=list)
     _prober: Prober = field(default_factory=Prober)
     runs_tools = False  # tools run next to an embedded node only
 
@@ -87,7 +93,7 @@ class RemoteCore:
             async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S) as client:
                 response = await client.get(f"{url}/health")
                 response.raise_for_status()
-                health = response.json()
+                health = _decode_health(response)
         except httpx.HTTPError as exc:
             raise CoreError(f"cannot reach a hive node at {url}: {exc}") from exc
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -143,8 +149,7 @@ class RemoteCore:
             raise CoreError(f"node {self.url} sent an answer without its vote: {exc}") from exc
 
     async def statuses(self) -> list[wire.WorkerStatus]:
-        health = await self._health()
-        return msgspec.convert(health.get("workers", []), list[wire.WorkerStatus])
+        return (await self._health()).workers
 
     async def peers(self) -> list[PeerRecord]:
         try:
@@ -173,7 +178,7 @@ class RemoteCore:
             state=state,
         )
 
-    async def _health(self) -> dict[str, object]:
+    async def _health(self) -> wire.NodeHealth:
         started = time.perf_counter()
         try:
             response = await self._client.get(f"{self.url}/health", timeout=HEALTH_TIMEOUT_S)
@@ -181,11 +186,8 @@ class RemoteCore:
         except httpx.HTTPError as exc:
             raise CoreError(f"node {self.url} unreachable: {exc}") from exc
         self._latency_ms = (time.perf_counter() - started) * 1000
-        health = response.json()
-        peers = health.get("peers")
-        self._peer_rows = (
-            [p for p in peers if isinstance(p, dict)] if isinstance(peers, list) else []
-        )
+        health = _decode_health(response)
+        self._peer_rows = health.peers
         return health
 
     # ------------------------------------------------------------------ event stream

@@ -9,6 +9,7 @@ tagged union with one typed decoder:
 * ``federation``: ``PeerFrame``/``PeerLinkFrame``, between the nodes of a hive;
 * ``hardware``: the hardware report and plan (``hive hardware --json``, peers' summaries);
 * ``values``: types carried inside several of them (messages, candidates, decisions...);
+* ``views``: what a node shows of itself (``/health``, its peers);
 * ``framing``: length-prefixed msgpack on byte streams.
 """
 
@@ -85,6 +86,7 @@ from hive_tui.wire.values import (
     remote_worker_id,
     workers_ready,
 )
+from hive_tui.wire.views import NodeHealth, PeerState, PeerView
 from hive_tui.wire.worker import (
     Cancel,
     Done,
@@ -114,6 +116,9 @@ __all__ = [
     "DEFAULT_TOP_P",
     "DEFAULT_MAX_TOKENS",
     "READY_STATES",
+    "NodeHealth",
+    "PeerState",
+    "PeerView",
     "NodeState",
     "node_state",
     "remote_worker_id",
