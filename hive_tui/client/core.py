@@ -2,7 +2,7 @@
 
 The app never touches a ``Node`` directly. It reads events from ``subscribe()``, asks for votes
 with ``run()``, and polls ``statuses()``/``peers()`` for the panes. ``LocalCore`` wraps an
-embedded node (``hive``); ``hive_tui.tui.remote_core.RemoteCore`` speaks HTTP to one started
+embedded node (``hive``); ``hive_tui.client.remote_core.RemoteCore`` speaks HTTP to one started
 with ``hive --node`` (``hive --connect URL``). Nothing in this module imports Textual.
 """
 
@@ -19,9 +19,9 @@ import msgspec
 from hive_tui import wire
 from hive_tui.node import Node
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
-from hive_tui.tui.core_types import CoreError, CoreInfo, PeerRecord
-from hive_tui.tui.embedded_server import EmbeddedServer, ServeState
-from hive_tui.tui.peer_rows import Prober, records
+from hive_tui.client.core_types import CoreError, CoreInfo, PeerRecord
+from hive_tui.api.host import ServerHost, ServeState
+from hive_tui.client.peer_rows import Prober, records
 
 
 class EventSource(Protocol):
@@ -73,7 +73,7 @@ class LocalCore:
     info: CoreInfo = field(init=False)
     runs_tools: bool = field(default=True, init=False)
     _starting: asyncio.Task[None] | None = field(default=None, init=False)
-    _server: EmbeddedServer | None = field(default=None, init=False)
+    _server: ServerHost | None = field(default=None, init=False)
     _serving: asyncio.Task[ServeState] | None = field(default=None, init=False)
     _prober: Prober = field(default_factory=Prober, init=False)
 
@@ -98,7 +98,7 @@ class LocalCore:
         if self._starting is None:
             self._starting = asyncio.create_task(self.node.start())
             if self.serve:
-                self._server = EmbeddedServer(self.node)
+                self._server = ServerHost(self.node)
                 self._serving = asyncio.create_task(self._server.start())
 
     async def serving(self) -> ServeState | None:

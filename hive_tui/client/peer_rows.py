@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from hive_tui import wire
-from hive_tui.tui.core_types import PeerRecord
+from hive_tui.client.core_types import PeerRecord
 
 PROBE_EVERY_S = 5.0
 PROBE_TIMEOUT_S = 1.5

@@ -22,10 +22,10 @@ import msgspec
 
 from hive_tui import wire
 from hive_tui.swarm.swarm import SwarmRequest, VoteResult
-from hive_tui.tui.core import CoreError, CoreInfo, PeerRecord
-from hive_tui.tui.embedded_server import ServeState
-from hive_tui.tui.peer_rows import Prober, records, split_host
-from hive_tui.tui.remote_result import result_from_response
+from hive_tui.client.core import CoreError, CoreInfo, PeerRecord
+from hive_tui.api.host import ServeState
+from hive_tui.client.peer_rows import Prober, records, split_host
+from hive_tui.client.remote_result import result_from_response
 
 RECONNECT_S = 1.0
 HEALTH_TIMEOUT_S = 10.0

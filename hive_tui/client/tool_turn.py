@@ -18,9 +18,9 @@ from hive_tui.tools.builtin import TOOL_NAMES, ToolPolicy
 from hive_tui.tools.calls import ToolCall
 from hive_tui.tools.decide import decide_tools
 from hive_tui.tools.runner import ToolStep, run_with_tools
-from hive_tui.tui.core import Core
-from hive_tui.tui.outcome import settle
-from hive_tui.tui.turn import ToolEntry, Turn
+from hive_tui.client.core import Core
+from hive_tui.client.outcome import settle
+from hive_tui.client.turn import ToolEntry, Turn
 
 Changed = Callable[[Turn], Awaitable[None]]
 Confirm = Callable[[ToolCall, str], Awaitable[bool]]

@@ -27,16 +27,16 @@ from hive_tui.tui import themes
 from hive_tui.tui.bridge import CoreEvents, pump_events
 from hive_tui.tui.chat import ChatPane
 from hive_tui.tui.conversation_picker import ConversationPicker
-from hive_tui.tui.conversations import Conversation, ConversationStore
-from hive_tui.tui.core import Core, CoreError, PeerRecord
+from hive_tui.client.conversations import Conversation, ConversationStore
+from hive_tui.client.core import Core, CoreError, PeerRecord
 from hive_tui.tui.hardware import HardwarePane
-from hive_tui.tui.hardware_source import HardwareSource, sample_hardware
+from hive_tui.client.hardware_source import HardwareSource, sample_hardware
 from hive_tui.tui.peers import PeersPane
 from hive_tui.tui.prompt_input import PromptInput
 from hive_tui.tui.status_line import StatusLine, linked_peers
 from hive_tui.tui.tool_screens import ConfirmToolCall, ToolsScreen
-from hive_tui.tui.tool_turn import ToolSettings, run_tool_turn, run_turn
-from hive_tui.tui.turn import Turn
+from hive_tui.client.tool_turn import ToolSettings, run_tool_turn, run_turn
+from hive_tui.client.turn import Turn
 from hive_tui.tui.vote import VoteView
 from hive_tui.tui.workers import WorkersPane
 
@@ -134,8 +134,8 @@ class HiveApp(App[None]):
         if state is None or not self.is_running:
             return
         if state.problem:
-            self.notify(state.problem, title="API and federation off", severity="warning",
-                        timeout=12)
+            self.notify(f"not serving: {state.problem}", title="API and federation off",
+                        severity="warning", timeout=12)
             return
         joined = " and federation (other nodes can join)" if state.federation else ""
         self.notify(f"Serving the API{joined} on {state.url}", timeout=6)

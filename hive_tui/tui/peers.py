@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from hive_tui.tui.core import PeerRecord
+from hive_tui.client.core import PeerRecord
 
 # The address is what a user types into --peer, so it is shown whole; the name and the model
 # give way when the table is too wide (``fit``), the model first. Model last: on a terminal too

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from hive_tui.config import Settings, data_dir
 from hive_tui.tools.builtin import TOOL_NAMES
-from hive_tui.tui.core import Core, CoreError, LocalCore
-from hive_tui.tui.tool_turn import ToolSettings
+from hive_tui.client.core import Core, CoreError, LocalCore
+from hive_tui.client.tool_turn import ToolSettings
 
 
 def _log_to_file(folder: Path) -> None:
@@ -23,11 +23,11 @@ def _log_to_file(folder: Path) -> None:
 
 async def _run(settings: Settings, connect: str | None, tools: ToolSettings | None) -> int:
     from hive_tui.tui.app import HiveApp
-    from hive_tui.tui.conversations import ConversationStore
+    from hive_tui.client.conversations import ConversationStore
 
     core: Core
     if connect:
-        from hive_tui.tui.remote_core import RemoteCore
+        from hive_tui.client.remote_core import RemoteCore
 
         try:
             core = await RemoteCore.connect(connect, settings.api_key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from hive_tui import wire
-from hive_tui.tui.core_types import PeerRecord
+from hive_tui.client.core_types import PeerRecord
 
 LINKED = ("ok", "degraded", "unavailable")  # peer states of a connected node
 

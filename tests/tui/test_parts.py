@@ -13,9 +13,9 @@ from hive_tui import wire
 from hive_tui.backends.scripted_engine import write_script
 from hive_tui.swarm.request import resolve_request
 from hive_tui.tui import themes
-from hive_tui.tui.conversations import Conversation, ConversationStore
-from hive_tui.tui.remote_core import RemoteCore
-from hive_tui.tui.turn import Turn
+from hive_tui.client.conversations import Conversation, ConversationStore
+from hive_tui.client.remote_core import RemoteCore
+from hive_tui.client.turn import Turn
 from tests.tui.support import ANSWERS
 
 REPO = Path(__file__).resolve().parents[2]

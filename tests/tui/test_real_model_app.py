@@ -10,7 +10,7 @@ from hive_tui.config import load_settings
 from hive_tui.node import Node, make_plan
 from hive_tui.tui.app import HiveApp
 from hive_tui.tui.chat import AnswerMessage
-from hive_tui.tui.core import LocalCore
+from hive_tui.client.core import LocalCore
 from tests.tui.support import (
     RECORDED_HARDWARE,
     ask,
