@@ -299,7 +299,10 @@ class Node:
             self._votes.discard(vote)
 
     async def _vote(self, request: SwarmRequest) -> VoteResult:
-        if self.federation is None:
+        # Tools stay on the node that asked, whichever front end asked: peers are never
+        # offered them, so a tool step is voted by this node's workers alone (and the tool
+        # vote counts workers, a strict majority of all of them, as the README promises).
+        if self.federation is None or request.tools:
             return await self.swarm.run(request)
         return await self.federation.answer(request)
 

@@ -358,3 +358,21 @@ async def test_two_nodes_vote_with_the_real_model(hive):
     answer = body["choices"][0]["message"]["content"]
     assert answer.strip() and answer in winners
     assert vote["winner_node"] in nodes
+
+
+async def test_a_request_with_tools_is_voted_by_the_node_that_asked(hive):
+    """Tools stay on the node that asked: peers are never offered them, so the tool vote is
+    this node's workers alone, whichever front end asked (here the API)."""
+    origin = await hive.start_origin(["Paris.", "Paris."])
+    await hive.start_peer(1, ["Lyon.", "Lyon."], peers=[0])
+    await hive.wait_peers(1)
+    tool = {
+        "type": "function",
+        "function": {"name": "lookup", "description": "look a city up", "parameters": {}},
+    }
+    async with httpx.AsyncClient() as client:
+        body = await hive.ask(client, tools=[tool])
+    vote = body["hive"]
+    assert vote.get("nodes") is None  # a local vote, not a federated one
+    assert {c["node_id"] for c in vote["candidates"]} == {origin.node_id}
+    assert body["choices"][0]["message"]["content"] == "Paris."

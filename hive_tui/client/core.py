@@ -122,9 +122,7 @@ class LocalCore:
 
     async def run(self, request: SwarmRequest) -> VoteResult:
         try:
-            if request.tools:  # peers are never offered tools: a tool step is voted here
-                return await self.node.swarm.run(request)
-            return await self.node.answer(request)
+            return await self.node.answer(request)  # a tool step stays on this node
         except SwarmError as exc:
             raise CoreError(str(exc)) from exc
 
