@@ -1,13 +1,10 @@
 """``hive --connect URL``: the app's core, over HTTP, for a node started with ``hive --node``.
 
 Events come from the node's ``GET /v1/hive/events`` stream (JSON-encoded ``wire.CoreEvent``s);
-votes are asked for with the OpenAI-compatible ``POST /v1/chat/completions``; worker state and
-the node's identity come from ``GET /health``.
-
-The chat API does not take a request id from the client, so the node names each vote itself.
-The app still wants to follow "its" vote by the id it chose: the first ``RequestStarted`` whose
-messages equal a vote we sent is taken as ours, and that vote's later events are relabelled
-with our id. Votes from other clients of the same node stream through under their own ids.
+votes are asked for on the app's own typed route, ``POST /v1/hive/vote`` (a ``wire.VoteAsk``
+with the request id the app chose, so the vote's events carry it; the answer a
+``wire.VoteReply`` with the whole vote); worker state and the node's identity come from
+``GET /health`` (a ``wire.NodeHealth``).
 """
 
 from __future__ import annotations
@@ -21,11 +18,11 @@ import httpx
 import msgspec
 
 from hive_tui import wire
-from hive_tui.swarm.swarm import SwarmRequest, VoteResult
-from hive_tui.client.core import CoreError, CoreInfo, PeerRecord
 from hive_tui.api.host import ServeState
+from hive_tui.client.core import CoreError, CoreInfo, PeerRecord
 from hive_tui.client.peer_rows import Prober, records, split_host
-from hive_tui.client.remote_result import result_from_response
+from hive_tui.federation.replies import result_from_reply
+from hive_tui.swarm.swarm import SwarmRequest, VoteResult
 
 RECONNECT_S = 1.0
 HEALTH_TIMEOUT_S = 10.0
@@ -77,8 +74,6 @@ class RemoteCore:
     _client: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=None))
     _sources: set[QueueSource] = field(default_factory=set)
     _reader: asyncio.Task[None] | None = None
-    _pending: dict[str, list[wire.ChatMessage]] = field(default_factory=dict)  # our id -> msgs
-    _alias: dict[str, str] = field(default_factory=dict)  # node's id -> our id
     _latency_ms: float | None = None
     _peer_rows: list[wire.PeerView] = field(default_factory=list)
     _prober: Prober = field(default_factory=Prober)
@@ -121,22 +116,16 @@ class RemoteCore:
         return source
 
     async def run(self, request: SwarmRequest) -> VoteResult:
-        body: dict[str, object] = {
-            "messages": msgspec.to_builtins(request.messages),
-            "temperature": request.params.temperature,
-            "top_p": request.params.top_p,
-            "max_tokens": request.params.max_tokens,
-            "hive": {"strategy": request.strategy, "workers": request.workers},
-        }
-        if request.seed is not None:
-            body["seed"] = request.seed
-        self._pending[request.request_id] = list(request.messages)
+        if request.seed is None:
+            raise ValueError("an unresolved request: build it with resolve_request")
+        ask = wire.VoteAsk(request.request_id, request.messages, request.params, request.seed,
+                           request.strategy, request.workers)
         try:
-            response = await self._client.post(f"{self.url}/v1/chat/completions", json=body)
+            response = await self._client.post(
+                f"{self.url}{wire.VOTE_PATH}", content=msgspec.json.encode(ask),
+                headers={"Content-Type": "application/json"})
         except httpx.HTTPError as exc:
             raise CoreError(f"node {self.url} unreachable: {exc}") from exc
-        finally:
-            self._pending.pop(request.request_id, None)
         if response.status_code >= 400:
             try:
                 message = response.json()["error"]["message"]
@@ -144,8 +133,8 @@ class RemoteCore:
                 message = response.text
             raise CoreError(message)
         try:
-            return result_from_response(request.request_id, response.json())
-        except (ValueError, KeyError, TypeError, msgspec.ValidationError) as exc:
+            return result_from_reply(msgspec.json.decode(response.content, type=wire.VoteReply))
+        except msgspec.DecodeError as exc:
             raise CoreError(f"node {self.url} sent an answer without its vote: {exc}") from exc
 
     async def statuses(self) -> list[wire.WorkerStatus]:
@@ -204,18 +193,5 @@ class RemoteCore:
             await asyncio.sleep(RECONNECT_S)
 
     def _deliver(self, event: wire.CoreEvent) -> None:
-        event = self._relabel(event)
         for source in list(self._sources):
             source.queue.put_nowait(event)
-
-    def _relabel(self, event: wire.CoreEvent) -> wire.CoreEvent:
-        rid = getattr(event, "request_id", None)
-        if rid is None:
-            return event
-        if isinstance(event, wire.RequestStarted) and rid not in self._alias:
-            for ours, messages in self._pending.items():
-                if messages == event.messages and ours not in self._alias.values():
-                    self._alias[rid] = ours
-                    break
-        ours = self._alias.get(rid)
-        return msgspec.structs.replace(event, request_id=ours) if ours else event

@@ -13,14 +13,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hive_tui.client.core import Core
+from hive_tui.client.outcome import settle
+from hive_tui.client.turn import ToolEntry, Turn
 from hive_tui.swarm.swarm import SwarmRequest, VoteResult
 from hive_tui.tools.builtin import TOOL_NAMES, ToolPolicy
 from hive_tui.tools.calls import ToolCall
 from hive_tui.tools.decide import decide_tools
 from hive_tui.tools.runner import ToolStep, run_with_tools
-from hive_tui.client.core import Core
-from hive_tui.client.outcome import settle
-from hive_tui.client.turn import ToolEntry, Turn
 
 Changed = Callable[[Turn], Awaitable[None]]
 Confirm = Callable[[ToolCall, str], Awaitable[bool]]

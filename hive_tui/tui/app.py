@@ -18,6 +18,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from hive_tui import consensus, wire
+from hive_tui.client.conversations import Conversation, ConversationStore
+from hive_tui.client.core import Core, CoreError, PeerRecord
+from hive_tui.client.hardware_source import HardwareSource, sample_hardware
+from hive_tui.client.tool_turn import ToolSettings, run_tool_turn, run_turn
+from hive_tui.client.turn import Turn
 from hive_tui.swarm.request import resolve_request
 from hive_tui.swarm.swarm import SwarmRequest
 from hive_tui.tools.builtin import TOOL_NAMES
@@ -27,16 +32,11 @@ from hive_tui.tui import themes
 from hive_tui.tui.bridge import CoreEvents, pump_events
 from hive_tui.tui.chat import ChatPane
 from hive_tui.tui.conversation_picker import ConversationPicker
-from hive_tui.client.conversations import Conversation, ConversationStore
-from hive_tui.client.core import Core, CoreError, PeerRecord
 from hive_tui.tui.hardware import HardwarePane
-from hive_tui.client.hardware_source import HardwareSource, sample_hardware
 from hive_tui.tui.peers import PeersPane
 from hive_tui.tui.prompt_input import PromptInput
 from hive_tui.tui.status_line import StatusLine, linked_peers
 from hive_tui.tui.tool_screens import ConfirmToolCall, ToolsScreen
-from hive_tui.client.tool_turn import ToolSettings, run_tool_turn, run_turn
-from hive_tui.client.turn import Turn
 from hive_tui.tui.vote import VoteView
 from hive_tui.tui.workers import WorkersPane
 

@@ -8,10 +8,10 @@ import logging
 import sys
 from pathlib import Path
 
-from hive_tui.config import Settings, data_dir
-from hive_tui.tools.builtin import TOOL_NAMES
 from hive_tui.client.core import Core, CoreError, LocalCore
 from hive_tui.client.tool_turn import ToolSettings
+from hive_tui.config import Settings, data_dir
+from hive_tui.tools.builtin import TOOL_NAMES
 
 
 def _log_to_file(folder: Path) -> None:

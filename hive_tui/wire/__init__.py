@@ -10,6 +10,7 @@ tagged union with one typed decoder:
 * ``hardware``: the hardware report and plan (``hive hardware --json``, peers' summaries);
 * ``values``: types carried inside several of them (messages, candidates, decisions...);
 * ``views``: what a node shows of itself (``/health``, its peers);
+* ``remote``: the app's own route to a node (``hive --connect``): ``VoteAsk``/``VoteReply``;
 * ``framing``: length-prefixed msgpack on byte streams.
 """
 
@@ -70,6 +71,7 @@ from hive_tui.wire.hardware import (
     Plan,
     ProbeResult,
 )
+from hive_tui.wire.remote import VOTE_PATH, NodeVoteReply, VoteAsk, VoteReply
 from hive_tui.wire.values import (
     DEFAULT_MAX_TOKENS,
     DEFAULT_TEMPERATURE,
@@ -116,6 +118,10 @@ __all__ = [
     "DEFAULT_TOP_P",
     "DEFAULT_MAX_TOKENS",
     "READY_STATES",
+    "VOTE_PATH",
+    "VoteAsk",
+    "VoteReply",
+    "NodeVoteReply",
     "NodeHealth",
     "PeerState",
     "PeerView",

@@ -15,14 +15,14 @@ from textual.widgets import DataTable, Static
 
 from hive_tui import wire
 from hive_tui.backends.scripted_engine import write_script
+from hive_tui.client.core import LocalCore
+from hive_tui.client.tool_turn import ToolSettings
 from hive_tui.config import load_settings
 from hive_tui.node import Node, make_plan
 from hive_tui.swarm.request import resolve_request
 from hive_tui.tui.app import HiveApp
 from hive_tui.tui.chat import AnswerMessage
-from hive_tui.client.core import LocalCore
 from hive_tui.tui.tool_screens import ConfirmToolCall, ToolsScreen
-from hive_tui.client.tool_turn import ToolSettings
 from hive_tui.tui.vote import WorkerAnswer
 from tests.tui.support import RECORDED_HARDWARE, ask, scripted_app, wait_for, wait_ready, wait_vote
 
