@@ -24,6 +24,10 @@ from hive_tui.node import Node
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
 
 
+# What the app asks a core to vote on (built by ``CoreInfo.request``).
+Request = SwarmRequest
+
+
 class EventSource(Protocol):
     async def get(self) -> wire.CoreEvent: ...
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hive_tui.swarm.request import RequestDefaults
+from hive_tui import wire
+from hive_tui.swarm.request import RequestDefaults, resolve_request
+from hive_tui.swarm.swarm import SwarmRequest
 from hive_tui.wire import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, DEFAULT_TOP_P
 
 
@@ -32,6 +34,10 @@ class CoreInfo:
         """What the app's requests to this node get when the user does not say."""
         return RequestDefaults(self.strategy, self.temperature, self.top_p, self.max_tokens,
                                self.max_context)
+
+    def request(self, messages: list[wire.ChatMessage], strategy: str) -> SwarmRequest:
+        """The app's next vote, resolved once here (defaults, strategy, seed)."""
+        return resolve_request(messages, self.request_defaults(), strategy=strategy)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,10 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from hive_tui import consensus, wire
 from hive_tui.client.conversations import Conversation, ConversationStore
-from hive_tui.client.core import Core, CoreError, PeerRecord
+from hive_tui.client.core import Core, CoreError, PeerRecord, Request
 from hive_tui.client.hardware_source import HardwareSource, sample_hardware
 from hive_tui.client.tool_turn import ToolSettings, run_tool_turn, run_turn
 from hive_tui.client.turn import Turn
-from hive_tui.swarm.request import resolve_request
-from hive_tui.swarm.swarm import SwarmRequest
 from hive_tui.tools.builtin import TOOL_NAMES
 from hive_tui.tools.calls import ToolCall
 from hive_tui.tools.sandbox import sandbox_problem
@@ -231,8 +229,8 @@ class HiveApp(App[None]):
         if self.turn is not None:
             self.notify("The swarm is still answering; Esc stops it.", severity="warning")
             return
-        request = resolve_request(self.conversation.messages_for(message.text),
-                                  self.core.info.request_defaults(), strategy=self.strategy)
+        request = self.core.info.request(self.conversation.messages_for(message.text),
+                                         self.strategy)
         turn = Turn(request_id=request.request_id, prompt=message.text, strategy=self.strategy,
                     pending=True)
         self.turn = turn
@@ -244,7 +242,7 @@ class HiveApp(App[None]):
         await self.query_one(VoteView).set_turns(self.conversation.turns)
         self.run_worker(self._vote(request, turn), group="vote", exclusive=True)
 
-    async def _vote(self, request: SwarmRequest, turn: Turn) -> None:
+    async def _vote(self, request: Request, turn: Turn) -> None:
         own = self.core.info.node_id
         try:
             if self.tools.enabled and self.core.runs_tools:

@@ -1,4 +1,7 @@
-"""Start the app: ``hive`` (embedded node) or ``hive --connect URL`` (a running node)."""
+"""Start the app: ``hive`` (embedded node) or ``hive --connect URL`` (a running node).
+
+Here, not in ``hive_tui.tui``, because this is where the parts meet: the node (or the remote
+twin) is built and handed to the app, which only ever sees a ``Core``."""
 
 from __future__ import annotations
 
@@ -22,8 +25,8 @@ def _log_to_file(folder: Path) -> None:
 
 
 async def _run(settings: Settings, connect: str | None, tools: ToolSettings | None) -> int:
-    from hive_tui.tui.app import HiveApp
     from hive_tui.client.conversations import ConversationStore
+    from hive_tui.tui.app import HiveApp
 
     core: Core
     if connect:
