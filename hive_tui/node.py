@@ -19,11 +19,11 @@ from hive_tui.bus import EventBus
 from hive_tui.config import Settings, data_dir, free_cores, threads_per_worker, usable_cores
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
-from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, plan_layout
+from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
 from hive_tui.swarm.request import RequestDefaults, resolve_request
 from hive_tui.swarm.swarm import Swarm, SwarmError, SwarmRequest, VoteResult
 from hive_tui.swarm.worker import Worker, WorkerSpec
-from hive_tui.wire import ModelCatalog, Plan
+from hive_tui.wire import HardwarePlan, ModelCatalog
 
 if TYPE_CHECKING:
     from hive_tui.federation.service import Federation
@@ -106,7 +106,7 @@ def resolve_model(
     return found.path, found.name
 
 
-def _planned_context(settings: Settings, hardware: Plan | None) -> int:
+def _planned_context(settings: Settings, hardware: HardwarePlan | None) -> int:
     if hardware is not None and hardware.model is not None and not settings.model:
         return hardware.context_length  # what the plan sized memory and workers for
     return DEFAULT_N_CTX
@@ -150,7 +150,7 @@ def make_plan(settings: Settings) -> NodePlan:
             (f"a process per worker for the mixed backends {settings.backend}",),
         )
     else:
-        layout = plan_layout(
+        layout = layout_for(
             workers,
             free_cores(),
             gpu=n_gpu_layers != 0,
@@ -175,12 +175,12 @@ def make_plan(settings: Settings) -> NodePlan:
     )
 
 
-def hardware_plan(catalog: ModelCatalog | None = None) -> Plan:
+def hardware_plan(catalog: ModelCatalog | None = None) -> HardwarePlan:
     from hive_tui.hardware import detect_hardware
-    from hive_tui.hardware.plan import make_plan as plan_for_hardware
+    from hive_tui.hardware.plan import plan_hardware
     from hive_tui.models.catalog import build_catalog
 
-    return plan_for_hardware(detect_hardware(), catalog or build_catalog())
+    return plan_hardware(detect_hardware(), catalog or build_catalog())
 
 
 def load_node_id(folder: Path | None = None) -> str:

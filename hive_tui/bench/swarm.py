@@ -7,7 +7,7 @@ For N = 1, 2, 4, 8 on the same prompt, model, thread count and greedy decoding:
   else per token (``swarm_raw batched``): the ceiling;
 * N processes: a node of N workers, one process each (the original design);
 * hive engine: a node of N workers as the N slots of one engine process;
-* hive plan: the node as ``plan_layout`` would lay it out with every usable core (on a CPU,
+* hive plan: the node as ``layout_for`` would lay it out with every usable core (on a CPU,
   a process per core and slots beyond), shown when that differs from the engine row.
 
 With ``--runs`` above 1 the paths run in turn that many times (so a busy neighbour slows all
@@ -196,14 +196,14 @@ async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: 
 
 
 def bench_layout(path: str, n: int, threads: int, ngl: int):
-    from hive_tui.swarm.layout import Layout, ProcessLayout, plan_layout
+    from hive_tui.swarm.layout import Layout, ProcessLayout, layout_for
 
     if path == "hive engine":
         return Layout((ProcessLayout(n, threads),), ("bench: one process, N slots",))
     if path == "N processes":
         return Layout(tuple(ProcessLayout(1, threads) for _ in range(n)), ("bench",))
     cores = len(psutil.Process().cpu_affinity() or []) or psutil.cpu_count() or 1
-    planned = plan_layout(n, cores, gpu=ngl != 0, threads=threads)
+    planned = layout_for(n, cores, gpu=ngl != 0, threads=threads)
     if len(planned.processes) == 1 or len(planned.processes) == n:
         return None  # the same as the engine row, or as the N-processes row
     return planned

@@ -62,13 +62,13 @@ from hive_tui.wire.framing import (
 from hive_tui.wire.hardware import (
     CpuInfo,
     Device,
+    HardwarePlan,
     HardwareReport,
     HardwareSummary,
     MemoryBudget,
     ModelCatalog,
     ModelFile,
     ModelSuggestion,
-    Plan,
     ProbeResult,
 )
 from hive_tui.wire.remote import VOTE_PATH, NodeVoteReply, VoteAsk, VoteReply
@@ -165,7 +165,7 @@ __all__ = [
     "ModelFile",
     "ModelCatalog",
     "ModelSuggestion",
-    "Plan",
+    "HardwarePlan",
     "HardwareSummary",
     "PEER_PROTOCOL_VERSION",
     "MAX_PEER_FRAME_BYTES",
