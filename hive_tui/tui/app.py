@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
@@ -33,7 +34,7 @@ from hive_tui.tui.conversation_picker import ConversationPicker
 from hive_tui.tui.hardware import HardwarePane
 from hive_tui.tui.peers import PeersPane
 from hive_tui.tui.prompt_input import PromptInput
-from hive_tui.tui.status_line import StatusLine, linked_peers
+from hive_tui.tui.status_line import StatusFacts, StatusLine, linked_peers
 from hive_tui.tui.tool_screens import ConfirmToolCall, ToolsScreen
 from hive_tui.tui.vote import VoteView
 from hive_tui.tui.workers import WorkersPane
@@ -56,6 +57,10 @@ class HiveApp(App[None]):
     Screen.-wide VoteView #answers { layout: horizontal; }
     Screen.-wide VoteView WorkerAnswer { width: 1fr; height: 1fr; max-height: 100%; }
     """
+    # State that drives display: the status line and the peers pane are bound to these
+    # (data_bind in compose) and redraw themselves when they change.
+    peers: reactive[list[PeerRecord]] = reactive(list, always_update=True, init=False)
+    status: reactive[StatusFacts | None] = reactive(None, always_update=True, init=False)
     BINDINGS = [
         # priority: the prompt box (a TextArea) binds some function keys itself.
         *(Binding(f"f{i}", f"show_pane('{pane}')", title, show=False, priority=True)
@@ -83,7 +88,6 @@ class HiveApp(App[None]):
         self.conversation = Conversation.new()
         self.turn: Turn | None = None  # the turn in progress
         self.statuses: dict[str, wire.WorkerStatus] = {}
-        self.peers: list[PeerRecord] = []
         self._tokens: Counter[str] = Counter()
         self._tick_at = time.monotonic()
         self._repaint = asyncio.Lock()
@@ -93,7 +97,7 @@ class HiveApp(App[None]):
             for i, (pane, title) in enumerate(PANES.items(), start=1):
                 with TabPane(f"F{i} {title}", id=pane):
                     yield self._pane(pane)
-        yield StatusLine(id="status")
+        yield StatusLine(id="status").data_bind(facts=HiveApp.status)
         yield Footer(compact=True)
 
     def _pane(self, name: str) -> ChatPane | VoteView | WorkersPane | PeersPane | HardwarePane:
@@ -105,7 +109,7 @@ class HiveApp(App[None]):
             case "workers":
                 return WorkersPane()
             case "peers":
-                return PeersPane()
+                return PeersPane().data_bind(peers=HiveApp.peers)
             case _:
                 return HardwarePane(self.core.info.plan, self.hardware_source,
                                     self.hardware_refresh_s)
@@ -203,25 +207,23 @@ class HiveApp(App[None]):
     async def _poll_core(self) -> None:
         try:
             statuses = await self.core.statuses()
-            self.peers = await self.core.peers()
+            peers = await self.core.peers()
         except CoreError as exc:
             self.notify(str(exc), severity="error", timeout=3)
             return
         if not self.is_running:
             return
+        self.peers = peers  # the peers pane follows (data_bind)
         self.statuses = {s.worker_id: s for s in statuses}
         await self.query_one(WorkersPane).show_statuses(statuses)
-        self.query_one(PeersPane).show_peers(self.peers)
         self._show_status()
 
     def _show_status(self) -> None:
-        lines, info = self.query(StatusLine), self.core.info  # none while the app closes
-        if lines:
-            lines.first().show(
-                node=info.node_name or info.node_id, address=info.address, strategy=self.strategy,
-                statuses=list(self.statuses.values()),
-                peers=linked_peers(self.peers, info.node_id),
-                busy=self.turn is not None, tools=sorted(self.tools.enabled))
+        info = self.core.info  # the status line follows (data_bind)
+        self.status = StatusFacts(
+            node=info.node_name or info.node_id, address=info.address, strategy=self.strategy,
+            statuses=tuple(self.statuses.values()), peers=linked_peers(self.peers, info.node_id),
+            busy=self.turn is not None, tools=tuple(sorted(self.tools.enabled)))
 
     # ------------------------------------------------------------------ asking
 
