@@ -77,8 +77,9 @@ class RequestMessage(msgspec.Struct):
         return "".join(p.text or "" for p in self.content if p.type == "text")
 
 
-# The schema names the registered strategies, so /openapi.json lists exactly what is accepted.
-StrategyName = Annotated[str, Meta(pattern="^(" + "|".join(sorted(consensus.STRATEGIES)) + ")$")]
+# The schema names the registered strategies, so /openapi.json lists exactly what is accepted;
+# the check itself is the node's (``resolve_request``), so a request is checked in one place.
+StrategyName = Annotated[str, Meta(extra_json_schema={"enum": consensus.strategy_names()})]
 Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
 TokenCount = Annotated[int, Meta(ge=1, le=2**31 - 1)]
 
