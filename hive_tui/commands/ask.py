@@ -46,7 +46,7 @@ async def _ask(args: argparse.Namespace) -> int:
     try:
         if policy is not None:  # issue 6: the built-in tool loop
             session = await run_with_tools(
-                node.swarm.run,
+                node.answer,
                 request,
                 policy,
                 ask_tools.terminal_confirm(args.yes),
@@ -54,7 +54,7 @@ async def _ask(args: argparse.Namespace) -> int:
             )
             sys.stdout.write(session.answer.strip() + "\n")
             return 0
-        result = await node.swarm.run(request)
+        result = await node.answer(request)
     except SwarmError as exc:
         print(f"hive: {exc}", file=sys.stderr)
         return 1
