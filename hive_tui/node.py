@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -244,12 +245,38 @@ class Node:
         self.closed = asyncio.Event()
         self._votes: set[asyncio.Future[VoteResult]] = set()
 
-    def request(self, messages: list[wire.ChatMessage], **asked: object) -> SwarmRequest:
-        """A request as this node answers it: what ``asked`` leaves open comes from the
+    def request(
+        self,
+        messages: Sequence[wire.ChatMessage],
+        *,
+        strategy: str | None = None,
+        seed: int | None = None,
+        workers: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        max_tokens: int | None = None,
+        stop: Sequence[str] = (),
+        tools: Sequence[wire.ToolSpec] = (),
+        request_id: str | None = None,
+    ) -> SwarmRequest:
+        """A request as this node answers it: what the caller leaves open comes from the
         settings, max_tokens fits the workers' context, the strategy is checked and the seed
         drawn (``hive_tui.swarm.request.resolve_request``, the one place that does)."""
-        defaults = RequestDefaults.from_settings(self.settings, self.plan.n_ctx)
-        return resolve_request(messages, defaults, **asked)  # type: ignore[arg-type]
+        return resolve_request(
+            messages,
+            RequestDefaults.from_settings(self.settings, self.plan.n_ctx),
+            strategy=strategy,
+            seed=seed,
+            workers=workers,
+            temperature=temperature,
+            top_p=top_p,
+            top_k=top_k,
+            max_tokens=max_tokens,
+            stop=stop,
+            tools=tools,
+            request_id=request_id,
+        )
 
     async def start(self) -> None:
         log.info(
