@@ -23,7 +23,6 @@ from hive_tui.client.peer_rows import Prober, records
 from hive_tui.node import Node
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
 
-
 # What the app asks a core to vote on (built by ``CoreInfo.request``).
 Request = SwarmRequest
 

@@ -16,6 +16,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
+
 import msgspec
 
 from hive_tui import consensus, wire

@@ -20,7 +20,6 @@ from hive_tui.backends.process import BackendMissing, WorkerDied, WorkerProcess
 from hive_tui.bus import EventBus
 
 
-
 class SlotView(Protocol):
     """What the process needs of each worker on its slots (``hive_tui.swarm.worker.Worker``):
     a name for the events it publishes and a state to keep current. A protocol rather than
