@@ -4,6 +4,8 @@ one, groups and scores included."""
 
 from __future__ import annotations
 
+import msgspec
+
 from hive_tui import wire
 from hive_tui.federation.vote import HiveResult, NodeVote
 from hive_tui.swarm.swarm import VoteResult
@@ -17,8 +19,7 @@ def _node_reply(n: NodeVote) -> wire.NodeVoteReply:
 
 
 def reply_from_result(result: VoteResult) -> wire.VoteReply:
-    federated = isinstance(result, HiveResult)
-    return wire.VoteReply(
+    reply = wire.VoteReply(
         result.request_id,
         result.seed,
         list(result.candidates),
@@ -26,9 +27,11 @@ def reply_from_result(result: VoteResult) -> wire.VoteReply:
         result.degraded,
         list(result.missing),
         result.prompt_tokens,
-        nodes=[_node_reply(n) for n in result.nodes] if federated else None,
-        deadline_s=result.deadline_s if federated else 0.0,
     )
+    if not isinstance(result, HiveResult):
+        return reply
+    nodes = [_node_reply(n) for n in result.nodes]
+    return msgspec.structs.replace(reply, nodes=nodes, deadline_s=result.deadline_s)
 
 
 def result_from_reply(reply: wire.VoteReply) -> VoteResult:
