@@ -2,6 +2,10 @@
 
 ``hive --node`` puts the HTTP API in front of it; ``hive`` (the TUI) runs the same object in
 process. Nothing here knows about HTTP or Textual.
+
+The front ends (server, client, cli) take the service's vocabulary from here, not from the
+swarm below it: ``SwarmRequest`` (built by ``resolve_request``), ``VoteResult``, ``SwarmError``,
+``Subscription`` and ``CANCEL_GRACE_S`` are re-exported (``import X as X``).
 """
 
 from __future__ import annotations
@@ -17,12 +21,18 @@ from typing import TYPE_CHECKING
 from hive_tui import wire
 from hive_tui.backends.mlx_models import display_name
 from hive_tui.bus import EventBus
+from hive_tui.bus import Subscription as Subscription
 from hive_tui.config import Settings, data_dir, free_cores, threads_per_worker, usable_cores
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
-from hive_tui.swarm.request import RequestDefaults, resolve_request
-from hive_tui.swarm.swarm import Swarm, SwarmError, SwarmRequest, VoteResult
+from hive_tui.swarm.request import RequestDefaults as RequestDefaults
+from hive_tui.swarm.request import resolve_request as resolve_request
+from hive_tui.swarm.swarm import CANCEL_GRACE_S as CANCEL_GRACE_S
+from hive_tui.swarm.swarm import Swarm
+from hive_tui.swarm.swarm import SwarmError as SwarmError
+from hive_tui.swarm.swarm import SwarmRequest as SwarmRequest
+from hive_tui.swarm.swarm import VoteResult as VoteResult
 from hive_tui.swarm.worker import Worker, WorkerSpec
 from hive_tui.wire import HardwarePlan, ModelCatalog
 

@@ -1,7 +1,8 @@
 """The package's layers (docs/design.md): a module imports only from its own part or the
-parts below it, the app reaches the core only through the client, and no two modules import
-each other, however indirectly. Read from the source, as the headless-core test does for
-Textual; every import counts, inside functions and ``if TYPE_CHECKING:`` blocks too."""
+parts below it, the front ends reach the swarm only through the node service (the app only
+through the client), and no two modules import each other, however indirectly. Read from
+the source, as the headless-core test does for Textual; every import counts, inside functions
+and ``if TYPE_CHECKING:`` blocks too."""
 
 from __future__ import annotations
 
@@ -32,8 +33,14 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("cli", ("hive_tui", "hive_tui.__main__", "hive_tui.cli", "hive_tui.commands",
              "hive_tui.bench")),
 ]
-# The app draws; it reaches the node (in process or remote) only through the client.
-APP_MAY_NOT_IMPORT = ("engines", "swarm", "federation", "node", "server")
+# The front ends call the node service: they take its vocabulary (SwarmRequest, VoteResult...)
+# from hive_tui.node, never from the swarm or the engines below it. The app draws; it reaches
+# the node (in process or remote) only through the client.
+MAY_NOT_IMPORT = {
+    "server": ("engines", "swarm"),
+    "client": ("engines", "swarm"),
+    "app": ("engines", "swarm", "federation", "node", "server"),
+}
 
 
 def part_of(module: str) -> str:
@@ -93,8 +100,8 @@ def test_no_module_imports_a_part_above_its_own():
             theirs = part_of(target)
             if order[theirs] > order[mine]:
                 upward.append(f"{module} ({mine}) imports {target} ({theirs})")
-            if mine == "app" and theirs in APP_MAY_NOT_IMPORT:
-                upward.append(f"{module} (app) imports {target} ({theirs}); use the client")
+            if theirs in MAY_NOT_IMPORT.get(mine, ()):
+                upward.append(f"{module} ({mine}) imports {target} ({theirs}), below its door")
     assert upward == []
 
 

@@ -32,8 +32,7 @@ from hive_tui.api.openapi import build_openapi
 from hive_tui.api.present import completion, stream_chunks
 from hive_tui.api.tool_request import ToolMode, tool_mode, wire_messages
 from hive_tui.federation.replies import reply_from_result
-from hive_tui.node import Node
-from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
+from hive_tui.node import Node, SwarmError, SwarmRequest, VoteResult
 from hive_tui.tools.decide import ToolDecision, decide_tools
 
 log = logging.getLogger("hive.api")

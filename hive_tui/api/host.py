@@ -31,8 +31,7 @@ import uvicorn
 from hive_tui.api.app import create_app
 from hive_tui.api.guard import is_loopback
 from hive_tui.config import Settings
-from hive_tui.node import Node
-from hive_tui.swarm.swarm import CANCEL_GRACE_S
+from hive_tui.node import CANCEL_GRACE_S, Node
 
 # How long a closing app waits for the API to answer the requests it ended.
 ANSWER_WAIT_S = 2.0

@@ -20,8 +20,7 @@ from hive_tui import wire
 from hive_tui.api.host import ServerHost, ServeState
 from hive_tui.client.core_types import CoreError, CoreInfo, PeerRecord
 from hive_tui.client.peer_rows import Prober, records
-from hive_tui.node import Node
-from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
+from hive_tui.node import Node, SwarmError, SwarmRequest, VoteResult
 
 # What the app asks a core to vote on (built by ``CoreInfo.request``).
 Request = SwarmRequest

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hive_tui import wire
-from hive_tui.swarm.request import RequestDefaults, resolve_request
-from hive_tui.swarm.swarm import SwarmRequest
+from hive_tui.node import RequestDefaults, SwarmRequest, resolve_request
 from hive_tui.wire import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, DEFAULT_TOP_P
 
 

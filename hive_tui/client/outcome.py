@@ -16,7 +16,7 @@ import msgspec
 from hive_tui import wire
 from hive_tui.client.turn import NodeOutcome, Turn
 from hive_tui.federation.vote import HiveResult, NodeVote
-from hive_tui.swarm.swarm import VoteResult
+from hive_tui.node import VoteResult
 
 
 def qualified(candidate: wire.Candidate, own_node: str) -> wire.Candidate:

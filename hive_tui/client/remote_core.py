@@ -22,7 +22,7 @@ from hive_tui.api.host import ServeState
 from hive_tui.client.core import CoreError, CoreInfo, PeerRecord
 from hive_tui.client.peer_rows import Prober, records, split_host
 from hive_tui.federation.replies import result_from_reply
-from hive_tui.swarm.swarm import SwarmRequest, VoteResult
+from hive_tui.node import SwarmRequest, VoteResult
 
 RECONNECT_S = 1.0
 HEALTH_TIMEOUT_S = 10.0

@@ -16,7 +16,7 @@ from pathlib import Path
 from hive_tui.client.core import Core
 from hive_tui.client.outcome import settle
 from hive_tui.client.turn import ToolEntry, Turn
-from hive_tui.swarm.swarm import SwarmRequest, VoteResult
+from hive_tui.node import SwarmRequest, VoteResult
 from hive_tui.tools.builtin import TOOL_NAMES, ToolPolicy
 from hive_tui.tools.calls import ToolCall
 from hive_tui.tools.decide import decide_tools
