@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from hive_tui.serve import run_node
 
             return run_node(settings)
-        from hive_tui.tui.run import run_app, tool_settings
+        from hive_tui.commands.app import run_app, tool_settings
 
         return run_app(settings, args.connect, tool_settings(args))
     except HiveError as exc:  # a message for the user, one line, no traceback

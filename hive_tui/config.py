@@ -18,6 +18,7 @@ import msgspec
 import platformdirs
 
 from hive_tui.errors import HiveError
+from hive_tui.wire.values import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, DEFAULT_TOP_P
 
 APP_NAME = "hive"
 ENV_PREFIX = "HIVE_"
@@ -39,9 +40,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     slots: int | None = None  # most workers one process may serve; None: the plan's bound
     n_ctx: int | None = None  # None: the plan's (4096 at most), else node.DEFAULT_N_CTX
     n_gpu_layers: int | None = None  # None: the plan's (all layers on a GPU that fits)
-    temperature: float = 0.4
-    top_p: float = 0.95
-    max_tokens: int = 512
+    temperature: float = DEFAULT_TEMPERATURE
+    top_p: float = DEFAULT_TOP_P
+    max_tokens: int = DEFAULT_MAX_TOKENS
     # A vote stops the workers still generating once their answers cannot change the outcome
     # (a strict majority already agrees): docs/quality.md measures what it saves and costs.
     early_exit: bool = True

@@ -2,6 +2,10 @@
 
 ``hive --node`` puts the HTTP API in front of it; ``hive`` (the TUI) runs the same object in
 process. Nothing here knows about HTTP or Textual.
+
+The front ends (server, client, cli) take the service's vocabulary from here, not from the
+swarm below it: ``SwarmRequest`` (built by ``resolve_request``), ``VoteResult``, ``SwarmError``,
+``Subscription`` and ``CANCEL_GRACE_S`` are re-exported (``import X as X``).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,14 +21,21 @@ from typing import TYPE_CHECKING
 from hive_tui import wire
 from hive_tui.backends.mlx_models import display_name
 from hive_tui.bus import EventBus
+from hive_tui.bus import Subscription as Subscription
 from hive_tui.config import Settings, data_dir, free_cores, threads_per_worker, usable_cores
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.errors import HiveError
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
-from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, plan_layout
-from hive_tui.swarm.swarm import Swarm, SwarmError, SwarmRequest, VoteResult
+from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
+from hive_tui.swarm.request import RequestDefaults as RequestDefaults
+from hive_tui.swarm.request import resolve_request as resolve_request
+from hive_tui.swarm.swarm import CANCEL_GRACE_S as CANCEL_GRACE_S
+from hive_tui.swarm.swarm import Swarm
+from hive_tui.swarm.swarm import SwarmError as SwarmError
+from hive_tui.swarm.swarm import SwarmRequest as SwarmRequest
+from hive_tui.swarm.swarm import VoteResult as VoteResult
 from hive_tui.swarm.worker import Worker, WorkerSpec
-from hive_tui.wire import ModelCatalog, Plan
+from hive_tui.wire import HardwarePlan, ModelCatalog
 
 if TYPE_CHECKING:
     from hive_tui.federation.service import Federation
@@ -115,7 +127,7 @@ def resolve_model(
     return found.path, found.name
 
 
-def _planned_context(settings: Settings, hardware: Plan | None) -> int:
+def _planned_context(settings: Settings, hardware: HardwarePlan | None) -> int:
     if hardware is not None and hardware.model is not None and not settings.model:
         return hardware.context_length  # what the plan sized memory and workers for
     return DEFAULT_N_CTX
@@ -145,14 +157,14 @@ def make_plan(settings: Settings) -> NodePlan:
         reasons.append(f"{workers} workers (one per listed backend)")
     else:
         workers = hardware.workers if hardware else FALLBACK_WORKERS
-        if hardware and settings.backend in BATCHED_BACKENDS and workers < VOTE_SIZE:
-            if _slots_fit(hardware, VOTE_SIZE):
-                reasons.append(
-                    f"{VOTE_SIZE} workers: the vote size `hive bench quality` found best for "
-                    f"accuracy against time; past {workers} process(es) they are batched slots "
-                    "(the weights once per process)"
-                )
-                workers = VOTE_SIZE
+        batched = settings.backend in BATCHED_BACKENDS
+        if hardware and batched and workers < VOTE_SIZE and _slots_fit(hardware, VOTE_SIZE):
+            reasons.append(
+                f"{VOTE_SIZE} workers: the vote size `hive bench quality` found best for "
+                f"accuracy against time; past {workers} process(es) they are batched slots "
+                "(the weights once per process)"
+            )
+            workers = VOTE_SIZE
     n_gpu_layers = settings.n_gpu_layers
     if n_gpu_layers is None:
         n_gpu_layers = hardware.n_gpu_layers if hardware else 0
@@ -167,7 +179,7 @@ def make_plan(settings: Settings) -> NodePlan:
             (f"a process per worker for the mixed backends {settings.backend}",),
         )
     else:
-        layout = plan_layout(
+        layout = layout_for(
             workers,
             free_cores(),
             gpu=n_gpu_layers != 0,
@@ -192,7 +204,7 @@ def make_plan(settings: Settings) -> NodePlan:
     )
 
 
-def _slots_fit(hardware: Plan, workers: int) -> bool:
+def _slots_fit(hardware: HardwarePlan, workers: int) -> bool:
     """Do ``workers`` fit when the hardware plan's workers hold the weights and the others are
     slots of their processes (each extra slot needs its context's memory, not the weights)?"""
     weights = hardware.model.file_size_bytes if hardware.model else 0
@@ -201,12 +213,12 @@ def _slots_fit(hardware: Plan, workers: int) -> bool:
     return used + (workers - hardware.workers) * extra_slot <= hardware.budget.usable_bytes
 
 
-def hardware_plan(catalog: ModelCatalog | None = None) -> Plan:
+def hardware_plan(catalog: ModelCatalog | None = None) -> HardwarePlan:
     from hive_tui.hardware import detect_hardware
-    from hive_tui.hardware.plan import make_plan as plan_for_hardware
+    from hive_tui.hardware.plan import plan_hardware
     from hive_tui.models.catalog import build_catalog
 
-    return plan_for_hardware(detect_hardware(), catalog or build_catalog())
+    return plan_hardware(detect_hardware(), catalog or build_catalog())
 
 
 def load_node_id(folder: Path | None = None) -> str:
@@ -263,12 +275,47 @@ class Node:
                     slot=slot,
                 )
                 self.workers.append(Worker(spec, self.bus, engine))
-        self.swarm = Swarm(self.workers, self.bus, self.node_id, settings.early_exit)
+        self.swarm = Swarm(self.workers, self.bus, self.node_id)
         # Set by the front end once the API port is bound (hive_tui.federation.service).
         self.federation: Federation | None = None
         # Set by end_requests: requests still running are ended, new ones refused.
         self.closed = asyncio.Event()
         self._votes: set[asyncio.Future[VoteResult]] = set()
+
+    def request(
+        self,
+        messages: Sequence[wire.ChatMessage],
+        *,
+        strategy: str | None = None,
+        seed: int | None = None,
+        workers: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        max_tokens: int | None = None,
+        stop: Sequence[str] = (),
+        tools: Sequence[wire.ToolSpec] = (),
+        request_id: str | None = None,
+        early_exit: bool | None = None,
+    ) -> SwarmRequest:
+        """A request as this node answers it: what the caller leaves open comes from the
+        settings, max_tokens fits the workers' context, the strategy is checked and the seed
+        drawn (``hive_tui.swarm.request.resolve_request``, the one place that does)."""
+        return resolve_request(
+            messages,
+            RequestDefaults.from_settings(self.settings, self.plan.n_ctx),
+            strategy=strategy,
+            seed=seed,
+            workers=workers,
+            temperature=temperature,
+            top_p=top_p,
+            top_k=top_k,
+            max_tokens=max_tokens,
+            stop=stop,
+            tools=tools,
+            request_id=request_id,
+            early_exit=early_exit,
+        )
 
     async def start(self) -> None:
         log.info(
@@ -279,6 +326,17 @@ class Node:
             "; ".join(self.plan.reasons),
         )
         await self.swarm.start()
+
+    async def join_federation(self, host: str, api_port: int) -> Federation:
+        """Join the hive once the API port is bound (it is advertised and peers dial it).
+        ``federation.new_pairing_code`` is set when this node made the hive secret just now:
+        the front end shows it, since the user copies it to the other machines."""
+        from hive_tui.federation.service import Federation
+
+        federation = Federation(self, host, api_port)
+        self.federation = federation
+        await federation.start()
+        return federation
 
     async def stop(self) -> None:
         if self.federation is not None:
@@ -307,7 +365,10 @@ class Node:
             self._votes.discard(vote)
 
     async def _vote(self, request: SwarmRequest) -> VoteResult:
-        if self.federation is None:
+        # Tools stay on the node that asked, whichever front end asked: peers are never
+        # offered them, so a tool step is voted by this node's workers alone (and the tool
+        # vote counts workers, a strict majority of all of them, as the README promises).
+        if self.federation is None or request.tools:
             return await self.swarm.run(request)
         return await self.federation.answer(request)
 
@@ -320,19 +381,17 @@ class Node:
         for vote in list(self._votes):
             vote.cancel()
 
-    def health(self) -> dict[str, object]:
+    def health(self) -> wire.NodeHealth:
         statuses = self.swarm.statuses()
-        ready = sum(1 for s in statuses if s.state in ("idle", "generating"))
-        state = "ok" if ready == len(statuses) else ("degraded" if ready else "unavailable")
-        return {
-            "status": state,
-            "node_id": self.node_id,
-            "node_name": self.settings.node_name,
-            "model": self.plan.model_name,
-            "backend": self.plan.backend,
-            "strategy": self.settings.strategy,
-            "workers_ready": ready,
-            "workers": statuses,
-            "plan": list(self.plan.reasons),
-            "peers": self.federation.view() if self.federation else [],
-        }
+        return wire.NodeHealth(
+            status=wire.node_state(statuses),
+            node_id=self.node_id,
+            node_name=self.settings.node_name,
+            model=self.plan.model_name,
+            backend=self.plan.backend,
+            strategy=self.settings.strategy,
+            workers_ready=wire.workers_ready(statuses),
+            workers=statuses,
+            plan=list(self.plan.reasons),
+            peers=self.federation.view() if self.federation else [],
+        )

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -76,6 +77,7 @@ class NodeProcess:
             text=True,
             env={**os.environ, **(env or {})},
         )
+        self._lines: list[str] = []
         self.url = self._wait_for_url()
 
     def _wait_for_url(self, timeout_s: float = 60.0) -> str:
@@ -86,8 +88,22 @@ class NodeProcess:
             if not line:
                 raise RuntimeError(f"node exited early with {self.proc.wait()}")
             if "listening on " in line:
+                # From here on a thread keeps reading: a node whose output nobody reads blocks
+                # on its next log line once the pipe (64 KiB) is full.
+                self._drain = threading.Thread(target=self._read_rest, daemon=True)
+                self._drain.start()
                 return line.rsplit("listening on ", 1)[1].strip()
         raise TimeoutError("node did not start listening")
+
+    def _read_rest(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.append(line)
+
+    def output(self) -> str:
+        """What the node printed after it started listening (call once it has exited)."""
+        self._drain.join(10)
+        return "".join(self._lines)
 
     def health(self) -> dict:
         return httpx.get(f"{self.url}/health", timeout=10).json()

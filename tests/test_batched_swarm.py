@@ -10,7 +10,8 @@ import signal
 
 from hive_tui import wire
 from hive_tui.node import Node, make_plan
-from hive_tui.swarm.layout import plan_layout
+from hive_tui.swarm.layout import layout_for
+from hive_tui.swarm.request import resolve_request
 from hive_tui.swarm.swarm import SwarmRequest
 from tests.conftest import scripted_settings
 
@@ -19,12 +20,12 @@ ANSWERS = ["Paris.", "It is Paris.", "Paris, France.", "London."]
 
 def two_by_two(tmp_path, **script) -> Node:
     settings = scripted_settings(tmp_path, 4, **script)
-    plan = dataclasses.replace(make_plan(settings), layout=plan_layout(4, 2, gpu=False))
+    plan = dataclasses.replace(make_plan(settings), layout=layout_for(4, 2, gpu=False))
     return Node(settings, plan, node_id="test-node")
 
 
 def ask(text: str, **kw) -> SwarmRequest:
-    return SwarmRequest([wire.ChatMessage("user", text)], **kw)
+    return resolve_request([wire.ChatMessage("user", text)], **kw)
 
 
 async def test_slots_are_workers_with_their_own_answers(tmp_path):

@@ -23,7 +23,6 @@ from hive_tui import wire
 from hive_tui.api.app import create_app
 from hive_tui.backends.scripted_engine import write_script
 from hive_tui.config import load_settings
-from hive_tui.federation.service import start_federation
 from hive_tui.node import Node, make_plan
 from tests.conftest import NodeProcess, free_port
 
@@ -81,7 +80,7 @@ class Hive:
         self._serving = asyncio.create_task(self.server.serve())
         while not self.server.started:
             await asyncio.sleep(0.02)
-        await start_federation(node, "127.0.0.1", self.ports[0])
+        await node.join_federation("127.0.0.1", self.ports[0])
         self.origin = node
         return node
 
@@ -120,11 +119,11 @@ class Hive:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.ports[0]}"
 
-    async def wait_peers(self, n: int, timeout_s: float = 20.0) -> list[dict]:
+    async def wait_peers(self, n: int, timeout_s: float = 20.0) -> list[wire.PeerView]:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             view = self.origin.federation.view()
-            healthy = [p for p in view if p["state"] == "connected" and p["workers_ready"]]
+            healthy = [p for p in view if p.state == "connected" and p.workers_ready]
             if len(healthy) == n:
                 return view
             await asyncio.sleep(0.1)
@@ -359,3 +358,21 @@ async def test_two_nodes_vote_with_the_real_model(hive):
     answer = body["choices"][0]["message"]["content"]
     assert answer.strip() and answer in winners
     assert vote["winner_node"] in nodes
+
+
+async def test_a_request_with_tools_is_voted_by_the_node_that_asked(hive):
+    """Tools stay on the node that asked: peers are never offered them, so the tool vote is
+    this node's workers alone, whichever front end asked (here the API)."""
+    origin = await hive.start_origin(["Paris.", "Paris."])
+    await hive.start_peer(1, ["Lyon.", "Lyon."], peers=[0])
+    await hive.wait_peers(1)
+    tool = {
+        "type": "function",
+        "function": {"name": "lookup", "description": "look a city up", "parameters": {}},
+    }
+    async with httpx.AsyncClient() as client:
+        body = await hive.ask(client, tools=[tool])
+    vote = body["hive"]
+    assert vote.get("nodes") is None  # a local vote, not a federated one
+    assert {c["node_id"] for c in vote["candidates"]} == {origin.node_id}
+    assert body["choices"][0]["message"]["content"] == "Paris."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hive_tui.swarm.layout import MAX_SLOTS, plan_layout
+from hive_tui.swarm.layout import MAX_SLOTS, layout_for
 
 # workers, free cores, gpu, batching, threads, max slots -> slots per process, threads each
 CASES = [
@@ -26,7 +26,7 @@ CASES = [
 @pytest.mark.parametrize(("workers", "cores", "gpu", "batching", "threads", "max_slots",
                           "slots", "each"), CASES)
 def test_layout_table(workers, cores, gpu, batching, threads, max_slots, slots, each):
-    layout = plan_layout(workers, cores, gpu, batching=batching, threads=threads,
+    layout = layout_for(workers, cores, gpu, batching=batching, threads=threads,
                          max_slots=max_slots)
     assert [p.slots for p in layout.processes] == slots
     assert {p.threads for p in layout.processes} == {each}
@@ -35,18 +35,18 @@ def test_layout_table(workers, cores, gpu, batching, threads, max_slots, slots, 
 
 
 def test_processes_go_by_usable_cores_and_threads_by_free_ones():
-    busy = plan_layout(4, 1, False, usable_cores=2)  # 2 cores, one busy with something else
+    busy = layout_for(4, 1, False, usable_cores=2)  # 2 cores, one busy with something else
     assert [p.slots for p in busy.processes] == [2, 2]
     assert {p.threads for p in busy.processes} == {1}
-    idle = plan_layout(2, 8, False, usable_cores=8)
+    idle = layout_for(2, 8, False, usable_cores=8)
     assert {p.threads for p in idle.processes} == {4}
 
 
 def test_reasons_name_the_bound_and_the_hardware():
-    split = plan_layout(32, 16, True)
+    split = layout_for(32, 16, True)
     assert any("32 crashed" in r for r in split.reasons)
     assert any(r.startswith("GPU") for r in split.reasons)
-    cpu = plan_layout(4, 2, False)
+    cpu = layout_for(4, 2, False)
     assert cpu.describe() == "2 processes x 2 slots"
     assert any(r.startswith("CPU: 2 process(es) for 2 usable core(s)") for r in cpu.reasons)
-    assert plan_layout(3, 2, False).describe() == "2 processes with 2+1 slots"
+    assert layout_for(3, 2, False).describe() == "2 processes with 2+1 slots"

@@ -18,7 +18,7 @@ from hive_tui.backends.process import WorkerDied, WorkerProcess
 from hive_tui.config import load_settings
 from hive_tui.embedded_model import embedded_model_path
 from hive_tui.node import Node, listed_backends, make_plan, worker_backends
-from hive_tui.swarm.swarm import SwarmRequest
+from hive_tui.swarm.request import resolve_request
 
 FRANCE = [wire.ChatMessage("user", "What is the capital of France? Answer in one word.")]
 # A short prompt where the question does not matter: MLX's CPU prefill is slow.
@@ -177,8 +177,10 @@ async def test_two_llama_and_one_mlx_worker_vote_on_one_request(mlx_cache):
     await node.start()
     try:
         assert [w.status().backend for w in node.workers] == ["llama", "llama", "mlx"]
-        params = wire.SamplingParams(temperature=0.7, max_tokens=8)
-        result = await node.swarm.run(SwarmRequest(FRANCE, params, seed=7, strategy="confidence"))
+        request = resolve_request(
+            FRANCE, seed=7, strategy="confidence", temperature=0.7, max_tokens=8
+        )
+        result = await node.swarm.run(request)
     finally:
         await node.stop()
     assert [c.worker_id for c in result.candidates] == ["w0", "w1", "w2"]

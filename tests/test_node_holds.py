@@ -180,8 +180,7 @@ def test_sigterm_answers_in_flight_requests_with_an_error_and_exits_0(long_node)
     assert time.monotonic() - started < 15
     gone, alive = psutil.wait_procs(children, timeout=5)
     assert alive == [], [p.pid for p in alive]  # no orphans
-    assert long_node.proc.stdout is not None
-    output = long_node.proc.stdout.read()
+    output = long_node.output()
     assert "Traceback" not in output and "Exception in ASGI" not in output, output
     assert "timeout graceful shutdown exceeded" not in output, output
 
@@ -201,8 +200,7 @@ def test_sigterm_ends_event_streams_cleanly(long_node) -> None:
 
     asyncio.run(watch())
     assert long_node.proc.wait(20) == 0
-    assert long_node.proc.stdout is not None
-    output = long_node.proc.stdout.read()
+    output = long_node.output()
     assert "Traceback" not in output and "timeout graceful shutdown exceeded" not in output, output
 
 

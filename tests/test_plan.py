@@ -9,7 +9,7 @@ import pytest
 
 from hive_tui.hardware.memory import memory_budget
 from hive_tui.hardware.nvidia import parse_nvidia_smi_xml, parse_nvml_snapshot
-from hive_tui.hardware.plan import make_plan
+from hive_tui.hardware.plan import plan_hardware
 from hive_tui.wire import CpuInfo, Device, HardwareReport, ModelCatalog, ModelFile
 
 GiB = 1024**3
@@ -86,7 +86,7 @@ TABLE = [
 @pytest.mark.parametrize(("label", "machine", "expected"), TABLE, ids=[t[0] for t in TABLE])
 def test_plan_table(label, machine, expected):
     usable, size, quant, workers, threads, layers = expected
-    plan = make_plan(machine, EMPTY)
+    plan = plan_hardware(machine, EMPTY)
     assert plan.budget.usable_bytes == pytest.approx(usable * GiB, rel=0.001)
     assert (plan.target.size_label, plan.target.quantisation) == (size, quant)
     assert (plan.workers, plan.threads_per_worker, plan.n_gpu_layers) == (workers, threads, layers)
@@ -98,7 +98,7 @@ def test_plan_table(label, machine, expected):
 
 def test_issue_table_worker_ranges_hold_for_the_named_sizes():
     for gib, size, low, high in [(24, "14B", 2, 3), (16, "7B", 3, 4), (8, "3B", 2, 3)]:
-        plan = make_plan(report(cpu(16), nvidia(gib)), EMPTY)
+        plan = plan_hardware(report(cpu(16), nvidia(gib)), EMPTY)
         assert plan.target.size_label == size and low <= plan.workers <= high
 
 
@@ -122,7 +122,7 @@ def test_busy_gpu_is_capped_at_its_free_memory_and_workers_fit_per_gpu():
         json.loads((FIXTURES / "nvidia-2x-rtx4090-synthetic" / "nvml.json").read_text())
     )
     machine = report(cpu(16), *devices)
-    plan = make_plan(machine, EMPTY)
+    plan = plan_hardware(machine, EMPTY)
     assert plan.budget.kind == "gpu" and len(plan.budget.pools) == 2
     assert plan.budget.pools[1] == 4 * GiB  # the busy card only has 4 GiB free
     assert "only 4.0 GiB is free" in plan.budget.explanation
@@ -132,7 +132,7 @@ def test_busy_gpu_is_capped_at_its_free_memory_and_workers_fit_per_gpu():
 
 def test_recorded_two_8gb_cards_run_one_7b_worker_each():
     text = (FIXTURES / "nvidia-2x-rtx2080" / "nvidia-smi-q.xml").read_text()
-    plan = make_plan(report(cpu(8), *parse_nvidia_smi_xml(text)), EMPTY)
+    plan = plan_hardware(report(cpu(8), *parse_nvidia_smi_xml(text)), EMPTY)
     assert plan.budget.kind == "gpu" and len(plan.budget.pools) == 2
     assert plan.budget.explanation.count("90% of 8.0 GiB VRAM = 7.2 GiB") == 2
     # a 7B Q4_K_M copy (~4.6 GB plus its context) fits once per card, never split across two
@@ -142,7 +142,7 @@ def test_recorded_two_8gb_cards_run_one_7b_worker_each():
 def test_recorded_h200_plans_a_70b_swarm():
     data = json.loads((FIXTURES / "nvidia-h200" / "nvml_h.json").read_text())
     machine = report(cpu(16, 125.9), *parse_nvml_snapshot(data))
-    plan = make_plan(machine, EMPTY)
+    plan = plan_hardware(machine, EMPTY)
     assert plan.target.size_label == "70B" and plan.workers == 3 and plan.n_gpu_layers == -1
 
 
@@ -155,7 +155,7 @@ def test_best_local_model_is_chosen_and_a_larger_one_preferred():
             model("qwen-32b", 32_800_000_000, "Q4_K_M", 18.5),  # fits only once in 21.6 GiB
         ]
     )
-    plan = make_plan(report(cpu(), nvidia(24)), catalog)
+    plan = plan_hardware(report(cpu(), nvidia(24)), catalog)
     assert plan.model.name == "qwen-7b"
     assert plan.preferred is not None and plan.preferred.size_label == "14B"
     assert plan.preferred.repo and plan.preferred.filename.endswith(".gguf")
@@ -165,12 +165,12 @@ def test_best_local_model_is_chosen_and_a_larger_one_preferred():
 
 def test_a_local_model_as_big_as_the_target_needs_no_preference():
     catalog = ModelCatalog(models=[model("qwen-14b", 14_800_000_000, "Q4_K_M", 8.4)])
-    plan = make_plan(report(cpu(), nvidia(24)), catalog)
+    plan = plan_hardware(report(cpu(), nvidia(24)), catalog)
     assert plan.model.name == "qwen-14b" and plan.preferred is None
 
 
 def test_small_cpu_box_runs_the_embedded_model():
-    plan = make_plan(report(cpu(2, 24)), ModelCatalog(models=[EMBEDDED]))
+    plan = plan_hardware(report(cpu(2, 24)), ModelCatalog(models=[EMBEDDED]))
     assert plan.model.source == "embedded"
     assert plan.workers == 2 and plan.threads_per_worker == 1 and plan.n_gpu_layers == 0
     assert plan.preferred.size_label == "14B"
@@ -178,13 +178,13 @@ def test_small_cpu_box_runs_the_embedded_model():
 
 
 def test_one_core_means_one_worker():
-    plan = make_plan(report(cpu(1, 8)), ModelCatalog(models=[EMBEDDED]))
+    plan = plan_hardware(report(cpu(1, 8)), ModelCatalog(models=[EMBEDDED]))
     assert plan.workers == 1 and plan.threads_per_worker == 1
     assert any("CPU cores" in reason for reason in plan.reasons)
 
 
 def test_nothing_on_disk_says_so():
-    plan = make_plan(report(cpu(2, 2)), EMPTY)
+    plan = plan_hardware(report(cpu(2, 2)), EMPTY)
     assert plan.model is None
     assert any("no model on disk" in reason for reason in plan.reasons)
 

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from hive_tui import wire
+from hive_tui.swarm.request import resolve_request
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, derive_seed
 
 pytestmark = pytest.mark.process  # the tests start worker processes
@@ -18,7 +19,7 @@ PARIS = ["The capital of France is Paris.", "Paris.", "It is Paris, the capital.
 
 
 def ask(text: str, **kw) -> SwarmRequest:
-    return SwarmRequest([wire.ChatMessage("user", text)], **kw)
+    return resolve_request([wire.ChatMessage("user", text)], **kw)
 
 
 def drain(sub) -> list:

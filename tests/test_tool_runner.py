@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hive_tui.swarm.request import resolve_request
 from hive_tui.swarm.swarm import SwarmRequest
 from hive_tui.tools.builtin import ToolPolicy
 from hive_tui.tools.calls import ToolCall
@@ -36,7 +37,9 @@ async def test_voted_write_is_confirmed_then_run(make_scripted_node, tmp_path: P
     work.mkdir()
     try:
         policy = ToolPolicy(work, frozenset({"write_file"}))
-        session = await run_with_tools(ask, ASK, policy, lambda c: seen.append(c) or True)
+        session = await run_with_tools(
+            ask, resolve_request(ASK), policy, lambda c: seen.append(c) or True
+        )
     finally:
         await node.stop()
     assert session.answer == "Done."
@@ -51,8 +54,9 @@ async def test_declined_or_peer_calls_never_run(make_scripted_node, tmp_path: Pa
     await node.start()
     try:
         policy = ToolPolicy(tmp_path, frozenset({"write_file"}))
-        declined = await run_with_tools(node.swarm.run, ASK, policy, lambda c: False)
-        peer = await run_with_tools(node.swarm.run, ASK, policy, lambda c: True, origin="peer")
+        first = resolve_request(ASK)
+        declined = await run_with_tools(node.swarm.run, first, policy, lambda c: False)
+        peer = await run_with_tools(node.swarm.run, first, policy, lambda c: True, origin="peer")
     finally:
         await node.stop()
     assert declined.answer == "Understood." and not declined.steps[0].approved

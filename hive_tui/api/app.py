@@ -1,8 +1,9 @@
 """The OpenAI-compatible HTTP API over a node (Starlette; served by uvicorn in ``hive --node``).
 
 Routes: ``POST /v1/chat/completions`` (plain and SSE), ``GET /v1/models``, ``GET /health``,
-``GET /openapi.json``. Every request first passes ``hive_tui.api.guard`` (Host allow-list,
-API key, body size, admission).
+``GET /openapi.json``; for ``hive --connect``, ``GET /v1/hive/events`` and
+``POST /v1/hive/vote`` (typed: ``wire.VoteAsk`` in, ``wire.VoteReply`` out). Every request
+first passes ``hive_tui.api.guard`` (Host allow-list, API key, body size, admission).
 Every error, ours or Starlette's, leaves as an OpenAI-style ``{"error": {...}}`` body with a
 4xx/5xx status; a traceback never reaches a client.
 """
@@ -31,8 +32,8 @@ from hive_tui.api.openapi import build_openapi
 from hive_tui.api.present import completion, stream_chunks
 from hive_tui.api.tool_request import ToolMode, tool_mode, wire_messages
 from hive_tui.errors import HiveError
-from hive_tui.node import Node
-from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
+from hive_tui.federation.replies import reply_from_result
+from hive_tui.node import Node, SwarmError, SwarmRequest, VoteResult
 from hive_tui.tools.decide import ToolDecision, decide_tools
 
 log = logging.getLogger("hive.api")
@@ -68,29 +69,29 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
         raise ApiError(400, f"invalid request: {exc}", "invalid_request_error") from exc
     except msgspec.DecodeError as exc:
         raise ApiError(400, f"malformed JSON: {exc}", "invalid_request_error") from exc
-    settings = node.settings
     hive = req.hive or schemas.HiveOptions()
-    strategy = hive.strategy or settings.strategy
-    if strategy not in consensus.STRATEGIES:
+    specs, tools = tool_mode(req)
+    try:
+        job = node.request(
+            wire_messages(req.messages),
+            strategy=hive.strategy,
+            seed=req.seed,
+            workers=hive.workers,
+            temperature=req.temperature,
+            top_p=req.top_p,
+            max_tokens=req.max_completion_tokens or req.max_tokens,
+            stop=req.stop_list(),
+            tools=specs,
+            early_exit=hive.early_exit,
+        )
+    except consensus.UnknownStrategy as exc:
         names = ", ".join(consensus.strategy_names())
         raise ApiError(
             400,
-            f"unknown strategy {strategy!r}; use one of {names}",
+            f"unknown strategy {exc.name!r}; use one of {names}",
             "invalid_request_error",
             "hive.strategy",
-        )
-    max_tokens = req.max_completion_tokens or req.max_tokens or settings.max_tokens
-    params = wire.SamplingParams(
-        temperature=settings.temperature if req.temperature is None else req.temperature,
-        top_p=settings.top_p if req.top_p is None else req.top_p,
-        max_tokens=min(max_tokens, node.plan.n_ctx),
-        stop=req.stop_list(),
-    )
-    messages = wire_messages(req.messages)
-    specs, tools = tool_mode(req)
-    job = SwarmRequest(
-        messages, params, req.seed, strategy, hive.workers, tools=specs, early_exit=hive.early_exit
-    )
+        ) from exc
     return job, req.stream, tools
 
 
@@ -158,6 +159,40 @@ async def _sse(node: Node, job: SwarmRequest, mode: ToolMode | None) -> AsyncIte
         await _cancel(vote)
 
 
+async def hive_vote(request: Request) -> Response:
+    """``hive --connect``'s typed route: a ``wire.VoteAsk`` in, the whole vote out as a
+    ``wire.VoteReply`` (the OpenAI view leaves the groups out). The app's request id is kept,
+    so the vote's events on /v1/hive/events carry it."""
+    node: Node = request.app.state.node
+    try:
+        ask = msgspec.json.decode(await request.body(), type=wire.VoteAsk)
+    except msgspec.ValidationError as exc:
+        raise ApiError(400, f"invalid request: {exc}", "invalid_request_error") from exc
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, f"malformed JSON: {exc}", "invalid_request_error") from exc
+    params = ask.params
+    try:
+        job = node.request(
+            ask.messages,
+            strategy=ask.strategy,
+            seed=ask.seed,
+            workers=ask.workers,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            top_k=params.top_k,
+            max_tokens=params.max_tokens,
+            stop=params.stop,
+            request_id=ask.request_id,
+        )
+    except consensus.UnknownStrategy as exc:
+        raise ApiError(400, str(exc), "invalid_request_error", "strategy") from exc
+    try:
+        result = await _run_watching_client(request, node, job)
+    except SwarmError as exc:
+        raise ApiError(503, str(exc), "service_unavailable") from exc
+    return json_response(reply_from_result(result))
+
+
 async def list_models(request: Request) -> Response:
     node: Node = request.app.state.node
     created = request.app.state.started
@@ -170,10 +205,12 @@ async def list_models(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     node: Node = request.app.state.node
-    body = node.health()
     # Leak watch: tasks alive in the node's loop and requests admitted right now.
-    body["asyncio_tasks"] = len(asyncio.all_tasks())
-    body["requests_admitted"] = request.app.state.admission.inside
+    body = msgspec.structs.replace(
+        node.health(),
+        asyncio_tasks=len(asyncio.all_tasks()),
+        requests_admitted=request.app.state.admission.inside,
+    )
     return json_response(body)
 
 
@@ -233,6 +270,7 @@ def create_app(node: Node) -> Guard:
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route(EVENTS_PATH, hive_events, methods=["GET"]),  # hive --connect
+            Route(wire.VOTE_PATH, hive_vote, methods=["POST"]),  # hive --connect
             WebSocketRoute("/v1/hive/peer", peer_socket),
             Route("/openapi.json", openapi, methods=["GET"]),
         ],

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from hive_tui import wire
-from hive_tui.bus import Subscription
+from hive_tui.node import Subscription
 
 # Comment lines keep idle connections (and proxies between) from timing out.
 KEEPALIVE_S = 5.0

@@ -33,7 +33,7 @@ from hive_tui.api import schemas
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "localhost.localdomain"})
 OPEN_PATHS = frozenset({"/health"})
-ADMITTED_PATHS = frozenset({"/v1/chat/completions"})
+ADMITTED_PATHS = frozenset({"/v1/chat/completions", "/v1/hive/vote"})
 RETRY_AFTER_S = 1
 
 

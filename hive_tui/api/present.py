@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from hive_tui import consensus
 from hive_tui.api import schemas
 from hive_tui.federation.vote import HiveResult
-from hive_tui.swarm.swarm import VoteResult
+from hive_tui.node import VoteResult
 from hive_tui.tools.decide import ToolDecision
 from hive_tui.wire import Candidate, Decision
 

@@ -77,8 +77,9 @@ class RequestMessage(msgspec.Struct):
         return "".join(p.text or "" for p in self.content if p.type == "text")
 
 
-# The schema names the registered strategies, so /openapi.json lists exactly what is accepted.
-StrategyName = Annotated[str, Meta(pattern="^(" + "|".join(sorted(consensus.STRATEGIES)) + ")$")]
+# The schema names the registered strategies, so /openapi.json lists exactly what is accepted;
+# the check itself is the node's (``resolve_request``), so a request is checked in one place.
+StrategyName = Annotated[str, Meta(extra_json_schema={"enum": consensus.strategy_names()})]
 Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
 TokenCount = Annotated[int, Meta(ge=1, le=2**31 - 1)]
 
@@ -276,17 +277,6 @@ class ModelList(msgspec.Struct):
     object: str = "list"
 
 
-class HealthBody(msgspec.Struct):
-    """What ``GET /health`` answers (``Node.health``), described for /openapi.json."""
-
-    status: Literal["ok", "degraded", "unavailable"]
-    node_id: str
-    node_name: str
-    model: str
-    backend: str
-    strategy: str
-    workers_ready: int
-    workers: list[wire.WorkerStatus]
-    plan: list[str]
-    asyncio_tasks: int | None = None  # tasks alive in the node's event loop (leak watch)
-    requests_admitted: int | None = None  # chat requests inside the admission bound now
+# What ``GET /health`` answers (``Node.health``), described for /openapi.json: the wire type
+# itself, so the description cannot drift from the body.
+HealthBody = wire.NodeHealth

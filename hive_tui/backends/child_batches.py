@@ -13,7 +13,7 @@ import sys
 import traceback
 
 from hive_tui import wire
-from hive_tui.backends.child import FrameWriter, Inbox, cancelled_before_start
+from hive_tui.backends.child_io import FrameWriter, Inbox, cancelled_before_start
 from hive_tui.backends.engine import BatchEngine
 
 # Frames of one vote arrive microseconds apart; a gap this long (generous, for a busy

@@ -7,7 +7,7 @@ For N = 1, 2, 4, 8 on the same prompt, model, thread count and greedy decoding:
   else per token (``swarm_raw batched``): the ceiling;
 * N processes: a node of N workers, one process each (the original design);
 * hive engine: a node of N workers as the N slots of one engine process;
-* hive plan: the node as ``plan_layout`` would lay it out with every usable core (on a CPU,
+* hive plan: the node as ``layout_for`` would lay it out with every usable core (on a CPU,
   a process per core and slots beyond), shown when that differs from the engine row.
 
 With ``--runs`` above 1 the paths run in turn that many times (so a busy neighbour slows all
@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import msgspec
 import psutil
 
 from hive_tui import wire
@@ -170,7 +169,7 @@ def run_raw(mode: str, model: str, n: int, ntok: int, threads: int, ngl: int) ->
 async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: int) -> Row:
     from hive_tui.config import load_settings
     from hive_tui.node import Node, make_plan
-    from hive_tui.swarm.swarm import SwarmRequest
+    from hive_tui.swarm.request import resolve_request
 
     settings = load_settings({"workers": n, "threads": threads, "model": model,
                               "n_gpu_layers": ngl, "n_ctx": BENCH_N_CTX}, environ={})
@@ -180,15 +179,16 @@ async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: 
     node = Node(settings, plan, node_id="bench")
     await node.start()
     try:
-        params = wire.SamplingParams(temperature=0.0, max_tokens=ntok)
         messages = [wire.ChatMessage("user", PROMPT)]
-        await node.swarm.run(SwarmRequest(messages, msgspec.structs.replace(params, max_tokens=4),
-                                          seed=1))  # warm up
+        await node.swarm.run(resolve_request(messages, seed=1, temperature=0.0, max_tokens=4))
+        # (the first request warms the workers up)
         pids = [p for w in node.workers if (p := w.pid)]
         cpu_before = cpu_seconds(pids)
         with MemorySampler(lambda: pids) as mem:
             started = time.perf_counter()
-            result = await node.swarm.run(SwarmRequest(messages, params, seed=1))
+            result = await node.swarm.run(
+                resolve_request(messages, seed=1, temperature=0.0, max_tokens=ntok)
+            )
             wall = time.perf_counter() - started
         cpu = cpu_seconds(pids) - cpu_before
         if result.degraded:
@@ -200,14 +200,14 @@ async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: 
 
 
 def bench_layout(path: str, n: int, threads: int, ngl: int) -> Layout | None:
-    from hive_tui.swarm.layout import Layout, ProcessLayout, plan_layout
+    from hive_tui.swarm.layout import Layout, ProcessLayout, layout_for
 
     if path == "hive engine":
         return Layout((ProcessLayout(n, threads),), ("bench: one process, N slots",))
     if path == "N processes":
         return Layout(tuple(ProcessLayout(1, threads) for _ in range(n)), ("bench",))
     cores = len(psutil.Process().cpu_affinity() or []) or psutil.cpu_count() or 1
-    planned = plan_layout(n, cores, gpu=ngl != 0, threads=threads)
+    planned = layout_for(n, cores, gpu=ngl != 0, threads=threads)
     if len(planned.processes) == 1 or len(planned.processes) == n:
         return None  # the same as the engine row, or as the N-processes row
     return planned

@@ -12,7 +12,6 @@ import msgspec
 from hive_tui import wire
 from hive_tui.api.present import completion
 from hive_tui.commands import ask_tools
-from hive_tui.swarm.swarm import SwarmRequest
 from hive_tui.tools.runner import run_with_tools
 
 
@@ -38,30 +37,25 @@ async def _ask(args: argparse.Namespace) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     messages = [wire.ChatMessage("system", args.system)] if args.system else []
     messages.append(wire.ChatMessage("user", prompt))
-    params = wire.SamplingParams(
-        temperature=settings.temperature if args.temperature is None else args.temperature,
-        top_p=settings.top_p,
-        max_tokens=args.max_tokens or settings.max_tokens,
-    )
     policy = ask_tools.policy_from(args) if args.tools else None
     plan = make_plan(settings)
     node = Node(settings, plan)
+    request = node.request(
+        messages, seed=args.seed, temperature=args.temperature, max_tokens=args.max_tokens
+    )
     await node.start()
     try:
         if policy is not None:  # the built-in tool loop
             session = await run_with_tools(
-                node.swarm.run,
-                messages,
+                node.answer,
+                request,
                 policy,
                 ask_tools.terminal_confirm(args.yes),
-                params=params,
-                seed=args.seed,
-                strategy=settings.strategy,
                 on_step=ask_tools.report_step,
             )
             sys.stdout.write(session.answer.strip() + "\n")
             return 0
-        result = await node.swarm.run(SwarmRequest(messages, params, args.seed, settings.strategy))
+        result = await node.answer(request)
     finally:  # a SwarmError reaches cli.main, which prints it
         await node.stop()
     if args.json:

@@ -29,12 +29,12 @@ def _size(n: int | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from hive_tui.hardware import detect_hardware
-    from hive_tui.hardware.plan import make_plan
+    from hive_tui.hardware.plan import plan_hardware
     from hive_tui.models.catalog import build_catalog, models_dir
     from hive_tui.wire import HardwareSummary
 
     report = detect_hardware()
-    plan = make_plan(report, build_catalog(models_dir=models_dir(args)))
+    plan = plan_hardware(report, build_catalog(models_dir=models_dir(args)))
     if args.json:
         sys.stdout.buffer.write(
             msgspec.json.encode(HardwareSummary(report=report, plan=plan)) + b"\n"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import httpx
+import msgspec
+
+from hive_tui import wire
 
 
 def register(
@@ -33,25 +35,18 @@ def _url(args: argparse.Namespace) -> str:
     return f"http://{host}:{s.port}"
 
 
-def _table(peers: list[dict[str, object]]) -> str:
+def _table(peers: list[wire.PeerView]) -> str:
     if not peers:
         return "no peers"
     cols = ("state", "node_id", "name", "address", "workers", "model", "detail")
     rows = []
     for p in peers:
-        workers = (
-            f"{p.get('workers_ready', 0)}/{p.get('workers', 0)}"
-            if p["state"] == "connected"
-            else ""
-        )
+        connected = p.state == "connected"
+        workers = f"{p.workers_ready}/{p.workers}" if connected else ""
         detail = (
-            f"{p.get('direction', '')}, seen {p.get('last_seen_s')} s ago"
-            if p["state"] == "connected"
-            else str(p.get("last_error") or "")
+            f"{p.direction}, seen {p.last_seen_s} s ago" if connected else p.last_error or ""
         )
-        rows.append(
-            [str(p.get(c) or "") for c in cols[:4]] + [workers, str(p.get("model") or ""), detail]
-        )
+        rows.append([p.state, p.node_id or "", p.name, p.address, workers, p.model, detail])
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
@@ -68,13 +63,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     url = _url(args)
     try:
-        health = httpx.get(f"{url}/health", timeout=10).json()
-    except (httpx.HTTPError, ValueError) as exc:
+        response = httpx.get(f"{url}/health", timeout=10)
+        health = msgspec.json.decode(response.content, type=wire.NodeHealth)
+    except (httpx.HTTPError, msgspec.DecodeError) as exc:
         print(f"hive: no node answering at {url} ({exc})", file=sys.stderr)
         return 1
-    peers = health.get("peers", [])
     if args.json:
-        print(json.dumps(peers, indent=2))
+        print(msgspec.json.format(msgspec.json.encode(health.peers), indent=2).decode())
     else:
-        print(_table(peers))
+        print(_table(health.peers))
     return 0

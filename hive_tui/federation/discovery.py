@@ -24,7 +24,8 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZerocon
 from hive_tui import wire
 
 if TYPE_CHECKING:
-    from hive_tui.federation.service import Federation
+    from hive_tui.federation.local import LocalNode
+    from hive_tui.federation.peers import PeerManager
 
 log = logging.getLogger("hive.federation")
 
@@ -61,8 +62,9 @@ def memory_summary() -> str:
 
 
 class Discovery:
-    def __init__(self, federation: Federation, host: str, api_port: int) -> None:
-        self.federation = federation
+    def __init__(self, node: LocalNode, peers: PeerManager, host: str, api_port: int) -> None:
+        self.node = node
+        self.peers = peers
         self.host = host
         self.api_port = api_port
         self.addresses = advertised_addresses(host)
@@ -73,7 +75,7 @@ class Discovery:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        node = self.federation.node
+        node = self.node
         interfaces = InterfaceChoice.All if self.host in ("0.0.0.0", "::") else self.addresses
         self._aiozc = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
         label = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in node.settings.node_name)
@@ -117,7 +119,7 @@ class Discovery:
         if state_change is ServiceStateChange.Removed:
             found = self._found.pop(name, None)
             if found:
-                self.federation.peers.remove_target(*found)
+                self.peers.remove_target(*found)
             return
         task = asyncio.create_task(self._resolve(zeroconf, service_type, name))
         self._tasks.add(task)
@@ -131,7 +133,7 @@ class Discovery:
             k.decode(): (v or b"").decode(errors="replace") for k, v in info.properties.items()
         }
         peer_id = props.get("id", "")
-        me = self.federation.node.node_id
+        me = self.node.node_id
         addresses = info.parsed_addresses(IPVersion.V4Only)
         if not peer_id or peer_id == me or not addresses or info.port is None:
             return
@@ -148,4 +150,4 @@ class Discovery:
         )
         if me < peer_id:  # the smaller id dials; the other side waits for it
             self._found[name] = (addresses[0], info.port)
-            self.federation.peers.add_target(addresses[0], info.port, "mdns", peer_id)
+            self.peers.add_target(addresses[0], info.port, "mdns", peer_id)

@@ -44,9 +44,7 @@ class DuplicateLink(HiveError):
     """A second connection to a node we are already linked to; the loser of the tie-break."""
 
 
-TargetState = Literal[
-    "connecting", "connected", "unreachable", "lost", "refused", "conflict", "self"
-]
+TargetState = wire.PeerState
 
 
 @dataclass
@@ -328,41 +326,41 @@ class PeerManager:
         )
         await asyncio.gather(*(ln.transport.close() for ln in links), return_exceptions=True)
 
-    def view(self) -> list[dict[str, object]]:
-        """What /health and `hive peers` show: linked nodes, then targets not linked."""
+    def view(self) -> list[wire.PeerView]:
+        """What /health and the peers pane show: linked nodes, then targets not linked."""
         now = time.monotonic()
-        rows: list[dict[str, object]] = []
+        rows: list[wire.PeerView] = []
         for link in sorted(self.links.values(), key=lambda ln: ln.node_id):
             s = link.status
             rows.append(
-                {
-                    "node_id": link.node_id,
-                    "name": link.name,
-                    "state": "connected",
-                    "address": link.remote,
-                    "direction": link.direction,
-                    "model": s.model if s else "",
-                    "backend": s.backend if s else "",
-                    "api_port": s.api_port if s else 0,
-                    "workers_ready": s.workers_ready if s else 0,
-                    "workers": len(s.workers) if s else 0,
-                    "active_requests": s.active_requests if s else 0,
-                    "connected_s": round(now - link.connected_at, 1),
-                    "last_seen_s": round(now - link.last_seen, 2),
-                }
+                wire.PeerView(
+                    node_id=link.node_id,
+                    name=link.name,
+                    state="connected",
+                    address=link.remote,
+                    direction=link.direction,
+                    model=s.model if s else "",
+                    backend=s.backend if s else "",
+                    api_port=s.api_port if s else 0,
+                    workers_ready=s.workers_ready if s else 0,
+                    workers=len(s.workers) if s else 0,
+                    active_requests=s.active_requests if s else 0,
+                    connected_s=round(now - link.connected_at, 1),
+                    last_seen_s=round(now - link.last_seen, 2),
+                )
             )
         for target in self.targets.values():
             if target.node_id in self.links or target.state == "self":
                 continue
             rows.append(
-                {
-                    "node_id": target.node_id,
-                    "name": "",
-                    "state": target.state,
-                    "address": target.address,
-                    "source": target.source,
-                    "last_error": target.last_error,
-                    "retry_in_s": target.retry_in_s,
-                }
+                wire.PeerView(
+                    node_id=target.node_id,
+                    name="",
+                    state=target.state,
+                    address=target.address,
+                    source=target.source,
+                    last_error=target.last_error,
+                    retry_in_s=target.retry_in_s,
+                )
             )
         return rows

@@ -12,26 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
 import logging
-import secrets
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import msgspec
 
 from hive_tui import consensus, wire
+from hive_tui.bus import Subscription
 from hive_tui.config import config_dir
 from hive_tui.federation import vote
+from hive_tui.federation.discovery import Discovery, discovery_allowed
 from hive_tui.federation.identity import derive_key, pairing_code, resolve_secret
+from hive_tui.federation.local import LocalNode
 from hive_tui.federation.peers import Link, PeerManager
 from hive_tui.federation.transport import Transport
+from hive_tui.swarm.request import resolve_request
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
-
-if TYPE_CHECKING:
-    from hive_tui.node import Node
 
 log = logging.getLogger("hive.federation")
 
@@ -84,7 +82,7 @@ class Round:
 
 
 class Federation:
-    def __init__(self, node: Node, host: str, api_port: int) -> None:
+    def __init__(self, node: LocalNode, host: str, api_port: int) -> None:
         self.node = node
         settings = node.settings
         secret, created = resolve_secret(settings.secret, config_dir())
@@ -101,7 +99,7 @@ class Federation:
             self._on_down,
             heartbeat_s=HEARTBEAT_S,
         )
-        self.discovery: object | None = None
+        self.discovery: Discovery | None = None
         self._rounds: dict[str, Round] = {}
         self._serving: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._worker_states: dict[tuple[str, str], str] = {}
@@ -114,10 +112,8 @@ class Federation:
         for spec in self.node.settings.peers:
             host, port = parse_peer(spec)
             self.peers.add_target(host, port, "manual")
-        from hive_tui.federation.discovery import Discovery, discovery_allowed
-
         if discovery_allowed(self.host):
-            discovery = Discovery(self, self.host, self.api_port)
+            discovery = Discovery(self.node, self.peers, self.host, self.api_port)
             try:
                 await discovery.start()
             except OSError as exc:  # no multicast here: manual peers still work
@@ -127,9 +123,7 @@ class Federation:
             self.discovery = discovery
 
     async def stop(self) -> None:
-        from hive_tui.federation.discovery import Discovery
-
-        if isinstance(self.discovery, Discovery):
+        if self.discovery is not None:
             await self.discovery.stop()
         for task in list(self._serving.values()):
             task.cancel()
@@ -138,7 +132,7 @@ class Federation:
     async def accept(self, transport: Transport) -> None:
         await self.peers.accept(transport)
 
-    def view(self) -> list[dict[str, object]]:
+    def view(self) -> list[wire.PeerView]:
         return self.peers.view()
 
     def _status(self) -> wire.PeerStatus:
@@ -150,7 +144,7 @@ class Federation:
             model=node.plan.model_name,
             backend=node.plan.backend,
             api_port=self.api_port,
-            workers_ready=sum(1 for s in statuses if s.state in ("idle", "generating")),
+            workers_ready=wire.workers_ready(statuses),
             workers=statuses,
             active_requests=len(self._serving) + len(self._rounds),
         )
@@ -161,10 +155,9 @@ class Federation:
         links = self.peers.healthy_links()
         if not links:
             return await self.node.swarm.run(request)
-        if request.strategy not in consensus.STRATEGIES:
-            raise consensus.UnknownStrategy(request.strategy)
-        seed = request.seed if request.seed is not None else secrets.randbits(31)
-        request = dataclasses.replace(request, seed=seed)
+        seed = request.seed
+        if seed is None:
+            raise ValueError("an unresolved request: build it with node.resolve_request")
         rid = request.request_id
         question = consensus.question_of(request.messages)
         rnd = Round(rid, request.strategy, {ln.node_id: ln.name for ln in links}, question)
@@ -280,8 +273,9 @@ class Federation:
                 log.debug("ignoring %s from %s", type(frame).__name__, link.node_id)
 
     def _publish_worker(self, link: Link, status: wire.WorkerStatus) -> None:
+        peer = link.node_id
         status = msgspec.structs.replace(
-            status, worker_id=f"{status.worker_id}@{link.node_id}", node_id=link.node_id
+            status, worker_id=wire.remote_worker_id(status.worker_id, peer), node_id=peer
         )
         self.node.bus.publish(wire.WorkerStateChanged(status))
 
@@ -291,12 +285,15 @@ class Federation:
         replace = msgspec.structs.replace
         match event:
             case wire.WorkerStarted(worker_id=w):
-                event = replace(event, worker_id=f"{w}@{peer}", node_id=peer)
+                event = replace(event, worker_id=wire.remote_worker_id(w, peer), node_id=peer)
             case wire.TokenEvent(worker_id=w) | wire.WorkerCrashed(worker_id=w):
-                event = replace(event, worker_id=f"{w}@{peer}")
+                event = replace(event, worker_id=wire.remote_worker_id(w, peer))
             case wire.CandidateDone(candidate=c):
                 event = replace(
-                    event, candidate=replace(c, worker_id=f"{c.worker_id}@{peer}", node_id=peer)
+                    event,
+                    candidate=replace(
+                        c, worker_id=wire.remote_worker_id(c.worker_id, peer), node_id=peer
+                    ),
                 )
             case _:
                 return
@@ -307,18 +304,23 @@ class Federation:
     async def _serve(self, link: Link, generate: wire.PeerGenerate) -> None:
         """Answer a peer's request with the local swarm only (never fanned out again)."""
         rid = generate.request_id
-        request = SwarmRequest(
-            generate.messages,
-            generate.params,
-            generate.seed,
-            generate.strategy,
-            generate.workers,
-            request_id=rid,
-        )
         sub = self.node.bus.subscribe(lambda e: getattr(e, "request_id", None) == rid)
         forward = asyncio.create_task(self._forward(link, rid, sub))
         try:
             try:
+                params = generate.params
+                request = resolve_request(
+                    generate.messages,
+                    strategy=generate.strategy,
+                    seed=generate.seed,
+                    workers=generate.workers,
+                    temperature=params.temperature,
+                    top_p=params.top_p,
+                    top_k=params.top_k,
+                    max_tokens=params.max_tokens,
+                    stop=params.stop,
+                    request_id=rid,
+                )
                 result = await asyncio.wait_for(
                     self.node.swarm.run(request), generate.deadline_s + SERVE_GRACE_S
                 )
@@ -345,27 +347,10 @@ class Federation:
             self._serving.pop((link.node_id, rid), None)
 
     @staticmethod
-    async def _forward(link: Link, rid: str, sub: object) -> None:
-        from hive_tui.bus import Subscription
-
-        assert isinstance(sub, Subscription)
+    async def _forward(link: Link, rid: str, sub: Subscription) -> None:
         while True:
             event = await sub.get()
             if isinstance(event, wire.VoteDecided | wire.RequestFailed):
                 return
             if isinstance(event, _FORWARDED) and not await link.send(wire.PeerProgress(rid, event)):
                 return
-
-
-async def start_federation(node: Node, host: str, api_port: int) -> Federation:
-    """Join the hive once the API port is bound (it is advertised and peers dial it)."""
-    federation = Federation(node, host, api_port)
-    node.federation = federation
-    if federation.new_pairing_code:
-        print(
-            f"hive pairing code: {federation.new_pairing_code}  (new hive secret; give it to "
-            "other machines with --secret or HIVE_SECRET)",
-            flush=True,
-        )
-    await federation.start()
-    return federation

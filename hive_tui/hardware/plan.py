@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from hive_tui.hardware.memory import GiB, memory_budget
 from hive_tui.wire import (
+    HardwarePlan,
     HardwareReport,
     MemoryBudget,
     ModelCatalog,
     ModelFile,
     ModelSuggestion,
-    Plan,
 )
 
 DEFAULT_CONTEXT = 4096
@@ -228,9 +228,9 @@ def choose_local_model(
     return best if best else (None, 0)
 
 
-def make_plan(
+def plan_hardware(
     report: HardwareReport, catalog: ModelCatalog, budget: MemoryBudget | None = None
-) -> Plan:
+) -> HardwarePlan:
     budget = budget or memory_budget(report)
     tier = tier_for(budget.usable_bytes)
     target = tier.suggestion()
@@ -284,7 +284,7 @@ def make_plan(
     reasons.append(
         "all layers on the GPU (n_gpu_layers=-1)" if on_gpu else "CPU only (n_gpu_layers=0)"
     )
-    return Plan(
+    return HardwarePlan(
         budget=budget,
         target=target,
         model=model,

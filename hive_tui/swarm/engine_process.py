@@ -13,14 +13,22 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from hive_tui import wire
 from hive_tui.backends.process import BackendMissing, WorkerDied, WorkerProcess
 from hive_tui.bus import EventBus
 
-if TYPE_CHECKING:
-    from hive_tui.swarm.worker import Worker
+
+class SlotView(Protocol):
+    """What the process needs of each worker on its slots (``hive_tui.swarm.worker.Worker``):
+    a name for the events it publishes and a state to keep current. A protocol rather than
+    an import, so the worker module may import this one and not the other way round."""
+
+    @property
+    def worker_id(self) -> str: ...
+
+    def set_state(self, state: wire.WorkerState) -> None: ...
 
 # A process that lived this long before dying is not crash-looping: start the back-off over.
 STABLE_AFTER_S = 30.0
@@ -49,7 +57,7 @@ class EngineProcess:
     def __init__(self, spec: ProcessSpec, bus: EventBus) -> None:
         self.spec = spec
         self._bus = bus
-        self.views: list[Worker] = []
+        self.views: list[SlotView] = []
         self.process: WorkerProcess | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._first_attempt: asyncio.Future[None] | None = None
@@ -60,7 +68,7 @@ class EngineProcess:
         self.restarts = 0
         self.last_error: str | None = None
 
-    def attach(self, worker: Worker) -> None:
+    def attach(self, worker: SlotView) -> None:
         self.views.append(worker)
 
     @property

@@ -51,7 +51,7 @@ class Layout:
         return f"{n} processes with {'+'.join(map(str, slots))} slots"
 
 
-def plan_layout(
+def layout_for(
     workers: int,
     free_cores: int,
     gpu: bool,

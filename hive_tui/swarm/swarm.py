@@ -2,15 +2,15 @@
 
 Reproducibility: a request with a ``seed`` gives worker slot i the seed ``derive_seed(seed, i)``
 (slot = position in the vote, not worker id), so the same request over the same workers gives
-the same candidates and the same winner, streamed or not. Without a seed a fresh one is drawn
-and reported, so any vote can be replayed.
+the same candidates and the same winner, streamed or not. The node resolves every request
+before it gets here (``hive_tui.node.resolve_request``: defaults, strategy, the seed drawn when
+none was asked for and reported, so any vote can be replayed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -24,12 +24,9 @@ from hive_tui.bus import EventBus
 from hive_tui.errors import HiveError
 from hive_tui.swarm.worker import Worker
 
-# Temperature 0.4 with top-p 0.95, chosen on the dev split of `hive bench quality`: on the
-# embedded model the workers still disagree as often as at 0.7 (any of 5 right: 0.736 against
-# 0.737) while each answer is right more often (0.477 against 0.413), so the vote gains 4.5
-# points (docs/quality.md).
-DEFAULT_TEMPERATURE = 0.4
-DEFAULT_TOP_P = 0.95
+# The sampling defaults live in the wire module; named here too for the benchmarks.
+DEFAULT_TEMPERATURE = wire.DEFAULT_TEMPERATURE
+DEFAULT_TOP_P = wire.DEFAULT_TOP_P
 # How long a request waits for workers that are still loading or restarting.
 READY_WAIT_S = 60.0
 SETTLE_WAIT_S = 2.0
@@ -48,17 +45,18 @@ def derive_seed(seed: int, slot: int) -> int:
 
 @dataclass(frozen=True)
 class SwarmRequest:
+    """One resolved request: build it with ``hive_tui.node.resolve_request`` (or
+    ``Node.request``), which applies the defaults, checks the strategy and draws the seed."""
+
     messages: list[wire.ChatMessage]
-    params: wire.SamplingParams = wire.SamplingParams(
-        temperature=DEFAULT_TEMPERATURE, top_p=DEFAULT_TOP_P
-    )
-    seed: int | None = None
+    params: wire.SamplingParams = wire.SamplingParams()
+    seed: int | None = None  # None only before resolve_request; Swarm.run refuses it
     strategy: str = consensus.DEFAULT_STRATEGY
     workers: int | None = None  # None: every worker of this node
     tools: tuple[wire.ToolSpec, ...] = ()  # tools offered to the model; () offers none
     # Stop the workers still generating once their answers can no longer change the outcome
-    # (``consensus.early_exit``); None: the swarm's default (the ``early_exit`` setting).
-    early_exit: bool | None = None
+    # (``consensus.early_exit``); the ``early_exit`` setting unless the request says.
+    early_exit: bool = True
     request_id: str = field(default_factory=lambda: f"req-{uuid.uuid4().hex[:16]}")
 
 
@@ -78,13 +76,10 @@ class VoteResult:
 
 
 class Swarm:
-    def __init__(
-        self, workers: list[Worker], bus: EventBus, node_id: str = "local", early_exit: bool = True
-    ) -> None:
+    def __init__(self, workers: list[Worker], bus: EventBus, node_id: str = "local") -> None:
         self.workers = workers
         self.bus = bus
         self.node_id = node_id
-        self.early_exit = early_exit
 
     async def start(self) -> None:
         await asyncio.gather(*(w.start() for w in self.workers))
@@ -97,10 +92,10 @@ class Swarm:
 
     async def run(self, request: SwarmRequest) -> VoteResult:
         """Answer one request, publishing every step on the bus; cancelling it cancels workers."""
-        if request.strategy not in consensus.STRATEGIES:
-            raise consensus.UnknownStrategy(request.strategy)
+        seed = request.seed
+        if seed is None:
+            raise ValueError("an unresolved request: build it with node.resolve_request")
         chosen, absent = await self._choose_workers(request.workers)
-        seed = request.seed if request.seed is not None else secrets.randbits(31)
         rid = request.request_id
         self.bus.publish(
             wire.RequestStarted(
@@ -109,8 +104,9 @@ class Swarm:
         )
         started = time.perf_counter()
         # Tool calls are voted on whole (a strict majority of all workers): no early exit there.
-        wanted = self.early_exit if request.early_exit is None else request.early_exit
-        early_exit = request.strategy in consensus.EARLY_EXIT or (wanted and not request.tools)
+        early_exit = request.strategy in consensus.EARLY_EXIT or (
+            request.early_exit and not request.tools
+        )
         question = consensus.question_of(request.messages)
         slots: list[wire.Candidate | None] = [None] * len(chosen)
         prompt_tokens = 0

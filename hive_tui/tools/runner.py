@@ -8,6 +8,7 @@ refused. A request from a peer never reaches a tool (``run_tool`` refuses it).
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 from collections.abc import Awaitable, Callable
@@ -68,27 +69,25 @@ async def _confirmed(confirm: Confirm, call: ToolCall) -> bool:
 
 async def run_with_tools(
     ask: AskSwarm,
-    messages: list[wire.ChatMessage],
+    first: SwarmRequest,
     policy: ToolPolicy,
     confirm: Confirm,
     *,
-    params: wire.SamplingParams | None = None,
-    seed: int | None = None,
-    strategy: str = "similarity",
     origin: str = "local",
     max_steps: int = DEFAULT_MAX_STEPS,
     on_step: OnStep | None = None,
 ) -> ToolSession:
-    params = params or wire.SamplingParams()
-    session = ToolSession(messages=list(messages))
+    """``first`` is the user's request as the node resolved it; step n of the loop asks
+    again with the conversation so far, seed ``first.seed + n`` and its own request id."""
+    session = ToolSession(messages=list(first.messages))
     specs = tool_specs(policy) if origin == "local" else ()
     for step in range(max_steps + 1):
-        request = SwarmRequest(
-            session.messages,
-            params,
-            None if seed is None else seed + step,
-            strategy,
+        request = dataclasses.replace(
+            first,
+            messages=list(session.messages),
+            seed=(first.seed or 0) + step,
             tools=specs if step < max_steps else (),
+            request_id=first.request_id if step == 0 else f"{first.request_id}-{step}",
         )
         result = await ask(request)
         session.last_result = result

@@ -14,12 +14,18 @@ from collections.abc import Iterable
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from hive_tui import consensus, wire
+from hive_tui.client.conversations import Conversation, ConversationStore
+from hive_tui.client.core import Core, Request
+from hive_tui.client.core_types import PeerRecord
+from hive_tui.client.hardware_source import HardwareSource, sample_hardware
+from hive_tui.client.tool_turn import ToolSettings, run_tool_turn, run_turn
+from hive_tui.client.turn import Turn
 from hive_tui.errors import HiveError
-from hive_tui.swarm.swarm import SwarmRequest
 from hive_tui.tools.builtin import TOOL_NAMES
 from hive_tui.tools.calls import ToolCall
 from hive_tui.tools.sandbox import sandbox_problem
@@ -27,16 +33,11 @@ from hive_tui.tui import themes
 from hive_tui.tui.bridge import CoreEvents, pump_events
 from hive_tui.tui.chat import ChatPane
 from hive_tui.tui.conversation_picker import ConversationPicker
-from hive_tui.tui.conversations import Conversation, ConversationStore
-from hive_tui.tui.core import Core, PeerRecord
 from hive_tui.tui.hardware import HardwarePane
-from hive_tui.tui.hardware_source import HardwareSource, sample_hardware
 from hive_tui.tui.peers import PeersPane
 from hive_tui.tui.prompt_input import PromptInput
-from hive_tui.tui.status_line import StatusLine, linked_peers
+from hive_tui.tui.status_line import StatusFacts, StatusLine, linked_peers
 from hive_tui.tui.tool_screens import ConfirmToolCall, ToolsScreen
-from hive_tui.tui.tool_turn import ToolSettings, run_tool_turn, run_turn
-from hive_tui.tui.turn import Turn
 from hive_tui.tui.vote import VoteView
 from hive_tui.tui.workers import WorkersPane
 
@@ -58,6 +59,10 @@ class HiveApp(App[None]):
     Screen.-wide VoteView #answers { layout: horizontal; }
     Screen.-wide VoteView WorkerAnswer { width: 1fr; height: 1fr; max-height: 100%; }
     """
+    # State that drives display: the status line and the peers pane are bound to these
+    # (data_bind in compose) and redraw themselves when they change.
+    peers: reactive[list[PeerRecord]] = reactive(list, always_update=True, init=False)
+    status: reactive[StatusFacts | None] = reactive(None, always_update=True, init=False)
     BINDINGS = [
         # priority: the prompt box (a TextArea) binds some function keys itself.
         *(Binding(f"f{i}", f"show_pane('{pane}')", title, show=False, priority=True)
@@ -85,7 +90,6 @@ class HiveApp(App[None]):
         self.conversation = Conversation.new()
         self.turn: Turn | None = None  # the turn in progress
         self.statuses: dict[str, wire.WorkerStatus] = {}
-        self.peers: list[PeerRecord] = []
         self._tokens: Counter[str] = Counter()
         self._tick_at = time.monotonic()
         self._repaint = asyncio.Lock()
@@ -95,7 +99,7 @@ class HiveApp(App[None]):
             for i, (pane, title) in enumerate(PANES.items(), start=1):
                 with TabPane(f"F{i} {title}", id=pane):
                     yield self._pane(pane)
-        yield StatusLine(id="status")
+        yield StatusLine(id="status").data_bind(facts=HiveApp.status)
         yield Footer(compact=True)
 
     def _pane(self, name: str) -> ChatPane | VoteView | WorkersPane | PeersPane | HardwarePane:
@@ -107,7 +111,7 @@ class HiveApp(App[None]):
             case "workers":
                 return WorkersPane()
             case "peers":
-                return PeersPane()
+                return PeersPane().data_bind(peers=HiveApp.peers)
             case _:
                 return HardwarePane(self.core.info.plan, self.hardware_source,
                                     self.hardware_refresh_s)
@@ -134,8 +138,8 @@ class HiveApp(App[None]):
         if state is None or not self.is_running:
             return
         if state.problem:
-            self.notify(state.problem, title="API and federation off", severity="warning",
-                        timeout=12)
+            self.notify(f"not serving: {state.problem}", title="API and federation off",
+                        severity="warning", timeout=12)
             return
         joined = " and federation (other nodes can join)" if state.federation else ""
         self.notify(f"Serving the API{joined} on {state.url}", timeout=6)
@@ -205,25 +209,23 @@ class HiveApp(App[None]):
     async def _poll_core(self) -> None:
         try:
             statuses = await self.core.statuses()
-            self.peers = await self.core.peers()
+            peers = await self.core.peers()
         except HiveError as exc:  # CoreError, and any other error hive explains
             self.notify(str(exc), severity="error", timeout=3)
             return
         if not self.is_running:
             return
+        self.peers = peers  # the peers pane follows (data_bind)
         self.statuses = {s.worker_id: s for s in statuses}
         await self.query_one(WorkersPane).show_statuses(statuses)
-        self.query_one(PeersPane).show_peers(self.peers)
         self._show_status()
 
     def _show_status(self) -> None:
-        lines, info = self.query(StatusLine), self.core.info  # none while the app closes
-        if lines:
-            lines.first().show(
-                node=info.node_name or info.node_id, address=info.address, strategy=self.strategy,
-                statuses=list(self.statuses.values()),
-                peers=linked_peers(self.peers, info.node_id),
-                busy=self.turn is not None, tools=sorted(self.tools.enabled))
+        info = self.core.info  # the status line follows (data_bind)
+        self.status = StatusFacts(
+            node=info.node_name or info.node_id, address=info.address, strategy=self.strategy,
+            statuses=tuple(self.statuses.values()), peers=linked_peers(self.peers, info.node_id),
+            busy=self.turn is not None, tools=tuple(sorted(self.tools.enabled)))
 
     # ------------------------------------------------------------------ asking
 
@@ -231,11 +233,8 @@ class HiveApp(App[None]):
         if self.turn is not None:
             self.notify("The swarm is still answering; Esc stops it.", severity="warning")
             return
-        info = self.core.info
-        params = wire.SamplingParams(temperature=info.temperature, top_p=info.top_p,
-                                     max_tokens=info.max_tokens)
-        request = SwarmRequest(self.conversation.messages_for(message.text), params,
-                               strategy=self.strategy)
+        request = self.core.info.request(self.conversation.messages_for(message.text),
+                                         self.strategy)
         turn = Turn(request_id=request.request_id, prompt=message.text, strategy=self.strategy,
                     pending=True)
         self.turn = turn
@@ -247,12 +246,11 @@ class HiveApp(App[None]):
         await self.query_one(VoteView).set_turns(self.conversation.turns)
         self.run_worker(self._vote(request, turn), group="vote", exclusive=True)
 
-    async def _vote(self, request: SwarmRequest, turn: Turn) -> None:
+    async def _vote(self, request: Request, turn: Turn) -> None:
         own = self.core.info.node_id
         try:
             if self.tools.enabled and self.core.runs_tools:
-                await run_tool_turn(self.core, turn, list(request.messages), request.params,
-                                    request.strategy, self.tools, own, self._confirm,
+                await run_tool_turn(self.core, turn, request, self.tools, own, self._confirm,
                                     self._turn_updated)
             else:
                 if self.tools.enabled:

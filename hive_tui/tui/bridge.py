@@ -14,7 +14,7 @@ from collections.abc import Callable
 from textual.message import Message
 
 from hive_tui import wire
-from hive_tui.tui.core import Core
+from hive_tui.client.core import Core
 
 BATCH_WINDOW_S = 0.05
 MAX_BATCH = 2000

@@ -13,8 +13,8 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from hive_tui import consensus
+from hive_tui.client.turn import ToolEntry, Turn
 from hive_tui.tui.prompt_input import PromptInput
-from hive_tui.tui.turn import ToolEntry, Turn
 
 TOOL_OUTPUT_LINES = 4
 

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from hive_tui.tui.conversations import Conversation
+from hive_tui.client.conversations import Conversation
 
 
 def label(conversation: Conversation) -> str:

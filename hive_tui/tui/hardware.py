@@ -16,7 +16,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Collapsible, Sparkline, Static
 
-from hive_tui.tui.hardware_source import HardwareSample, HardwareSource, sample_hardware
+from hive_tui.client.hardware_source import HardwareSample, HardwareSource, sample_hardware
 
 REFRESH_S = 2.0
 HISTORY = 60

@@ -9,9 +9,10 @@ from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 
-from hive_tui.tui.core import PeerRecord
+from hive_tui.client.core_types import PeerRecord
 
 # The address is what a user types into --peer, so it is shown whole; the name and the model
 # give way when the table is too wide (``fit``), the model first. Model last: on a terminal too
@@ -68,9 +69,15 @@ class PeersPane(Vertical):
     PeersPane #peers-note { color: $text-muted; padding: 1 0; }
     """
 
+    # Bound to the app's ``peers`` (``data_bind``): every poll redraws, "seen" times move on.
+    peers: reactive[list[PeerRecord]] = reactive(list, always_update=True, init=False)
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._peers: list[PeerRecord] = []
+
+    def watch_peers(self, peers: list[PeerRecord]) -> None:
+        self.show_peers(peers)
 
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(id="peers-table", cursor_type="row", zebra_stripes=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from hive_tui import wire
-from hive_tui.tui.core_types import PeerRecord
+from hive_tui.client.core_types import PeerRecord
 
 LINKED = ("ok", "degraded", "unavailable")  # peer states of a connected node
 
@@ -25,6 +28,19 @@ def short(tool: str) -> str:
     return tool.removesuffix("_file").removeprefix("execute_")
 
 
+@dataclass(frozen=True)
+class StatusFacts:
+    """What the status line shows; the app sets it, the line redraws itself (``watch_facts``)."""
+
+    node: str
+    address: str
+    strategy: str
+    statuses: tuple[wire.WorkerStatus, ...]
+    peers: int  # other nodes linked to this one
+    busy: bool
+    tools: tuple[str, ...] = ()
+
+
 class StatusLine(Static):
     DEFAULT_CSS = """
     StatusLine {
@@ -36,24 +52,20 @@ class StatusLine(Static):
     StatusLine.-busy { color: $warning; }
     """
 
-    def show(
-        self,
-        *,
-        node: str,
-        address: str,
-        strategy: str,
-        statuses: list[wire.WorkerStatus],
-        peers: int,  # other nodes linked to this one
-        busy: bool,
-        tools: list[str] | None = None,
-    ) -> None:
-        ready = sum(1 for s in statuses if s.state in ("idle", "generating"))
+    facts: reactive[StatusFacts | None] = reactive(None, init=False)
+
+    def watch_facts(self, facts: StatusFacts | None) -> None:
+        if facts is None:
+            return
+        statuses = facts.statuses
+        ready = wire.workers_ready(statuses)
         generating = sum(1 for s in statuses if s.state == "generating")
         activity = f" · {generating} generating" if generating else ""
-        where = "" if address == "in-process" else f" @ {address}"
+        where = "" if facts.address == "in-process" else f" @ {facts.address}"
+        tools = facts.tools
         tooling = f" · tools {','.join(short(t) for t in tools)}" if tools else ""
         self.update(
-            f"◆ {node}{where} · {strategy} · workers {ready}/{len(statuses)}{activity}"
-            f" · {peers_text(peers)}{tooling}"
+            f"◆ {facts.node}{where} · {facts.strategy} · workers {ready}/{len(statuses)}"
+            f"{activity} · {peers_text(facts.peers)}{tooling}"
         )
-        self.set_class(busy, "-busy")
+        self.set_class(facts.busy, "-busy")

@@ -15,9 +15,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from hive_tui.client.tool_turn import ToolSettings
 from hive_tui.tools.builtin import TOOL_NAMES
 from hive_tui.tools.calls import ToolCall
-from hive_tui.tui.tool_turn import ToolSettings
 
 PREVIEW_LINES = 12
 ABOUT = {

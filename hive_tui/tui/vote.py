@@ -18,8 +18,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, Select, Static
 
 from hive_tui import consensus
-from hive_tui.tui.tool_turn import proposal
-from hive_tui.tui.turn import Turn
+from hive_tui.client.tool_turn import proposal
+from hive_tui.client.turn import Turn
 
 LOCAL_COLUMNS = ("", "worker", "group", "score", "tokens", "latency", "finish")
 HIVE_COLUMNS = ("", "node", "state", "local winner", "agree", "weight", "score")

@@ -68,7 +68,10 @@ class WorkerCard(Vertical):
 
     def push_rate(self, tokens_per_s: float) -> None:
         self.rates.append(tokens_per_s)
-        self.query_one(Sparkline).data = list(self.rates)
+        # A card mounted a moment ago may not be composed yet: its sparkline starts from
+        # ``rates`` when it is, so nothing is lost by skipping it now.
+        for sparkline in self.query(Sparkline):
+            sparkline.data = list(self.rates)
 
 
 class WorkersPane(VerticalScroll):

@@ -9,6 +9,8 @@ tagged union with one typed decoder:
 * ``federation``: ``PeerFrame``/``PeerLinkFrame``, between the nodes of a hive;
 * ``hardware``: the hardware report and plan (``hive hardware --json``, peers' summaries);
 * ``values``: types carried inside several of them (messages, candidates, decisions...);
+* ``views``: what a node shows of itself (``/health``, its peers);
+* ``remote``: the app's own route to a node (``hive --connect``): ``VoteAsk``/``VoteReply``;
 * ``framing``: length-prefixed msgpack on byte streams.
 """
 
@@ -59,23 +61,33 @@ from hive_tui.wire.framing import (
 from hive_tui.wire.hardware import (
     CpuInfo,
     Device,
+    HardwarePlan,
     HardwareReport,
     HardwareSummary,
     MemoryBudget,
     ModelCatalog,
     ModelFile,
     ModelSuggestion,
-    Plan,
     ProbeResult,
 )
+from hive_tui.wire.remote import VOTE_PATH, NodeVoteReply, VoteAsk, VoteReply
 from hive_tui.wire.values import (
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TOP_P,
+    READY_STATES,
     Candidate,
     ChatMessage,
     Decision,
+    NodeState,
     SamplingParams,
     WorkerState,
     WorkerStatus,
+    node_state,
+    remote_worker_id,
+    workers_ready,
 )
+from hive_tui.wire.views import NodeHealth, PeerState, PeerView
 from hive_tui.wire.worker import (
     Cancel,
     Done,
@@ -100,6 +112,21 @@ __all__ = [
     "read_frame",
     "ChatMessage",
     "SamplingParams",
+    "DEFAULT_TEMPERATURE",
+    "DEFAULT_TOP_P",
+    "DEFAULT_MAX_TOKENS",
+    "READY_STATES",
+    "VOTE_PATH",
+    "VoteAsk",
+    "VoteReply",
+    "NodeVoteReply",
+    "NodeHealth",
+    "PeerState",
+    "PeerView",
+    "NodeState",
+    "node_state",
+    "remote_worker_id",
+    "workers_ready",
     "Candidate",
     "Decision",
     "WorkerState",
@@ -136,7 +163,7 @@ __all__ = [
     "ModelFile",
     "ModelCatalog",
     "ModelSuggestion",
-    "Plan",
+    "HardwarePlan",
     "HardwareSummary",
     "PEER_PROTOCOL_VERSION",
     "MAX_PEER_FRAME_BYTES",

@@ -94,7 +94,10 @@ class ModelSuggestion(msgspec.Struct, frozen=True, kw_only=True):
     filename: str = ""
 
 
-class Plan(msgspec.Struct, frozen=True, kw_only=True):
+class HardwarePlan(msgspec.Struct, frozen=True, kw_only=True):
+    """What the hardware calls for (`hive hardware`): the node's plan (`node.NodePlan`) takes
+    what the flags and settings leave open from it."""
+
     budget: MemoryBudget
     target: ModelSuggestion  # what the memory alone calls for
     model: ModelFile | None  # the best local file that fits, None when nothing fits
@@ -109,4 +112,4 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
 
 class HardwareSummary(msgspec.Struct, frozen=True, kw_only=True):
     report: HardwareReport
-    plan: Plan
+    plan: HardwarePlan

@@ -11,12 +11,12 @@ from textual.pilot import Pilot
 
 from hive_tui import wire
 from hive_tui.backends.scripted_engine import write_script
+from hive_tui.client.core import EventSource, LocalCore
+from hive_tui.client.hardware_source import GpuSample, HardwareSample
 from hive_tui.config import load_settings
 from hive_tui.node import Node, make_plan
 from hive_tui.swarm.swarm import SwarmRequest, VoteResult
 from hive_tui.tui.app import HiveApp
-from hive_tui.tui.core import EventSource, LocalCore
-from hive_tui.tui.hardware_source import GpuSample, HardwareSample
 
 ANSWERS = ["Paris is the **capital** of France.", "Paris.", "It is London, I think."]
 GiB = 2**30

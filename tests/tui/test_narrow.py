@@ -8,8 +8,8 @@ from textual.app import App, ComposeResult
 from textual.widgets import Collapsible, DataTable, Footer, Static
 from textual.widgets._footer import FooterKey
 
+from hive_tui.client.core import PeerRecord
 from hive_tui.tui.app import HiveApp
-from hive_tui.tui.core import PeerRecord
 from hive_tui.tui.hardware import HardwarePane, no_gpu_summary
 from hive_tui.tui.peers import COLUMNS, PeersPane, fit
 from hive_tui.tui.status_line import linked_peers

@@ -11,11 +11,11 @@ import pytest
 
 from hive_tui import wire
 from hive_tui.backends.scripted_engine import write_script
-from hive_tui.swarm.swarm import SwarmRequest
+from hive_tui.client.conversations import Conversation, ConversationStore
+from hive_tui.client.remote_core import RemoteCore
+from hive_tui.client.turn import Turn
+from hive_tui.swarm.request import resolve_request
 from hive_tui.tui import themes
-from hive_tui.tui.conversations import Conversation, ConversationStore
-from hive_tui.tui.remote_core import RemoteCore
-from hive_tui.tui.turn import Turn
 from tests.tui.support import ANSWERS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -107,14 +107,14 @@ async def test_events_stream_and_remote_core_follow_a_vote(node_process, tmp_pat
     try:
         assert core.info.model == "scripted" and core.info.address == node.url
         await asyncio.sleep(0.3)  # let the stream connect before the vote starts
-        request = SwarmRequest([wire.ChatMessage("user", "Capital of France?")],
-                               strategy="majority")
+        request = resolve_request([wire.ChatMessage("user", "Capital of France?")],
+                                  strategy="majority")
         await core.run(request)
         seen: list[wire.CoreEvent] = []
         while not any(isinstance(e, wire.VoteDecided) for e in seen):
             seen.append(await asyncio.wait_for(source.get(), 10))
         turn = Turn(request_id=request.request_id, prompt="Capital of France?", strategy="")
-        assert sum(turn.apply(e) for e in seen) >= 5  # relabelled with our request id
+        assert sum(turn.apply(e) for e in seen) >= 5  # they carry our request id
         assert len(turn.candidates) == 3 and turn.decision.strategy == "majority"
         assert turn.answer in ANSWERS
         statuses = await core.statuses()

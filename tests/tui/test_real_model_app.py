@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Markdown
 
+from hive_tui.client.core import LocalCore
 from hive_tui.config import load_settings
 from hive_tui.node import Node, make_plan
 from hive_tui.tui.app import HiveApp
 from hive_tui.tui.chat import AnswerMessage
-from hive_tui.tui.core import LocalCore
 from tests.tui.support import (
     RECORDED_HARDWARE,
     ask,

@@ -15,14 +15,14 @@ from textual.widgets import DataTable, Static
 
 from hive_tui import wire
 from hive_tui.backends.scripted_engine import write_script
+from hive_tui.client.core import LocalCore
+from hive_tui.client.tool_turn import ToolSettings
 from hive_tui.config import load_settings
 from hive_tui.node import Node, make_plan
-from hive_tui.swarm.swarm import SwarmRequest
+from hive_tui.swarm.request import resolve_request
 from hive_tui.tui.app import HiveApp
 from hive_tui.tui.chat import AnswerMessage
-from hive_tui.tui.core import LocalCore
 from hive_tui.tui.tool_screens import ConfirmToolCall, ToolsScreen
-from hive_tui.tui.tool_turn import ToolSettings
 from hive_tui.tui.vote import WorkerAnswer
 from tests.tui.support import RECORDED_HARDWARE, ask, scripted_app, wait_for, wait_ready, wait_vote
 
@@ -121,7 +121,7 @@ async def test_federated_vote_in_the_app_and_no_tool_for_a_peer(isolated_dirs):
 
             # The peer asks the hive: the app's workers answer with a write_file call, but a
             # request from a peer never reaches a tool: no modal, no file, no turn here.
-            result = await other.run(SwarmRequest([wire.ChatMessage("user", "save it")]))
+            result = await other.run(resolve_request([wire.ChatMessage("user", "save it")]))
             assert {n.node_id for n in result.nodes} == {"node-back", "node-front"}
             await pilot.pause(0.3)
             assert not isinstance(app.screen, ConfirmToolCall)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hive_tui import wire
 from hive_tui.errors import HiveError
+from hive_tui.node import RequestDefaults, SwarmRequest, resolve_request
+from hive_tui.wire import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, DEFAULT_TOP_P
 
 
 class CoreError(HiveError):
@@ -22,9 +25,19 @@ class CoreInfo:
     backend: str
     strategy: str
     plan: tuple[str, ...] = ()
-    max_tokens: int = 512
-    temperature: float = 0.4
-    top_p: float = 0.95
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    temperature: float = DEFAULT_TEMPERATURE
+    top_p: float = DEFAULT_TOP_P
+    max_context: int | None = None  # the node's workers' context, when known
+
+    def request_defaults(self) -> RequestDefaults:
+        """What the app's requests to this node get when the user does not say."""
+        return RequestDefaults(self.strategy, self.temperature, self.top_p, self.max_tokens,
+                               self.max_context)
+
+    def request(self, messages: list[wire.ChatMessage], strategy: str) -> SwarmRequest:
+        """The app's next vote, resolved once here (defaults, strategy, seed)."""
+        return resolve_request(messages, self.request_defaults(), strategy=strategy)
 
 
 @dataclass(frozen=True)

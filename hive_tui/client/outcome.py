@@ -14,16 +14,16 @@ from __future__ import annotations
 import msgspec
 
 from hive_tui import wire
+from hive_tui.client.turn import NodeOutcome, Turn
 from hive_tui.federation.vote import HiveResult, NodeVote
-from hive_tui.swarm.swarm import VoteResult
-from hive_tui.tui.turn import NodeOutcome, Turn
+from hive_tui.node import VoteResult
 
 
 def qualified(candidate: wire.Candidate, own_node: str) -> wire.Candidate:
     if candidate.node_id in (own_node, "local") or "@" in candidate.worker_id:
         return candidate
     return msgspec.structs.replace(
-        candidate, worker_id=f"{candidate.worker_id}@{candidate.node_id}"
+        candidate, worker_id=wire.remote_worker_id(candidate.worker_id, candidate.node_id)
     )
 
 

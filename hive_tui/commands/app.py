@@ -1,4 +1,7 @@
-"""Start the app: ``hive`` (embedded node) or ``hive --connect URL`` (a running node)."""
+"""Start the app: ``hive`` (embedded node) or ``hive --connect URL`` (a running node).
+
+Here, not in ``hive_tui.tui``, because this is where the parts meet: the node (or the remote
+twin) is built and handed to the app, which only ever sees a ``Core``."""
 
 from __future__ import annotations
 
@@ -8,10 +11,11 @@ import logging
 import sys
 from pathlib import Path
 
+from hive_tui.client.core import Core, LocalCore
+from hive_tui.client.core_types import CoreError
+from hive_tui.client.tool_turn import ToolSettings
 from hive_tui.config import Settings, data_dir
 from hive_tui.tools.builtin import TOOL_NAMES
-from hive_tui.tui.core import Core, CoreError, LocalCore
-from hive_tui.tui.tool_turn import ToolSettings
 
 
 def _log_to_file(folder: Path) -> None:
@@ -22,12 +26,12 @@ def _log_to_file(folder: Path) -> None:
 
 
 async def _run(settings: Settings, connect: str | None, tools: ToolSettings | None) -> int:
+    from hive_tui.client.conversations import ConversationStore
     from hive_tui.tui.app import HiveApp
-    from hive_tui.tui.conversations import ConversationStore
 
     core: Core
     if connect:
-        from hive_tui.tui.remote_core import RemoteCore
+        from hive_tui.client.remote_core import RemoteCore
 
         try:
             core = await RemoteCore.connect(connect, settings.api_key)

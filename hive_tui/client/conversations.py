@@ -14,8 +14,8 @@ from pathlib import Path
 import msgspec
 
 from hive_tui import wire
+from hive_tui.client.turn import Turn
 from hive_tui.config import data_dir
-from hive_tui.tui.turn import Turn
 
 # Workers get a context of 2048 to 4096 tokens unless --n-ctx says otherwise (the plan's, or
 # node.DEFAULT_N_CTX; the embedded model was trained on 8192): a few past exchanges fit.

@@ -1,4 +1,4 @@
-"""The app's own API server: closing the app answers the API clients it cuts off, as
+"""The server host as the app runs it: closing the app answers the API clients it cuts off, as
 `hive --node` does after its grace period, instead of dropping their connections."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ import asyncio
 import httpx
 import msgspec
 
-from hive_tui.tui.embedded_server import EmbeddedServer
+from hive_tui.api.host import ServerHost
 
 
 async def test_closing_the_app_answers_a_request_still_running(make_scripted_node):
     node = make_scripted_node(workers=2, answers=["word " * 500], token_delay_s=0.01)
     node.settings = msgspec.structs.replace(node.settings, port=0, federation=False)
     await node.start()
-    server = EmbeddedServer(node)
+    server = ServerHost(node)
     try:
         state = await server.start()
         assert state.url is not None, state.problem

@@ -1,4 +1,5 @@
-"""The peers pane's rows from a node's federation view (``/health`` ``peers``), plus latency.
+"""The peers pane's rows from a node's peer views (``wire.PeerView``, as in ``/health``),
+plus latency.
 
 The federation protocol measures no round trips, so the app measures them itself: a ``GET
 /health`` to each connected peer's API port (which every node serves, without a key), at most
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import httpx
 
-from hive_tui.tui.core_types import PeerRecord
+from hive_tui import wire
+from hive_tui.client.core_types import PeerRecord
 
 PROBE_EVERY_S = 5.0
 PROBE_TIMEOUT_S = 1.5
@@ -29,42 +31,41 @@ def split_host(address: str) -> str:
     return host if sep and ":" not in host else address
 
 
-def api_address(row: Mapping[str, object], seen_from: str | None = None) -> str:
+def api_address(row: wire.PeerView, seen_from: str | None = None) -> str:
     """Where the peer's API listens: the host it connected from and the port it announced.
     ``seen_from``: the host of the node whose view this is, when that node is not this machine
     (a peer it reaches on loopback is on *its* machine)."""
-    host = split_host(str(row.get("address") or ""))
+    host = split_host(row.address)
     if seen_from and host in LOOPBACK:
         host = seen_from
-    port = row.get("api_port")
+    port = row.api_port
     if not port:
-        return str(row.get("address") or "")
+        return row.address
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def peer_state(row: Mapping[str, object]) -> str:
-    state = str(row.get("state") or "")
-    if state != "connected":
-        return state  # connecting, unreachable, lost, refused, conflict
-    ready, total = int(row.get("workers_ready") or 0), int(row.get("workers") or 0)  # type: ignore[call-overload]
+def peer_state(row: wire.PeerView) -> str:
+    if row.state != "connected":
+        return row.state  # connecting, unreachable, lost, refused, conflict
+    ready, total = row.workers_ready, row.workers
     if total and ready == total:
         return "ok"
     return "degraded" if ready else "unavailable"
 
 
-def record(row: Mapping[str, object], latency_ms: float | None, now: float,
+def record(row: wire.PeerView, latency_ms: float | None, now: float,
            seen_from: str | None = None) -> PeerRecord:
     address = api_address(row, seen_from)
-    seen = row.get("last_seen_s")
+    seen = row.last_seen_s
     return PeerRecord(
-        name=str(row.get("name") or row.get("node_id") or address),
-        node_id=str(row.get("node_id") or address),
+        name=row.name or row.node_id or address,
+        node_id=row.node_id or address,
         address=address,
-        workers=int(row.get("workers") or 0),  # type: ignore[call-overload]
-        workers_ready=int(row.get("workers_ready") or 0),  # type: ignore[call-overload]
-        model=str(row.get("model") or ""),
+        workers=row.workers,
+        workers_ready=row.workers_ready,
+        model=row.model,
         latency_ms=latency_ms,
-        last_seen=now - float(seen) if isinstance(seen, int | float) else 0.0,
+        last_seen=now - seen if seen is not None else 0.0,
         state=peer_state(row),
     )
 
@@ -104,12 +105,12 @@ class Prober:
         await self._client.aclose()
 
 
-def records(rows: Sequence[Mapping[str, object]], prober: Prober,
+def records(rows: Sequence[wire.PeerView], prober: Prober,
             seen_from: str | None = None) -> list[PeerRecord]:
     now = time.time()
     out = []
     for row in rows:
         address = api_address(row, seen_from)
-        connected = row.get("state") == "connected"
+        connected = row.state == "connected"
         out.append(record(row, prober.latency(address) if connected else None, now, seen_from))
     return out

@@ -2,7 +2,7 @@
 
 The app never touches a ``Node`` directly. It reads events from ``subscribe()``, asks for votes
 with ``run()``, and polls ``statuses()``/``peers()`` for the panes. ``LocalCore`` wraps an
-embedded node (``hive``); ``hive_tui.tui.remote_core.RemoteCore`` speaks HTTP to one started
+embedded node (``hive``); ``hive_tui.client.remote_core.RemoteCore`` speaks HTTP to one started
 with ``hive --node`` (``hive --connect URL``). Nothing in this module imports Textual.
 """
 
@@ -17,11 +17,13 @@ from typing import Protocol
 import msgspec
 
 from hive_tui import wire
-from hive_tui.node import Node
-from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
-from hive_tui.tui.core_types import CoreError, CoreInfo, PeerRecord
-from hive_tui.tui.embedded_server import EmbeddedServer, ServeState
-from hive_tui.tui.peer_rows import Prober, records
+from hive_tui.api.host import ServerHost, ServeState
+from hive_tui.client.core_types import CoreError, CoreInfo, PeerRecord
+from hive_tui.client.peer_rows import Prober, records
+from hive_tui.node import Node, SwarmError, SwarmRequest, VoteResult
+
+# What the app asks a core to vote on (built by ``CoreInfo.request``).
+Request = SwarmRequest
 
 
 class EventSource(Protocol):
@@ -59,13 +61,6 @@ class Core(Protocol):
         """Whether built-in tools can run here (only next to an embedded node)."""
 
 
-def node_state(statuses: list[wire.WorkerStatus]) -> tuple[int, str]:
-    ready = sum(1 for s in statuses if s.state in ("idle", "generating"))
-    if statuses and ready == len(statuses):
-        return ready, "ok"
-    return ready, "degraded" if ready else "unavailable"
-
-
 @dataclass
 class LocalCore:
     """The embedded node: the same ``Node`` as ``hive --node``, in this process and event loop.
@@ -80,7 +75,7 @@ class LocalCore:
     info: CoreInfo = field(init=False)
     runs_tools: bool = field(default=True, init=False)
     _starting: asyncio.Task[None] | None = field(default=None, init=False)
-    _server: EmbeddedServer | None = field(default=None, init=False)
+    _server: ServerHost | None = field(default=None, init=False)
     _serving: asyncio.Task[ServeState] | None = field(default=None, init=False)
     _prober: Prober = field(default_factory=Prober, init=False)
 
@@ -98,13 +93,14 @@ class LocalCore:
             max_tokens=s.max_tokens,
             temperature=s.temperature,
             top_p=s.top_p,
+            max_context=p.n_ctx,
         )
 
     async def start(self) -> None:
         if self._starting is None:
             self._starting = asyncio.create_task(self.node.start())
             if self.serve:
-                self._server = EmbeddedServer(self.node)
+                self._server = ServerHost(self.node)
                 self._serving = asyncio.create_task(self._server.start())
 
     async def serving(self) -> ServeState | None:
@@ -128,9 +124,7 @@ class LocalCore:
 
     async def run(self, request: SwarmRequest) -> VoteResult:
         try:
-            if request.tools:  # peers are never offered tools: a tool step is voted here
-                return await self.node.swarm.run(request)
-            return await self.node.answer(request)
+            return await self.node.answer(request)  # a tool step stays on this node
         except SwarmError as exc:
             raise CoreError(str(exc)) from exc
 
@@ -142,7 +136,8 @@ class LocalCore:
         for link in sorted(links, key=lambda ln: ln.node_id):
             for w in link.status.workers if link.status else ():
                 statuses.append(msgspec.structs.replace(
-                    w, worker_id=f"{w.worker_id}@{link.node_id}", node_id=link.node_id))
+                    w, worker_id=wire.remote_worker_id(w.worker_id, link.node_id),
+                    node_id=link.node_id))
         return statuses
 
     def _address(self) -> str:
@@ -151,7 +146,7 @@ class LocalCore:
 
     async def peers(self) -> list[PeerRecord]:
         statuses = self.node.swarm.statuses()
-        ready, state = node_state(statuses)
+        ready, state = wire.workers_ready(statuses), wire.node_state(statuses)
         return [
             PeerRecord(
                 name=self.info.node_name,

@@ -1,13 +1,10 @@
 """``hive --connect URL``: the app's core, over HTTP, for a node started with ``hive --node``.
 
 Events come from the node's ``GET /v1/hive/events`` stream (JSON-encoded ``wire.CoreEvent``s);
-votes are asked for with the OpenAI-compatible ``POST /v1/chat/completions``; worker state and
-the node's identity come from ``GET /health``.
-
-The chat API does not take a request id from the client, so the node names each vote itself.
-The app still wants to follow "its" vote by the id it chose: the first ``RequestStarted`` whose
-messages equal a vote we sent is taken as ours, and that vote's later events are relabelled
-with our id. Votes from other clients of the same node stream through under their own ids.
+votes are asked for on the app's own typed route, ``POST /v1/hive/vote`` (a ``wire.VoteAsk``
+with the request id the app chose, so the vote's events carry it; the answer a
+``wire.VoteReply`` with the whole vote); worker state and the node's identity come from
+``GET /health`` (a ``wire.NodeHealth``).
 """
 
 from __future__ import annotations
@@ -21,11 +18,11 @@ import httpx
 import msgspec
 
 from hive_tui import wire
-from hive_tui.swarm.swarm import SwarmRequest, VoteResult
-from hive_tui.tui.core import CoreError, CoreInfo, PeerRecord, node_state
-from hive_tui.tui.embedded_server import ServeState
-from hive_tui.tui.peer_rows import Prober, records, split_host
-from hive_tui.tui.remote_result import result_from_response
+from hive_tui.api.host import ServeState
+from hive_tui.client.core_types import CoreError, CoreInfo, PeerRecord
+from hive_tui.client.peer_rows import Prober, records, split_host
+from hive_tui.federation.replies import result_from_reply
+from hive_tui.node import SwarmRequest, VoteResult
 
 RECONNECT_S = 1.0
 HEALTH_TIMEOUT_S = 10.0
@@ -51,17 +48,23 @@ class QueueSource:
         self._owner._sources.discard(self)
 
 
-def _info_from_health(url: str, health: dict[str, object]) -> CoreInfo:
-    plan = health.get("plan") or []
+def _info_from_health(url: str, health: wire.NodeHealth) -> CoreInfo:
     return CoreInfo(
-        node_id=str(health.get("node_id", "")),
-        node_name=str(health.get("node_name", "")),
+        node_id=health.node_id,
+        node_name=health.node_name,
         address=url,
-        model=str(health.get("model", "")),
-        backend=str(health.get("backend", "")),
-        strategy=str(health.get("strategy", "similarity")),
-        plan=tuple(str(p) for p in plan) if isinstance(plan, list) else (),
+        model=health.model,
+        backend=health.backend,
+        strategy=health.strategy,
+        plan=tuple(health.plan),
     )
+
+
+def _decode_health(response: httpx.Response) -> wire.NodeHealth:
+    try:
+        return msgspec.json.decode(response.content, type=wire.NodeHealth)
+    except msgspec.DecodeError as exc:  # ValidationError included
+        raise CoreError(f"{response.url} is not a hive node's /health: {exc}") from exc
 
 
 @dataclass
@@ -71,10 +74,8 @@ class RemoteCore:
     _client: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=None))
     _sources: set[QueueSource] = field(default_factory=set)
     _reader: asyncio.Task[None] | None = None
-    _pending: dict[str, list[wire.ChatMessage]] = field(default_factory=dict)  # our id -> msgs
-    _alias: dict[str, str] = field(default_factory=dict)  # node's id -> our id
     _latency_ms: float | None = None
-    _peer_rows: list[dict[str, object]] = field(default_factory=list)
+    _peer_rows: list[wire.PeerView] = field(default_factory=list)
     _prober: Prober = field(default_factory=Prober)
     runs_tools = False  # tools run next to an embedded node only
 
@@ -87,7 +88,7 @@ class RemoteCore:
             async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S) as client:
                 response = await client.get(f"{url}/health")
                 response.raise_for_status()
-                health = response.json()
+                health = _decode_health(response)
         except httpx.HTTPError as exc:
             raise CoreError(f"cannot reach a hive node at {url}: {exc}") from exc
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -115,22 +116,16 @@ class RemoteCore:
         return source
 
     async def run(self, request: SwarmRequest) -> VoteResult:
-        body: dict[str, object] = {
-            "messages": msgspec.to_builtins(request.messages),
-            "temperature": request.params.temperature,
-            "top_p": request.params.top_p,
-            "max_tokens": request.params.max_tokens,
-            "hive": {"strategy": request.strategy, "workers": request.workers},
-        }
-        if request.seed is not None:
-            body["seed"] = request.seed
-        self._pending[request.request_id] = list(request.messages)
+        if request.seed is None:
+            raise ValueError("an unresolved request: build it with resolve_request")
+        ask = wire.VoteAsk(request.request_id, request.messages, request.params, request.seed,
+                           request.strategy, request.workers)
         try:
-            response = await self._client.post(f"{self.url}/v1/chat/completions", json=body)
+            response = await self._client.post(
+                f"{self.url}{wire.VOTE_PATH}", content=msgspec.json.encode(ask),
+                headers={"Content-Type": "application/json"})
         except httpx.HTTPError as exc:
             raise CoreError(f"node {self.url} unreachable: {exc}") from exc
-        finally:
-            self._pending.pop(request.request_id, None)
         if response.status_code >= 400:
             try:
                 message = response.json()["error"]["message"]
@@ -138,20 +133,19 @@ class RemoteCore:
                 message = response.text
             raise CoreError(message)
         try:
-            return result_from_response(request.request_id, response.json())
-        except (ValueError, KeyError, TypeError, msgspec.ValidationError) as exc:
+            return result_from_reply(msgspec.json.decode(response.content, type=wire.VoteReply))
+        except msgspec.DecodeError as exc:
             raise CoreError(f"node {self.url} sent an answer without its vote: {exc}") from exc
 
     async def statuses(self) -> list[wire.WorkerStatus]:
-        health = await self._health()
-        return msgspec.convert(health.get("workers", []), list[wire.WorkerStatus])
+        return (await self._health()).workers
 
     async def peers(self) -> list[PeerRecord]:
         try:
             statuses = await self.statuses()
         except CoreError:
             return [self._peer([], "unreachable", 0.0)]
-        ready, state = node_state(statuses)
+        ready, state = wire.workers_ready(statuses), wire.node_state(statuses)
         node_host = split_host(self.url.split("://", 1)[-1].split("/", 1)[0])
         return [
             self._peer(statuses, state, time.time(), ready),
@@ -173,7 +167,7 @@ class RemoteCore:
             state=state,
         )
 
-    async def _health(self) -> dict[str, object]:
+    async def _health(self) -> wire.NodeHealth:
         started = time.perf_counter()
         try:
             response = await self._client.get(f"{self.url}/health", timeout=HEALTH_TIMEOUT_S)
@@ -181,11 +175,8 @@ class RemoteCore:
         except httpx.HTTPError as exc:
             raise CoreError(f"node {self.url} unreachable: {exc}") from exc
         self._latency_ms = (time.perf_counter() - started) * 1000
-        health = response.json()
-        peers = health.get("peers")
-        self._peer_rows = (
-            [p for p in peers if isinstance(p, dict)] if isinstance(peers, list) else []
-        )
+        health = _decode_health(response)
+        self._peer_rows = health.peers
         return health
 
     # ------------------------------------------------------------------ event stream
@@ -202,18 +193,5 @@ class RemoteCore:
             await asyncio.sleep(RECONNECT_S)
 
     def _deliver(self, event: wire.CoreEvent) -> None:
-        event = self._relabel(event)
         for source in list(self._sources):
             source.queue.put_nowait(event)
-
-    def _relabel(self, event: wire.CoreEvent) -> wire.CoreEvent:
-        rid = getattr(event, "request_id", None)
-        if rid is None:
-            return event
-        if isinstance(event, wire.RequestStarted) and rid not in self._alias:
-            for ours, messages in self._pending.items():
-                if messages == event.messages and ours not in self._alias.values():
-                    self._alias[rid] = ours
-                    break
-        alias = self._alias.get(rid)
-        return msgspec.structs.replace(event, request_id=alias) if alias else event

@@ -13,15 +13,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hive_tui import wire
-from hive_tui.swarm.swarm import SwarmRequest, VoteResult
+from hive_tui.client.core import Core
+from hive_tui.client.outcome import settle
+from hive_tui.client.turn import ToolEntry, Turn
+from hive_tui.node import SwarmRequest, VoteResult
 from hive_tui.tools.builtin import TOOL_NAMES, ToolPolicy
 from hive_tui.tools.calls import ToolCall
 from hive_tui.tools.decide import decide_tools
 from hive_tui.tools.runner import ToolStep, run_with_tools
-from hive_tui.tui.core import Core
-from hive_tui.tui.outcome import settle
-from hive_tui.tui.turn import ToolEntry, Turn
 
 Changed = Callable[[Turn], Awaitable[None]]
 Confirm = Callable[[ToolCall, str], Awaitable[bool]]
@@ -70,13 +69,12 @@ async def run_turn(core: Core, turn: Turn, request: SwarmRequest, own_node: str,
     await changed(turn)
 
 
-async def run_tool_turn(core: Core, turn: Turn, messages: list[wire.ChatMessage],
-                        params: wire.SamplingParams, strategy: str, tools: ToolSettings,
+async def run_tool_turn(core: Core, turn: Turn, request: SwarmRequest, tools: ToolSettings,
                         own_node: str, confirm: Confirm, changed: Changed) -> None:
     policy = tools.policy()
     supporters: list[str] = []
 
-    async def ask(request: SwarmRequest) -> VoteResult:
+    async def ask(request: SwarmRequest) -> VoteResult:  # one step of the tool loop
         turn.follow(request.request_id)
         await changed(turn)
         result = await core.run(request)
@@ -100,8 +98,7 @@ async def run_tool_turn(core: Core, turn: Turn, messages: list[wire.ChatMessage]
                                     proposers=list(supporters)))
 
     turn.tools_offered = True
-    session = await run_with_tools(ask, messages, policy, ask_user, params=params,
-                                   strategy=strategy, on_step=on_step)
+    session = await run_with_tools(ask, request, policy, ask_user, on_step=on_step)
     turn.final_text = session.answer
     turn.pending = False
     await changed(turn)

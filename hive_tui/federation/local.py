@@ -1,0 +1,42 @@
+"""What federation needs of the node it belongs to, as a protocol: the node (``hive_tui.node``)
+sits above federation and hands itself in, so federation never imports it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from hive_tui.bus import EventBus
+from hive_tui.config import Settings
+from hive_tui.swarm.swarm import Swarm
+
+
+class PlanFacts(Protocol):
+    """The parts of the node's plan that peers are told about."""
+
+    @property
+    def model_name(self) -> str: ...
+
+    @property
+    def backend(self) -> str: ...
+
+    @property
+    def workers(self) -> int: ...
+
+
+class LocalNode(Protocol):
+    """The node a ``Federation`` serves: its identity, settings, plan, swarm and bus."""
+
+    @property
+    def node_id(self) -> str: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def plan(self) -> PlanFacts: ...
+
+    @property
+    def swarm(self) -> Swarm: ...
+
+    @property
+    def bus(self) -> EventBus: ...

@@ -1,0 +1,57 @@
+"""What a node shows of itself to its clients: ``GET /health`` and the peers in it.
+
+Built by the node (``Node.health``) and federation (``PeerManager.view``), encoded as JSON by
+the API, decoded with these same types by ``hive --connect`` and the peers pane: one shape,
+no dicts rebuilt by hand on either side.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from hive_tui.wire.values import NodeState, WorkerStatus
+
+PeerState = Literal[
+    "connecting", "connected", "unreachable", "lost", "refused", "conflict", "self"
+]
+
+
+class PeerView(msgspec.Struct, frozen=True):
+    """One node this node knows: a linked peer (``state`` "connected", with what its last
+    status said), or an address it dials and is not linked to (with why not)."""
+
+    node_id: str | None
+    name: str
+    state: PeerState
+    address: str  # host:port the link runs over, or the dialled target
+    direction: Literal["in", "out", ""] = ""  # who dialled, for a link
+    model: str = ""
+    backend: str = ""
+    api_port: int = 0  # where the peer's own API listens (the peers pane probes it)
+    workers_ready: int = 0
+    workers: int = 0
+    active_requests: int = 0
+    connected_s: float = 0.0
+    last_seen_s: float | None = None  # seconds since the peer was last heard, for a link
+    source: str = ""  # "manual" | "mdns", for a target
+    last_error: str | None = None
+    retry_in_s: float = 0.0
+
+
+class NodeHealth(msgspec.Struct, frozen=True):
+    """What ``GET /health`` answers."""
+
+    status: NodeState
+    node_id: str
+    node_name: str
+    model: str
+    backend: str
+    strategy: str
+    workers_ready: int
+    workers: list[WorkerStatus]
+    plan: list[str]
+    peers: list[PeerView] = []
+    asyncio_tasks: int | None = None  # tasks alive in the node's event loop (leak watch)
+    requests_admitted: int | None = None  # chat requests inside the admission bound now
