@@ -379,3 +379,15 @@ def test_mbr_sharpness_moves_from_similarity_to_most_confident():
     assert mbr("confidence", a, c, 0.0).winner == 0  # uniform weights: the pair of two wins
     assert mbr("confidence", a, c, 20.0).winner == 2  # sharp: the model's surest answer wins
     assert mbr("confidence", a, c, 20.0).agree_count == 1
+
+
+def test_the_verdict_says_likely_right_only_when_a_strict_majority_agrees():
+    from hive_tui.consensus import agreement_text, verdict
+
+    three = decide("confidence", cands("Paris", "Paris.", "It is Paris", "Lyon", "Nice"))
+    assert three.agree_count == 3 and verdict(three, 5) == "likely right"
+    assert agreement_text(three, 5).startswith("3 of 5 agree, likely right (mean similarity")
+    split = decide("confidence", cands("Paris", "Paris.", "Lyon", "Lyon.", "Nice"))
+    assert split.agree_count == 2 and verdict(split, 5) == "uncertain"
+    assert verdict(decide("confidence", cands("", " ")), 2) == "no answer"
+    assert verdict(decide("confidence", cands("Paris")), 1) == "uncertain"  # one is no vote

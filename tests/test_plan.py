@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from hive_tui.hardware.memory import memory_budget
@@ -202,3 +203,20 @@ def test_the_node_runs_the_context_the_plan_sized_memory_for(tmp_path):
     assert plan(n_ctx=1024).n_ctx == 1024  # --n-ctx wins
     # A model named on the command line was not what the plan sized: the plain default.
     assert plan(model="embedded", workers=1).n_ctx == DEFAULT_N_CTX
+
+
+def test_the_node_votes_with_five_workers_as_batched_slots_where_they_fit(tmp_path):
+    from hive_tui.config import load_settings
+    from hive_tui.node import VOTE_SIZE, _slots_fit, hardware_plan, make_plan
+
+    hardware = hardware_plan()
+    plan = make_plan(load_settings({}, environ={}, path=tmp_path / "none.toml"))
+    if hardware.workers < VOTE_SIZE and _slots_fit(hardware, VOTE_SIZE):
+        assert plan.workers == VOTE_SIZE and plan.layout.workers == VOTE_SIZE
+        assert any("vote size" in reason for reason in plan.reasons)
+    else:
+        assert plan.workers == hardware.workers
+    # Requested workers, or a backend without a batched engine, are left as they are.
+    assert make_plan(load_settings({"workers": 2}, environ={}, path=tmp_path / "n")).workers == 2
+    tiny = msgspec.structs.replace(hardware, per_worker_bytes=hardware.budget.usable_bytes)
+    assert not _slots_fit(msgspec.structs.replace(tiny, workers=1), VOTE_SIZE)

@@ -182,7 +182,7 @@ async def test_early_exit_stops_the_workers_once_a_majority_has_answered(make_sc
     await node.start()
     try:
         full = await node.swarm.run(ask("What is the capital of France?", early_exit=False))
-        early = await node.swarm.run(ask("What is the capital of France?"))
+        early = await node.swarm.run(ask("What is the capital of France?", early_exit=True))
     finally:
         await node.stop()
     assert [c.finish_reason for c in full.candidates] == ["stop"] * 5

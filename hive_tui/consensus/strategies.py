@@ -203,8 +203,11 @@ def mbr(name: str, a: Analysis, candidates: Sequence[Candidate], sharpness: floa
     scores = [0.0] * a.n
     for i in pool:
         scores[i] = sum(w * a.sim[i][j] for j, w in weights.items())
-    # Ties (members of one answer score alike): the surer one, then the most central.
-    winner = min(
-        pool, key=lambda i: (-round(scores[i], 9), -conf[i], -a.centrality[i], -a.quality[i], i)
-    )
+    # Ties (members of one answer score alike): one whose text is whole (not cut short by
+    # early exit, so nothing it went on to say is lost), then the surer, then the most central.
+    def rank(i: int) -> tuple[float, bool, float, float, float, int]:
+        cut = candidates[i].finish_reason == "answered"
+        return (-round(scores[i], 9), cut, -conf[i], -a.centrality[i], -a.quality[i], i)
+
+    winner = min(pool, key=rank)
     return make_decision(name, a, winner, _valid_scores(a, scores))

@@ -56,7 +56,7 @@ class SwarmRequest:
     tools: tuple[wire.ToolSpec, ...] = ()  # tools offered to the model; () offers none
     # Stop the workers still generating once their answers can no longer change the outcome
     # (``consensus.early_exit``); the ``early_exit`` setting unless the request says.
-    early_exit: bool = True
+    early_exit: bool = False
     request_id: str = field(default_factory=lambda: f"req-{uuid.uuid4().hex[:16]}")
 
 

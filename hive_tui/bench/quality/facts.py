@@ -9,26 +9,34 @@ gives instead: they count as an answer (a wrong one) when they come first.
 
 from __future__ import annotations
 
-CONTINENTS: dict[str, tuple[str, ...]] = {
-    "Kenya": ("Africa",), "Nigeria": ("Africa",), "Egypt": ("Africa",), "Ghana": ("Africa",),
-    "Morocco": ("Africa",), "Ethiopia": ("Africa",), "Angola": ("Africa",),
-    "Madagascar": ("Africa",), "Senegal": ("Africa",), "Zambia": ("Africa",),
-    "Peru": ("South America",), "Chile": ("South America",), "Colombia": ("South America",),
-    "Argentina": ("South America",), "Bolivia": ("South America",),
-    "Uruguay": ("South America",), "Venezuela": ("South America",),
-    "Canada": ("North America",), "Mexico": ("North America",),
-    "Guatemala": ("North America", "Central America"),
-    "Honduras": ("North America", "Central America"),
-    "Norway": ("Europe",), "Poland": ("Europe",), "Portugal": ("Europe",),
-    "Hungary": ("Europe",), "Belgium": ("Europe",), "Ireland": ("Europe",),
-    "Greece": ("Europe",), "Austria": ("Europe",), "Finland": ("Europe",),
-    "Thailand": ("Asia",), "Vietnam": ("Asia",), "Nepal": ("Asia",), "Mongolia": ("Asia",),
-    "Pakistan": ("Asia",), "Japan": ("Asia",), "Indonesia": ("Asia",), "Iran": ("Asia",),
-    "Cambodia": ("Asia",), "Laos": ("Asia",),
-    "New Zealand": ("Oceania", "Australia", "Australasia"),
-    "Fiji": ("Oceania", "Australia", "Australasia"),
-    "Papua New Guinea": ("Oceania", "Australia", "Australasia"),
+# The continent's name or its adjective ("a Southeast Asian country") answers.
+_BY_CONTINENT: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("Africa", "African"): (
+        "Kenya", "Nigeria", "Egypt", "Ghana", "Morocco", "Ethiopia", "Angola", "Madagascar",
+        "Senegal", "Zambia",
+    ),
+    ("South America", "South American"): (
+        "Peru", "Chile", "Colombia", "Argentina", "Bolivia", "Uruguay", "Venezuela",
+    ),
+    ("North America", "North American"): ("Canada", "Mexico"),
+    ("North America", "Central America", "North American", "Central American"): (
+        "Guatemala", "Honduras",
+    ),
+    ("Europe", "European"): (
+        "Norway", "Poland", "Portugal", "Hungary", "Belgium", "Ireland", "Greece", "Austria",
+        "Finland",
+    ),
+    ("Asia", "Asian"): (
+        "Thailand", "Vietnam", "Nepal", "Mongolia", "Pakistan", "Japan", "Indonesia", "Iran",
+        "Cambodia", "Laos",
+    ),
+    ("Oceania", "Australia", "Australasia", "Oceanian", "Australian"): (
+        "New Zealand", "Fiji", "Papua New Guinea",
+    ),
 }  # fmt: skip
+CONTINENTS: dict[str, tuple[str, ...]] = {
+    country: names for names, countries in _BY_CONTINENT.items() for country in countries
+}
 
 LANGUAGES: dict[str, tuple[str, ...]] = {
     "Brazil": ("Portuguese",), "Portugal": ("Portuguese",), "Mexico": ("Spanish",),
@@ -131,7 +139,8 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "continent": (
         "Africa", "Asia", "Europe", "North America", "South America", "Oceania", "Australia",
         "Antarctica", "Australasia", "Central America", "Latin America", "Middle East",
-        "America", "Eurasia", "Caribbean",
+        "America", "Eurasia", "Caribbean", "African", "Asian", "European", "South American",
+        "North American", "Central American", "Oceanian", "Australian",
     ),
     "language": (
         "English", "Spanish", "French", "German", "Italian", "Portuguese", "Chinese",
@@ -139,7 +148,9 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
         "Latin", "Greek", "Turkish", "Polish", "Korean", "Thai", "Hebrew", "Persian", "Farsi",
         "Norwegian", "Danish", "Finnish", "Hungarian", "Vietnamese", "Indonesian", "Malay",
         "Ukrainian", "Czech", "Romanian", "Bengali", "Urdu", "Swahili", "Filipino", "Tagalog",
-        "Catalan", "Basque", "Flemish", "Serbian", "Croatian", "Bulgarian",
+        "Catalan", "Basque", "Flemish", "Serbian", "Croatian", "Bulgarian", "Khmer", "Lao",
+        "Burmese", "Tamil", "Nepali", "Sinhala", "Tibetan", "Mongolian", "Amharic", "Yoruba",
+        "Hausa", "Zulu", "Afrikaans", "Punjabi", "Gujarati", "Javanese", "Cebuano", "Quechua",
         "Slovak",
     ),
     "baby": (
