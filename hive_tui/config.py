@@ -44,7 +44,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     top_p: float = DEFAULT_TOP_P
     max_tokens: int = DEFAULT_MAX_TOKENS
     # A vote stops the workers still generating once a strict majority gave the same answer.
-    # Off by default: on the benchmark's test split it saves 26% of the tokens and 36% of the
+    # Off by default: on the benchmark's test split it saves 24% of the tokens and 35% of the
     # wait but costs 1.3 points of accuracy (docs/quality.md), more than the 1 point allowed.
     early_exit: bool = False
     node_name: str = ""
