@@ -51,7 +51,7 @@ DEFAULT_N_CTX = 2048
 # Backends with a batched engine (several workers as slots of one process, weights once).
 BATCHED_BACKENDS = ("llama",)
 # How many workers vote by default where the backend batches: `hive bench quality` (dev split,
-# docs/quality.md) put the embedded model's vote at 0.545 with 3, 0.582 with 5 and 0.595 with 8,
+# docs/quality.md) put the embedded model's vote at 0.545 with 3, 0.580 with 5 and 0.590 with 8,
 # and 5 batched slots take about 1.9x the time of 2 on a 2-core CPU (8: 2.8x).
 VOTE_SIZE = 5
 # Why a request ends unanswered once the node has stopped serving (see ``Node.end_requests``).

@@ -9,8 +9,8 @@ from typing import Literal
 import msgspec
 
 # Temperature 0.4 with top-p 0.95, chosen on the dev split of `hive bench quality`: on the
-# embedded model the workers disagree as often as at 0.7 (any of 5 right: 0.736 against 0.737)
-# while each answer is right more often (0.477 against 0.413), so the vote at N = 5 gains 4.5
+# embedded model the workers disagree as often as at 0.7 (any of 5 right: 0.736 against 0.738)
+# while each answer is right more often (0.476 against 0.418), so the vote at N = 5 gains 4.1
 # points (docs/quality.md). The one place these defaults live; settings, requests and the app
 # take them from here.
 DEFAULT_TEMPERATURE = 0.4
