@@ -37,6 +37,7 @@ from hive_tui.backends.engine import (
     IsCancelled,
     SingleRequestHost,
 )
+from hive_tui.backends.llama_sampling import per_token, sampler_chain, step_logprobs
 from hive_tui.backends.stops import StopScanner
 
 try:
@@ -208,7 +209,7 @@ class BatchedLlamaEngine:
             slot = _Slot(
                 request=request,
                 seq=free_seqs.pop(),
-                sampler=_sampler(request.params),
+                sampler=sampler_chain(request.params),
                 prompt=prompt,
                 budget=min(request.params.max_tokens, room),
                 started=time.perf_counter(),
@@ -306,7 +307,7 @@ class BatchedLlamaEngine:
                  if not llama_cpp.llama_vocab_is_eog(self._vocab, token)]
         if going:
             chosen = np.array([token for _, token in picks], dtype=np.int64)
-            future = self._reducer.submit(_logprobs, rows, chosen)
+            future = self._reducer.submit(step_logprobs, rows, chosen)
             for k, (slot, token) in enumerate(picks):
                 if (slot, token) in going:
                     slot.logprobs.append((future, k))
@@ -354,7 +355,7 @@ class BatchedLlamaEngine:
         # Drops this sequence's id from its cells; cells that other slots share stay.
         llama_cpp.llama_memory_seq_rm(self._mem, slot.seq, -1, -1)
         free_seqs.append(slot.seq)
-        logprobs = _per_token(slot.logprobs)
+        logprobs = per_token(slot.logprobs)
         host.done(
             wire.Done(
                 request_id=slot.request.request_id,
@@ -382,31 +383,3 @@ class BatchedLlamaEngine:
         piece = self._pieces[token] = self._piece.raw[:n]
         return piece
 
-
-def _logprobs(rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """log p(chosen token) per row of logits, one log-sum-exp each, in place in ``rows``."""
-    top = rows.max(axis=1)
-    picked = rows[np.arange(len(chosen)), chosen]
-    np.subtract(rows, top[:, None], out=rows)
-    np.exp(rows, out=rows)
-    logprobs: np.ndarray = picked - top - np.log(rows.sum(axis=1))
-    return logprobs
-
-
-def _per_token(parts: list[tuple[Future[np.ndarray], int]]) -> list[float]:
-    return [float(future.result()[k]) for future, k in parts]
-
-
-def _sampler(params: wire.SamplingParams) -> int:
-    chain: int = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-    if params.temperature <= 0:
-        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
-        return chain
-    # The order llama-cpp-python's own sampler uses: truncate, then temperature, then draw.
-    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_k(params.top_k))
-    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_p(params.top_p, 1))
-    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_temp(params.temperature))
-    llama_cpp.llama_sampler_chain_add(
-        chain, llama_cpp.llama_sampler_init_dist(params.seed & 0xFFFFFFFF)
-    )
-    return chain

@@ -1,0 +1,40 @@
+"""The batched engine's sampling side: one llama.cpp sampler chain per slot, and the
+log-probabilities of the tokens a decode step chose (reduced on a helper thread)."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+
+import llama_cpp
+import numpy as np
+
+from hive_tui import wire
+
+
+def step_logprobs(rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """log p(chosen token) per row of logits, one log-sum-exp each, in place in ``rows``."""
+    top = rows.max(axis=1)
+    picked = rows[np.arange(len(chosen)), chosen]
+    np.subtract(rows, top[:, None], out=rows)
+    np.exp(rows, out=rows)
+    logprobs: np.ndarray = picked - top - np.log(rows.sum(axis=1))
+    return logprobs
+
+
+def per_token(parts: list[tuple[Future[np.ndarray], int]]) -> list[float]:
+    return [float(future.result()[k]) for future, k in parts]
+
+
+def sampler_chain(params: wire.SamplingParams) -> int:
+    chain: int = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    if params.temperature <= 0:
+        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
+        return chain
+    # The order llama-cpp-python's own sampler uses: truncate, then temperature, then draw.
+    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_k(params.top_k))
+    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_p(params.top_p, 1))
+    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_temp(params.temperature))
+    llama_cpp.llama_sampler_chain_add(
+        chain, llama_cpp.llama_sampler_init_dist(params.seed & 0xFFFFFFFF)
+    )
+    return chain
