@@ -391,3 +391,12 @@ def test_the_verdict_says_likely_right_only_when_a_strict_majority_agrees():
     assert split.agree_count == 2 and verdict(split, 5) == "uncertain"
     assert verdict(decide("confidence", cands("", " ")), 2) == "no answer"
     assert verdict(decide("confidence", cands("Paris")), 1) == "uncertain"  # one is no vote
+
+
+def test_an_answer_cut_off_at_its_token_limit_counts_for_less():
+    # Two sure answers, one cut off at its limit: the whole one wins the weighted vote.
+    sure = [-0.1]
+    whole = cand("Lima.", 0, token_logprobs=sure, token_ends=[5])
+    cut = cand("Cusco, which", 1, finish_reason="length", token_logprobs=sure, token_ends=[5])
+    assert decide("confidence", [cut, whole], "What is the capital of Peru?").winner == 1
+    assert decide("confidence", [whole, cut], "What is the capital of Peru?").winner == 0
