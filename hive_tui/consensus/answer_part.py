@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hive_tui.consensus.text import jaccard, normalize
+from hive_tui.consensus.text import canonical_number, jaccard, normalize
 
 # How many content words of the answering sentence make its part: the answer comes first in
 # short sentences; what follows it elaborates ("Lima, a city on the coast ...").
@@ -54,15 +54,7 @@ class AnswerPart:
 
     @property
     def numbers(self) -> tuple[str, ...]:
-        return tuple(_canonical(w) for w in self.words if _NUMBER.match(w))
-
-
-def _canonical(number: str) -> str:
-    try:
-        value = float(number.replace(",", ""))
-    except ValueError:
-        return number
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+        return tuple(canonical_number(w) for w in self.words if _NUMBER.match(w))
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -101,7 +93,7 @@ def _number_part(text: str, asked: set[str]) -> AnswerPart:
         w = normalize(m.group(0))
         w = NUMBER_WORDS.get(w, w)
         if _NUMBER.match(w):
-            found.append((_canonical(w), (m.start(), m.end())))
+            found.append((canonical_number(w), (m.start(), m.end())))
     for value, span in found:
         if "=" in text[: span[0]].rsplit("\n", 1)[-1][-3:]:
             return AnswerPart((value,), (span,))

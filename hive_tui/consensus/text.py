@@ -132,7 +132,7 @@ def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float
     return inter / (len(a) + len(b) - inter)
 
 
-def _canonical_number(token: str) -> str:
+def canonical_number(token: str) -> str:
     """'1,000' -> '1000', '42.0' -> '42', '3.50' -> '3.5'; unparseable tokens come back as is."""
     digits = token.replace(",", "")
     try:
@@ -156,7 +156,7 @@ def answer_key(text: str) -> str:
     if not lines:
         return ""
     tokens = " ".join(lines).split()
-    numbers = {_canonical_number(t) for t in tokens if _NUMBER.match(t)}
+    numbers = {canonical_number(t) for t in tokens if _NUMBER.match(t)}
     others = sum(1 for t in tokens if not _NUMBER.match(t))
     if len(numbers) == 1 and others <= NUMERIC_MAX_OTHER_WORDS:
         return "#" + numbers.pop()
@@ -174,9 +174,9 @@ def _stated_number(text: str, first_norm: str) -> str | None:
         return None
     eq = _EQUALS_NUMBER.findall(first_raw)
     if eq:
-        return _canonical_number(eq[-1].rstrip(".,"))
+        return canonical_number(eq[-1].rstrip(".,"))
     if _NUMBER.match(toks[-1]) and sum(1 for t in toks if _NUMBER.match(t)) >= 2:
-        return _canonical_number(toks[-1])
+        return canonical_number(toks[-1])
     return None
 
 
