@@ -14,7 +14,6 @@ import hashlib
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 import msgspec
 
@@ -111,7 +110,8 @@ class Swarm:
         slots: list[wire.Candidate | None] = [None] * len(chosen)
         prompt_tokens = 0
         crashed: list[str] = []
-        settled = asyncio.Event()
+        settled = asyncio.Event()  # the vote may stop: its outcome is decided, or all answered
+        ended: set[int] = set()
         tally = consensus.Tally(request.strategy, len(chosen), question)
 
         async def answer(slot: int, worker: Worker) -> None:
@@ -155,28 +155,30 @@ class Swarm:
             except WorkerDied as exc:
                 crashed.append(worker.worker_id)
                 self.bus.publish(wire.WorkerCrashed(worker.worker_id, str(exc), rid))
+            finally:
+                ended.add(slot)
+                if len(ended) == len(chosen):
+                    settled.set()  # nothing left to wait for
 
-        tasks = [asyncio.create_task(answer(i, w)) for i, w in enumerate(chosen)]
-        # Shielded: a cancelled vote (client gone) asks the workers to stop and waits for them
-        # to confirm, so no child keeps generating for a request that nobody reads.
-        everyone = asyncio.gather(*tasks)
+        tasks: list[asyncio.Task[None]] = []
+
+        async def answers() -> None:
+            async with asyncio.TaskGroup() as group:
+                tasks.extend(group.create_task(answer(i, w)) for i, w in enumerate(chosen))
+                if early_exit:
+                    await settled.wait()
+                    self._cancel_unfinished(chosen, tasks, rid)  # they confirm, then end
+
+        collecting = asyncio.create_task(answers())
         try:
-            if early_exit:
-                waiter: asyncio.Task[Any] = asyncio.create_task(settled.wait())
-                try:
-                    await asyncio.wait([waiter, everyone], return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    waiter.cancel()
-                self._cancel_unfinished(chosen, tasks, rid)
-            await asyncio.shield(everyone)
-        finally:
-            if not everyone.done():
-                self._cancel_unfinished(chosen, tasks, rid)
-                try:
-                    await asyncio.wait_for(asyncio.shield(everyone), CANCEL_GRACE_S)
-                except (TimeoutError, asyncio.CancelledError):
-                    for task in tasks:
-                        task.cancel()
+            await asyncio.shield(collecting)
+        except asyncio.CancelledError:
+            # A cancelled vote (client gone) asks the workers to stop and gives them a moment
+            # to confirm, so no child keeps generating for a request that nobody reads.
+            self._cancel_unfinished(chosen, tasks, rid)
+            await asyncio.wait([collecting], timeout=CANCEL_GRACE_S)
+            collecting.cancel()
+            raise
 
         candidates = [c for c in slots if c is not None]
         if not candidates:
