@@ -25,6 +25,7 @@ from hive_tui.bus import Subscription as Subscription
 from hive_tui.config import Settings, data_dir, free_cores, threads_per_worker, usable_cores
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.errors import HiveError
+from hive_tui.hardware.plan import vote_size
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
 from hive_tui.swarm.request import RequestDefaults as RequestDefaults
@@ -50,10 +51,6 @@ FALLBACK_WORKERS = 3
 DEFAULT_N_CTX = 2048
 # Backends with a batched engine (several workers as slots of one process, weights once).
 BATCHED_BACKENDS = ("llama",)
-# How many workers vote by default where the backend batches: `hive bench quality` (dev split,
-# docs/quality.md) put the embedded model's vote at 0.545 with 3, 0.580 with 5 and 0.590 with 8,
-# and 5 batched slots take about 1.9x the time of 2 on a 2-core CPU (8: 2.8x).
-VOTE_SIZE = 5
 # Why a request ends unanswered once the node has stopped serving (see ``Node.end_requests``).
 SHUTTING_DOWN = "the node is shutting down"
 
@@ -157,14 +154,9 @@ def make_plan(settings: Settings) -> NodePlan:
         reasons.append(f"{workers} workers (one per listed backend)")
     else:
         workers = hardware.workers if hardware else FALLBACK_WORKERS
-        batched = settings.backend in BATCHED_BACKENDS
-        if hardware and batched and workers < VOTE_SIZE and _slots_fit(hardware, VOTE_SIZE):
-            reasons.append(
-                f"{VOTE_SIZE} workers: the vote size `hive bench quality` found best for "
-                f"accuracy against time; past {workers} process(es) they are batched slots "
-                "(the weights once per process)"
-            )
-            workers = VOTE_SIZE
+        if hardware:
+            workers, why = vote_size(hardware, settings.backend in BATCHED_BACKENDS)
+            reasons.extend([why] if why else [])
     n_gpu_layers = settings.n_gpu_layers
     if n_gpu_layers is None:
         n_gpu_layers = hardware.n_gpu_layers if hardware else 0
@@ -202,15 +194,6 @@ def make_plan(settings: Settings) -> NodePlan:
         reasons=tuple(reasons),
         layout=layout,
     )
-
-
-def _slots_fit(hardware: HardwarePlan, workers: int) -> bool:
-    """Do ``workers`` fit when the hardware plan's workers hold the weights and the others are
-    slots of their processes (each extra slot needs its context's memory, not the weights)?"""
-    weights = hardware.model.file_size_bytes if hardware.model else 0
-    extra_slot = max(0, hardware.per_worker_bytes - weights)
-    used = hardware.workers * hardware.per_worker_bytes
-    return used + (workers - hardware.workers) * extra_slot <= hardware.budget.usable_bytes
 
 
 def hardware_plan(catalog: ModelCatalog | None = None) -> HardwarePlan:

@@ -207,16 +207,17 @@ def test_the_node_runs_the_context_the_plan_sized_memory_for(tmp_path):
 
 def test_the_node_votes_with_five_workers_as_batched_slots_where_they_fit(tmp_path):
     from hive_tui.config import load_settings
-    from hive_tui.node import VOTE_SIZE, _slots_fit, hardware_plan, make_plan
+    from hive_tui.hardware.plan import VOTE_SIZE, slots_fit
+    from hive_tui.node import hardware_plan, make_plan
 
     hardware = hardware_plan()
     plan = make_plan(load_settings({}, environ={}, path=tmp_path / "none.toml"))
-    if hardware.workers < VOTE_SIZE and _slots_fit(hardware, VOTE_SIZE):
+    if hardware.workers < VOTE_SIZE and slots_fit(hardware, VOTE_SIZE):
         assert plan.workers == VOTE_SIZE and plan.layout.workers == VOTE_SIZE
-        assert any("vote size" in reason for reason in plan.reasons)
+        assert any("workers vote" in reason for reason in plan.reasons)
     else:
         assert plan.workers == hardware.workers
     # Requested workers, or a backend without a batched engine, are left as they are.
     assert make_plan(load_settings({"workers": 2}, environ={}, path=tmp_path / "n")).workers == 2
     tiny = msgspec.structs.replace(hardware, per_worker_bytes=hardware.budget.usable_bytes)
-    assert not _slots_fit(msgspec.structs.replace(tiny, workers=1), VOTE_SIZE)
+    assert not slots_fit(msgspec.structs.replace(tiny, workers=1), VOTE_SIZE)

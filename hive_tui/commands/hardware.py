@@ -29,7 +29,7 @@ def _size(n: int | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from hive_tui.hardware import detect_hardware
-    from hive_tui.hardware.plan import plan_hardware
+    from hive_tui.hardware.plan import plan_hardware, vote_size
     from hive_tui.models.catalog import build_catalog, models_dir
     from hive_tui.wire import HardwareSummary
 
@@ -65,4 +65,8 @@ def run(args: argparse.Namespace) -> int:
     )
     for reason in plan.reasons:
         print(f"  - {reason}")
+    workers, why = vote_size(plan, batching=True)
+    if why:
+        print(f"Vote: {workers} workers with the llama.cpp backend")
+        print(f"  - {why}")
     return 0

@@ -300,3 +300,31 @@ def plan_hardware(
 
 def _is_apple(budget: MemoryBudget, report: HardwareReport) -> bool:
     return any(d.vendor == "apple" and d.name in budget.device_names for d in report.gpus)
+
+
+# How many workers vote by default where the backend batches: `hive bench quality` (dev split,
+# docs/quality.md) put the embedded model's vote at 0.545 with 3, 0.580 with 5 and 0.590 with 8,
+# and 5 batched slots take about 1.9x the time of 2 on a 2-core CPU (8: 2.8x).
+VOTE_SIZE = 5
+
+
+def slots_fit(plan: HardwarePlan, workers: int) -> bool:
+    """Do ``workers`` fit when the plan's workers hold the weights and the others are slots of
+    their processes (each extra slot needs its context's memory, not the weights)?"""
+    weights = plan.model.file_size_bytes if plan.model else 0
+    extra_slot = max(0, plan.per_worker_bytes - weights)
+    used = plan.workers * plan.per_worker_bytes
+    return used + (workers - plan.workers) * extra_slot <= plan.budget.usable_bytes
+
+
+def vote_size(plan: HardwarePlan, batching: bool) -> tuple[int, str | None]:
+    """How many workers a node runs on this plan, and why when that is not the plan's count:
+    ``VOTE_SIZE`` where the backend batches and the extra slots fit in memory."""
+    if not batching or plan.workers >= VOTE_SIZE or not slots_fit(plan, VOTE_SIZE):
+        return plan.workers, None
+    return VOTE_SIZE, (
+        f"{VOTE_SIZE} workers vote: the size `hive bench quality` found best for accuracy "
+        f"against time; past {plan.workers} process(es) they are batched slots (the weights "
+        "once per process)"
+    )
+
