@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import psutil
 import pytest
 
 from hive_tui.backends.scripted_engine import write_script
@@ -78,6 +79,23 @@ def status(response: bytes) -> int:
     return int(response.split(b" ", 2)[1])
 
 
+def refused_while_sending(sock: socket.socket, chunks: Iterator[bytes]) -> bytes | None:
+    """Send `chunks` until the node stops reading; its answer (b"" when it reset the
+    connection instead), or None when it took everything and said nothing within WAIT_S."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        for chunk in chunks:
+            sock.sendall(chunk)
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except TimeoutError:
+        return data or None
+    except ConnectionResetError:
+        pass
+    return data
+
+
 def closed_by_node(sock: socket.socket) -> bool:
     """True when the node closes the connection (with or without an answer) within WAIT_S."""
     try:
@@ -106,13 +124,35 @@ def test_content_length_with_chunked_is_refused_at_once(hostile) -> None:
     assert status(response) == 400 and b"Content-Length" in response
 
 
-def test_chunked_body_over_the_limit_is_refused_before_its_end(hostile) -> None:
+def test_a_flood_behind_conflicting_framing_costs_the_node_no_memory(hostile) -> None:
+    """Issue 16's acceptance: a huge chunked body with a Content-Length: 4xx, RSS flat."""
+    node = psutil.Process(hostile.proc.pid)
+    before = node.memory_info().rss
+    framing = ("Content-Length: 5", "Transfer-Encoding: chunked")
+    mib = b"100000\r\n" + b"x" * 0x100000 + b"\r\n"
+    sent = 0
+
+    def flood() -> Iterator[bytes]:
+        nonlocal sent
+        yield head("/v1/chat/completions", *framing)
+        while sent < 256:  # at most 256 MiB from this side
+            sent += 1
+            yield mib
+
     with dial(hostile) as sock:
-        sock.sendall(head("/v1/chat/completions", "Transfer-Encoding: chunked"))
-        for _ in range(20):  # 80 KiB of a body that never ends, over the 64 KiB limit
-            sock.sendall(b"1000\r\n" + b"x" * 4096 + b"\r\n")
-        response = read_response(sock)
-    assert status(response) == 413
+        response = refused_while_sending(sock, flood())
+    assert sent < 256, "the node kept reading the body"
+    assert response == b"" or status(response) == 400
+    assert node.memory_info().rss - before < 50 * 1024 * 1024
+
+
+def test_chunked_body_over_the_limit_is_refused_before_its_end(hostile) -> None:
+    chunks = [head("/v1/chat/completions", "Transfer-Encoding: chunked")]
+    chunks += [b"1000\r\n" + b"x" * 4096 + b"\r\n"] * 20  # 80 KiB, over the 64 KiB limit
+    with dial(hostile) as sock:  # and the body never ends
+        response = refused_while_sending(sock, iter(chunks))
+    assert response is not None, "the node waited for the end of an oversized body"
+    assert response == b"" or status(response) == 413
 
 
 def test_deep_json_nesting_is_a_400(hostile) -> None:
