@@ -196,3 +196,26 @@ async def test_an_event_reader_that_falls_behind_is_told_what_it_lost() -> None:
     assert got[1] == b": dropped 7 events (reading too slowly)\n\n"
     assert b"req-7" in got[2]
     assert bus.subscriber_count == 0
+
+
+async def test_open_websockets_are_bounded() -> None:
+    held = asyncio.Event()
+
+    async def hold(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "websocket.accept"})
+        await held.wait()
+
+    guard = Guard(hold, sockets=Admission(1))
+    scope = {
+        "type": "websocket",
+        "path": "/v1/hive/peer",
+        "headers": [(b"host", b"127.0.0.1")],
+        "extensions": {"websocket.http.response": {}},
+    }
+    first = asyncio.ensure_future(call(guard, scope, [{"type": "websocket.connect"}]))
+    await asyncio.sleep(0.05)
+    second = await call(guard, scope, [{"type": "websocket.connect"}])
+    assert second[0]["status"] == 503
+    held.set()
+    assert (await first)[0]["type"] == "websocket.accept"
+    assert guard.sockets.inside == 0

@@ -299,4 +299,5 @@ def create_app(node: Node) -> Guard:
         max_body_bytes=settings.max_body_bytes,
         body_timeout_s=settings.body_timeout_s,
         admission=app.state.admission,
+        sockets=Admission(settings.max_connections),
     )

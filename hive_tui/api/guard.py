@@ -21,7 +21,8 @@ In order, cheapest first:
 
 Websocket upgrades pass the same Host check, the API key (except the peer channel, whose
 peers prove the hive secret instead) and an ``Origin`` check: a browser always names the page
-that opened the socket, and only a page on an allowed host may.
+that opened the socket, and only a page on an allowed host may. At most ``sockets.limit``
+websockets are open at once (503 past it).
 
 No CORS headers are ever added: browsers on other origins cannot read our answers.
 """
@@ -109,6 +110,7 @@ class Guard:
         max_body_bytes: int = 4 * 1024 * 1024,
         body_timeout_s: float = 30.0,
         admission: Admission | None = None,
+        sockets: Admission | None = None,
     ) -> None:
         self.app = app
         self._key = api_key.encode()
@@ -120,6 +122,9 @@ class Guard:
         self.max_body = max_body_bytes
         self.body_timeout_s = body_timeout_s
         self.admission = admission or Admission(64)
+        # Open websockets: uvicorn's limit_concurrency stops counting a connection once
+        # it is upgraded, so they are counted here.
+        self.sockets = sockets or Admission(256)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -205,8 +210,14 @@ class Guard:
         refusal = self._refusal(path, headers, key_needed=path != PEER_PATH)
         refusal = refusal or self._origin(headers)
         if refusal is None:
-            await self.app(scope, receive, send)
-            return
+            if not self.sockets.try_enter():
+                refusal = BUSY
+            else:
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    self.sockets.leave()
+                return
         await receive()  # websocket.connect
         if "websocket.http.response" not in scope.get("extensions", {}):
             await send({"type": "websocket.close", "code": 1008})  # the server answers 403
