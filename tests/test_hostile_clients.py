@@ -208,6 +208,18 @@ def test_slow_and_silent_headers_are_closed(hostile) -> None:
         assert time.monotonic() < deadline, "the node kept a trickling connection open"
 
 
+def test_a_long_response_outlives_the_header_deadline(hostile) -> None:
+    """The header deadline (1 s here) never cuts a request once its headers are in."""
+    with dial(hostile) as sock:
+        sock.sendall(head("/v1/hive/events", method="GET"))
+        seen = b""
+        while b": keepalive" not in seen:  # the first comes after 5 s of quiet
+            chunk = sock.recv(65536)
+            assert chunk, f"the node closed a live event stream: {seen[-300:]!r}"
+            seen += chunk
+    assert status(seen) == 200
+
+
 def test_oversized_headers_are_refused(hostile) -> None:
     with dial(hostile) as sock:
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -273,7 +285,11 @@ def bounded(tmp_path_factory) -> Iterator:
     script = write_script(str(tmp_path_factory.mktemp("b") / "s.json"), answers=["ok."])
     node = NodeProcess(
         ["--backend", "scripted", "--model", script, "--workers", "1", "--no-federation"],
-        env={"HIVE_MAX_CONNECTIONS": "8", "HIVE_MAX_EVENT_STREAMS": "2"},
+        env={
+            "HIVE_MAX_CONNECTIONS": "8",
+            "HIVE_MAX_EVENT_STREAMS": "2",
+            "HIVE_HEADER_TIMEOUT_S": "120",  # the held sockets stay until the test lets go
+        },
     )
     node.wait_ready(1)
     yield node
