@@ -23,6 +23,7 @@ class Subscription:
         self._bus = bus
         self._queue: asyncio.Queue[CoreEvent] = asyncio.Queue(maxsize)
         self._accept = accept
+        self._dropped = 0
 
     def _offer(self, event: CoreEvent) -> None:
         if self._accept is not None and not self._accept(event):
@@ -30,7 +31,13 @@ class Subscription:
         if self._queue.full():
             with contextlib.suppress(asyncio.QueueEmpty):
                 self._queue.get_nowait()
+                self._dropped += 1
         self._queue.put_nowait(event)
+
+    def take_dropped(self) -> int:
+        """How many events were dropped (oldest first) since the last call."""
+        dropped, self._dropped = self._dropped, 0
+        return dropped
 
     async def get(self) -> CoreEvent:
         return await self._queue.get()

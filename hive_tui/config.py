@@ -63,6 +63,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     max_body_bytes: int = 4 * 1024 * 1024
     max_queue: int = 64  # chat requests admitted at once (running + waiting); more get 503
     shutdown_grace_s: float = 5.0  # SIGTERM: in-flight requests get this long, then cancelled
+    # --- slow and hostile clients (api/guard.py, api/protocol.py; README "A node you can ...")
+    max_connections: int = 256  # open HTTP connections; past it new requests get 503
+    header_timeout_s: float = 10.0  # a request's headers must arrive within this, else closed
+    body_timeout_s: float = 30.0  # ... and its body within this once headers are in (408)
+    max_event_streams: int = 32  # /v1/hive/events subscribers at once; more get 503
 
     def allowed_host_names(self) -> list[str]:
         hosts = self.allowed_hosts

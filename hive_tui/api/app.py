@@ -42,6 +42,7 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 # SSE comment lines keep proxies and clients from timing out while the vote runs.
 KEEPALIVE_S = 1.0
 DISCONNECT_POLL_S = 0.25
+TOO_DEEP = "malformed JSON: nested too deeply"
 
 
 class ApiError(HiveError):
@@ -69,6 +70,8 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
         raise ApiError(400, f"invalid request: {exc}", "invalid_request_error") from exc
     except msgspec.DecodeError as exc:
         raise ApiError(400, f"malformed JSON: {exc}", "invalid_request_error") from exc
+    except RecursionError as exc:
+        raise ApiError(400, TOO_DEEP, "invalid_request_error") from exc
     hive = req.hive or schemas.HiveOptions()
     specs, tools = tool_mode(req)
     try:
@@ -170,6 +173,8 @@ async def hive_vote(request: Request) -> Response:
         raise ApiError(400, f"invalid request: {exc}", "invalid_request_error") from exc
     except msgspec.DecodeError as exc:
         raise ApiError(400, f"malformed JSON: {exc}", "invalid_request_error") from exc
+    except RecursionError as exc:
+        raise ApiError(400, TOO_DEEP, "invalid_request_error") from exc
     params = ask.params
     try:
         job = node.request(
@@ -285,11 +290,14 @@ def create_app(node: Node) -> Guard:
     settings = node.settings
     app.state.openapi = build_openapi(secured=bool(settings.api_key))
     app.state.admission = Admission(settings.max_queue)
+    app.state.event_streams = Admission(settings.max_event_streams)
     return Guard(
         app,
         api_key=settings.api_key,
         allowed_hosts=settings.allowed_host_names(),
         bound_host=settings.host,
         max_body_bytes=settings.max_body_bytes,
+        body_timeout_s=settings.body_timeout_s,
         admission=app.state.admission,
+        sockets=Admission(settings.max_connections),
     )

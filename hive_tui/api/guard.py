@@ -7,23 +7,36 @@ In order, cheapest first:
    and the ``allowed_hosts`` setting are accepted (400 otherwise).
 2. **API key**: with ``api_key`` set, every path but ``/health`` needs
    ``Authorization: Bearer <key>`` (401 otherwise), compared in constant time.
-3. **Body size**: a ``Content-Length`` over the limit is refused before reading; a chunked body
-   is read up to the limit and refused past it (413), so no request can make us buffer more.
-4. **Admission** for generation routes: at most ``max_queue`` requests admitted at once
+3. **Framing**: a request with both ``Content-Length`` and ``Transfer-Encoding`` is refused
+   (400, RFC 9112 6.3: the two disagree on where the body ends, the stuff of smuggling).
+4. **Body**: read here, whole, before any route or admission: a ``Content-Length`` over the
+   limit is refused before reading; bytes are counted as they come whatever the framing, and
+   refused past the limit (413); the body must arrive within ``body_timeout_s`` (408). A
+   client that hangs up while sending is let go without a word in the log.
+5. **Admission** for generation routes: at most ``max_queue`` requests admitted at once
    (running or waiting for workers); one more gets 503 with ``Retry-After`` at once instead
-   of a queue that grows without end. The slot is held until the response is fully sent or
-   the client is gone, whatever the route does.
+   of a queue that grows without end. Only a request whose body is in takes a slot, so slow
+   senders cannot hold them. The slot is held until the response is fully sent or the client
+   is gone, whatever the route does.
+
+Websocket upgrades pass the same Host check, the API key (except the peer channel, whose
+peers prove the hive secret instead) and an ``Origin`` check: a browser always names the page
+that opened the socket, and only a page on an allowed host may. At most ``sockets.limit``
+websockets are open at once (503 past it).
 
 No CORS headers are ever added: browsers on other origins cannot read our answers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import ipaddress
+import logging
 import socket
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 import msgspec
 import psutil
@@ -35,6 +48,9 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "localhost.lo
 OPEN_PATHS = frozenset({"/health"})
 ADMITTED_PATHS = frozenset({"/v1/chat/completions", "/v1/hive/vote"})
 RETRY_AFTER_S = 1
+PEER_PATH = "/v1/hive/peer"  # peers prove the hive secret there, not the API key
+
+log = logging.getLogger("hive.api")
 
 
 def is_loopback(host: str) -> bool:
@@ -92,7 +108,9 @@ class Guard:
         allowed_hosts: Iterable[str] = (),
         bound_host: str = "127.0.0.1",
         max_body_bytes: int = 4 * 1024 * 1024,
+        body_timeout_s: float = 30.0,
         admission: Admission | None = None,
+        sockets: Admission | None = None,
     ) -> None:
         self.app = app
         self._key = api_key.encode()
@@ -102,50 +120,55 @@ class Guard:
             self.allowed |= own_names()
         self._any_host = "*" in hosts
         self.max_body = max_body_bytes
+        self.body_timeout_s = body_timeout_s
         self.admission = admission or Admission(64)
+        # Open websockets: uvicorn's limit_concurrency stops counting a connection once
+        # it is upgraded, so they are counted here.
+        self.sockets = sockets or Admission(256)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._upgrade(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        path: str = scope.get("path", "")
-        if not self._any_host and host_name(headers.get("host", "")) not in self.allowed:
-            await _refuse(
-                send, 400, "host not allowed (set allowed_hosts)", "invalid_request_error"
-            )
+        headers = _headers(scope)
+        refusal = self._refusal(scope.get("path", ""), headers) or self._framing(headers)
+        if refusal is not None:
+            await _refuse(send, *refusal)
             return
-        if self._key and path not in OPEN_PATHS and not self._authorised(headers):
-            await _refuse(
-                send,
-                401,
-                "missing or wrong API key",
-                "authentication_error",
-                {"www-authenticate": "Bearer"},
-            )
+        body = await self._body(headers, receive, send)
+        if body is None:  # refused, or the client left while sending
             return
-        length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await _refuse(
-                send, 413, f"request body over {self.max_body} bytes", "invalid_request_error"
-            )
-            return
-        if path in ADMITTED_PATHS and scope.get("method") == "POST":
+        request = _replay(body, receive)
+        if scope.get("path", "") in ADMITTED_PATHS and scope.get("method") == "POST":
             if not self.admission.try_enter():
-                await _refuse(
-                    send,
-                    503,
-                    "the node is busy: too many requests queued",
-                    "service_unavailable",
-                    {"retry-after": str(RETRY_AFTER_S)},
-                )
+                await _refuse(send, *BUSY)
                 return
             try:
-                await self._bounded(scope, receive, send)
+                await self.app(scope, request, send)
             finally:
                 self.admission.leave()
             return
-        await self._bounded(scope, receive, send)
+        await self.app(scope, request, send)
+
+    def _refusal(self, path: str, headers: dict[str, str], key_needed: bool = True) -> Refusal:
+        """The Host check and the API key, for plain requests and upgrades alike."""
+        if not self._any_host and host_name(headers.get("host", "")) not in self.allowed:
+            return 400, "host not allowed (set allowed_hosts)", "invalid_request_error", {}
+        if key_needed and self._key and path not in OPEN_PATHS and not self._authorised(headers):
+            return 401, "missing or wrong API key", "authentication_error", UNAUTHORISED
+        return None
+
+    def _framing(self, headers: dict[str, str]) -> Refusal:
+        if "content-length" in headers and "transfer-encoding" in headers:
+            message = "Content-Length and Transfer-Encoding together (RFC 9112 6.3)"
+            return 400, message, "invalid_request_error", CLOSE
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            return 413, f"request body over {self.max_body} bytes", "invalid_request_error", CLOSE
+        return None
 
     def _authorised(self, headers: dict[str, str]) -> bool:
         scheme, _, token = headers.get("authorization", "").partition(" ")
@@ -153,45 +176,106 @@ class Guard:
             return False
         return hmac.compare_digest(token.strip().encode(), self._key)
 
-    async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app; a body without Content-Length (chunked) is read here first, up to the
-        limit, and handed over whole. With a Content-Length the server itself enforces it."""
-        headers = dict(scope["headers"])
-        if b"content-length" in headers or scope.get("method") in ("GET", "HEAD"):
-            await self.app(scope, receive, send)
-            return
+    async def _body(self, headers: dict[str, str], receive: Receive, send: Send) -> bytes | None:
+        """The whole body, counted as it comes and within the time allowed; None once refused
+        (413, 408) or when the client hangs up. No framing header: HTTP/1.1 has no body."""
+        if "content-length" not in headers and "transfer-encoding" not in headers:
+            return b""
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client left while sending
-            size += len(message.get("body", b""))
-            if size > self.max_body:
-                await _refuse(
-                    send, 413, f"request body over {self.max_body} bytes", "invalid_request_error"
-                )
+        try:
+            async with asyncio.timeout(self.body_timeout_s):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        log.debug("a client hung up while sending its body")
+                        return None
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_body:
+                        too_big = f"request body over {self.max_body} bytes"
+                        await _refuse(send, 413, too_big, "invalid_request_error", CLOSE)
+                        return None
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            slow = f"request body not received within {self.body_timeout_s:g} s"
+            await _refuse(send, 408, slow, "invalid_request_error", CLOSE)
+            return None
+
+    async def _upgrade(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _headers(scope)
+        path: str = scope.get("path", "")
+        refusal = self._refusal(path, headers, key_needed=path != PEER_PATH)
+        refusal = refusal or self._origin(headers)
+        if refusal is None:
+            if not self.sockets.try_enter():
+                refusal = BUSY
+            else:
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    self.sockets.leave()
                 return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        replayed = False
+        await receive()  # websocket.connect
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close", "code": 1008})  # the server answers 403
+            return
+        await _refuse(send, *refusal, prefix="websocket.")
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()  # later calls wait for the disconnect, as usual
+    def _origin(self, headers: dict[str, str]) -> Refusal:
+        """Browsers send Origin on every websocket; only pages on allowed hosts may connect.
+        Other clients (peers, scripts) send none and pass."""
+        origin = headers.get("origin")
+        if origin is None or self._any_host:
+            return None
+        with contextlib.suppress(ValueError):
+            if (urlsplit(origin).hostname or "") in self.allowed:
+                return None
+        return 403, "origin not allowed", "invalid_request_error", {}
 
-        await self.app(scope, replay, send)
+
+Refusal = tuple[int, str, str, dict[str, str]] | None
+UNAUTHORISED = {"www-authenticate": "Bearer"}
+CLOSE = {"connection": "close"}  # the rest of the body is never read: end the connection
+BUSY = (
+    503,
+    "the node is busy: too many requests queued",
+    "service_unavailable",
+    {"retry-after": str(RETRY_AFTER_S)},
+)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body read by the guard, handed to the app as one message; later calls wait for
+    the disconnect, as usual."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 async def _refuse(
-    send: Send, status: int, message: str, kind: str, extra: dict[str, str] | None = None
+    send: Send,
+    status: int,
+    message: str,
+    kind: str,
+    extra: dict[str, str] | None = None,
+    prefix: str = "",
 ) -> None:
     body = msgspec.json.encode(schemas.ErrorBody(schemas.ErrorDetail(message, kind)))
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": f"{prefix}http.response.start", "status": status, "headers": headers})
+    await send({"type": f"{prefix}http.response.body", "body": body})

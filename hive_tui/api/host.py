@@ -30,12 +30,15 @@ import uvicorn
 
 from hive_tui.api.app import create_app
 from hive_tui.api.guard import is_loopback
+from hive_tui.api.protocol import deadline_protocol
 from hive_tui.config import Settings
 from hive_tui.node import CANCEL_GRACE_S, Node
 
 # How long a closing app waits for the API to answer the requests it ended.
 ANSWER_WAIT_S = 2.0
 STARTED_POLL_S = 0.05
+KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this
+MAX_HEADER_BYTES = 16 * 1024  # a request line and headers longer than this get 400
 
 
 @dataclass
@@ -141,6 +144,13 @@ class ServerHost:
             create_app(self.node),
             lifespan="off",
             access_log=False,
+            # Hostile clients (README "A node you can leave running"): h11, whose framing rules
+            # refuse a malformed request, with a deadline on each request's headers; at most
+            # max_connections open (503 past it); header blocks up to 16 KiB.
+            http=deadline_protocol(settings.header_timeout_s),
+            limit_concurrency=settings.max_connections,
+            timeout_keep_alive=KEEP_ALIVE_S,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
             # SIGTERM: stop accepting, give in-flight requests shutdown_grace_s, then end them
             # (HostedServer.shutdown), which cancels their votes and so every worker's
             # generation. Past this (the swarm waits up to CANCEL_GRACE_S), uvicorn cancels.
