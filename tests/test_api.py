@@ -120,3 +120,13 @@ def test_models_and_health(client, api):
     assert h["status"] == "ok" and h["workers_ready"] == 4
     assert {w["state"] for w in h["workers"]} <= {"idle", "generating"}
     assert all(w["pid"] for w in h["workers"])
+
+
+def test_an_empty_strategy_is_refused_not_taken_for_the_default(api):
+    r = httpx.post(
+        f"{api.url}/v1/chat/completions",
+        json={"model": "hive", "messages": [{"role": "user", "content": "hi"}],
+              "hive": {"strategy": ""}},
+        timeout=30,
+    )
+    assert r.status_code == 400 and "strategy" in r.json()["error"]["message"]

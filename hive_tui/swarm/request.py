@@ -61,7 +61,7 @@ def resolve_request(
 ) -> SwarmRequest:
     """A request ready to vote; raises ``consensus.UnknownStrategy`` for a strategy that is
     not registered (the API answers 400 naming ``hive.strategy``)."""
-    strategy = strategy or defaults.strategy
+    strategy = defaults.strategy if strategy is None else strategy
     if strategy not in consensus.STRATEGIES:
         raise consensus.UnknownStrategy(strategy)
     tokens = max_tokens or defaults.max_tokens
