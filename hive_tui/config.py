@@ -63,6 +63,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     max_body_bytes: int = 4 * 1024 * 1024
     max_queue: int = 64  # chat requests admitted at once (running + waiting); more get 503
     shutdown_grace_s: float = 5.0  # SIGTERM: in-flight requests get this long, then cancelled
+    # execute_bash's kernel-enforced limits (hive_tui/tools/limits.py)
+    tool_max_processes: int = 128  # processes and threads at once in the sandbox
+    tool_max_memory_mb: int = 1024  # address space of each process
+    tool_max_cpu_s: int = 60  # CPU seconds of each process
+    tool_max_file_mb: int = 64  # the largest file a command may write; also its /tmp's size
 
     def allowed_host_names(self) -> list[str]:
         hosts = self.allowed_hosts

@@ -16,6 +16,7 @@ from hive_tui.client.core_types import CoreError
 from hive_tui.client.tool_turn import ToolSettings
 from hive_tui.config import Settings, data_dir
 from hive_tui.tools.builtin import TOOL_NAMES
+from hive_tui.tools.limits import ResourceLimits
 
 
 def _log_to_file(folder: Path) -> None:
@@ -49,7 +50,7 @@ async def _run(settings: Settings, connect: str | None, tools: ToolSettings | No
     return app.return_code or 0
 
 
-def tool_settings(args: argparse.Namespace) -> ToolSettings:
+def tool_settings(args: argparse.Namespace, settings: Settings | None = None) -> ToolSettings:
     """``--tools``/``--workdir``/``--no-sandbox``/``--tool-timeout``, as for ``hive ask``;
     tools turned on later in the app without ``--workdir`` work in the current folder (the
     tools screen shows which)."""
@@ -62,8 +63,9 @@ def tool_settings(args: argparse.Namespace) -> ToolSettings:
     folder = Path(args.workdir).expanduser() if args.workdir else Path.cwd()
     if not folder.is_dir():
         raise SystemExit(f"hive: --workdir {folder} is not a folder")
+    limits = ResourceLimits.from_settings(settings) if settings else ResourceLimits()
     return ToolSettings(folder.resolve(), enabled, sandbox=not args.no_sandbox,
-                        timeout_s=args.tool_timeout)
+                        timeout_s=args.tool_timeout, limits=limits)
 
 
 def run_app(settings: Settings, connect: str | None = None,
