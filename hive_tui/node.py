@@ -27,6 +27,7 @@ from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.errors import HiveError
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
+from hive_tui.swarm.request import InvalidRequest as InvalidRequest
 from hive_tui.swarm.request import RequestDefaults as RequestDefaults
 from hive_tui.swarm.request import resolve_request as resolve_request
 from hive_tui.swarm.swarm import CANCEL_GRACE_S as CANCEL_GRACE_S
@@ -38,6 +39,7 @@ from hive_tui.swarm.worker import Worker, WorkerSpec
 from hive_tui.wire import HardwarePlan, ModelCatalog
 
 if TYPE_CHECKING:
+    from hive_tui.federation.local import AdmissionGate
     from hive_tui.federation.service import Federation
 
 log = logging.getLogger("hive.node")
@@ -278,6 +280,8 @@ class Node:
         self.swarm = Swarm(self.workers, self.bus, self.node_id)
         # Set by the front end once the API port is bound (hive_tui.federation.service).
         self.federation: Federation | None = None
+        # Set by the API (``max_queue``); peers' requests are admitted through it too.
+        self.admission: AdmissionGate | None = None
         # Set by end_requests: requests still running are ended, new ones refused.
         self.closed = asyncio.Event()
         self._votes: set[asyncio.Future[VoteResult]] = set()

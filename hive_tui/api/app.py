@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -33,7 +34,7 @@ from hive_tui.api.present import completion, stream_chunks
 from hive_tui.api.tool_request import ToolMode, tool_mode, wire_messages
 from hive_tui.errors import HiveError
 from hive_tui.federation.replies import reply_from_result
-from hive_tui.node import Node, SwarmError, SwarmRequest, VoteResult
+from hive_tui.node import InvalidRequest, Node, SwarmError, SwarmRequest, VoteResult
 from hive_tui.tools.decide import ToolDecision, decide_tools
 
 log = logging.getLogger("hive.api")
@@ -70,7 +71,10 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
     except msgspec.DecodeError as exc:
         raise ApiError(400, f"malformed JSON: {exc}", "invalid_request_error") from exc
     hive = req.hive or schemas.HiveOptions()
-    specs, tools = tool_mode(req)
+    try:
+        specs, tools = tool_mode(req)
+    except ValueError as exc:  # a named tool_choice that is not among the tools
+        raise ApiError(400, str(exc), "invalid_request_error", "tool_choice") from exc
     try:
         job = node.request(
             wire_messages(req.messages),
@@ -203,8 +207,19 @@ async def list_models(request: Request) -> Response:
     return json_response(schemas.ModelList(data=cards))
 
 
+def _has_key(request: Request, key: str) -> bool:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key.encode())
+
+
 async def health(request: Request) -> Response:
+    """The node's health; on a node with an API key, without the key: liveness only (the
+    route is open, so no peer addresses, worker process ids or error text leave it)."""
     node: Node = request.app.state.node
+    key = node.settings.api_key
+    if key and not _has_key(request, key):
+        full = node.health()
+        return json_response(wire.NodeLiveness(full.status, full.workers_ready))
     # Leak watch: tasks alive in the node's loop and requests admitted right now.
     body = msgspec.structs.replace(
         node.health(),
@@ -238,6 +253,8 @@ def error_kind(exc: HiveError) -> tuple[int, str, str | None]:
         return 503, "service_unavailable", None
     if isinstance(exc, consensus.UnknownStrategy):
         return 400, "invalid_request_error", "hive.strategy"
+    if isinstance(exc, InvalidRequest):
+        return 400, "invalid_request_error", exc.param
     return 500, "server_error", None
 
 
@@ -285,6 +302,7 @@ def create_app(node: Node) -> Guard:
     settings = node.settings
     app.state.openapi = build_openapi(secured=bool(settings.api_key))
     app.state.admission = Admission(settings.max_queue)
+    node.admission = app.state.admission  # peers' requests count against max_queue too
     return Guard(
         app,
         api_key=settings.api_key,

@@ -280,3 +280,5 @@ class ModelList(msgspec.Struct):
 # What ``GET /health`` answers (``Node.health``), described for /openapi.json: the wire type
 # itself, so the description cannot drift from the body.
 HealthBody = wire.NodeHealth
+# Without the API key a node that has one answers liveness only.
+LivenessBody = wire.NodeLiveness
