@@ -64,11 +64,16 @@ def test_api_conforms_to_its_schema(case) -> None:
 
 
 def _names_an_unoffered_tool(body: object) -> bool:
+    """Schema-valid bodies only (negative cases may hold anything where a name should be)."""
     if not isinstance(body, dict) or not isinstance(body.get("tool_choice"), dict):
         return False
-    named = (body["tool_choice"].get("function") or {}).get("name")
-    offered = {(t.get("function") or {}).get("name") for t in body.get("tools") or []}
-    return bool(body.get("tools")) and named not in offered
+    function = body["tool_choice"].get("function")
+    tools = body.get("tools")
+    if not isinstance(function, dict) or not isinstance(tools, list) or not tools:
+        return False
+    offered = [t["function"].get("name") for t in tools if isinstance(t, dict)
+               and isinstance(t.get("function"), dict)]
+    return function.get("name") not in offered
 
 
 def test_openapi_is_generated_from_the_request_types() -> None:
