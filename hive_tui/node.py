@@ -27,10 +27,12 @@ from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.errors import HiveError
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
+from hive_tui.swarm.prompt_size import check_prompt_fits, token_bytes_bound
 from hive_tui.swarm.request import InvalidRequest as InvalidRequest
 from hive_tui.swarm.request import RequestDefaults as RequestDefaults
 from hive_tui.swarm.request import resolve_request as resolve_request
 from hive_tui.swarm.swarm import CANCEL_GRACE_S as CANCEL_GRACE_S
+from hive_tui.swarm.swarm import ContextLengthExceeded as ContextLengthExceeded
 from hive_tui.swarm.swarm import Swarm
 from hive_tui.swarm.swarm import SwarmError as SwarmError
 from hive_tui.swarm.swarm import SwarmRequest as SwarmRequest
@@ -304,8 +306,9 @@ class Node:
     ) -> SwarmRequest:
         """A request as this node answers it: what the caller leaves open comes from the
         settings, max_tokens fits the workers' context, the strategy is checked and the seed
-        drawn (``hive_tui.swarm.request.resolve_request``, the one place that does)."""
-        return resolve_request(
+        drawn (``hive_tui.swarm.request.resolve_request``, the one place that does); a prompt
+        that cannot fit the context raises ``ContextLengthExceeded`` here, before any vote."""
+        request = resolve_request(
             messages,
             RequestDefaults.from_settings(self.settings, self.plan.n_ctx),
             strategy=strategy,
@@ -320,6 +323,13 @@ class Node:
             request_id=request_id,
             early_exit=early_exit,
         )
+        self.check_fits(request)
+        return request
+
+    def check_fits(self, request: SwarmRequest) -> None:
+        """``ContextLengthExceeded`` unless the prompt may fit (``swarm/prompt_size.py``)."""
+        bound = token_bytes_bound(self.plan.model_path)
+        check_prompt_fits(request.messages, self.plan.n_ctx, request.tools, bound)
 
     async def start(self) -> None:
         log.info(
@@ -356,6 +366,7 @@ class Node:
         cancelling the caller still cancels the vote and raises ``CancelledError``."""
         if self.closed.is_set():
             raise SwarmError(SHUTTING_DOWN)
+        self.check_fits(request)  # the app builds its requests without Node.request
         vote = asyncio.ensure_future(self._vote(request))
         self._votes.add(vote)
         try:

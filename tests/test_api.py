@@ -120,3 +120,25 @@ def test_models_and_health(client, api):
     assert h["status"] == "ok" and h["workers_ready"] == 4
     assert {w["state"] for w in h["workers"]} <= {"idle", "generating"}
     assert all(w["pid"] for w in h["workers"])
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [{"role": "user", "content": "hi"}] * 1024,
+        [{"role": "user", "content": "x" * 3 * 1024 * 1024}],
+    ],
+    ids=["1024 messages", "3 MiB message"],
+)
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_prompt_over_the_context_is_a_400_with_the_counts(api, messages, stream):
+    r = httpx.post(
+        f"{api.url}/v1/chat/completions",
+        json={"messages": messages, "stream": stream},
+        timeout=60,
+    )
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["code"] == "context_length_exceeded" and error["param"] == "messages"
+    assert error["prompt_tokens"] >= error["max_context"] == 2048
+    assert "retry-after" not in r.headers

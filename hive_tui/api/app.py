@@ -34,7 +34,14 @@ from hive_tui.api.present import completion, stream_chunks
 from hive_tui.api.tool_request import ToolMode, tool_mode, wire_messages
 from hive_tui.errors import HiveError
 from hive_tui.federation.replies import reply_from_result
-from hive_tui.node import InvalidRequest, Node, SwarmError, SwarmRequest, VoteResult
+from hive_tui.node import (
+    ContextLengthExceeded,
+    InvalidRequest,
+    Node,
+    SwarmError,
+    SwarmRequest,
+    VoteResult,
+)
 from hive_tui.tools.decide import ToolDecision, decide_tools
 
 log = logging.getLogger("hive.api")
@@ -151,8 +158,7 @@ async def _sse(node: Node, job: SwarmRequest, mode: ToolMode | None) -> AsyncIte
         try:
             result = vote.result()
         except HiveError as exc:  # the status line is sent: the error is the last event
-            _status, type_, param = error_kind(exc)
-            body = schemas.ErrorBody(schemas.ErrorDetail(str(exc), type_, param))
+            body = schemas.ErrorBody(error_detail(exc))
             yield b"data: " + msgspec.json.encode(body) + b"\n\n"
             return
         for chunk in stream_chunks(result, model, created, _tools(result, mode)):
@@ -190,10 +196,8 @@ async def hive_vote(request: Request) -> Response:
         )
     except consensus.UnknownStrategy as exc:
         raise ApiError(400, str(exc), "invalid_request_error", "strategy") from exc
-    try:
-        result = await _run_watching_client(request, node, job)
-    except SwarmError as exc:
-        raise ApiError(503, str(exc), "service_unavailable") from exc
+    # A SwarmError: 503 (400 for a prompt over the context), see error_kind.
+    result = await _run_watching_client(request, node, job)
     return json_response(reply_from_result(result))
 
 
@@ -249,6 +253,8 @@ def error_kind(exc: HiveError) -> tuple[int, str, str | None]:
     """The one translation of a hive error into an HTTP status, an OpenAI error type, a param."""
     if isinstance(exc, ApiError):
         return exc.status, exc.type, exc.param
+    if isinstance(exc, ContextLengthExceeded):  # a SwarmError that no retry can help
+        return 400, "invalid_request_error", "messages"
     if isinstance(exc, SwarmError):  # no worker ready, every worker failed
         return 503, "service_unavailable", None
     if isinstance(exc, consensus.UnknownStrategy):
@@ -258,12 +264,21 @@ def error_kind(exc: HiveError) -> tuple[int, str, str | None]:
     return 500, "server_error", None
 
 
+def error_detail(exc: HiveError) -> schemas.ErrorDetail:
+    _status, type_, param = error_kind(exc)
+    if isinstance(exc, ContextLengthExceeded):
+        return schemas.ContextErrorDetail(
+            str(exc), type_, param, exc.code, exc.prompt_tokens, exc.n_ctx
+        )
+    return schemas.ErrorDetail(str(exc), type_, param)
+
+
 async def _hive_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HiveError)
-    status, type_, param = error_kind(exc)
+    status, _type, _param = error_kind(exc)
     if status == 500:  # not one the API expects: worth a line in the node's log
         log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
-    return error_response(status, str(exc), type_, param)
+    return json_response(schemas.ErrorBody(error_detail(exc)), status)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
