@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 import uuid
@@ -14,7 +15,7 @@ import pytest
 from hive_tui.config import Settings
 from hive_tui.tools.builtin import ToolPolicy, ToolRefused, run_tool
 from hive_tui.tools.calls import ToolCall
-from hive_tui.tools.limits import ResourceLimits
+from hive_tui.tools.limits import PidsCgroup, ResourceLimits
 from hive_tui.tools.sandbox import SandboxUnavailable, command_line, run_bash, sandbox_problem
 
 pytestmark = pytest.mark.process  # commands run in bubblewrap
@@ -137,10 +138,23 @@ else:
 """
 
 
+def _processes_limited() -> bool:
+    """The kernel exempts the real root user from RLIMIT_NPROC: as root, only a pids cgroup
+    bounds the sandbox's processes."""
+    if os.geteuid() != 0:
+        return True
+    group = PidsCgroup.make(8)
+    if group is None:
+        return False
+    group.remove()
+    return True
+
+
 @needs_bwrap
+@pytest.mark.skipif(not _processes_limited(), reason="root without a pids cgroup to make")
 async def test_a_fork_loop_is_stopped_below_the_process_limit(tmp_path: Path) -> None:
     (tmp_path / "forks.py").write_text(FORK_LOOP)
-    limits = ResourceLimits(processes=40)
+    limits = ResourceLimits()  # the defaults
     result = await run_bash("python3 forks.py", tmp_path, limits=limits, timeout_s=20)
     assert "stopped after" in result.output, result.output
     forked = int(result.output.split("stopped after", 1)[1].split()[0])
