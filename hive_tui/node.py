@@ -27,7 +27,9 @@ from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.errors import HiveError
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
-from hive_tui.swarm.prompt_size import check_prompt_fits, token_bytes_bound
+from hive_tui.swarm.prompt_size import FALLBACK_TOKEN_BYTES as FALLBACK_TOKEN_BYTES
+from hive_tui.swarm.prompt_size import check_prompt_fits as check_prompt_fits
+from hive_tui.swarm.prompt_size import token_bytes_bound as token_bytes_bound
 from hive_tui.swarm.request import InvalidRequest as InvalidRequest
 from hive_tui.swarm.request import RequestDefaults as RequestDefaults
 from hive_tui.swarm.request import resolve_request as resolve_request
