@@ -204,3 +204,13 @@ def test_limits_come_from_the_settings() -> None:
     wrapped = limits.wrap("echo hi")
     assert wrapped[-1] == "echo hi" and "-u 7" in wrapped[2] and "-v 307200" in wrapped[2]
     assert "_hive_limit -u" not in limits.wrap("echo hi", processes=False)[2]
+
+
+@needs_bwrap
+async def test_a_busy_loop_is_stopped_at_its_cpu_limit(tmp_path: Path) -> None:
+    limits = ResourceLimits(cpu_s=1)
+    result = await run_bash(
+        "python3 -c 'while True: pass'; echo status=$?", tmp_path, limits=limits, timeout_s=120
+    )
+    assert not result.timed_out, result.output  # the kernel stopped it, not hive's timeout
+    assert "status=137" in result.output or "status=152" in result.output, result.output
