@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from hive_tui.bus import Subscription as Subscription
 from hive_tui.config import Settings, data_dir, free_cores, threads_per_worker, usable_cores
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.errors import HiveError
+from hive_tui.federation.identity import load_node_id as load_node_id
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
 from hive_tui.swarm.prompt_size import FALLBACK_TOKEN_BYTES as FALLBACK_TOKEN_BYTES
@@ -225,25 +225,6 @@ def hardware_plan(catalog: ModelCatalog | None = None) -> HardwarePlan:
     from hive_tui.models.catalog import build_catalog
 
     return plan_hardware(detect_hardware(), catalog or build_catalog())
-
-
-def load_node_id(folder: Path | None = None) -> str:
-    """A stable id for this node, created once in the data folder."""
-    from hive_tui.federation.identity import forget_if_copied
-
-    folder = folder or data_dir()
-    forget_if_copied(folder)  # a data folder copied from another machine gets a new id
-    path = folder / "node_id"
-    try:
-        existing = path.read_text().strip()
-        if existing:
-            return existing
-    except FileNotFoundError:
-        pass
-    folder.mkdir(parents=True, exist_ok=True)
-    node_id = f"node-{uuid.uuid4().hex[:12]}"
-    path.write_text(node_id + "\n")
-    return node_id
 
 
 class Node:
