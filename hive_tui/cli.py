@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_node(settings)
         from hive_tui.commands.app import run_app, tool_settings
 
-        return run_app(settings, args.connect, tool_settings(args))
+        return run_app(settings, args.connect, tool_settings(args, settings))
     except HiveError as exc:  # a message for the user, one line, no traceback
         print(f"hive: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ConfigError) else 1

@@ -68,6 +68,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     header_timeout_s: float = 10.0  # a request's headers must arrive within this, else closed
     body_timeout_s: float = 30.0  # ... and its body within this once headers are in (408)
     max_event_streams: int = 32  # /v1/hive/events subscribers at once; more get 503
+    # execute_bash's kernel-enforced limits (hive_tui/tools/limits.py)
+    tool_max_processes: int = 128  # processes and threads at once in the sandbox
+    tool_max_memory_mb: int = 1024  # address space of each process
+    tool_max_cpu_s: int = 60  # CPU seconds of each process
+    tool_max_file_mb: int = 64  # the largest file a command may write; also its /tmp's size
 
     def allowed_host_names(self) -> list[str]:
         hosts = self.allowed_hosts

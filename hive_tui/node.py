@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +24,18 @@ from hive_tui.bus import Subscription as Subscription
 from hive_tui.config import Settings, data_dir, free_cores, threads_per_worker, usable_cores
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.errors import HiveError
+from hive_tui.federation.identity import load_node_id as load_node_id
 from hive_tui.hardware.plan import vote_size
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
+from hive_tui.swarm.prompt_size import FALLBACK_TOKEN_BYTES as FALLBACK_TOKEN_BYTES
+from hive_tui.swarm.prompt_size import check_prompt_fits as check_prompt_fits
+from hive_tui.swarm.prompt_size import token_bytes_bound as token_bytes_bound
+from hive_tui.swarm.request import InvalidRequest as InvalidRequest
 from hive_tui.swarm.request import RequestDefaults as RequestDefaults
 from hive_tui.swarm.request import resolve_request as resolve_request
 from hive_tui.swarm.swarm import CANCEL_GRACE_S as CANCEL_GRACE_S
+from hive_tui.swarm.swarm import ContextLengthExceeded as ContextLengthExceeded
 from hive_tui.swarm.swarm import Swarm
 from hive_tui.swarm.swarm import SwarmError as SwarmError
 from hive_tui.swarm.swarm import SwarmRequest as SwarmRequest
@@ -39,6 +44,7 @@ from hive_tui.swarm.worker import Worker, WorkerSpec
 from hive_tui.wire import HardwarePlan, ModelCatalog
 
 if TYPE_CHECKING:
+    from hive_tui.federation.local import AdmissionGate
     from hive_tui.federation.service import Federation
 
 log = logging.getLogger("hive.node")
@@ -204,25 +210,6 @@ def hardware_plan(catalog: ModelCatalog | None = None) -> HardwarePlan:
     return plan_hardware(detect_hardware(), catalog or build_catalog())
 
 
-def load_node_id(folder: Path | None = None) -> str:
-    """A stable id for this node, created once in the data folder."""
-    from hive_tui.federation.identity import forget_if_copied
-
-    folder = folder or data_dir()
-    forget_if_copied(folder)  # a data folder copied from another machine gets a new id
-    path = folder / "node_id"
-    try:
-        existing = path.read_text().strip()
-        if existing:
-            return existing
-    except FileNotFoundError:
-        pass
-    folder.mkdir(parents=True, exist_ok=True)
-    node_id = f"node-{uuid.uuid4().hex[:12]}"
-    path.write_text(node_id + "\n")
-    return node_id
-
-
 class Node:
     def __init__(self, settings: Settings, plan: NodePlan, node_id: str | None = None) -> None:
         self.settings = settings
@@ -261,6 +248,8 @@ class Node:
         self.swarm = Swarm(self.workers, self.bus, self.node_id)
         # Set by the front end once the API port is bound (hive_tui.federation.service).
         self.federation: Federation | None = None
+        # Set by the API (``max_queue``); peers' requests are admitted through it too.
+        self.admission: AdmissionGate | None = None
         # Set by end_requests: requests still running are ended, new ones refused.
         self.closed = asyncio.Event()
         self._votes: set[asyncio.Future[VoteResult]] = set()
@@ -283,8 +272,9 @@ class Node:
     ) -> SwarmRequest:
         """A request as this node answers it: what the caller leaves open comes from the
         settings, max_tokens fits the workers' context, the strategy is checked and the seed
-        drawn (``hive_tui.swarm.request.resolve_request``, the one place that does)."""
-        return resolve_request(
+        drawn (``hive_tui.swarm.request.resolve_request``, the one place that does); a prompt
+        that cannot fit the context raises ``ContextLengthExceeded`` here, before any vote."""
+        request = resolve_request(
             messages,
             RequestDefaults.from_settings(self.settings, self.plan.n_ctx),
             strategy=strategy,
@@ -299,6 +289,13 @@ class Node:
             request_id=request_id,
             early_exit=early_exit,
         )
+        self.check_fits(request)
+        return request
+
+    def check_fits(self, request: SwarmRequest) -> None:
+        """``ContextLengthExceeded`` unless the prompt may fit (``swarm/prompt_size.py``)."""
+        bound = token_bytes_bound(self.plan.model_path)
+        check_prompt_fits(request.messages, self.plan.n_ctx, request.tools, bound)
 
     async def start(self) -> None:
         log.info(
@@ -335,6 +332,7 @@ class Node:
         cancelling the caller still cancels the vote and raises ``CancelledError``."""
         if self.closed.is_set():
             raise SwarmError(SHUTTING_DOWN)
+        self.check_fits(request)  # the app builds its requests without Node.request
         vote = asyncio.ensure_future(self._vote(request))
         self._votes.add(vote)
         try:

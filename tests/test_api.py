@@ -130,3 +130,25 @@ def test_an_empty_strategy_is_refused_not_taken_for_the_default(api):
         timeout=30,
     )
     assert r.status_code == 400 and "strategy" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [{"role": "user", "content": "hi"}] * 1024,
+        [{"role": "user", "content": "x" * 3 * 1024 * 1024}],
+    ],
+    ids=["1024 messages", "3 MiB message"],
+)
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_prompt_over_the_context_is_a_400_with_the_counts(api, messages, stream):
+    r = httpx.post(
+        f"{api.url}/v1/chat/completions",
+        json={"messages": messages, "stream": stream},
+        timeout=60,
+    )
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["code"] == "context_length_exceeded" and error["param"] == "messages"
+    assert error["prompt_tokens"] >= error["max_context"] == 2048
+    assert "retry-after" not in r.headers

@@ -96,3 +96,11 @@ def test_text_majority_answers_in_text_and_tool_results_round_trip(client_for) -
     # tool_choice "none": no vote on calls at all, the strategy's winner stands.
     r = ask(client, tool_choice="none")
     assert r.model_extra["hive"]["tool_vote"] is None and r.choices[0].message.tool_calls is None
+
+
+def test_a_named_tool_choice_not_among_the_tools_is_a_400(client_for) -> None:
+    client = client_for([LS, LS, LS])
+    with pytest.raises(openai.BadRequestError) as caught:
+        ask(client, tool_choice={"type": "function", "function": {"name": "rm_rf"}})
+    error = caught.value.body
+    assert error["param"] == "tool_choice" and "rm_rf" in error["message"]

@@ -129,7 +129,8 @@ def test_nodes_find_each_other_by_mdns_alone(lan, tmp_path):
                 peers = ns_json(
                     ns_a,
                     "import httpx, json; print(json.dumps(httpx.get("
-                    f"'http://{addr_a}:8420/health', timeout=5).json()['peers']))",
+                    f"'http://{addr_a}:8420/health', timeout=5, "  # peers: with the key only
+                    f"headers={{'Authorization': 'Bearer {API_KEY}'}}).json()['peers']))",
                 )
             except subprocess.CalledProcessError:
                 peers = []

@@ -376,3 +376,14 @@ async def test_a_request_with_tools_is_voted_by_the_node_that_asked(hive):
     assert vote.get("nodes") is None  # a local vote, not a federated one
     assert {c["node_id"] for c in vote["candidates"]} == {origin.node_id}
     assert body["choices"][0]["message"]["content"] == "Paris."
+
+
+async def test_a_text_frame_on_the_peer_channel_closes_with_1008(hive):
+    await hive.start_origin(["Paris."])
+    async with connect(f"ws://127.0.0.1:{hive.ports[0]}/v1/hive/peer") as ws:
+        assert isinstance(wire.decode_peer_link(await ws.recv()), wire.PeerHello)
+        await ws.send("hello in text")
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            while True:
+                await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008

@@ -139,3 +139,14 @@ async def test_past_the_queue_bound_clients_get_503_quickly(node_process, tmp_pa
     slowest_ok = max(t for _, t, _ in ok)
     assert all(t < slowest_ok / 2 for _, t, _ in busy)  # refused at once, not after waiting
     assert all(ra is not None and int(ra) >= 1 for _, _, ra in busy)
+
+
+def test_health_without_the_key_is_liveness_only(keyed) -> None:
+    bare = httpx.get(f"{keyed.url}/health")
+    assert bare.status_code == 200
+    assert set(bare.json()) == {"status", "workers_ready", "detail"}
+    assert bare.json()["workers_ready"] == 1
+    for headers in [auth("wrong"), {"authorization": KEY}]:
+        assert "workers" not in httpx.get(f"{keyed.url}/health", headers=headers).json()
+    full = httpx.get(f"{keyed.url}/health", headers=auth()).json()
+    assert full["workers"][0]["pid"] and "peers" in full and full["plan"]

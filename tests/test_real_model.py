@@ -123,3 +123,17 @@ def test_kill_9_of_a_worker_mid_answer_degrades_then_recovers(node_process):
     assert time.monotonic() - killed_at < 30
     revived = next(w for w in back["workers"] if w["worker_id"] == victim["worker_id"])
     assert revived["pid"] != victim["pid"] and revived["restarts"] == 1
+
+
+def test_a_prompt_the_bound_lets_through_gets_the_models_exact_count(node_process):
+    # 600 short messages: a lower bound of about 1200 tokens, really about 3000 in SmolLM2's
+    # chat template, over a context of 2048: the workers count it and the node says 400.
+    node = node_process("--workers", "2", "--threads", "1", "--n-ctx", "2048")
+    node.wait_ready(2)
+    messages = [{"role": "user", "content": "hi"}] * 600
+    r = httpx.post(f"{node.url}/v1/chat/completions", json={"messages": messages}, timeout=120)
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["code"] == "context_length_exceeded"
+    assert error["prompt_tokens"] > error["max_context"] == 2048
+    assert "at least" not in error["message"]  # the model's own count

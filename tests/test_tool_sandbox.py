@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 import uuid
@@ -11,8 +12,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from hive_tui.config import Settings
 from hive_tui.tools.builtin import ToolPolicy, ToolRefused, run_tool
 from hive_tui.tools.calls import ToolCall
+from hive_tui.tools.limits import PidsCgroup, ResourceLimits
 from hive_tui.tools.sandbox import SandboxUnavailable, command_line, run_bash, sandbox_problem
 
 pytestmark = pytest.mark.process  # commands run in bubblewrap
@@ -115,3 +118,99 @@ async def test_tools_are_off_by_default_and_never_run_for_a_peer(tmp_path: Path)
     assert not bad.ok and "refused" in bad.content
     wrote = await run_tool(ToolCall("write_file", {"path": "d/b.txt", "content": "hi"}), policy)
     assert wrote.ok and (tmp_path / "d" / "b.txt").read_text() == "hi"
+
+
+FORK_LOOP = """
+import os, time
+n = 0
+for _ in range(400):
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        print("stopped after", n, exc.strerror)
+        break
+    if pid == 0:
+        time.sleep(3)
+        os._exit(0)
+    n += 1
+else:
+    print("never stopped", n)
+"""
+
+
+def _processes_limited() -> bool:
+    """The kernel exempts the real root user from RLIMIT_NPROC: as root, only a pids cgroup
+    bounds the sandbox's processes."""
+    if os.geteuid() != 0:
+        return True
+    group = PidsCgroup.make(8)
+    if group is None:
+        return False
+    group.remove()
+    return True
+
+
+@needs_bwrap
+@pytest.mark.skipif(not _processes_limited(), reason="root without a pids cgroup to make")
+async def test_a_fork_loop_is_stopped_below_the_process_limit(tmp_path: Path) -> None:
+    (tmp_path / "forks.py").write_text(FORK_LOOP)
+    limits = ResourceLimits()  # the defaults
+    result = await run_bash("python3 forks.py", tmp_path, limits=limits, timeout_s=20)
+    assert "stopped after" in result.output, result.output
+    forked = int(result.output.split("stopped after", 1)[1].split()[0])
+    assert 0 < forked < limits.processes
+
+
+@needs_bwrap
+async def test_a_two_gib_allocation_fails_with_the_default_limits(tmp_path: Path) -> None:
+    result = await run_bash(
+        "python3 -c 'b = bytearray(2 * 1024**3); print(\"allocated\")'", tmp_path
+    )
+    assert result.exit_code != 0
+    assert "MemoryError" in result.output and "allocated" not in result.output
+
+
+@needs_bwrap
+async def test_a_file_over_the_size_limit_is_cut_off(tmp_path: Path) -> None:
+    limits = ResourceLimits(file_mb=4)
+    result = await run_bash(
+        "head -c 20000000 /dev/zero > big; echo status=$?; head -c 20000000 /dev/zero > /tmp/t",
+        tmp_path,
+        limits=limits,
+    )
+    assert "status=0" not in result.output
+    assert (tmp_path / "big").stat().st_size <= 4 * 1024 * 1024
+    assert result.exit_code != 0  # the private /tmp is bounded too
+
+
+@needs_bwrap
+async def test_ordinary_commands_still_work_under_the_default_limits(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("b\na\nb\n")
+    result = await run_bash(
+        "python3 -c 'print(1)' && sort notes.txt | uniq -c | wc -l && ulimit -u -v -t -f",
+        tmp_path,
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.split()
+    assert lines[:2] == ["1", "2"]
+    defaults = ResourceLimits()
+    assert str(defaults.processes) in lines and str(defaults.memory_mb * 1024) in lines
+
+
+def test_limits_come_from_the_settings() -> None:
+    settings = Settings(tool_max_processes=7, tool_max_memory_mb=300, tool_max_cpu_s=5)
+    limits = ResourceLimits.from_settings(settings)
+    assert (limits.processes, limits.memory_mb, limits.cpu_s) == (7, 300, 5)
+    wrapped = limits.wrap("echo hi")
+    assert wrapped[-1] == "echo hi" and "-u 7" in wrapped[2] and "-v 307200" in wrapped[2]
+    assert "_hive_limit -u" not in limits.wrap("echo hi", processes=False)[2]
+
+
+@needs_bwrap
+async def test_a_busy_loop_is_stopped_at_its_cpu_limit(tmp_path: Path) -> None:
+    limits = ResourceLimits(cpu_s=1)
+    result = await run_bash(
+        "python3 -c 'while True: pass'; echo status=$?", tmp_path, limits=limits, timeout_s=120
+    )
+    assert not result.timed_out, result.output  # the kernel stopped it, not hive's timeout
+    assert "status=137" in result.output or "status=152" in result.output, result.output

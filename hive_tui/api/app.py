@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -33,7 +34,14 @@ from hive_tui.api.present import completion, stream_chunks
 from hive_tui.api.tool_request import ToolMode, tool_mode, wire_messages
 from hive_tui.errors import HiveError
 from hive_tui.federation.replies import reply_from_result
-from hive_tui.node import Node, SwarmError, SwarmRequest, VoteResult
+from hive_tui.node import (
+    ContextLengthExceeded,
+    InvalidRequest,
+    Node,
+    SwarmError,
+    SwarmRequest,
+    VoteResult,
+)
 from hive_tui.tools.decide import ToolDecision, decide_tools
 
 log = logging.getLogger("hive.api")
@@ -73,7 +81,10 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
     except RecursionError as exc:
         raise ApiError(400, TOO_DEEP, "invalid_request_error") from exc
     hive = req.hive or schemas.HiveOptions()
-    specs, tools = tool_mode(req)
+    try:
+        specs, tools = tool_mode(req)
+    except ValueError as exc:  # a named tool_choice that is not among the tools
+        raise ApiError(400, str(exc), "invalid_request_error", "tool_choice") from exc
     try:
         job = node.request(
             wire_messages(req.messages),
@@ -150,8 +161,7 @@ async def _sse(node: Node, job: SwarmRequest, mode: ToolMode | None) -> AsyncIte
         try:
             result = vote.result()
         except HiveError as exc:  # the status line is sent: the error is the last event
-            _status, type_, param = error_kind(exc)
-            body = schemas.ErrorBody(schemas.ErrorDetail(str(exc), type_, param))
+            body = schemas.ErrorBody(error_detail(exc))
             yield b"data: " + msgspec.json.encode(body) + b"\n\n"
             return
         for chunk in stream_chunks(result, model, created, _tools(result, mode)):
@@ -191,10 +201,8 @@ async def hive_vote(request: Request) -> Response:
         )
     except consensus.UnknownStrategy as exc:
         raise ApiError(400, str(exc), "invalid_request_error", "strategy") from exc
-    try:
-        result = await _run_watching_client(request, node, job)
-    except SwarmError as exc:
-        raise ApiError(503, str(exc), "service_unavailable") from exc
+    # A SwarmError: 503 (400 for a prompt over the context), see error_kind.
+    result = await _run_watching_client(request, node, job)
     return json_response(reply_from_result(result))
 
 
@@ -208,8 +216,19 @@ async def list_models(request: Request) -> Response:
     return json_response(schemas.ModelList(data=cards))
 
 
+def _has_key(request: Request, key: str) -> bool:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key.encode())
+
+
 async def health(request: Request) -> Response:
+    """The node's health; on a node with an API key, without the key: liveness only (the
+    route is open, so no peer addresses, worker process ids or error text leave it)."""
     node: Node = request.app.state.node
+    key = node.settings.api_key
+    if key and not _has_key(request, key):
+        full = node.health()
+        return json_response(wire.NodeLiveness(full.status, full.workers_ready))
     # Leak watch: tasks alive in the node's loop and requests admitted right now.
     body = msgspec.structs.replace(
         node.health(),
@@ -239,19 +258,32 @@ def error_kind(exc: HiveError) -> tuple[int, str, str | None]:
     """The one translation of a hive error into an HTTP status, an OpenAI error type, a param."""
     if isinstance(exc, ApiError):
         return exc.status, exc.type, exc.param
+    if isinstance(exc, ContextLengthExceeded):  # a SwarmError that no retry can help
+        return 400, "invalid_request_error", "messages"
     if isinstance(exc, SwarmError):  # no worker ready, every worker failed
         return 503, "service_unavailable", None
     if isinstance(exc, consensus.UnknownStrategy):
         return 400, "invalid_request_error", "hive.strategy"
+    if isinstance(exc, InvalidRequest):
+        return 400, "invalid_request_error", exc.param
     return 500, "server_error", None
+
+
+def error_detail(exc: HiveError) -> schemas.ErrorDetail:
+    _status, type_, param = error_kind(exc)
+    if isinstance(exc, ContextLengthExceeded):
+        return schemas.ContextErrorDetail(
+            str(exc), type_, param, exc.code, exc.prompt_tokens, exc.n_ctx
+        )
+    return schemas.ErrorDetail(str(exc), type_, param)
 
 
 async def _hive_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HiveError)
-    status, type_, param = error_kind(exc)
+    status, _type, _param = error_kind(exc)
     if status == 500:  # not one the API expects: worth a line in the node's log
         log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
-    return error_response(status, str(exc), type_, param)
+    return json_response(schemas.ErrorBody(error_detail(exc)), status)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -291,6 +323,7 @@ def create_app(node: Node) -> Guard:
     app.state.openapi = build_openapi(secured=bool(settings.api_key))
     app.state.admission = Admission(settings.max_queue)
     app.state.event_streams = Admission(settings.max_event_streams)
+    node.admission = app.state.admission  # peers' requests count against max_queue too
     return Guard(
         app,
         api_key=settings.api_key,

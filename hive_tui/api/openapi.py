@@ -22,7 +22,7 @@ def _json(ref: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_openapi(version: str = "0.1.0", secured: bool = False) -> dict[str, Any]:
-    (request, completion, chunk, models, health, error), components = (
+    (request, completion, chunk, models, health, liveness, error), components = (
         msgspec.json.schema_components(
             [
                 schemas.ChatCompletionRequest,
@@ -30,6 +30,7 @@ def build_openapi(version: str = "0.1.0", secured: bool = False) -> dict[str, An
                 schemas.ChatCompletionChunk,
                 schemas.ModelList,
                 schemas.HealthBody,
+                schemas.LivenessBody,
                 schemas.ErrorBody,
             ],
             ref_template=REF,
@@ -110,7 +111,10 @@ def build_openapi(version: str = "0.1.0", secured: bool = False) -> dict[str, An
                     "operationId": "health",
                     "security": [],
                     "responses": {
-                        "200": {"description": "node health", "content": _json(health)},
+                        "200": {
+                            "description": "node health (liveness only without the key)",
+                            "content": _json({"oneOf": [health, liveness]}),
+                        },
                         **errors(400),
                     },
                 }

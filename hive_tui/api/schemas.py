@@ -144,6 +144,14 @@ class ErrorDetail(msgspec.Struct):
     code: str | None = None
 
 
+class ContextErrorDetail(ErrorDetail):
+    """``code: "context_length_exceeded"`` with the counts (the prompt's: a lower bound
+    unless the model's tokenizer counted it)."""
+
+    prompt_tokens: int = 0
+    max_context: int = 0
+
+
 class ErrorBody(msgspec.Struct):
     error: ErrorDetail
 
@@ -280,3 +288,5 @@ class ModelList(msgspec.Struct):
 # What ``GET /health`` answers (``Node.health``), described for /openapi.json: the wire type
 # itself, so the description cannot drift from the body.
 HealthBody = wire.NodeHealth
+# Without the API key a node that has one answers liveness only.
+LivenessBody = wire.NodeLiveness

@@ -25,12 +25,15 @@ class ToolMode:
 def tool_mode(
     req: schemas.ChatCompletionRequest,
 ) -> tuple[tuple[wire.ToolSpec, ...], ToolMode | None]:
+    """Raises ValueError when ``tool_choice`` names a function that ``tools`` does not offer."""
     if not req.tools or req.tool_choice == "none":
         return (), None
     defs = req.tools
     if isinstance(req.tool_choice, schemas.NamedToolChoice):
         wanted = req.tool_choice.function.name
         defs = [d for d in defs if d.function.name == wanted]
+        if not defs:
+            raise ValueError(f"tool_choice names {wanted!r}, which is not among the tools")
     specs = tuple(
         wire.ToolSpec(
             d.function.name,

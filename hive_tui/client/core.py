@@ -20,7 +20,7 @@ from hive_tui import wire
 from hive_tui.api.host import ServerHost, ServeState
 from hive_tui.client.core_types import CoreError, CoreInfo, PeerRecord
 from hive_tui.client.peer_rows import Prober, records
-from hive_tui.node import Node, SwarmError, SwarmRequest, VoteResult
+from hive_tui.node import Node, SwarmError, SwarmRequest, VoteResult, token_bytes_bound
 
 # What the app asks a core to vote on (built by ``CoreInfo.request``).
 Request = SwarmRequest
@@ -94,6 +94,7 @@ class LocalCore:
             temperature=s.temperature,
             top_p=s.top_p,
             max_context=p.n_ctx,
+            token_bytes=token_bytes_bound(p.model_path),
         )
 
     async def start(self) -> None:

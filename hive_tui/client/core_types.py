@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 from hive_tui import wire
 from hive_tui.errors import HiveError
-from hive_tui.node import RequestDefaults, SwarmRequest, resolve_request
+from hive_tui.node import (
+    FALLBACK_TOKEN_BYTES,
+    RequestDefaults,
+    SwarmRequest,
+    check_prompt_fits,
+    resolve_request,
+)
 from hive_tui.wire import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, DEFAULT_TOP_P
 
 
@@ -29,6 +35,7 @@ class CoreInfo:
     temperature: float = DEFAULT_TEMPERATURE
     top_p: float = DEFAULT_TOP_P
     max_context: int | None = None  # the node's workers' context, when known
+    token_bytes: int = FALLBACK_TOKEN_BYTES  # the model's longest token, when known
 
     def request_defaults(self) -> RequestDefaults:
         """What the app's requests to this node get when the user does not say."""
@@ -36,8 +43,12 @@ class CoreInfo:
                                self.max_context)
 
     def request(self, messages: list[wire.ChatMessage], strategy: str) -> SwarmRequest:
-        """The app's next vote, resolved once here (defaults, strategy, seed)."""
-        return resolve_request(messages, self.request_defaults(), strategy=strategy)
+        """The app's next vote, resolved once here (defaults, strategy, seed); raises
+        ``ContextLengthExceeded`` (a ``HiveError``) for a prompt that cannot fit the context."""
+        request = resolve_request(messages, self.request_defaults(), strategy=strategy)
+        if self.max_context:
+            check_prompt_fits(messages, self.max_context, (), self.token_bytes)
+        return request
 
 
 @dataclass(frozen=True)

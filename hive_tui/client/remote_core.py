@@ -84,14 +84,14 @@ class RemoteCore:
         """Attach to a node; ``api_key`` is sent as a Bearer token (a node bound beyond
         loopback requires one on every route but /health)."""
         url = url.rstrip("/")
-        try:
-            async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S) as client:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        try:  # with the key: a node that has one shows only its liveness without it
+            async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT_S, headers=headers) as client:
                 response = await client.get(f"{url}/health")
                 response.raise_for_status()
                 health = _decode_health(response)
         except httpx.HTTPError as exc:
             raise CoreError(f"cannot reach a hive node at {url}: {exc}") from exc
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         client = httpx.AsyncClient(timeout=None, headers=headers)
         return cls(url=url, info=_info_from_health(url, health), _client=client)
 

@@ -20,6 +20,7 @@ from hive_tui.node import SwarmRequest, VoteResult
 from hive_tui.tools.builtin import TOOL_NAMES, ToolPolicy
 from hive_tui.tools.calls import ToolCall
 from hive_tui.tools.decide import decide_tools
+from hive_tui.tools.limits import ResourceLimits
 from hive_tui.tools.runner import ToolStep, run_with_tools
 
 Changed = Callable[[Turn], Awaitable[None]]
@@ -35,6 +36,7 @@ class ToolSettings:
     enabled: set[str] = field(default_factory=set)
     sandbox: bool = True  # False only with --no-sandbox, the user's explicit opt-out
     timeout_s: float = 30.0
+    limits: ResourceLimits = field(default_factory=ResourceLimits)
 
     def toggle(self, name: str) -> bool:
         if name not in TOOL_NAMES:
@@ -44,7 +46,7 @@ class ToolSettings:
 
     def policy(self) -> ToolPolicy:
         return ToolPolicy(self.workdir.resolve(), frozenset(self.enabled), sandbox=self.sandbox,
-                          timeout_s=self.timeout_s)
+                          timeout_s=self.timeout_s, limits=self.limits)
 
 
 def detail(call: ToolCall) -> str:

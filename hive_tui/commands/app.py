@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import logging.handlers
 import sys
 from pathlib import Path
 
@@ -16,13 +17,27 @@ from hive_tui.client.core_types import CoreError
 from hive_tui.client.tool_turn import ToolSettings
 from hive_tui.config import Settings, data_dir
 from hive_tui.tools.builtin import TOOL_NAMES
+from hive_tui.tools.limits import ResourceLimits
+
+LOG_NAME = "hive-tui.log"
+LOG_MAX_BYTES = 2 * 1024 * 1024  # then hive-tui.log.1 .. .3: at most 8 MiB of logs
+LOG_BACKUPS = 3
 
 
-def _log_to_file(folder: Path) -> None:
+def log_to_file(folder: Path) -> logging.Handler:
+    """The app's log: hive's own loggers at INFO, every other library (httpx logs each request
+    at INFO, about 20 MB a day with --connect) at WARNING, in a file that rotates."""
     # The terminal belongs to the app: log lines on stderr would tear the screen.
     folder.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(filename=folder / "hive-tui.log", level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.handlers.RotatingFileHandler(
+        folder / LOG_NAME, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)  # third-party loggers inherit this
+    logging.getLogger("hive").setLevel(logging.INFO)
+    return handler
 
 
 async def _run(settings: Settings, connect: str | None, tools: ToolSettings | None) -> int:
@@ -49,7 +64,7 @@ async def _run(settings: Settings, connect: str | None, tools: ToolSettings | No
     return app.return_code or 0
 
 
-def tool_settings(args: argparse.Namespace) -> ToolSettings:
+def tool_settings(args: argparse.Namespace, settings: Settings | None = None) -> ToolSettings:
     """``--tools``/``--workdir``/``--no-sandbox``/``--tool-timeout``, as for ``hive ask``;
     tools turned on later in the app without ``--workdir`` work in the current folder (the
     tools screen shows which)."""
@@ -62,11 +77,12 @@ def tool_settings(args: argparse.Namespace) -> ToolSettings:
     folder = Path(args.workdir).expanduser() if args.workdir else Path.cwd()
     if not folder.is_dir():
         raise SystemExit(f"hive: --workdir {folder} is not a folder")
+    limits = ResourceLimits.from_settings(settings) if settings else ResourceLimits()
     return ToolSettings(folder.resolve(), enabled, sandbox=not args.no_sandbox,
-                        timeout_s=args.tool_timeout)
+                        timeout_s=args.tool_timeout, limits=limits)
 
 
 def run_app(settings: Settings, connect: str | None = None,
             tools: ToolSettings | None = None) -> int:
-    _log_to_file(data_dir(settings.data_dir))
+    log_to_file(data_dir(settings.data_dir))
     return asyncio.run(_run(settings, connect, tools))

@@ -37,7 +37,7 @@ async def _ask(args: argparse.Namespace) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     messages = [wire.ChatMessage("system", args.system)] if args.system else []
     messages.append(wire.ChatMessage("user", prompt))
-    policy = ask_tools.policy_from(args) if args.tools else None
+    policy = ask_tools.policy_from(args, settings) if args.tools else None
     plan = make_plan(settings)
     node = Node(settings, plan)
     request = node.request(

@@ -12,8 +12,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from hive_tui.config import Settings
 from hive_tui.tools.builtin import TOOL_NAMES, ToolPolicy
 from hive_tui.tools.calls import ToolCall
+from hive_tui.tools.limits import ResourceLimits
 from hive_tui.tools.runner import ToolStep
 
 
@@ -37,7 +39,7 @@ def add_flags(p: argparse.ArgumentParser, assume_yes: bool = True) -> None:
     g.add_argument("--tool-timeout", type=float, default=30.0, help="seconds per command")
 
 
-def policy_from(args: argparse.Namespace) -> ToolPolicy:
+def policy_from(args: argparse.Namespace, settings: Settings | None = None) -> ToolPolicy:
     names = frozenset(n.strip() for n in args.tools.split(",") if n.strip())
     if not args.workdir:
         raise SystemExit("hive: --tools needs --workdir DIR")
@@ -46,7 +48,11 @@ def policy_from(args: argparse.Namespace) -> ToolPolicy:
         raise SystemExit(f"hive: --workdir {folder} is not a folder")
     try:
         return ToolPolicy(
-            folder.resolve(), names, sandbox=not args.no_sandbox, timeout_s=args.tool_timeout
+            folder.resolve(),
+            names,
+            sandbox=not args.no_sandbox,
+            timeout_s=args.tool_timeout,
+            limits=ResourceLimits.from_settings(settings) if settings else ResourceLimits(),
         )
     except ValueError as exc:
         raise SystemExit(f"hive: {exc}") from exc

@@ -62,8 +62,12 @@ def run(args: argparse.Namespace) -> int:
         print(pairing_code(secret))
         return 0
     url = _url(args)
+    from hive_tui.config import load_settings
+
+    key = load_settings().api_key  # a node with a key shows its peers only with it
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     try:
-        response = httpx.get(f"{url}/health", timeout=10)
+        response = httpx.get(f"{url}/health", timeout=10, headers=headers)
         health = msgspec.json.decode(response.content, type=wire.NodeHealth)
     except (httpx.HTTPError, msgspec.DecodeError) as exc:
         print(f"hive: no node answering at {url} ({exc})", file=sys.stderr)

@@ -19,6 +19,8 @@ import socket
 import uuid
 from pathlib import Path
 
+from hive_tui.config import data_dir
+
 log = logging.getLogger("hive.federation")
 
 SECRET_FILE = "hive_secret"
@@ -157,3 +159,20 @@ class FolderClaim:
         if self._file is not None:
             self._file.close()  # closing drops the lock
             self._file = None
+
+
+def load_node_id(folder: Path | None = None) -> str:
+    """A stable id for this node, created once in the data folder."""
+    folder = folder or data_dir()
+    forget_if_copied(folder)  # a data folder copied from another machine gets a new id
+    path = folder / "node_id"
+    try:
+        existing = path.read_text().strip()
+        if existing:
+            return existing
+    except FileNotFoundError:
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    node_id = f"node-{uuid.uuid4().hex[:12]}"
+    path.write_text(node_id + "\n")
+    return node_id

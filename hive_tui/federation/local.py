@@ -22,6 +22,17 @@ class PlanFacts(Protocol):
     @property
     def workers(self) -> int: ...
 
+    @property
+    def n_ctx(self) -> int: ...
+
+
+class AdmissionGate(Protocol):
+    """The node's count of requests in the house (the API's ``max_queue``): never waits."""
+
+    def try_enter(self) -> bool: ...
+
+    def leave(self) -> None: ...
+
 
 class LocalNode(Protocol):
     """The node a ``Federation`` serves: its identity, settings, plan, swarm and bus."""
@@ -40,3 +51,6 @@ class LocalNode(Protocol):
 
     @property
     def bus(self) -> EventBus: ...
+
+    @property
+    def admission(self) -> AdmissionGate | None: ...

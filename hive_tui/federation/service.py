@@ -28,7 +28,7 @@ from hive_tui.federation.identity import derive_key, pairing_code, resolve_secre
 from hive_tui.federation.local import LocalNode
 from hive_tui.federation.peers import Link, PeerManager
 from hive_tui.federation.transport import Transport
-from hive_tui.swarm.request import resolve_request
+from hive_tui.swarm.request import InvalidRequest, RequestDefaults, resolve_request
 from hive_tui.swarm.swarm import SwarmError, SwarmRequest, VoteResult
 
 log = logging.getLogger("hive.federation")
@@ -36,6 +36,9 @@ log = logging.getLogger("hive.federation")
 HEARTBEAT_S = 1.0
 # A peer keeps generating at most this long past the origin's deadline before giving up itself.
 SERVE_GRACE_S = 5.0
+# The longest deadline a peer's request may ask for.
+MAX_DEADLINE_S = 3600.0
+BUSY = "the node is busy: too many requests queued"
 _FORWARDED = (wire.WorkerStarted, wire.TokenEvent, wire.CandidateDone, wire.WorkerCrashed)
 
 
@@ -302,15 +305,28 @@ class Federation:
     # ---------------------------------------------------------------- peer side
 
     async def _serve(self, link: Link, generate: wire.PeerGenerate) -> None:
-        """Answer a peer's request with the local swarm only (never fanned out again)."""
+        """Answer a peer's request with the local swarm only (never fanned out again).
+
+        A peer's request is checked like an API request (``resolve_request`` with this node's
+        defaults, so max_tokens fits the context) and admitted through the same count as the
+        API's requests (``max_queue``): an authenticated peer gets no more than a client."""
         rid = generate.request_id
+        gate = self.node.admission
+        if gate is not None and not gate.try_enter():
+            await link.send(wire.PeerError(BUSY, rid))
+            self._serving.pop((link.node_id, rid), None)
+            return
         sub = self.node.bus.subscribe(lambda e: getattr(e, "request_id", None) == rid)
         forward = asyncio.create_task(self._forward(link, rid, sub))
         try:
             try:
+                deadline = generate.deadline_s
+                if not 0 < deadline <= MAX_DEADLINE_S:  # False for NaN too
+                    raise InvalidRequest("deadline_s", f"{deadline!r} is not in (0, 3600]")
                 params = generate.params
                 request = resolve_request(
                     generate.messages,
+                    RequestDefaults.from_settings(self.node.settings, self.node.plan.n_ctx),
                     strategy=generate.strategy,
                     seed=generate.seed,
                     workers=generate.workers,
@@ -322,9 +338,9 @@ class Federation:
                     request_id=rid,
                 )
                 result = await asyncio.wait_for(
-                    self.node.swarm.run(request), generate.deadline_s + SERVE_GRACE_S
+                    self.node.swarm.run(request), deadline + SERVE_GRACE_S
                 )
-            except (SwarmError, consensus.UnknownStrategy, TimeoutError) as exc:
+            except (SwarmError, consensus.UnknownStrategy, InvalidRequest, TimeoutError) as exc:
                 await link.send(wire.PeerError(str(exc) or "timed out", rid))
                 return
             with contextlib.suppress(TimeoutError):
@@ -345,6 +361,8 @@ class Federation:
             forward.cancel()
             sub.close()
             self._serving.pop((link.node_id, rid), None)
+            if gate is not None:
+                gate.leave()
 
     @staticmethod
     async def _forward(link: Link, rid: str, sub: Subscription) -> None:

@@ -19,6 +19,7 @@ CONNECT_TIMEOUT_S = 5.0
 # Protocol errors (close code 1008 "policy violation") versus a clean goodbye (1000).
 CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008
+TEXT_FRAME = "text message on a binary protocol"
 
 
 class TransportClosed(HiveError):
@@ -72,7 +73,8 @@ class ClientTransport:
         except websockets.exceptions.ConnectionClosed as exc:
             raise TransportClosed(str(exc)) from exc
         if isinstance(message, str):
-            raise TransportClosed("text message on a binary protocol")
+            await self.close(CLOSE_POLICY, TEXT_FRAME)  # a protocol error, not a goodbye
+            raise TransportClosed(TEXT_FRAME)
         return message
 
     async def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
@@ -110,10 +112,10 @@ class ServerTransport:
             self._closed = True
             raise TransportClosed(f"peer closed ({message.get('code')})")
         data: bytes | None = message.get("bytes")
-        if data is None:
-            raise TransportClosed("text message on a binary protocol")
-        if len(data) > wire.MAX_PEER_FRAME_BYTES:
-            raise TransportClosed("message over the size limit")
+        reason = TEXT_FRAME if data is None else "message over the size limit"
+        if data is None or len(data) > wire.MAX_PEER_FRAME_BYTES:
+            await self.close(CLOSE_POLICY, reason)  # a protocol error, not a goodbye
+            raise TransportClosed(reason)
         return data
 
     async def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:

@@ -9,6 +9,7 @@ vote can be replayed.
 from __future__ import annotations
 
 import dataclasses
+import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,51 @@ import msgspec
 
 from hive_tui import consensus, wire
 from hive_tui.config import Settings
+from hive_tui.errors import HiveError
 from hive_tui.swarm.swarm import SwarmRequest
+
+# The bounds the API's schema puts on a request (hive_tui/api/schemas.py), kept here too for
+# the front ends without a schema of their own: a peer's PeerGenerate, hive --connect's VoteAsk.
+MAX_MESSAGES = 1024
+MAX_WORKERS = 256
+MAX_STOPS = 16
+
+
+class InvalidRequest(HiveError, ValueError):
+    """A request parameter out of its range; ``param`` names it (the API answers 400)."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"invalid {param}: {message}")
+        self.param = param
+
+
+def _check_range(param: str, value: float | None, low: float, high: float) -> None:
+    if value is not None and not (math.isfinite(value) and low <= value <= high):
+        raise InvalidRequest(param, f"{value!r} is not between {low:g} and {high:g}")
+
+
+def check_request(
+    messages: Sequence[wire.ChatMessage],
+    *,
+    workers: int | None,
+    temperature: float | None,
+    top_p: float | None,
+    top_k: int | None,
+    max_tokens: int | None,
+    stop: Sequence[str],
+) -> None:
+    """Raise ``InvalidRequest`` for what the API's schema would have refused."""
+    if not messages or len(messages) > MAX_MESSAGES:
+        raise InvalidRequest("messages", f"give 1 to {MAX_MESSAGES} messages")
+    _check_range("temperature", temperature, 0.0, 2.0)
+    _check_range("top_p", top_p, 0.0, 1.0)
+    if top_p is not None and top_p <= 0:
+        raise InvalidRequest("top_p", "must be above 0")
+    _check_range("top_k", top_k, 0, 2**31 - 1)
+    _check_range("max_tokens", max_tokens, 1, 2**31 - 1)
+    _check_range("workers", workers, 1, MAX_WORKERS)
+    if len(stop) > MAX_STOPS:
+        raise InvalidRequest("stop", f"at most {MAX_STOPS} stop strings")
 
 
 @dataclass(frozen=True)
@@ -60,7 +105,17 @@ def resolve_request(
     early_exit: bool | None = None,
 ) -> SwarmRequest:
     """A request ready to vote; raises ``consensus.UnknownStrategy`` for a strategy that is
-    not registered (the API answers 400 naming ``hive.strategy``)."""
+    not registered (the API answers 400 naming ``hive.strategy``) and ``InvalidRequest`` for a
+    parameter out of its range (NaN, a negative max_tokens, a billion workers)."""
+    check_request(
+        messages,
+        workers=workers,
+        temperature=temperature,
+        top_p=top_p,
+        top_k=top_k,
+        max_tokens=max_tokens,
+        stop=stop,
+    )
     strategy = defaults.strategy if strategy is None else strategy
     if strategy not in consensus.STRATEGIES:
         raise consensus.UnknownStrategy(strategy)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import msgspec
@@ -35,6 +37,34 @@ CANCEL_GRACE_S = 5.0
 
 class SwarmError(HiveError):
     """The request could not be answered (no worker available, every worker failed)."""
+
+
+class ContextLengthExceeded(SwarmError):
+    """The prompt cannot fit the context: not worth retrying (the API answers 400)."""
+
+    code = "context_length_exceeded"
+
+    def __init__(self, prompt_tokens: int, n_ctx: int, exact: bool = False) -> None:
+        size = f"{prompt_tokens} tokens" if exact else f"at least {prompt_tokens} tokens"
+        super().__init__(
+            f"the prompt is {size}, and the workers' context is {n_ctx} tokens "
+            "(prompt and answer together): shorten the messages"
+        )
+        self.prompt_tokens = prompt_tokens
+        self.n_ctx = n_ctx
+
+
+# What the engines say when the model's own tokenizer finds the prompt too long.
+_ENGINE_SAYS = re.compile(r"prompt of (\d+) tokens does not fit the context of (\d+)")
+
+
+def from_worker_errors(errors: Sequence[str]) -> ContextLengthExceeded | None:
+    """Every worker refused the prompt as too long for its context: the exact counts."""
+    found = [_ENGINE_SAYS.search(e) for e in errors]
+    if not errors or not all(found):
+        return None
+    tokens, n_ctx = max((int(m.group(1)), int(m.group(2))) for m in found if m)
+    return ContextLengthExceeded(tokens, n_ctx, exact=True)
 
 
 def derive_seed(seed: int, slot: int) -> int:
@@ -110,6 +140,7 @@ class Swarm:
         slots: list[wire.Candidate | None] = [None] * len(chosen)
         prompt_tokens = 0
         crashed: list[str] = []
+        errors: list[str] = []
         settled = asyncio.Event()  # the vote may stop: its outcome is decided, or all answered
         ended: set[int] = set()
         tally = consensus.Tally(request.strategy, len(chosen), question)
@@ -154,6 +185,7 @@ class Swarm:
                             raise WorkerDied(message)
             except WorkerDied as exc:
                 crashed.append(worker.worker_id)
+                errors.append(str(exc))
                 self.bus.publish(wire.WorkerCrashed(worker.worker_id, str(exc), rid))
             finally:
                 ended.add(slot)
@@ -182,9 +214,10 @@ class Swarm:
 
         candidates = [c for c in slots if c is not None]
         if not candidates:
-            message = f"every worker failed: {', '.join(crashed) or 'no answer'}"
+            too_long = from_worker_errors(errors)
+            message = str(too_long or f"every worker failed: {', '.join(crashed) or 'no answer'}")
             self.bus.publish(wire.RequestFailed(rid, message))
-            raise SwarmError(message)
+            raise too_long or SwarmError(message)
         decision = consensus.decide(request.strategy, candidates, question)
         # Wanted but not up (a backend that is not installed, a restart) or lost on the way.
         missing = absent + [w.worker_id for w, c in zip(chosen, slots, strict=True) if c is None]

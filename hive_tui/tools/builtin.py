@@ -18,6 +18,7 @@ import msgspec
 from hive_tui.errors import HiveError
 from hive_tui.tools import sandbox as sandboxing
 from hive_tui.tools.calls import ToolCall
+from hive_tui.tools.limits import ResourceLimits
 from hive_tui.tools.paths import PathEscape, open_for_read, open_for_write
 
 READ_FILE, WRITE_FILE, EXECUTE_BASH = "read_file", "write_file", "execute_bash"
@@ -83,6 +84,7 @@ class ToolPolicy:
     timeout_s: float = sandboxing.DEFAULT_TIMEOUT_S
     output_cap: int = sandboxing.DEFAULT_OUTPUT_CAP
     read_cap: int = DEFAULT_READ_CAP
+    limits: ResourceLimits = ResourceLimits()  # execute_bash's processes, memory, CPU, files
 
     def __post_init__(self) -> None:
         unknown = set(self.enabled) - set(TOOL_NAMES)
@@ -160,6 +162,7 @@ async def _bash(args: ExecuteBashArgs, policy: ToolPolicy) -> ToolResult:
         timeout_s=policy.timeout_s,
         output_cap=policy.output_cap,
         sandbox=policy.sandbox,
+        limits=policy.limits,
     )
     status = "killed" if result.exit_code is None else f"exit code {result.exit_code}"
     return ToolResult(result.exit_code == 0, f"[{status}]\n{result.output}")

@@ -31,10 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hive_tui.errors import HiveError
+from hive_tui.tools.limits import PidsCgroup, ResourceLimits
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_OUTPUT_CAP = 64 * 1024
 TRUNCATION_MARK = "\n[... output truncated by hive: over {cap} bytes; the command was stopped]\n"
+DEFAULT_LIMITS = ResourceLimits()
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 # System folders that are links to /usr on merged-/usr systems, or real folders elsewhere.
 _TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
@@ -71,7 +73,17 @@ def scrubbed_env(workdir: Path) -> dict[str, str]:
     return {"PATH": SAFE_PATH, "HOME": str(workdir), "LANG": "C.UTF-8", "TERM": "dumb"}
 
 
-def bwrap_args(workdir: Path) -> list[str]:
+@functools.cache
+def _bwrap_sizes_tmpfs(bwrap: str) -> bool:
+    """bwrap >= 0.8 can bound a tmpfs (``--size``)."""
+    try:
+        text = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--size" in text.stdout + text.stderr
+
+
+def bwrap_args(workdir: Path, tmp_bytes: int | None = None) -> list[str]:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
@@ -86,7 +98,10 @@ def bwrap_args(workdir: Path) -> list[str]:
     for name in _ETC:
         if (Path("/etc") / name).exists():
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    if tmp_bytes is not None and _bwrap_sizes_tmpfs(bwrap):
+        args += ["--size", str(tmp_bytes)]  # the private /tmp is memory: bound it
+    args += ["--tmpfs", "/tmp"]
     args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
     args += ["--clearenv"]
     for key, value in scrubbed_env(workdir).items():
@@ -116,16 +131,21 @@ def sandbox_problem() -> str | None:
     return None
 
 
-def command_line(command: str, workdir: Path, sandbox: bool) -> list[str]:
+def command_line(
+    command: str, workdir: Path, sandbox: bool, limits: ResourceLimits | None = None
+) -> list[str]:
+    """The argv that runs ``command``; with ``limits``, bash sets them first (see limits.py)."""
     if not sandbox:
-        return ["/bin/bash", "-c", command]
+        return limits.wrap(command, processes=False) if limits else ["/bin/bash", "-c", command]
     problem = sandbox_problem()
     if problem is not None:
         raise SandboxUnavailable(
             f"refusing to run a command without a sandbox: {problem}. "
             "Opt out explicitly (--no-sandbox) only if you trust every command the model writes."
         )
-    return [*bwrap_args(workdir), "/bin/bash", "-c", command]
+    if limits is None:
+        return [*bwrap_args(workdir), "/bin/bash", "-c", command]
+    return [*bwrap_args(workdir, limits.file_mb * 1024 * 1024), *limits.wrap(command)]
 
 
 async def run_bash(
@@ -135,10 +155,38 @@ async def run_bash(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     output_cap: int = DEFAULT_OUTPUT_CAP,
     sandbox: bool = True,
+    limits: ResourceLimits | None = DEFAULT_LIMITS,
 ) -> BashResult:
-    """Run ``command`` with bash in ``workdir``; never raises for what the command does."""
+    """Run ``command`` with bash in ``workdir``; never raises for what the command does.
+
+    ``limits`` are enforced by the kernel (``hive_tui.tools.limits``); None: no limits."""
     folder = Path(workdir).resolve(strict=True)
-    argv = command_line(command, folder, sandbox)
+    argv = command_line(command, folder, sandbox, limits)
+    group = PidsCgroup.make(limits.processes) if limits is not None else None
+    try:
+        return await _run(argv, folder, timeout_s, output_cap, sandbox, group)
+    finally:
+        if group is not None:
+            await _remove_when_empty(group)
+
+
+async def _remove_when_empty(group: PidsCgroup) -> None:
+    """The sandbox's last processes die with its PID namespace, a moment after bwrap."""
+    for _ in range(100):
+        group.remove()
+        if not group.folder.exists():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def _run(
+    argv: list[str],
+    folder: Path,
+    timeout_s: float,
+    output_cap: int,
+    sandbox: bool,
+    group: PidsCgroup | None,
+) -> BashResult:
     started = time.monotonic()
     # Our own pipe, not asyncio's: asyncio's Process.wait() also waits for its pipes to close,
     # which never happens if we stopped reading a command that fills the pipe.
@@ -152,6 +200,7 @@ async def run_bash(
             cwd=folder,
             env=scrubbed_env(folder),
             start_new_session=True,  # its own process group, killed as one
+            preexec_fn=group.join if group is not None else None,
         )
     except BaseException:
         os.close(read_fd)

@@ -233,8 +233,12 @@ class HiveApp(App[None]):
         if self.turn is not None:
             self.notify("The swarm is still answering; Esc stops it.", severity="warning")
             return
-        request = self.core.info.request(self.conversation.messages_for(message.text),
-                                         self.strategy)
+        try:
+            request = self.core.info.request(self.conversation.messages_for(message.text),
+                                             self.strategy)
+        except HiveError as exc:  # a prompt over the context: said now, no vote is started
+            self.notify(str(exc), severity="error", timeout=8)
+            return
         turn = Turn(request_id=request.request_id, prompt=message.text, strategy=self.strategy,
                     pending=True)
         self.turn = turn

@@ -79,12 +79,14 @@ class Meter(Vertical):
         yield Sparkline([], summary_function=max)
 
     def show(self, text: str, value: float | None) -> None:
-        self.query_one(Static).update(text)
+        # A meter not composed yet, or removed already, has no children: skip them.
+        for static in self.query(Static):
+            static.update(text)
         if value is not None:
             self.history.append(value)
-            sparkline = self.query_one(Sparkline)
-            sparkline.data = list(self.history)
-            sparkline.display = len(self.history) > 1  # one sample would draw a solid bar
+            for sparkline in self.query(Sparkline):
+                sparkline.data = list(self.history)
+                sparkline.display = len(self.history) > 1  # one sample would draw a solid bar
 
 
 class HardwarePane(VerticalScroll):

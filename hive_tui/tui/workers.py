@@ -61,10 +61,12 @@ class WorkerCard(Vertical):
         self.border_subtitle = f"pid {status.pid}" if status.pid else ""
         for state in self.STATES:
             self.set_class(status.state == state, f"-{state}")
-        self.query_one(".facts", Static).update(describe(status))
-        error = self.query_one(".error", Static)
-        error.update(status.last_error or "")
-        error.display = bool(status.last_error) and status.state != "idle"
+        # Not composed yet (on_mount shows ``status`` then) or removed already: no children.
+        for facts in self.query(".facts").results(Static):
+            facts.update(describe(status))
+        for error in self.query(".error").results(Static):
+            error.update(status.last_error or "")
+            error.display = bool(status.last_error) and status.state != "idle"
 
     def push_rate(self, tokens_per_s: float) -> None:
         self.rates.append(tokens_per_s)

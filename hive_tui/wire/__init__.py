@@ -87,7 +87,7 @@ from hive_tui.wire.values import (
     remote_worker_id,
     workers_ready,
 )
-from hive_tui.wire.views import NodeHealth, PeerState, PeerView
+from hive_tui.wire.views import NodeHealth, NodeLiveness, PeerState, PeerView
 from hive_tui.wire.worker import (
     Cancel,
     Done,
@@ -121,6 +121,7 @@ __all__ = [
     "VoteReply",
     "NodeVoteReply",
     "NodeHealth",
+    "NodeLiveness",
     "PeerState",
     "PeerView",
     "NodeState",

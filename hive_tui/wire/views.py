@@ -40,6 +40,15 @@ class PeerView(msgspec.Struct, frozen=True):
     retry_in_s: float = 0.0
 
 
+class NodeLiveness(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What ``GET /health`` answers without the API key on a node that has one: alive, and
+    how many workers are ready; no addresses, process ids or error text."""
+
+    status: NodeState
+    workers_ready: int
+    detail: str = "send the API key (Authorization: Bearer) for the node's details"
+
+
 class NodeHealth(msgspec.Struct, frozen=True):
     """What ``GET /health`` answers."""
 

@@ -186,3 +186,14 @@ async def test_conversation_is_there_after_quitting_and_starting_again(isolated_
         await wait_for(pilot, lambda: again.conversation.id == first.id, 5, "reopened")
 
 
+
+
+async def test_a_prompt_over_the_context_is_a_message_not_a_failed_vote(isolated_dirs):
+    app = scripted_app(isolated_dirs)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ready(pilot)
+        await ask(pilot, "x" * 1_000_000)  # at least 3907 tokens: the context is 2048
+        await pilot.pause(0.1)
+        assert app.turn is None and app.conversation.turns == []
+        (note,) = [n for n in app._notifications if n.severity == "error"]
+        assert "at least" in note.message and "2048" in note.message

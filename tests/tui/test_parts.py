@@ -130,3 +130,20 @@ def test_wire_structs_survive_json_for_remote_clients():
     event = wire.VoteDecided("r", [wire.Candidate("w0", "x")],
                              wire.Decision("similarity", 0, [1.0], [[0]], 1.0), False)
     assert wire.core_event_json_decoder.decode(msgspec.json.encode(event)) == event
+
+
+def test_cards_and_meters_take_updates_before_compose_and_after_removal():
+    """A rate tick or a status can reach a card that is not composed yet or was just
+    removed (NoMatches on its Sparkline once failed the app under load): it is kept, not
+    raised."""
+    from hive_tui.tui.hardware import Meter
+    from hive_tui.tui.workers import WorkerCard
+
+    status = wire.WorkerStatus("w0", "local", "m", "llama", "idle")
+    card = WorkerCard(status)  # never mounted: no children
+    card.show(wire.WorkerStatus("w0", "local", "m", "llama", "crashed", last_error="boom"))
+    card.push_rate(12.5)
+    assert card.status.state == "crashed" and list(card.rates)[-1] == 12.5
+    meter = Meter("cpu")
+    meter.show("CPU 40%", 40.0)
+    assert list(meter.history) == [40.0]
