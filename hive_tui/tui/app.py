@@ -1,5 +1,4 @@
 """The `hive` terminal app: a thin client of a core (an embedded node, or a remote one).
-
 ``bridge.pump_events`` turns the core's events into ``CoreEvents`` messages; the rest reacts to
 those, to keys and to a 1 s tick. Votes are async workers awaiting the core: none generates here.
 """
@@ -59,8 +58,7 @@ class HiveApp(App[None]):
     Screen.-wide VoteView #answers { layout: horizontal; }
     Screen.-wide VoteView WorkerAnswer { width: 1fr; height: 1fr; max-height: 100%; }
     """
-    # State that drives display: the status line and the peers pane are bound to these
-    # (data_bind in compose) and redraw themselves when they change.
+    # The status line and the peers pane are bound to these (data_bind) and redraw on change.
     peers: reactive[list[PeerRecord]] = reactive(list, always_update=True, init=False)
     status: reactive[StatusFacts | None] = reactive(None, always_update=True, init=False)
     BINDINGS = [
@@ -233,10 +231,10 @@ class HiveApp(App[None]):
         if self.turn is not None:
             self.notify("The swarm is still answering; Esc stops it.", severity="warning")
             return
-        try:
+        try:  # a prompt over the context is said now, and no vote is started
             request = self.core.info.request(self.conversation.messages_for(message.text),
                                              self.strategy)
-        except HiveError as exc:  # a prompt over the context: said now, no vote is started
+        except HiveError as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return
         turn = Turn(request_id=request.request_id, prompt=message.text, strategy=self.strategy,
