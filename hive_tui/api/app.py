@@ -15,7 +15,8 @@ import contextlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
 
 import msgspec
 from starlette.applications import Starlette
@@ -67,19 +68,27 @@ def error_response(status: int, message: str, type_: str, param: str | None = No
     return json_response(schemas.ErrorBody(schemas.ErrorDetail(message, type_, param)), status)
 
 
-async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, bool, ToolMode | None]:
-    body = await request.body()
-    limit = min(MAX_BODY_BYTES, node.settings.max_body_bytes)
-    if len(body) > limit:
-        raise ApiError(413, f"request body over {limit} bytes", "invalid_request_error")
+T = TypeVar("T")
+
+
+def _decoded(decode: Callable[[], T]) -> T:
+    """A request body decoded, or the one 400 each way decoding fails."""
     try:
-        req = schemas.decode_request(body)
+        return decode()
     except msgspec.ValidationError as exc:
         raise ApiError(400, f"invalid request: {exc}", "invalid_request_error") from exc
     except msgspec.DecodeError as exc:
         raise ApiError(400, f"malformed JSON: {exc}", "invalid_request_error") from exc
     except RecursionError as exc:
         raise ApiError(400, TOO_DEEP, "invalid_request_error") from exc
+
+
+async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, bool, ToolMode | None]:
+    body = await request.body()
+    limit = min(MAX_BODY_BYTES, node.settings.max_body_bytes)
+    if len(body) > limit:
+        raise ApiError(413, f"request body over {limit} bytes", "invalid_request_error")
+    req = _decoded(lambda: schemas.decode_request(body))
     hive = req.hive or schemas.HiveOptions()
     try:
         specs, tools = tool_mode(req)
@@ -177,14 +186,8 @@ async def hive_vote(request: Request) -> Response:
     ``wire.VoteReply`` (the OpenAI view leaves the groups out). The app's request id is kept,
     so the vote's events on /v1/hive/events carry it."""
     node: Node = request.app.state.node
-    try:
-        ask = msgspec.json.decode(await request.body(), type=wire.VoteAsk)
-    except msgspec.ValidationError as exc:
-        raise ApiError(400, f"invalid request: {exc}", "invalid_request_error") from exc
-    except msgspec.DecodeError as exc:
-        raise ApiError(400, f"malformed JSON: {exc}", "invalid_request_error") from exc
-    except RecursionError as exc:
-        raise ApiError(400, TOO_DEEP, "invalid_request_error") from exc
+    body = await request.body()
+    ask = _decoded(lambda: msgspec.json.decode(body, type=wire.VoteAsk))
     params = ask.params
     try:
         job = node.request(

@@ -102,15 +102,21 @@ class _Reader:
                 self.value(item_kind)
 
 
+def _open(f: BinaryIO) -> tuple[_Reader, int, int, int]:
+    """Check the magic and version; the reader and (version, tensor count, key count)."""
+    if f.read(4) != MAGIC:
+        raise GGUFHeaderError("not a GGUF file (bad magic)")
+    r = _Reader(f)
+    (version,) = r.unpack("I")
+    if version < 2:
+        raise GGUFHeaderError(f"GGUF version {version} is not supported")
+    n_tensors, n_kv = r.unpack("QQ")
+    return r, version, n_tensors, n_kv
+
+
 def read_gguf_header(path: Path | str) -> GGUFHeader:
     with open(path, "rb") as f:
-        if f.read(4) != MAGIC:
-            raise GGUFHeaderError("not a GGUF file (bad magic)")
-        r = _Reader(f)
-        (version,) = r.unpack("I")
-        if version < 2:
-            raise GGUFHeaderError(f"GGUF version {version} is not supported")
-        n_tensors, n_kv = r.unpack("QQ")
+        r, version, n_tensors, n_kv = _open(f)
         if n_tensors > MAX_ENTRIES or n_kv > MAX_ENTRIES:
             raise GGUFHeaderError("implausible GGUF header counts")
         header = GGUFHeader(version)
@@ -139,13 +145,7 @@ def longest_token_bytes(path: Path | str) -> int | None:
     ``▁``, ``<0x0A>``), never shorter than the bytes they stand for: an upper bound on any
     token's length in text. Only the lengths are read, in milliseconds."""
     with open(path, "rb") as f:
-        if f.read(4) != MAGIC:
-            raise GGUFHeaderError("not a GGUF file (bad magic)")
-        r = _Reader(f)
-        (version,) = r.unpack("I")
-        if version < 2:
-            raise GGUFHeaderError(f"GGUF version {version} is not supported")
-        _n_tensors, n_kv = r.unpack("QQ")
+        r, _version, _n_tensors, n_kv = _open(f)
         if n_kv > MAX_ENTRIES:
             raise GGUFHeaderError("implausible GGUF header counts")
         for _ in range(n_kv):
