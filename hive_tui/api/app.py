@@ -27,7 +27,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from hive_tui import consensus, wire
-from hive_tui.api import schemas
+from hive_tui.api import ollama_routes, schemas
 from hive_tui.api.events import EVENTS_PATH, hive_events
 from hive_tui.api.guard import Admission, Guard
 from hive_tui.api.openapi import build_openapi
@@ -313,6 +313,7 @@ def create_app(node: Node) -> Guard:
             Route(wire.VOTE_PATH, hive_vote, methods=["POST"]),  # hive --connect
             WebSocketRoute("/v1/hive/peer", peer_socket),
             Route("/openapi.json", openapi, methods=["GET"]),
+            *ollama_routes.ROUTES,  # Ollama's API: /api/chat, /api/generate, /api/tags...
         ],
         exception_handlers={
             HiveError: _hive_error,  # ApiError included

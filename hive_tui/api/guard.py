@@ -46,7 +46,7 @@ from hive_tui.api import schemas
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "localhost.localdomain"})
 OPEN_PATHS = frozenset({"/health"})
-ADMITTED_PATHS = frozenset({"/v1/chat/completions", "/v1/hive/vote"})
+ADMITTED_PATHS = frozenset({"/v1/chat/completions", "/v1/hive/vote", "/api/chat", "/api/generate"})
 RETRY_AFTER_S = 1
 PEER_PATH = "/v1/hive/peer"  # peers prove the hive secret there, not the API key
 
