@@ -88,9 +88,11 @@ class Admission:
     def __init__(self, limit: int) -> None:
         self.limit = max(1, limit)
         self.inside = 0
+        self.refused = 0  # for /metrics
 
     def try_enter(self) -> bool:
         if self.inside >= self.limit:
+            self.refused += 1
             return False
         self.inside += 1
         return True
