@@ -237,11 +237,8 @@ async def show(request: Request) -> Response:
     node: Node = request.app.state.node
     try:
         req = _decode(await request.body(), o.OllamaModelRequest)
-        name = req.model or req.name
-        if not name:
-            raise OllamaRefusal(400, "model is required")
-        if not ollama_models.is_served(node.plan, name):
-            raise OllamaRefusal(404, f"model '{name}' not found")
+        if not ollama_models.is_served(node.plan, req.model):
+            raise OllamaRefusal(404, f"model '{req.model}' not found")
     except HiveError as exc:
         return _error(exc)
     return _json(ollama_models.show(node))

@@ -69,10 +69,9 @@ class OllamaGenerateRequest(msgspec.Struct):
 
 
 class OllamaModelRequest(msgspec.Struct):
-    """``/api/show``'s body; older clients send ``name``."""
+    """``/api/show``'s body."""
 
-    model: ModelName | None = None
-    name: ModelName | None = None
+    model: ModelName
     verbose: bool | None = None
 
 
