@@ -3,8 +3,10 @@ own parser: behind the API key, and its counters move with real requests."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import openai
@@ -70,6 +72,10 @@ def test_metrics_need_the_key_and_move_with_a_request(node):
     assert value(after, "hive_time_to_first_token_seconds_count") == 3
     assert value(after, "hive_peers", state="connected") == 0
     assert value(after, "hive_worker_restarts_total", worker="w0") == 0
+    # Every metric the example Grafana dashboard plots is one the node exports.
+    dashboard = (Path(__file__).parent.parent / "docs" / "grafana-hive.json").read_text()
+    plotted = set(re.findall(r"\bhive_[a-z_]+", dashboard))
+    assert plotted and plotted <= {name for name, _labels in after}
     # A path no route serves is one label, whatever the path.
     httpx.get(f"{node.url}/no/such/path", headers=AUTH, timeout=10)
     assert value(scrape(node.url), "hive_http_requests_total", route="other", status="404") == 1
