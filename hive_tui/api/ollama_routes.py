@@ -75,6 +75,10 @@ def _decode(body: bytes, kind: type[T]) -> T:
     try:
         return msgspec.convert(_integral_floats_as_ints(msgspec.json.decode(body)), kind)
     except msgspec.ValidationError as exc:
+        if str(exc).endswith(("images`", "tools`", "tool_calls`")):  # ollama_schemas.Unsupported
+            where = str(exc).rsplit(" at ", 1)[-1].strip("`")
+            why = "hive votes on text; tools are voted on /v1/chat/completions"
+            raise OllamaRefusal(400, f"{where}: not supported here ({why})") from exc
         raise OllamaRefusal(400, f"invalid request: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise OllamaRefusal(400, f"malformed JSON: {exc}") from exc
