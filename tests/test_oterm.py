@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -23,6 +24,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from hive_tui import wire
 from hive_tui.backends.scripted_engine import write_script
 
 pytestmark = pytest.mark.process
@@ -103,14 +105,7 @@ def requests_by_route(url: str) -> dict[str, float]:
     }
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-@pytest.mark.skipif(oterm_command() is None, reason="oterm is not installed (the dev extra)")
-def test_oterm_asks_the_hive_and_shows_its_answer(node_process, tmp_path):
-    script = write_script(str(tmp_path / "s.json"), answers=[ANSWER] * 3, token_delay_s=0.01)
-    node = node_process(
-        "--backend", "scripted", "--model", script, "--workers", "3", env={"HIVE_API_KEY": KEY}
-    )
-    node.wait_ready(3)
+def start_oterm(node, tmp_path: Path) -> Tmux:
     data = tmp_path / "oterm"
     data.mkdir()
     (data / "config.json").write_text(json.dumps({"splash-screen": False}))
@@ -126,26 +121,113 @@ def test_oterm_asks_the_hive_and_shows_its_answer(node_process, tmp_path):
     }
     command = oterm_command()
     assert command is not None
-    tmux = Tmux([command], env, cwd=tmp_path)
+    return Tmux([command], env, cwd=tmp_path)
+
+
+def new_chat_with_hive(tmux: Tmux, url: str) -> None:
+    listed = httpx.get(f"{url}/api/tags", headers={"Authorization": f"Bearer {KEY}"}).json()
+    other = next(m["name"] for m in listed["models"] if m["name"] != "hive:latest")
+    tmux.wait_for("Ctrl+N to start a new chat")
+    tmux.keys("C-n")
+    tmux.wait_for(other)  # the models, from /api/tags
+    tmux.tab_to(FOCUSED_MODEL_NAME)  # from the provider to the model name
+    tmux.keys("hive:latest", literal=True)
+    tmux.wait_until_gone(other)  # the list, filtered by what was typed
+    tmux.keys("Tab")  # leaving the name commits it: oterm reads /api/show
+    tmux.wait_for("Model: hive:latest")
+    tmux.tab_to(FOCUSED_SAVE)
+    tmux.keys("Enter")
+    tmux.wait_for("model: hive:latest")  # the chat's own header
+
+
+def ask(tmux: Tmux, question: str) -> None:
+    tmux.keys(question, literal=True)
+    tmux.keys("Enter")
+
+
+def assert_oterm_used_the_ollama_api(url: str) -> None:
+    answered = requests_by_route(url)
+    # oterm spoke Ollama's API to list and describe the model, and chatted through the vote.
+    assert answered.get("/api/tags", 0) >= 1 and answered.get("/api/show", 0) >= 1
+    assert answered.get("/v1/chat/completions", 0) >= 1
+
+
+needs_tmux_and_oterm = [
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.skipif(oterm_command() is None, reason="oterm is not installed (the dev extra)"),
+]
+
+
+@needs_tmux_and_oterm[0]
+@needs_tmux_and_oterm[1]
+def test_oterm_asks_the_hive_and_shows_its_answer(node_process, tmp_path):
+    script = write_script(str(tmp_path / "s.json"), answers=[ANSWER] * 3, token_delay_s=0.01)
+    node = node_process(
+        "--backend", "scripted", "--model", script, "--workers", "3", env={"HIVE_API_KEY": KEY}
+    )
+    node.wait_ready(3)
+    tmux = start_oterm(node, tmp_path)
     try:
-        tmux.wait_for("Ctrl+N to start a new chat")
-        tmux.keys("C-n")
-        tmux.wait_for("hive:latest")  # the models, from /api/tags
-        tmux.tab_to(FOCUSED_MODEL_NAME)  # from the provider to the model name
-        tmux.keys("hive:latest", literal=True)
-        tmux.wait_until_gone("scripted:latest")  # the list, filtered by what was typed
-        tmux.keys("Tab")  # leaving the name commits it: oterm reads /api/show
-        tmux.wait_for("Model: hive:latest")
-        tmux.tab_to(FOCUSED_SAVE)
-        tmux.keys("Enter")
-        tmux.wait_for("model: hive:latest")  # the chat's own header
-        tmux.keys("What does the hive say?", literal=True)
-        tmux.keys("Enter")
+        new_chat_with_hive(tmux, node.url)
+        ask(tmux, "What does the hive say?")
         shown = tmux.wait_for(ANSWER)
         assert "What does the hive say?" in shown
     finally:
         tmux.close()
-    answered = requests_by_route(node.url)
-    # oterm spoke Ollama's API to list and describe the model, and chatted through the vote.
-    assert answered.get("/api/tags", 0) >= 1 and answered.get("/api/show", 0) >= 1
-    assert answered.get("/v1/chat/completions", 0) >= 1
+    assert_oterm_used_the_ollama_api(node.url)
+
+
+def first_vote(
+    url: str, votes: list[wire.VoteDecided], listening: threading.Event, stop: threading.Event
+) -> None:
+    """Read the node's events until the first vote is decided (what the node answered)."""
+    with httpx.stream(
+        "GET", f"{url}/v1/hive/events", headers={"Authorization": f"Bearer {KEY}"}, timeout=None
+    ) as events:
+        for line in events.iter_lines():
+            listening.set()  # subscribed: the node's first line is in
+            if line.startswith("data: ") and isinstance(
+                event := wire.core_event_json_decoder.decode(line[6:]), wire.VoteDecided
+            ):
+                votes.append(event)
+                return
+            if stop.is_set():
+                return
+
+
+@pytest.mark.model
+@needs_tmux_and_oterm[0]
+@needs_tmux_and_oterm[1]
+def test_oterm_shows_what_the_real_model_voted(node_process, tmp_path):
+    node = node_process("--workers", "3", "--threads", "1", env={"HIVE_API_KEY": KEY})
+    node.wait_ready(3)
+    tmux = start_oterm(node, tmp_path)
+    votes: list[wire.VoteDecided] = []
+    listening, stop = threading.Event(), threading.Event()
+    try:
+        new_chat_with_hive(tmux, node.url)
+        reader = threading.Thread(
+            target=first_vote, args=(node.url, votes, listening, stop), daemon=True
+        )
+        reader.start()
+        assert listening.wait(DEADLINE_S), "the node's event stream never answered"
+        question = "What is the capital of France? Answer in one word."
+        ask(tmux, question)
+        reader.join(DEADLINE_S)
+        assert votes, "the node decided no vote"
+        vote = votes[0]
+        winner = vote.candidates[vote.decision.winner].text
+        words = re.findall(r"[A-Za-z0-9]+", winner)[:8]
+        assert words, f"an empty answer: {winner!r}"
+        # The winner's words, below the question on oterm's screen (markdown may restyle them).
+        deadline = time.monotonic() + DEADLINE_S
+        while True:
+            below = tmux.screen().split(question, 1)[-1]
+            if all(w in below for w in words):
+                break
+            assert time.monotonic() < deadline, f"{words} not on the screen:\n{tmux.screen()}"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        tmux.close()
+    assert_oterm_used_the_ollama_api(node.url)
