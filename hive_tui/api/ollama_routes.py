@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
@@ -26,7 +26,7 @@ from starlette.routing import Route
 from hive_tui import consensus, wire
 from hive_tui.api import ollama_models
 from hive_tui.api import ollama_schemas as o
-from hive_tui.api.present import hive_vote
+from hive_tui.api.present import _PIECES, hive_vote  # the winner cut as the OpenAI stream cuts it
 from hive_tui.api.schemas import HiveOptions, _integral_floats_as_ints
 from hive_tui.errors import HiveError
 from hive_tui.node import (
@@ -40,9 +40,9 @@ from hive_tui.node import (
 
 NDJSON = "application/x-ndjson"
 DISCONNECT_POLL_S = 0.25
-_PIECES = re.compile(r"\s*\S+|\s+")  # as the OpenAI stream cuts the winner
 NS = 1_000_000_000
 T = TypeVar("T")
+log = logging.getLogger("hive.api")
 
 
 class OllamaRefusal(HiveError):
@@ -67,7 +67,10 @@ def _json(body: object, status: int = 200) -> Response:
 
 
 def _error(exc: HiveError) -> Response:
-    return _json(o.OllamaError(str(exc)), _status(exc))
+    status = _status(exc)
+    if status == 500:  # not one the API expects: worth a line in the node's log
+        log.error("%s on an Ollama route: %s", type(exc).__name__, exc)
+    return _json(o.OllamaError(str(exc)), status)
 
 
 def _decode(body: bytes, kind: type[T]) -> T:
