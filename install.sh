@@ -51,12 +51,14 @@ fi
 extras="${1:-}"
 case ",$extras," in
 *,dev,*)
-    # The test suite runs execute_bash in a bubblewrap sandbox and builds network namespaces.
-    if ! command -v bwrap >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then
+    # The test suite runs execute_bash in a bubblewrap sandbox and builds network namespaces,
+    # and drives oterm (an Ollama client) in tmux.
+    if ! command -v bwrap >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1 \
+        || ! command -v tmux >/dev/null 2>&1; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-            apt-get update -qq && apt-get install -y -qq bubblewrap iproute2 >/dev/null
+            apt-get update -qq && apt-get install -y -qq bubblewrap iproute2 tmux >/dev/null
         else
-            echo "install.sh: install bubblewrap and iproute2 for the full test suite" >&2
+            echo "install.sh: install bubblewrap, iproute2 and tmux for the full test suite" >&2
         fi
     fi
     ;;

@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     node.add_argument("--host", help="address to bind (default 127.0.0.1)")
     node.add_argument("--port", type=int, help="port to bind (default 8420; 0 picks a free one)")
+    node.add_argument("--ollama-port", dest="ollama_port", type=int, metavar="PORT",
+                      help="serve the same API on this port too, for Ollama clients "
+                      "(Ollama's is 11434; 0 picks a free one). Its routes are on --port too")
     node.add_argument(
         "--data-dir",
         dest="data_dir",
@@ -114,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 SETTING_FLAGS = (
-    "host", "port", "workers", "model", "strategy", "backend", "threads", "n_ctx",
+    "host", "port", "ollama_port", "workers", "model", "strategy", "backend", "threads", "n_ctx",
     "n_gpu_layers", "peers", "secret", "federation", "api_key", "max_queue", "slots",
     "models_dir", "data_dir",
 )  # fmt: skip

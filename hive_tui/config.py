@@ -31,6 +31,8 @@ class ConfigError(HiveError, ValueError):
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
     port: int = 8420
+    # The same API on a second port as well (Ollama clients look on 11434); None: none.
+    ollama_port: int | None = None
     workers: int | None = None  # None: as many as the hardware plan says
     model: str | None = None  # a GGUF path or a catalogue name; None: the plan's choice
     models_dir: str = ""  # a folder of GGUF files the catalogue searches first

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import sys
 
-from hive_tui.api.host import ServerHost, listen, unsafe_bind
+from hive_tui.api.host import ServerHost, listen, listen_ollama, unsafe_bind
 from hive_tui.config import Settings
 from hive_tui.node import Node, make_plan
 
@@ -23,14 +23,21 @@ async def serve_node(settings: Settings) -> int:
     if listener is None:
         print(f"hive: {problem}", file=sys.stderr, flush=True)
         return 1
+    ollama, problem = listen_ollama(settings)
+    if problem is not None:
+        listener.close()
+        print(f"hive: {problem}", file=sys.stderr, flush=True)
+        return 1
     node = Node(settings, make_plan(settings))
     host = ServerHost(node, signals=True)
     # Bind first so /health can report workers as they load; requests wait for them.
     starting = asyncio.create_task(node.start())
     try:
-        state = await host.start(listener)
+        state = await host.start(listener, ollama)
         if state.url is not None:
             print(f"hive node {node.node_id} listening on {state.url}", flush=True)
+            if state.ollama_url is not None:
+                print(f"hive API for Ollama clients also on {state.ollama_url}", flush=True)
             if state.pairing_code:
                 print(
                     f"hive pairing code: {state.pairing_code}  (new hive secret; "

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 import websockets
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect
 
 from hive_tui import wire
@@ -211,6 +212,17 @@ async def test_three_nodes_answer_as_one_hive(hive):
     assert {p["node_id"] for p in health["peers"] if p["state"] == "connected"} == ids - {
         node_id_of(p2)
     }
+    # The origin's /metrics: its two peers, and the federated vote counted once (it is
+    # decided twice on the bus: locally, then across the hive).
+    async with httpx.AsyncClient() as client:
+        scraped = (await client.get(f"{hive.url}/metrics", timeout=10)).text
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(scraped)
+        for s in family.samples
+    }
+    assert samples[("hive_peers", (("state", "connected"),))] == 2
+    assert samples[("hive_votes_total", (("outcome", "decided"),))] == 1
 
 
 async def test_a_dead_peer_is_named_missing_and_rejoins_after_restart(hive):

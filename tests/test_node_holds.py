@@ -89,10 +89,11 @@ def long_node(node_process, tmp_path):
 
 
 @pytest.mark.parametrize("stream", [True, False])
-async def test_a_disconnect_stops_every_worker_within_a_second(long_node, stream) -> None:
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/api/chat"])  # OpenAI's, Ollama's
+async def test_a_disconnect_stops_every_worker_within_a_second(long_node, stream, path) -> None:
     client = httpx.AsyncClient(base_url=long_node.url, timeout=30)
     request = asyncio.create_task(
-        client.post("/v1/chat/completions", json={**CHAT, "stream": stream})
+        client.post(path, json={**CHAT, "model": "hive", "stream": stream})
     )
     await _all_workers(long_node, "generating", 10)
     request.cancel()  # the client hangs up mid-answer
@@ -103,11 +104,9 @@ async def test_a_disconnect_stops_every_worker_within_a_second(long_node, stream
 async def test_many_disconnects_leave_no_tasks_or_fds(long_node) -> None:
     proc = psutil.Process(node_pid(long_node))
 
-    async def hang_up(stream: bool) -> None:
+    async def hang_up(stream: bool, path: str = "/v1/chat/completions") -> None:
         async with httpx.AsyncClient(base_url=long_node.url, timeout=30) as c:
-            task = asyncio.create_task(
-                c.post("/v1/chat/completions", json={**CHAT, "stream": stream})
-            )
+            task = asyncio.create_task(c.post(path, json={**CHAT, "model": "h", "stream": stream}))
             await asyncio.sleep(0.15)
             task.cancel()
 
@@ -115,7 +114,7 @@ async def test_many_disconnects_leave_no_tasks_or_fds(long_node) -> None:
     await _all_workers(long_node, "idle", 5)
     before_fds, before_tasks = proc.num_fds(), long_node.health()["asyncio_tasks"]
     for i in range(30):
-        await hang_up(i % 2 == 0)
+        await hang_up(i % 2 == 0, "/api/chat" if i % 4 >= 2 else "/v1/chat/completions")
     await _all_workers(long_node, "idle", 5)
     # A socket may still be closing for a moment; a leak stays. Give it 3 s to settle.
     deadline = time.monotonic() + 3.0

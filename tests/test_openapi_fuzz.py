@@ -85,3 +85,15 @@ def test_openapi_is_generated_from_the_request_types() -> None:
     request = doc["components"]["schemas"]["ChatCompletionRequest"]
     assert set(ChatCompletionRequest.__struct_fields__) == set(request["properties"])
     assert {"tools", "tool_choice"} <= set(request["properties"])
+
+
+def test_openapi_describes_the_ollama_routes_and_metrics() -> None:
+    doc = build_openapi(secured=True)
+    chat = doc["paths"]["/api/chat"]["post"]
+    assert chat["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/OllamaChatRequest"
+    }
+    assert {"application/json", "application/x-ndjson"} <= set(chat["responses"]["200"]["content"])
+    ollama = {"/api/generate", "/api/tags", "/api/show", "/api/ps", "/api/version"}
+    assert ollama | {"/metrics"} <= set(doc["paths"])
+    assert all(op["security"] == [{"bearer": []}] for op in doc["paths"]["/api/tags"].values())

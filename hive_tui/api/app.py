@@ -27,9 +27,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from hive_tui import consensus, wire
-from hive_tui.api import schemas
+from hive_tui.api import ollama_routes, schemas
 from hive_tui.api.events import EVENTS_PATH, hive_events
 from hive_tui.api.guard import Admission, Guard
+from hive_tui.api.metrics import METRICS_PATH, NodeMetrics, RequestCounter, metrics, route_paths
 from hive_tui.api.openapi import build_openapi
 from hive_tui.api.present import completion, stream_chunks
 from hive_tui.api.tool_request import ToolMode, tool_mode, wire_messages
@@ -302,8 +303,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal error (see the node's log)", "server_error")
 
 
-def create_app(node: Node) -> Guard:
-    """The Starlette app behind its guard (``app.state`` is reachable as ``guard.app.state``)."""
+def create_app(node: Node) -> RequestCounter:
+    """The Starlette app behind its guard, behind the request counter of /metrics."""
     app = Starlette(
         routes=[
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
@@ -313,6 +314,8 @@ def create_app(node: Node) -> Guard:
             Route(wire.VOTE_PATH, hive_vote, methods=["POST"]),  # hive --connect
             WebSocketRoute("/v1/hive/peer", peer_socket),
             Route("/openapi.json", openapi, methods=["GET"]),
+            Route(METRICS_PATH, metrics, methods=["GET"]),  # Prometheus
+            *ollama_routes.ROUTES,  # Ollama's API: /api/chat, /api/generate, /api/tags...
         ],
         exception_handlers={
             HiveError: _hive_error,  # ApiError included
@@ -327,7 +330,8 @@ def create_app(node: Node) -> Guard:
     app.state.admission = Admission(settings.max_queue)
     app.state.event_streams = Admission(settings.max_event_streams)
     node.admission = app.state.admission  # peers' requests count against max_queue too
-    return Guard(
+    app.state.metrics = NodeMetrics(node, app.state.admission, route_paths(app.routes))
+    guard = Guard(
         app,
         api_key=settings.api_key,
         allowed_hosts=settings.allowed_host_names(),
@@ -337,3 +341,4 @@ def create_app(node: Node) -> Guard:
         admission=app.state.admission,
         sockets=Admission(settings.max_connections),
     )
+    return RequestCounter(guard, app.state.metrics)

@@ -46,7 +46,7 @@ from hive_tui.api import schemas
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "localhost.localdomain"})
 OPEN_PATHS = frozenset({"/health"})
-ADMITTED_PATHS = frozenset({"/v1/chat/completions", "/v1/hive/vote"})
+ADMITTED_PATHS = frozenset({"/v1/chat/completions", "/v1/hive/vote", "/api/chat", "/api/generate"})
 RETRY_AFTER_S = 1
 PEER_PATH = "/v1/hive/peer"  # peers prove the hive secret there, not the API key
 
@@ -88,9 +88,11 @@ class Admission:
     def __init__(self, limit: int) -> None:
         self.limit = max(1, limit)
         self.inside = 0
+        self.refused = 0  # for /metrics
 
     def try_enter(self) -> bool:
         if self.inside >= self.limit:
+            self.refused += 1
             return False
         self.inside += 1
         return True

@@ -44,6 +44,7 @@ MAX_HEADER_BYTES = 16 * 1024  # a request line and headers longer than this get 
 @dataclass
 class ServeState:
     url: str | None = None  # where the API listens, once bound
+    ollama_url: str | None = None  # the same API on the ollama_port, when one is set
     problem: str | None = None  # why it does not (the app carries on without serving)
     pairing_code: str | None = None  # set when this node made the hive secret just now
     federation: bool = False
@@ -86,6 +87,27 @@ def listen(settings: Settings) -> tuple[socket.socket | None, str | None]:
             "Is another hive running there? --port N picks another port, --port 0 any "
             "free one."
         )
+
+
+def listen_ollama(settings: Settings) -> tuple[socket.socket | None, str | None]:
+    """The second listening socket (``ollama_port``), or None and why not (None, None: no
+    such port is set)."""
+    if settings.ollama_port is None:
+        return None, None
+    try:
+        return bind_listener(settings.host, settings.ollama_port), None
+    except OSError as exc:
+        return None, (
+            f"cannot listen on {settings.host}:{settings.ollama_port} for Ollama clients: "
+            f"{exc.strerror or exc}. Is Ollama itself running there? --ollama-port N picks "
+            "another port."
+        )
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
 
 
 class HostedServer(uvicorn.Server):
@@ -133,13 +155,22 @@ class ServerHost:
         self._server: HostedServer | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self, listener: socket.socket | None = None) -> ServeState:
+    async def start(
+        self, listener: socket.socket | None = None, ollama: socket.socket | None = None
+    ) -> ServeState:
         """Serve in the background; returns once serving (or with ``state.problem`` set),
-        never raising for a busy port."""
+        never raising for a busy port. With ``ollama_port`` set, the same app (guard, limits
+        and all) listens on that port as well."""
         settings = self.node.settings
         sock, self.state.problem = (listener, None) if listener else listen(settings)
         if sock is None:
             return self.state
+        if ollama is None and settings.ollama_port is not None:
+            ollama, self.state.problem = listen_ollama(settings)
+            if ollama is None:
+                sock.close()
+                return self.state
+        sockets = [sock] if ollama is None else [sock, ollama]
         config = uvicorn.Config(
             create_app(self.node),
             lifespan="off",
@@ -158,15 +189,15 @@ class ServerHost:
             **({"log_level": settings.log_level} if self.signals else {"log_config": None}),
         )
         self._server = HostedServer(config, self.node, self.signals)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        self._task = asyncio.create_task(self._server.serve(sockets=sockets))
         while not self._server.started and not self._task.done():
             await asyncio.sleep(STARTED_POLL_S)
         if not self._server.started:
             self.state.problem = "the API server did not start (see the log)"
             return self.state
-        host, port = sock.getsockname()[:2]
-        shown = f"[{host}]" if ":" in host else host
-        self.state.url = f"http://{shown}:{port}"
+        self.state.url = _url(sock)
+        self.state.ollama_url = _url(ollama) if ollama is not None else None
+        port = sock.getsockname()[1]
         if settings.federation:
             federation = await self.node.join_federation(settings.host, port)
             self.state.pairing_code = federation.new_pairing_code

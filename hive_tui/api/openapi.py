@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from hive_tui.api import schemas
+from hive_tui.api.ollama_openapi import ollama_paths
 
 REF = "#/components/schemas/{name}"
 
@@ -135,6 +136,9 @@ def build_openapi(version: str = "0.1.0", secured: bool = False) -> dict[str, An
         },
         "components": {"schemas": components},
     }
+    more_paths, more_components = ollama_paths(security)  # Ollama's API and /metrics
+    doc["paths"].update(more_paths)
+    doc["components"]["schemas"].update(more_components)
     if secured:
         doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     return doc
