@@ -40,6 +40,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     strategy: str = "confidence"
     threads: int | None = None  # per worker; None: chosen from the free cores
     slots: int | None = None  # most workers one process may serve; None: the plan's bound
+    # Votes one worker serves at once, as sequences of its process's one batch (several users,
+    # or an agent's parallel requests); None: the plan's (``hardware.plan.concurrent_votes``).
+    concurrent_votes: int | None = None
     n_ctx: int | None = None  # None: the plan's (4096 at most), else node.DEFAULT_N_CTX
     n_gpu_layers: int | None = None  # None: the plan's (all layers on a GPU that fits)
     temperature: float = DEFAULT_TEMPERATURE

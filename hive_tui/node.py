@@ -25,7 +25,7 @@ from hive_tui.config import Settings, data_dir, free_cores, threads_per_worker, 
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.errors import HiveError
 from hive_tui.federation.identity import load_node_id as load_node_id
-from hive_tui.hardware.plan import vote_size
+from hive_tui.hardware.plan import concurrent_votes, vote_size
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
 from hive_tui.swarm.prompt_size import FALLBACK_TOKEN_BYTES as FALLBACK_TOKEN_BYTES
@@ -75,6 +75,7 @@ class NodePlan:
     reasons: tuple[str, ...]
     # Processes and their slots; None: one process per worker with ``threads`` threads.
     layout: Layout | None = field(default=None)
+    concurrency: int = 1  # votes each worker serves at once (sequences of its process's batch)
 
     def processes(self) -> tuple[ProcessLayout, ...]:
         if self.layout is not None:
@@ -189,6 +190,19 @@ def make_plan(settings: Settings) -> NodePlan:
     reasons.append(layout.describe())
     reasons.extend(layout.reasons)
     threads = layout.processes[0].threads
+    most = min(settings.slots or MAX_SLOTS, MAX_SLOTS)
+    widest = max(p.slots for p in layout.processes)
+    if settings.concurrent_votes:
+        concurrency = max(1, min(settings.concurrent_votes, MAX_SLOTS // widest))
+        reasons.append(f"each worker serves {concurrency} votes at once (requested)")
+    else:
+        batching = listed == 1 and settings.backend in BATCHED_BACKENDS
+        # Without a hardware plan (tests, a model and workers given) there is no memory budget
+        # to size the extra sequences by: one vote per worker.
+        concurrency, why = (
+            concurrent_votes(hardware, workers, widest, batching, most) if hardware else (1, None)
+        )
+        reasons.extend([why] if why else [])
     return NodePlan(
         model_path=path,
         model_name=name,
@@ -199,6 +213,7 @@ def make_plan(settings: Settings) -> NodePlan:
         backend=settings.backend,
         reasons=tuple(reasons),
         layout=layout,
+        concurrency=concurrency,
     )
 
 
@@ -231,7 +246,7 @@ class Node:
                 n_ctx=plan.n_ctx,
                 n_threads=process.threads,
                 n_gpu_layers=plan.n_gpu_layers,
-                slots=process.slots,
+                slots=process.slots * plan.concurrency,  # sequences: every slot's votes
             )
             backend = process.backend or plan.backend
             engine = EngineProcess(ProcessSpec(index, backend, load), self.bus)
@@ -243,6 +258,7 @@ class Node:
                     load=load,
                     node_id=self.node_id,
                     slot=slot,
+                    concurrency=plan.concurrency,
                 )
                 self.workers.append(Worker(spec, self.bus, engine))
         self.swarm = Swarm(self.workers, self.bus, self.node_id)

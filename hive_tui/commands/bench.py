@@ -41,6 +41,17 @@ def register(
     q.add_argument("--samples", type=int, help="sampled answers per question (default 8)")
     q.add_argument("--seed", type=int, default=0)
     q.set_defaults(handler=_quality)
+    lo = kinds.add_parser("load", help="C concurrent clients against one node vs one after "
+                          "another (continuous batching; docs/performance.md)")
+    lo.add_argument("--workers", type=int, help="workers (default: the plan's)")
+    lo.add_argument("--concurrent-votes", dest="concurrent", type=int,
+                    help="votes per worker at once (default: the plan's)")
+    lo.add_argument("--requests", type=int, default=8, help="requests per round (default 8)")
+    lo.add_argument("--max-tokens", type=int, default=48, help="tokens per answer (default 48)")
+    lo.add_argument("--clients", default="1,2,4,8,16", help="concurrent clients per round")
+    lo.add_argument("--compare-off", action="store_true",
+                    help="first the same rounds on a node serving one vote per worker")
+    lo.set_defaults(handler=_load)
 
 
 def _overhead(args: argparse.Namespace) -> int:
@@ -72,3 +83,11 @@ def _quality(args: argparse.Namespace) -> int:
         k=args.samples,
         seed=args.seed,
     )
+
+
+def _load(args: argparse.Namespace) -> int:
+    from hive_tui.bench.load import run
+
+    clients = tuple(int(c) for c in args.clients.split(",") if c.strip())
+    return run(args.workers, args.concurrent, args.requests, args.max_tokens, args.compare_off,
+               clients)

@@ -328,3 +328,31 @@ def vote_size(plan: HardwarePlan, batching: bool) -> tuple[int, str | None]:
         "once per process)"
     )
 
+
+
+# Votes a worker serves at once where the backend batches on a GPU (continuous batching across
+# requests: every running vote's sequences share each decode step, and a GPU decodes 8 or 16
+# sequences in little more time than one). On a CPU one vote's sequences already fill the
+# cores: `hive bench load` on a 2-core EPYC found 8 concurrent votes no faster with 4 votes
+# per worker than with 1 (docs/performance.md), so a CPU plan serves one vote per worker
+# unless `concurrent_votes` asks for more.
+CONCURRENT_VOTES = 4
+
+
+def concurrent_votes(
+    plan: HardwarePlan, workers: int, widest: int, batching: bool, most_slots: int
+) -> tuple[int, str | None]:
+    """How many votes each worker serves at once, and why: ``CONCURRENT_VOTES`` where the
+    backend batches on a GPU, fewer where a process would pass ``most_slots`` sequences
+    (``widest``: its most workers) or the extra sequences' context memory does not fit."""
+    if not batching or plan.n_gpu_layers == 0:
+        return 1, None
+    votes = max(1, min(CONCURRENT_VOTES, most_slots // max(1, widest)))
+    while votes > 1 and not slots_fit(plan, workers * votes):
+        votes -= 1
+    if votes == 1:
+        return 1, None
+    return votes, (
+        f"each worker serves {votes} votes at once: concurrent requests share one batch "
+        "on the GPU (continuous batching)"
+    )

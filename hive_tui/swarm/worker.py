@@ -31,7 +31,8 @@ class WorkerSpec:
     node_id: str = "local"
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
-    slot: int = 0  # which of its process's sequence slots this worker is
+    slot: int = 0  # which of its process's worker slots this worker is
+    concurrency: int = 1  # votes it serves at once, each a sequence of its process's batch
 
 
 class Worker:
@@ -47,7 +48,9 @@ class Worker:
             bus,
         )
         self.engine.attach(self)
-        self._busy = asyncio.Lock()  # one sequence per slot
+        # One sequence per vote it serves; the process holds a sequence for each of them.
+        self._busy = asyncio.Semaphore(max(1, spec.concurrency))
+        self._running = 0
         self.state: wire.WorkerState = "loading"
         self.tokens_total = 0
         self.tokens_per_s = 0.0
@@ -92,6 +95,7 @@ class Worker:
             if process is None or not self.is_ready:
                 raise WorkerDied(self.last_error or f"worker {self.worker_id} is not ready")
             request = msgspec.structs.replace(request, slot=self.spec.slot)
+            self._running += 1
             self.set_state("generating")
             try:
                 async for frame in process.generate(request):
@@ -99,7 +103,8 @@ class Worker:
                         self._record(frame)
                     yield frame
             finally:
-                if self.state == "generating":
+                self._running -= 1
+                if self.state == "generating" and not self._running:
                     self.set_state("idle")
 
     def cancel(self, request_id: str) -> None:
