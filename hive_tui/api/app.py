@@ -11,12 +11,10 @@ Every error, ours or Starlette's, leaves as an OpenAI-style ``{"error": {...}}``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator
 
 import msgspec
 from starlette.applications import Starlette
@@ -30,6 +28,10 @@ from hive_tui import consensus, wire
 from hive_tui.api import schemas
 from hive_tui.api.events import EVENTS_PATH, hive_events
 from hive_tui.api.guard import Admission, Guard
+from hive_tui.api.handling import ApiError, error_kind
+from hive_tui.api.handling import cancel as _cancel
+from hive_tui.api.handling import decoded as _decoded
+from hive_tui.api.handling import run_watching_client as _run_watching_client
 from hive_tui.api.openapi import build_openapi
 from hive_tui.api.present import completion, stream_chunks
 from hive_tui.api.tool_request import ToolMode, tool_mode, wire_messages
@@ -37,9 +39,7 @@ from hive_tui.errors import HiveError
 from hive_tui.federation.replies import reply_from_result
 from hive_tui.node import (
     ContextLengthExceeded,
-    InvalidRequest,
     Node,
-    SwarmError,
     SwarmRequest,
     VoteResult,
 )
@@ -50,14 +50,6 @@ log = logging.getLogger("hive.api")
 MAX_BODY_BYTES = 4 * 1024 * 1024
 # SSE comment lines keep proxies and clients from timing out while the vote runs.
 KEEPALIVE_S = 1.0
-DISCONNECT_POLL_S = 0.25
-TOO_DEEP = "malformed JSON: nested too deeply"
-
-
-class ApiError(HiveError):
-    def __init__(self, status: int, message: str, type_: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.type, self.param = status, message, type_, param
 
 
 def json_response(body: object, status: int = 200) -> Response:
@@ -66,21 +58,6 @@ def json_response(body: object, status: int = 200) -> Response:
 
 def error_response(status: int, message: str, type_: str, param: str | None = None) -> Response:
     return json_response(schemas.ErrorBody(schemas.ErrorDetail(message, type_, param)), status)
-
-
-T = TypeVar("T")
-
-
-def _decoded(decode: Callable[[], T]) -> T:
-    """A request body decoded, or the one 400 each way decoding fails."""
-    try:
-        return decode()
-    except msgspec.ValidationError as exc:
-        raise ApiError(400, f"invalid request: {exc}", "invalid_request_error") from exc
-    except msgspec.DecodeError as exc:
-        raise ApiError(400, f"malformed JSON: {exc}", "invalid_request_error") from exc
-    except RecursionError as exc:
-        raise ApiError(400, TOO_DEEP, "invalid_request_error") from exc
 
 
 async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, bool, ToolMode | None]:
@@ -120,28 +97,6 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
 
 def _tools(result: VoteResult, mode: ToolMode | None) -> ToolDecision | None:
     return None if mode is None else decide_tools(result, mode.offered, mode.required)
-
-
-async def _run_watching_client(request: Request, node: Node, job: SwarmRequest) -> VoteResult:
-    """Run the vote; if the client hangs up first, cancel it (and so every worker's generation)."""
-    vote = asyncio.create_task(node.answer(job))
-    try:
-        while not vote.done():
-            await asyncio.wait([vote], timeout=DISCONNECT_POLL_S)
-            if not vote.done() and await request.is_disconnected():
-                vote.cancel()
-                break
-        return await vote
-    finally:
-        await _cancel(vote)
-
-
-async def _cancel(vote: asyncio.Task[VoteResult]) -> None:
-    """Cancel an unfinished vote and wait for it: the swarm tells every worker to stop."""
-    if not vote.done():
-        vote.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await vote
 
 
 async def chat_completions(request: Request) -> Response:
@@ -255,21 +210,6 @@ async def peer_socket(websocket: WebSocket) -> None:
 
     await websocket.accept()
     await node.federation.accept(ServerTransport(websocket))
-
-
-def error_kind(exc: HiveError) -> tuple[int, str, str | None]:
-    """The one translation of a hive error into an HTTP status, an OpenAI error type, a param."""
-    if isinstance(exc, ApiError):
-        return exc.status, exc.type, exc.param
-    if isinstance(exc, ContextLengthExceeded):  # a SwarmError that no retry can help
-        return 400, "invalid_request_error", "messages"
-    if isinstance(exc, SwarmError):  # no worker ready, every worker failed
-        return 503, "service_unavailable", None
-    if isinstance(exc, consensus.UnknownStrategy):
-        return 400, "invalid_request_error", "hive.strategy"
-    if isinstance(exc, InvalidRequest):
-        return 400, "invalid_request_error", exc.param
-    return 500, "server_error", None
 
 
 def error_detail(exc: HiveError) -> schemas.ErrorDetail:
