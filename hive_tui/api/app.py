@@ -11,7 +11,6 @@ Every error, ours or Starlette's, leaves as an OpenAI-style ``{"error": {...}}``
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -25,16 +24,16 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from hive_tui import consensus, wire
-from hive_tui.api import schemas
+from hive_tui.api import anthropic_route, schemas
 from hive_tui.api.events import EVENTS_PATH, hive_events
-from hive_tui.api.guard import Admission, Guard
-from hive_tui.api.handling import ApiError, error_kind
+from hive_tui.api.guard import Admission, Guard, has_key
+from hive_tui.api.handling import ApiError, chat_job, error_kind
 from hive_tui.api.handling import cancel as _cancel
 from hive_tui.api.handling import decoded as _decoded
 from hive_tui.api.handling import run_watching_client as _run_watching_client
 from hive_tui.api.openapi import build_openapi
 from hive_tui.api.present import completion, stream_chunks
-from hive_tui.api.tool_request import ToolMode, tool_mode, wire_messages
+from hive_tui.api.tool_request import ToolMode
 from hive_tui.errors import HiveError
 from hive_tui.federation.replies import reply_from_result
 from hive_tui.node import (
@@ -66,32 +65,7 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
     if len(body) > limit:
         raise ApiError(413, f"request body over {limit} bytes", "invalid_request_error")
     req = _decoded(lambda: schemas.decode_request(body))
-    hive = req.hive or schemas.HiveOptions()
-    try:
-        specs, tools = tool_mode(req)
-    except ValueError as exc:  # a named tool_choice that is not among the tools
-        raise ApiError(400, str(exc), "invalid_request_error", "tool_choice") from exc
-    try:
-        job = node.request(
-            wire_messages(req.messages),
-            strategy=hive.strategy,
-            seed=req.seed,
-            workers=hive.workers,
-            temperature=req.temperature,
-            top_p=req.top_p,
-            max_tokens=req.max_completion_tokens or req.max_tokens,
-            stop=req.stop_list(),
-            tools=specs,
-            early_exit=hive.early_exit,
-        )
-    except consensus.UnknownStrategy as exc:
-        names = ", ".join(consensus.strategy_names())
-        raise ApiError(
-            400,
-            f"unknown strategy {exc.name!r}; use one of {names}",
-            "invalid_request_error",
-            "hive.strategy",
-        ) from exc
+    job, tools = chat_job(node, req)
     return job, req.stream, tools
 
 
@@ -174,17 +148,12 @@ async def list_models(request: Request) -> Response:
     return json_response(schemas.ModelList(data=cards))
 
 
-def _has_key(request: Request, key: str) -> bool:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key.encode())
-
-
 async def health(request: Request) -> Response:
     """The node's health; on a node with an API key, without the key: liveness only (the
     route is open, so no peer addresses, worker process ids or error text leave it)."""
     node: Node = request.app.state.node
     key = node.settings.api_key
-    if key and not _has_key(request, key):
+    if key and not has_key(dict(request.headers), key.encode()):
         full = node.health()
         return json_response(wire.NodeLiveness(full.status, full.workers_ready))
     # Leak watch: tasks alive in the node's loop and requests admitted right now.
@@ -253,6 +222,7 @@ def create_app(node: Node) -> Guard:
             Route(wire.VOTE_PATH, hive_vote, methods=["POST"]),  # hive --connect
             WebSocketRoute("/v1/hive/peer", peer_socket),
             Route("/openapi.json", openapi, methods=["GET"]),
+            *anthropic_route.ROUTES,
         ],
         exception_handlers={
             HiveError: _hive_error,  # ApiError included

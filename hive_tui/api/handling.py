@@ -14,6 +14,8 @@ import msgspec
 from starlette.requests import Request
 
 from hive_tui import consensus
+from hive_tui.api import schemas
+from hive_tui.api.tool_request import ToolMode, tool_mode, wire_messages
 from hive_tui.errors import HiveError
 from hive_tui.node import (
     ContextLengthExceeded,
@@ -84,3 +86,37 @@ def error_kind(exc: HiveError) -> tuple[int, str, str | None]:
     if isinstance(exc, InvalidRequest):
         return 400, "invalid_request_error", exc.param
     return 500, "server_error", None
+
+
+def chat_job(
+    node: Node, req: schemas.ChatCompletionRequest
+) -> tuple[SwarmRequest, ToolMode | None]:
+    """A chat request (OpenAI's, or another dialect's translated into it) as the node's
+    resolved request (``Node.request``), with the tool mode its answer is read with."""
+    hive = req.hive or schemas.HiveOptions()
+    try:
+        specs, tools = tool_mode(req)
+    except ValueError as exc:  # a named tool_choice that is not among the tools
+        raise ApiError(400, str(exc), "invalid_request_error", "tool_choice") from exc
+    try:
+        job = node.request(
+            wire_messages(req.messages),
+            strategy=hive.strategy,
+            seed=req.seed,
+            workers=hive.workers,
+            temperature=req.temperature,
+            top_p=req.top_p,
+            max_tokens=req.max_completion_tokens or req.max_tokens,
+            stop=req.stop_list(),
+            tools=specs,
+            early_exit=hive.early_exit,
+        )
+    except consensus.UnknownStrategy as exc:
+        names = ", ".join(consensus.strategy_names())
+        raise ApiError(
+            400,
+            f"unknown strategy {exc.name!r}; use one of {names}",
+            "invalid_request_error",
+            "hive.strategy",
+        ) from exc
+    return job, tools

@@ -16,6 +16,11 @@ from hive_tui.wire import Candidate, Decision
 _PIECES = re.compile(r"\s*\S+|\s+")
 
 
+def word_pieces(text: str) -> list[str]:
+    """``text`` in word-sized pieces that join back into it, for streaming."""
+    return _PIECES.findall(text)
+
+
 def _candidate_views(candidates: list[Candidate], d: Decision) -> list[schemas.CandidateView]:
     return [
         schemas.CandidateView(

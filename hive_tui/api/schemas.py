@@ -7,13 +7,14 @@ validated by decoding into ``ChatCompletionRequest``; unknown fields that OpenAI
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta
 
 from hive_tui import consensus, wire
 
+T = TypeVar("T")
 Role = Literal["system", "user", "assistant", "tool", "developer"]
 
 
@@ -130,8 +131,12 @@ def decode_request(body: bytes) -> ChatCompletionRequest:
     does not. Integral floats become ints first, so what the schema allows is what we accept
     (msgspec takes an int wherever a float is expected).
     """
-    raw = msgspec.json.decode(body)
-    return msgspec.convert(_integral_floats_as_ints(raw), ChatCompletionRequest)
+    return decode_as(body, ChatCompletionRequest)
+
+
+def decode_as(body: bytes, type_: type[T]) -> T:
+    """``body`` as ``type_`` (any route's request type), read as ``decode_request`` says."""
+    return msgspec.convert(_integral_floats_as_ints(msgspec.json.decode(body)), type_)
 
 
 # ----------------------------------------------------------------------- responses
