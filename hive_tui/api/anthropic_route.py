@@ -22,13 +22,19 @@ from starlette.routing import Route
 
 from hive_tui.api import anthropic_schemas as an
 from hive_tui.api.anthropic_present import as_chat_request, as_message, message_start, stream_events
-from hive_tui.api.handling import cancel, chat_job, decoded, error_kind, run_watching_client
+from hive_tui.api.handling import (
+    cancel,
+    chat_job,
+    decoded,
+    error_kind,
+    run_watching_client,
+    tool_decision,
+)
 from hive_tui.api.present import completion
 from hive_tui.api.schemas import decode_as
 from hive_tui.api.tool_request import ToolMode
 from hive_tui.errors import HiveError
 from hive_tui.node import Node, SwarmRequest, VoteResult
-from hive_tui.tools.decide import decide_tools
 
 log = logging.getLogger("hive.api")
 
@@ -51,8 +57,7 @@ def _event(event: an.StreamEvent) -> bytes:
 def _answer(
     result: VoteResult, job: SwarmRequest, req: an.MessagesRequest, mode: ToolMode | None
 ) -> an.Message:
-    tools = None if mode is None else decide_tools(result, mode.offered, mode.required)
-    chat = completion(result, req.model, int(time.time()), tools)
+    chat = completion(result, req.model, int(time.time()), tool_decision(result, mode))
     return as_message(chat, job.request_id)
 
 

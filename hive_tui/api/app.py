@@ -24,10 +24,11 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from hive_tui import consensus, wire
-from hive_tui.api import anthropic_route, schemas
+from hive_tui.api import anthropic_route, completions_route, schemas
+from hive_tui.api.access_log import AccessLog
 from hive_tui.api.events import EVENTS_PATH, hive_events
 from hive_tui.api.guard import Admission, Guard, has_key
-from hive_tui.api.handling import ApiError, chat_job, error_kind
+from hive_tui.api.handling import ApiError, chat_job, error_detail, error_kind
 from hive_tui.api.handling import cancel as _cancel
 from hive_tui.api.handling import decoded as _decoded
 from hive_tui.api.handling import run_watching_client as _run_watching_client
@@ -37,7 +38,6 @@ from hive_tui.api.tool_request import ToolMode
 from hive_tui.errors import HiveError
 from hive_tui.federation.replies import reply_from_result
 from hive_tui.node import (
-    ContextLengthExceeded,
     Node,
     SwarmRequest,
     VoteResult,
@@ -59,14 +59,16 @@ def error_response(status: int, message: str, type_: str, param: str | None = No
     return json_response(schemas.ErrorBody(schemas.ErrorDetail(message, type_, param)), status)
 
 
-async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, bool, ToolMode | None]:
+async def parse_request(
+    request: Request, node: Node
+) -> tuple[SwarmRequest, schemas.ChatCompletionRequest, ToolMode | None]:
     body = await request.body()
     limit = min(MAX_BODY_BYTES, node.settings.max_body_bytes)
     if len(body) > limit:
         raise ApiError(413, f"request body over {limit} bytes", "invalid_request_error")
     req = _decoded(lambda: schemas.decode_request(body))
     job, tools = chat_job(node, req)
-    return job, req.stream, tools
+    return job, req, tools
 
 
 def _tools(result: VoteResult, mode: ToolMode | None) -> ToolDecision | None:
@@ -75,21 +77,24 @@ def _tools(result: VoteResult, mode: ToolMode | None) -> ToolDecision | None:
 
 async def chat_completions(request: Request) -> Response:
     node: Node = request.app.state.node
-    job, stream, mode = await parse_request(request, node)
-    if stream:
+    job, req, mode = await parse_request(request, node)
+    model = req.model or node.plan.model_name  # the model asked for ("hive"), as OpenAI's do
+    if req.stream:
+        usage = req.stream_options is not None and bool(req.stream_options.include_usage)
         return StreamingResponse(
-            _sse(node, job, mode),
+            _sse(node, job, mode, model, usage),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     result = await _run_watching_client(request, node, job)  # a SwarmError: see _hive_error
-    body = completion(result, node.plan.model_name, int(time.time()), _tools(result, mode))
+    body = completion(result, model, int(time.time()), _tools(result, mode))
     return json_response(body)
 
 
-async def _sse(node: Node, job: SwarmRequest, mode: ToolMode | None) -> AsyncIterator[bytes]:
+async def _sse(
+    node: Node, job: SwarmRequest, mode: ToolMode | None, model: str, usage: bool
+) -> AsyncIterator[bytes]:
     created = int(time.time())
-    model = node.plan.model_name
     vote = asyncio.create_task(node.answer(job))
     try:
         while not vote.done():
@@ -102,7 +107,7 @@ async def _sse(node: Node, job: SwarmRequest, mode: ToolMode | None) -> AsyncIte
             body = schemas.ErrorBody(error_detail(exc))
             yield b"data: " + msgspec.json.encode(body) + b"\n\n"
             return
-        for chunk in stream_chunks(result, model, created, _tools(result, mode)):
+        for chunk in stream_chunks(result, model, created, _tools(result, mode), usage):
             yield b"data: " + msgspec.json.encode(chunk) + b"\n\n"
         yield b"data: [DONE]\n\n"
     finally:
@@ -142,8 +147,8 @@ async def list_models(request: Request) -> Response:
     node: Node = request.app.state.node
     created = request.app.state.started
     cards = [
-        schemas.ModelCard(id=node.plan.model_name, created=created),
-        schemas.ModelCard(id="hive", created=created),
+        schemas.ModelCard(id=name, created=created, max_model_len=node.plan.n_ctx)
+        for name in (node.plan.model_name, "hive")
     ]
     return json_response(schemas.ModelList(data=cards))
 
@@ -181,15 +186,6 @@ async def peer_socket(websocket: WebSocket) -> None:
     await node.federation.accept(ServerTransport(websocket))
 
 
-def error_detail(exc: HiveError) -> schemas.ErrorDetail:
-    _status, type_, param = error_kind(exc)
-    if isinstance(exc, ContextLengthExceeded):
-        return schemas.ContextErrorDetail(
-            str(exc), type_, param, exc.code, exc.prompt_tokens, exc.n_ctx
-        )
-    return schemas.ErrorDetail(str(exc), type_, param)
-
-
 async def _hive_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HiveError)
     status, _type, _param = error_kind(exc)
@@ -211,8 +207,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal error (see the node's log)", "server_error")
 
 
-def create_app(node: Node) -> Guard:
-    """The Starlette app behind its guard (``app.state`` is reachable as ``guard.app.state``)."""
+def create_app(node: Node) -> Guard | AccessLog:
+    """The Starlette app behind its guard (``app.state`` is reachable as ``guard.app.state``),
+    behind the access log when the ``access_log`` setting is on."""
     app = Starlette(
         routes=[
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
@@ -222,7 +219,8 @@ def create_app(node: Node) -> Guard:
             Route(wire.VOTE_PATH, hive_vote, methods=["POST"]),  # hive --connect
             WebSocketRoute("/v1/hive/peer", peer_socket),
             Route("/openapi.json", openapi, methods=["GET"]),
-            *anthropic_route.ROUTES,
+            *anthropic_route.ROUTES,  # Anthropic's Messages API
+            *completions_route.ROUTES,  # OpenAI's legacy completions
         ],
         exception_handlers={
             HiveError: _hive_error,  # ApiError included
@@ -237,7 +235,7 @@ def create_app(node: Node) -> Guard:
     app.state.admission = Admission(settings.max_queue)
     app.state.event_streams = Admission(settings.max_event_streams)
     node.admission = app.state.admission  # peers' requests count against max_queue too
-    return Guard(
+    guard = Guard(
         app,
         api_key=settings.api_key,
         allowed_hosts=settings.allowed_host_names(),
@@ -247,3 +245,4 @@ def create_app(node: Node) -> Guard:
         admission=app.state.admission,
         sockets=Admission(settings.max_connections),
     )
+    return AccessLog(guard) if settings.access_log else guard

@@ -25,6 +25,7 @@ from hive_tui.node import (
     SwarmRequest,
     VoteResult,
 )
+from hive_tui.tools.decide import ToolDecision, decide_tools
 
 DISCONNECT_POLL_S = 0.25
 TOO_DEEP = "malformed JSON: nested too deeply"
@@ -88,11 +89,36 @@ def error_kind(exc: HiveError) -> tuple[int, str, str | None]:
     return 500, "server_error", None
 
 
+def error_detail(exc: HiveError) -> schemas.ErrorDetail:
+    _status, type_, param = error_kind(exc)
+    if isinstance(exc, ContextLengthExceeded):
+        return schemas.ContextErrorDetail(
+            str(exc), type_, param, exc.code, exc.prompt_tokens, exc.n_ctx
+        )
+    return schemas.ErrorDetail(str(exc), type_, param)
+
+
+def _refuse_non_text(messages: list[schemas.RequestMessage]) -> None:
+    """hive's models read text only: a part they cannot read (``image_url``, ``input_audio``,
+    ``file``) is refused by name rather than dropped, which would answer another question."""
+    for i, message in enumerate(messages):
+        for j, part in enumerate(message.content if isinstance(message.content, list) else []):
+            if part.type != "text":
+                where = f"messages[{i}].content[{j}]"
+                raise ApiError(
+                    400,
+                    f"{where} is a {part.type!r} part; hive's models read text parts only",
+                    "invalid_request_error",
+                    where,
+                )
+
+
 def chat_job(
     node: Node, req: schemas.ChatCompletionRequest
 ) -> tuple[SwarmRequest, ToolMode | None]:
     """A chat request (OpenAI's, or another dialect's translated into it) as the node's
     resolved request (``Node.request``), with the tool mode its answer is read with."""
+    _refuse_non_text(req.messages)
     hive = req.hive or schemas.HiveOptions()
     try:
         specs, tools = tool_mode(req)
@@ -120,3 +146,8 @@ def chat_job(
             "hive.strategy",
         ) from exc
     return job, tools
+
+
+def tool_decision(result: VoteResult, mode: ToolMode | None) -> ToolDecision | None:
+    """How the workers voted on tool calls, when tools were offered."""
+    return None if mode is None else decide_tools(result, mode.offered, mode.required)

@@ -92,6 +92,10 @@ class HiveOptions(msgspec.Struct, forbid_unknown_fields=True):
     early_exit: bool | None = None
 
 
+class StreamOptions(msgspec.Struct):
+    include_usage: bool | None = None  # one more chunk at the end, with the token counts
+
+
 class ChatCompletionRequest(msgspec.Struct):
     messages: Annotated[list[RequestMessage], Meta(min_length=1, max_length=1024)]
     model: str | None = None
@@ -107,6 +111,7 @@ class ChatCompletionRequest(msgspec.Struct):
     tools: Annotated[list[ToolDef], Meta(max_length=128)] | None = None  # offered to the model
     tool_choice: ToolChoice | None = None  # none, auto, required or one function
     parallel_tool_calls: bool | None = None  # accepted for OpenAI clients, not used
+    stream_options: StreamOptions | None = None
 
     def stop_list(self) -> list[str]:
         if self.stop is None:
@@ -269,13 +274,17 @@ class ChunkChoice(msgspec.Struct):
     logprobs: None = None
 
 
-class ChatCompletionChunk(msgspec.Struct, omit_defaults=True):
+class ChatCompletionChunk(msgspec.Struct):
+    """Every field is sent, ``object`` included (clients check it), ``usage`` and ``hive``
+    as null until the end."""
+
     id: str
     created: int
     model: str
     choices: list[ChunkChoice]
     object: str = "chat.completion.chunk"
     hive: HiveVote | None = None
+    usage: Usage | None = None  # the last chunk's, with stream_options.include_usage
 
 
 class ModelCard(msgspec.Struct):
@@ -283,6 +292,7 @@ class ModelCard(msgspec.Struct):
     created: int
     owned_by: str = "hive"
     object: str = "model"
+    max_model_len: int | None = None  # the context length, in tokens (as vLLM names it)
 
 
 class ModelList(msgspec.Struct):
