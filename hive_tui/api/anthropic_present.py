@@ -114,14 +114,15 @@ def as_message(completion: schemas.ChatCompletion, request_id: str) -> an.Messag
         model=completion.model,
         content=_blocks(completion),
         stop_reason=_STOP_REASONS.get(finish, "end_turn"),
-        usage=an.Usage(completion.usage.prompt_tokens, completion.usage.completion_tokens),
+        usage=an.MessageUsage(completion.usage.prompt_tokens, completion.usage.completion_tokens),
         hive=completion.hive,
     )
 
 
 def message_start(request_id: str, model: str) -> an.MessageStart:
     """Sent before the vote (the SDK wants it first): no content, no counts yet."""
-    return an.MessageStart(an.Message(message_id(request_id), model, [], None, an.Usage(0, 0)))
+    empty = an.Message(message_id(request_id), model, [], None, an.MessageUsage(0, 0))
+    return an.MessageStart(empty)
 
 
 def stream_events(message: an.Message) -> Iterator[an.StreamEvent]:

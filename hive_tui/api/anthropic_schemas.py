@@ -102,7 +102,7 @@ class MessagesRequest(msgspec.Struct):
 StopReason = Literal["end_turn", "max_tokens", "stop_sequence", "tool_use"]
 
 
-class Usage(msgspec.Struct):
+class MessageUsage(msgspec.Struct):
     input_tokens: int
     output_tokens: int
 
@@ -112,7 +112,7 @@ class Message(msgspec.Struct):
     model: str
     content: list[TextBlock | ToolUseBlock]
     stop_reason: StopReason | None
-    usage: Usage
+    usage: MessageUsage
     stop_sequence: str | None = None
     type: Literal["message"] = "message"
     role: Literal["assistant"] = "assistant"
@@ -157,7 +157,7 @@ class StopInfo(msgspec.Struct):
 
 class MessageDelta(msgspec.Struct, tag="message_delta", tag_field="type"):
     delta: StopInfo
-    usage: Usage  # cumulative, as Anthropic's: the SDK overwrites its counts with these
+    usage: MessageUsage  # cumulative, as Anthropic's: the SDK overwrites its counts with these
     hive: HiveVote | None = None  # the vote, once decided
 
 
@@ -170,7 +170,7 @@ class ErrorInfo(msgspec.Struct):
     message: str
 
 
-class ErrorBody(msgspec.Struct, tag="error", tag_field="type"):
+class AnthropicError(msgspec.Struct, tag="error", tag_field="type"):
     """Anthropic's error shape, for responses and for the ``error`` event of a stream."""
 
     error: ErrorInfo
@@ -184,7 +184,7 @@ StreamEvent = (
     | ContentBlockStop
     | MessageDelta
     | MessageStop
-    | ErrorBody
+    | AnthropicError
 )
 
 _BY_STATUS = {
@@ -205,4 +205,4 @@ def error_type(status: int) -> str:
 
 
 def error_body(status: int, message: str) -> bytes:
-    return msgspec.json.encode(ErrorBody(ErrorInfo(error_type(status), message)))
+    return msgspec.json.encode(AnthropicError(ErrorInfo(error_type(status), message)))
