@@ -76,6 +76,7 @@ def as_chat_request(req: an.MessagesRequest) -> schemas.ChatCompletionRequest:
         model=req.model,
         temperature=req.temperature,
         top_p=req.top_p,
+        top_k=req.top_k,
         max_tokens=req.max_tokens,
         stop=req.stop_sequences,
         seed=req.seed,

@@ -132,6 +132,7 @@ def chat_job(
             workers=hive.workers,
             temperature=req.temperature,
             top_p=req.top_p,
+            top_k=req.top_k,
             max_tokens=req.max_completion_tokens or req.max_tokens,
             stop=req.stop_list(),
             tools=specs,
