@@ -18,8 +18,13 @@ T = TypeVar("T")
 Role = Literal["system", "user", "assistant", "tool", "developer"]
 
 
+# Only text parts are answered; the schema says so, and the request handling refuses any other
+# (``image_url``...) with a 400 that names the part (``handling.chat_job``).
+PartType = Annotated[str, Meta(extra_json_schema={"enum": ["text"]})]
+
+
 class ContentPart(msgspec.Struct):
-    type: str
+    type: PartType
     text: str | None = None
 
 
