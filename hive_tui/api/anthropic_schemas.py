@@ -25,6 +25,14 @@ class TextBlock(msgspec.Struct, tag="text", tag_field="type"):
     text: str
 
 
+class PlainText(msgspec.Struct):
+    """A text block where it is the only kind (a system prompt's, a tool result's): msgspec
+    takes a lone tagged struct without its tag, and the schema says ``type`` is required."""
+
+    type: Literal["text"]
+    text: str
+
+
 class ToolUseBlock(msgspec.Struct, tag="tool_use", tag_field="type"):
     id: str
     name: str
@@ -33,7 +41,7 @@ class ToolUseBlock(msgspec.Struct, tag="tool_use", tag_field="type"):
 
 class ToolResultBlock(msgspec.Struct, tag="tool_result", tag_field="type"):
     tool_use_id: str
-    content: str | list[TextBlock] | None = None
+    content: str | list[PlainText] | None = None
     is_error: bool | None = None
 
     def text(self) -> str:
@@ -81,7 +89,7 @@ class MessagesRequest(msgspec.Struct):
     model: str
     max_tokens: TokenCount  # required, as Anthropic's API requires it
     messages: Annotated[list[MessageParam], Meta(min_length=1, max_length=1024)]
-    system: str | Annotated[list[TextBlock], Meta(max_length=64)] | None = None
+    system: str | Annotated[list[PlainText], Meta(max_length=64)] | None = None
     stop_sequences: Annotated[list[str], Meta(max_length=16)] | None = None
     temperature: Annotated[float, Meta(ge=0.0, le=1.0)] | None = None
     top_p: Annotated[float, Meta(gt=0.0, le=1.0)] | None = None
