@@ -20,10 +20,6 @@ class AccessLog:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    def __getattr__(self, name: str) -> object:
-        # The wrapped app's attributes (``guard.app.state``) stay where callers look for them.
-        return getattr(self.app, name)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)

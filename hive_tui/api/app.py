@@ -1,11 +1,12 @@
 """The OpenAI-compatible HTTP API over a node (Starlette; served by uvicorn in ``hive --node``).
 
 Routes: ``POST /v1/chat/completions`` (plain and SSE), ``GET /v1/models``, ``GET /health``,
-``GET /openapi.json``; for ``hive --connect``, ``GET /v1/hive/events`` and
-``POST /v1/hive/vote`` (typed: ``wire.VoteAsk`` in, ``wire.VoteReply`` out). Every request
-first passes ``hive_tui.api.guard`` (Host allow-list, API key, body size, admission).
-Every error, ours or Starlette's, leaves as an OpenAI-style ``{"error": {...}}`` body with a
-4xx/5xx status; a traceback never reaches a client.
+``GET /openapi.json``, ``POST /v1/completions`` (``completions_route``), ``POST /v1/messages``
+(Anthropic's, ``anthropic_route``: its errors in Anthropic's shape); for ``hive --connect``,
+``GET /v1/hive/events`` and ``POST /v1/hive/vote`` (typed: ``wire.VoteAsk`` in,
+``wire.VoteReply`` out). Every request first passes ``hive_tui.api.guard`` (Host allow-list,
+API key, body size, admission). Every error, ours or Starlette's, leaves as an OpenAI-style
+``{"error": {...}}`` body with a 4xx/5xx status; a traceback never reaches a client.
 """
 
 from __future__ import annotations
