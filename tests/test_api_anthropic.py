@@ -142,6 +142,12 @@ def test_bad_requests_are_anthropic_shaped_400s(client, body, needle) -> None:
     assert needle in error["error"]["message"]
 
 
+def test_a_wrong_method_is_an_anthropic_shaped_405(keyed) -> None:
+    r = httpx.get(f"{keyed.url}/v1/messages", headers={"x-api-key": KEY}, timeout=10)
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert r.json()["type"] == "error" and r.json()["error"]["type"] == "invalid_request_error"
+
+
 @pytest.fixture
 def tool_client(node_process, tmp_path):
     def start(answers: list[str]) -> anthropic.Anthropic:

@@ -27,6 +27,8 @@ from starlette.websockets import WebSocket
 from hive_tui import consensus, wire
 from hive_tui.api import anthropic_route, completions_route, schemas
 from hive_tui.api.access_log import AccessLog
+from hive_tui.api.anthropic_schemas import ANTHROPIC_PATHS
+from hive_tui.api.anthropic_schemas import error_body as anthropic_error
 from hive_tui.api.events import EVENTS_PATH, hive_events
 from hive_tui.api.guard import Admission, Guard, has_key
 from hive_tui.api.handling import ApiError, chat_job, error_detail, error_kind
@@ -198,14 +200,21 @@ async def _hive_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-    response = error_response(exc.status_code, str(exc.detail), kind)
+    response = _shaped(request, exc.status_code, str(exc.detail), kind)
     response.headers.update(exc.headers or {})  # e.g. Allow on a 405 (RFC 9110)
     return response
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path)
-    return error_response(500, "internal error (see the node's log)", "server_error")
+    return _shaped(request, 500, "internal error (see the node's log)", "server_error")
+
+
+def _shaped(request: Request, status: int, message: str, type_: str) -> Response:
+    """An error in the shape the route's clients read: Anthropic's on its routes."""
+    if request.url.path in ANTHROPIC_PATHS:
+        return Response(anthropic_error(status, message), status, media_type="application/json")
+    return error_response(status, message, type_)
 
 
 def create_app(node: Node) -> Guard | AccessLog:
