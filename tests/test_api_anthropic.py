@@ -142,6 +142,21 @@ def test_bad_requests_are_anthropic_shaped_400s(client, body, needle) -> None:
     assert needle in error["error"]["message"]
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_prompt_over_the_context_and_a_body_over_the_limit(client, keyed, stream) -> None:
+    huge = [{"role": "user", "content": "x" * 3 * 1024 * 1024}]
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        client.messages.create(model="hive", max_tokens=8, messages=huge, stream=stream)
+    assert "context" in caught.value.body["error"]["message"]
+    r = httpx.post(
+        f"{keyed.url}/v1/messages",
+        content=b"x" * (5 * 1024 * 1024),
+        headers={"x-api-key": KEY, "content-type": "application/json"},
+        timeout=30,
+    )
+    assert r.status_code == 413 and r.json()["error"]["type"] == "request_too_large"
+
+
 def test_a_wrong_method_is_an_anthropic_shaped_405(keyed) -> None:
     r = httpx.get(f"{keyed.url}/v1/messages", headers={"x-api-key": KEY}, timeout=10)
     assert r.status_code == 405 and r.headers["allow"] == "POST"
