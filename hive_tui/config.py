@@ -54,6 +54,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     early_exit: bool = False
     node_name: str = ""
     log_level: str = "info"
+    access_log: bool = False  # one line per HTTP request on the node's log (hive.access)
     # The node id, the app's conversations and log; empty: the platformdirs data folder.
     # Several nodes on one machine each need their own (--data-dir, HIVE_DATA_DIR).
     data_dir: str = ""

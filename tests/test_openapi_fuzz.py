@@ -67,9 +67,14 @@ def _names_an_unoffered_tool(body: object) -> bool:
     """Schema-valid bodies only (negative cases may hold anything where a name should be)."""
     if not isinstance(body, dict) or not isinstance(body.get("tool_choice"), dict):
         return False
-    function = body["tool_choice"].get("function")
-    tools = body.get("tools")
-    if not isinstance(function, dict) or not isinstance(tools, list) or not tools:
+    choice, tools = body["tool_choice"], body.get("tools")
+    if not isinstance(tools, list) or not tools:
+        return False
+    if choice.get("type") == "tool":  # Anthropic's: {"type": "tool", "name": ...}
+        offered = [t.get("name") for t in tools if isinstance(t, dict)]
+        return choice.get("name") not in offered
+    function = choice.get("function")
+    if not isinstance(function, dict):
         return False
     offered = [t["function"].get("name") for t in tools if isinstance(t, dict)
                and isinstance(t.get("function"), dict)]
@@ -97,3 +102,18 @@ def test_openapi_describes_the_ollama_routes_and_metrics() -> None:
     ollama = {"/api/generate", "/api/tags", "/api/show", "/api/ps", "/api/version"}
     assert ollama | {"/metrics"} <= set(doc["paths"])
     assert all(op["security"] == [{"bearer": []}] for op in doc["paths"]["/api/tags"].values())
+
+
+def test_openapi_describes_the_anthropic_and_completions_routes() -> None:
+    doc = build_openapi(secured=True)
+    for path, request in (
+        ("/v1/messages", "MessagesRequest"),
+        ("/v1/completions", "CompletionRequest"),
+    ):
+        post = doc["paths"][path]["post"]
+        assert post["requestBody"]["content"]["application/json"]["schema"] == {
+            "$ref": f"#/components/schemas/{request}"
+        }
+        assert {"application/json", "text/event-stream"} <= set(post["responses"]["200"]["content"])
+    assert {"x_api_key": []} in doc["paths"]["/v1/messages"]["post"]["security"]
+    assert doc["components"]["securitySchemes"]["x_api_key"]["name"] == "x-api-key"

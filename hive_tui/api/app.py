@@ -1,22 +1,20 @@
 """The OpenAI-compatible HTTP API over a node (Starlette; served by uvicorn in ``hive --node``).
 
 Routes: ``POST /v1/chat/completions`` (plain and SSE), ``GET /v1/models``, ``GET /health``,
-``GET /openapi.json``; for ``hive --connect``, ``GET /v1/hive/events`` and
-``POST /v1/hive/vote`` (typed: ``wire.VoteAsk`` in, ``wire.VoteReply`` out). Every request
-first passes ``hive_tui.api.guard`` (Host allow-list, API key, body size, admission).
-Every error, ours or Starlette's, leaves as an OpenAI-style ``{"error": {...}}`` body with a
-4xx/5xx status; a traceback never reaches a client.
+``GET /openapi.json``, ``POST /v1/completions`` (``completions_route``), ``POST /v1/messages``
+(Anthropic's, ``anthropic_route``: its errors in Anthropic's shape); for ``hive --connect``,
+``GET /v1/hive/events`` and ``POST /v1/hive/vote`` (typed: ``wire.VoteAsk`` in,
+``wire.VoteReply`` out). Every request first passes ``hive_tui.api.guard`` (Host allow-list,
+API key, body size, admission). Every error, ours or Starlette's, leaves as an OpenAI-style
+``{"error": {...}}`` body with a 4xx/5xx status; a traceback never reaches a client.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator
 
 import msgspec
 from starlette.applications import Starlette
@@ -27,20 +25,24 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from hive_tui import consensus, wire
-from hive_tui.api import ollama_routes, schemas
+from hive_tui.api import anthropic_route, completions_route, ollama_routes, schemas
+from hive_tui.api.access_log import AccessLog
+from hive_tui.api.anthropic_schemas import ANTHROPIC_PATHS
+from hive_tui.api.anthropic_schemas import error_body as anthropic_error
 from hive_tui.api.events import EVENTS_PATH, hive_events
-from hive_tui.api.guard import Admission, Guard
+from hive_tui.api.guard import Admission, Guard, has_key
+from hive_tui.api.handling import ApiError, chat_job, error_detail, error_kind
+from hive_tui.api.handling import cancel as _cancel
+from hive_tui.api.handling import decoded as _decoded
+from hive_tui.api.handling import run_watching_client as _run_watching_client
 from hive_tui.api.metrics import METRICS_PATH, NodeMetrics, RequestCounter, metrics, route_paths
 from hive_tui.api.openapi import build_openapi
 from hive_tui.api.present import completion, stream_chunks
-from hive_tui.api.tool_request import ToolMode, tool_mode, wire_messages
+from hive_tui.api.tool_request import ToolMode
 from hive_tui.errors import HiveError
 from hive_tui.federation.replies import reply_from_result
 from hive_tui.node import (
-    ContextLengthExceeded,
-    InvalidRequest,
     Node,
-    SwarmError,
     SwarmRequest,
     VoteResult,
 )
@@ -51,14 +53,6 @@ log = logging.getLogger("hive.api")
 MAX_BODY_BYTES = 4 * 1024 * 1024
 # SSE comment lines keep proxies and clients from timing out while the vote runs.
 KEEPALIVE_S = 1.0
-DISCONNECT_POLL_S = 0.25
-TOO_DEEP = "malformed JSON: nested too deeply"
-
-
-class ApiError(HiveError):
-    def __init__(self, status: int, message: str, type_: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.type, self.param = status, message, type_, param
 
 
 def json_response(body: object, status: int = 200) -> Response:
@@ -69,99 +63,42 @@ def error_response(status: int, message: str, type_: str, param: str | None = No
     return json_response(schemas.ErrorBody(schemas.ErrorDetail(message, type_, param)), status)
 
 
-T = TypeVar("T")
-
-
-def _decoded(decode: Callable[[], T]) -> T:
-    """A request body decoded, or the one 400 each way decoding fails."""
-    try:
-        return decode()
-    except msgspec.ValidationError as exc:
-        raise ApiError(400, f"invalid request: {exc}", "invalid_request_error") from exc
-    except msgspec.DecodeError as exc:
-        raise ApiError(400, f"malformed JSON: {exc}", "invalid_request_error") from exc
-    except RecursionError as exc:
-        raise ApiError(400, TOO_DEEP, "invalid_request_error") from exc
-
-
-async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, bool, ToolMode | None]:
+async def parse_request(
+    request: Request, node: Node
+) -> tuple[SwarmRequest, schemas.ChatCompletionRequest, ToolMode | None]:
     body = await request.body()
     limit = min(MAX_BODY_BYTES, node.settings.max_body_bytes)
     if len(body) > limit:
         raise ApiError(413, f"request body over {limit} bytes", "invalid_request_error")
     req = _decoded(lambda: schemas.decode_request(body))
-    hive = req.hive or schemas.HiveOptions()
-    try:
-        specs, tools = tool_mode(req)
-    except ValueError as exc:  # a named tool_choice that is not among the tools
-        raise ApiError(400, str(exc), "invalid_request_error", "tool_choice") from exc
-    try:
-        job = node.request(
-            wire_messages(req.messages),
-            strategy=hive.strategy,
-            seed=req.seed,
-            workers=hive.workers,
-            temperature=req.temperature,
-            top_p=req.top_p,
-            max_tokens=req.max_completion_tokens or req.max_tokens,
-            stop=req.stop_list(),
-            tools=specs,
-            early_exit=hive.early_exit,
-        )
-    except consensus.UnknownStrategy as exc:
-        names = ", ".join(consensus.strategy_names())
-        raise ApiError(
-            400,
-            f"unknown strategy {exc.name!r}; use one of {names}",
-            "invalid_request_error",
-            "hive.strategy",
-        ) from exc
-    return job, req.stream, tools
+    job, tools = chat_job(node, req)
+    return job, req, tools
 
 
 def _tools(result: VoteResult, mode: ToolMode | None) -> ToolDecision | None:
     return None if mode is None else decide_tools(result, mode.offered, mode.required)
 
 
-async def _run_watching_client(request: Request, node: Node, job: SwarmRequest) -> VoteResult:
-    """Run the vote; if the client hangs up first, cancel it (and so every worker's generation)."""
-    vote = asyncio.create_task(node.answer(job))
-    try:
-        while not vote.done():
-            await asyncio.wait([vote], timeout=DISCONNECT_POLL_S)
-            if not vote.done() and await request.is_disconnected():
-                vote.cancel()
-                break
-        return await vote
-    finally:
-        await _cancel(vote)
-
-
-async def _cancel(vote: asyncio.Task[VoteResult]) -> None:
-    """Cancel an unfinished vote and wait for it: the swarm tells every worker to stop."""
-    if not vote.done():
-        vote.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await vote
-
-
 async def chat_completions(request: Request) -> Response:
     node: Node = request.app.state.node
-    job, stream, mode = await parse_request(request, node)
-    if stream:
+    job, req, mode = await parse_request(request, node)
+    model = req.model or node.plan.model_name  # the model asked for ("hive"), as OpenAI's do
+    if req.stream:
+        usage = req.stream_options is not None and bool(req.stream_options.include_usage)
         return StreamingResponse(
-            _sse(node, job, mode),
+            _sse(node, job, mode, model, usage),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     result = await _run_watching_client(request, node, job)  # a SwarmError: see _hive_error
-    body = completion(result, node.plan.model_name, int(time.time()), _tools(result, mode))
+    body = completion(result, model, int(time.time()), _tools(result, mode))
     return json_response(body)
 
 
-async def _sse(node: Node, job: SwarmRequest, mode: ToolMode | None) -> AsyncIterator[bytes]:
+async def _sse(
+    node: Node, job: SwarmRequest, mode: ToolMode | None, model: str, usage: bool
+) -> AsyncIterator[bytes]:
     created = int(time.time())
-    model = node.plan.model_name
     vote = asyncio.create_task(node.answer(job))
     try:
         while not vote.done():
@@ -174,7 +111,7 @@ async def _sse(node: Node, job: SwarmRequest, mode: ToolMode | None) -> AsyncIte
             body = schemas.ErrorBody(error_detail(exc))
             yield b"data: " + msgspec.json.encode(body) + b"\n\n"
             return
-        for chunk in stream_chunks(result, model, created, _tools(result, mode)):
+        for chunk in stream_chunks(result, model, created, _tools(result, mode), usage):
             yield b"data: " + msgspec.json.encode(chunk) + b"\n\n"
         yield b"data: [DONE]\n\n"
     finally:
@@ -214,15 +151,10 @@ async def list_models(request: Request) -> Response:
     node: Node = request.app.state.node
     created = request.app.state.started
     cards = [
-        schemas.ModelCard(id=node.plan.model_name, created=created),
-        schemas.ModelCard(id="hive", created=created),
+        schemas.ModelCard(id=name, created=created, max_model_len=node.plan.n_ctx)
+        for name in (node.plan.model_name, "hive")
     ]
     return json_response(schemas.ModelList(data=cards))
-
-
-def _has_key(request: Request, key: str) -> bool:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key.encode())
 
 
 async def health(request: Request) -> Response:
@@ -230,7 +162,7 @@ async def health(request: Request) -> Response:
     route is open, so no peer addresses, worker process ids or error text leave it)."""
     node: Node = request.app.state.node
     key = node.settings.api_key
-    if key and not _has_key(request, key):
+    if key and not has_key(dict(request.headers), key.encode()):
         full = node.health()
         return json_response(wire.NodeLiveness(full.status, full.workers_ready))
     # Leak watch: tasks alive in the node's loop and requests admitted right now.
@@ -258,30 +190,6 @@ async def peer_socket(websocket: WebSocket) -> None:
     await node.federation.accept(ServerTransport(websocket))
 
 
-def error_kind(exc: HiveError) -> tuple[int, str, str | None]:
-    """The one translation of a hive error into an HTTP status, an OpenAI error type, a param."""
-    if isinstance(exc, ApiError):
-        return exc.status, exc.type, exc.param
-    if isinstance(exc, ContextLengthExceeded):  # a SwarmError that no retry can help
-        return 400, "invalid_request_error", "messages"
-    if isinstance(exc, SwarmError):  # no worker ready, every worker failed
-        return 503, "service_unavailable", None
-    if isinstance(exc, consensus.UnknownStrategy):
-        return 400, "invalid_request_error", "hive.strategy"
-    if isinstance(exc, InvalidRequest):
-        return 400, "invalid_request_error", exc.param
-    return 500, "server_error", None
-
-
-def error_detail(exc: HiveError) -> schemas.ErrorDetail:
-    _status, type_, param = error_kind(exc)
-    if isinstance(exc, ContextLengthExceeded):
-        return schemas.ContextErrorDetail(
-            str(exc), type_, param, exc.code, exc.prompt_tokens, exc.n_ctx
-        )
-    return schemas.ErrorDetail(str(exc), type_, param)
-
-
 async def _hive_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HiveError)
     status, _type, _param = error_kind(exc)
@@ -293,18 +201,26 @@ async def _hive_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-    response = error_response(exc.status_code, str(exc.detail), kind)
+    response = _shaped(request, exc.status_code, str(exc.detail), kind)
     response.headers.update(exc.headers or {})  # e.g. Allow on a 405 (RFC 9110)
     return response
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path)
-    return error_response(500, "internal error (see the node's log)", "server_error")
+    return _shaped(request, 500, "internal error (see the node's log)", "server_error")
+
+
+def _shaped(request: Request, status: int, message: str, type_: str) -> Response:
+    """An error in the shape the route's clients read: Anthropic's on its routes."""
+    if request.url.path in ANTHROPIC_PATHS:
+        return Response(anthropic_error(status, message), status, media_type="application/json")
+    return error_response(status, message, type_)
 
 
 def create_app(node: Node) -> RequestCounter:
-    """The Starlette app behind its guard, behind the request counter of /metrics."""
+    """The Starlette app behind its guard, behind the access log when the ``access_log``
+    setting is on, behind the request counter of /metrics."""
     app = Starlette(
         routes=[
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
@@ -316,6 +232,8 @@ def create_app(node: Node) -> RequestCounter:
             Route("/openapi.json", openapi, methods=["GET"]),
             Route(METRICS_PATH, metrics, methods=["GET"]),  # Prometheus
             *ollama_routes.ROUTES,  # Ollama's API: /api/chat, /api/generate, /api/tags...
+            *anthropic_route.ROUTES,  # Anthropic's Messages API
+            *completions_route.ROUTES,  # OpenAI's legacy completions
         ],
         exception_handlers={
             HiveError: _hive_error,  # ApiError included
@@ -341,4 +259,4 @@ def create_app(node: Node) -> RequestCounter:
         admission=app.state.admission,
         sockets=Admission(settings.max_connections),
     )
-    return RequestCounter(guard, app.state.metrics)
+    return RequestCounter(AccessLog(guard) if settings.access_log else guard, app.state.metrics)

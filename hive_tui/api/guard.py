@@ -6,7 +6,8 @@ In order, cheapest first:
    to 127.0.0.1 reaches us with ``Host: evil.example``; only localhost names, the bound address
    and the ``allowed_hosts`` setting are accepted (400 otherwise).
 2. **API key**: with ``api_key`` set, every path but ``/health`` needs
-   ``Authorization: Bearer <key>`` (401 otherwise), compared in constant time.
+   ``Authorization: Bearer <key>`` or ``x-api-key: <key>`` (what Anthropic's clients send;
+   401 otherwise), compared in constant time.
 3. **Framing**: a request with both ``Content-Length`` and ``Transfer-Encoding`` is refused
    (400, RFC 9112 6.3: the two disagree on where the body ends, the stuff of smuggling).
 4. **Body**: read here, whole, before any route or admission: a ``Content-Length`` over the
@@ -25,6 +26,7 @@ that opened the socket, and only a page on an allowed host may. At most ``socket
 websockets are open at once (503 past it).
 
 No CORS headers are ever added: browsers on other origins cannot read our answers.
+Refusals are OpenAI-style ``{"error": {...}}`` bodies, Anthropic's shape on its routes.
 """
 
 from __future__ import annotations
@@ -42,11 +44,20 @@ import msgspec
 import psutil
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hive_tui.api import schemas
+from hive_tui.api import anthropic_schemas, schemas
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "localhost.localdomain"})
 OPEN_PATHS = frozenset({"/health"})
-ADMITTED_PATHS = frozenset({"/v1/chat/completions", "/v1/hive/vote", "/api/chat", "/api/generate"})
+ADMITTED_PATHS = frozenset(
+    {
+        "/v1/chat/completions",
+        "/v1/hive/vote",
+        "/v1/completions",
+        "/api/chat",
+        "/api/generate",
+        *anthropic_schemas.ANTHROPIC_PATHS,
+    }
+)
 RETRY_AFTER_S = 1
 PEER_PATH = "/v1/hive/peer"  # peers prove the hive secret there, not the API key
 
@@ -136,17 +147,18 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = _headers(scope)
-        refusal = self._refusal(scope.get("path", ""), headers) or self._framing(headers)
+        path: str = scope.get("path", "")
+        refusal = self._refusal(path, headers) or self._framing(headers)
         if refusal is not None:
-            await _refuse(send, *refusal)
+            await _refuse(send, *refusal, path=path)
             return
-        body = await self._body(headers, receive, send)
+        body = await self._body(headers, receive, send, path)
         if body is None:  # refused, or the client left while sending
             return
         request = _replay(body, receive)
-        if scope.get("path", "") in ADMITTED_PATHS and scope.get("method") == "POST":
+        if path in ADMITTED_PATHS and scope.get("method") == "POST":
             if not self.admission.try_enter():
-                await _refuse(send, *BUSY)
+                await _refuse(send, *BUSY, path=path)
                 return
             try:
                 await self.app(scope, request, send)
@@ -173,12 +185,11 @@ class Guard:
         return None
 
     def _authorised(self, headers: dict[str, str]) -> bool:
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        return hmac.compare_digest(token.strip().encode(), self._key)
+        return has_key(headers, self._key)
 
-    async def _body(self, headers: dict[str, str], receive: Receive, send: Send) -> bytes | None:
+    async def _body(
+        self, headers: dict[str, str], receive: Receive, send: Send, path: str = ""
+    ) -> bytes | None:
         """The whole body, counted as it comes and within the time allowed; None once refused
         (413, 408) or when the client hangs up. No framing header: HTTP/1.1 has no body."""
         if "content-length" not in headers and "transfer-encoding" not in headers:
@@ -196,14 +207,14 @@ class Guard:
                     size += len(chunk)
                     if size > self.max_body:
                         too_big = f"request body over {self.max_body} bytes"
-                        await _refuse(send, 413, too_big, "invalid_request_error", CLOSE)
+                        await _refuse(send, 413, too_big, "invalid_request_error", CLOSE, path=path)
                         return None
                     chunks.append(chunk)
                     if not message.get("more_body", False):
                         return b"".join(chunks)
         except TimeoutError:
             slow = f"request body not received within {self.body_timeout_s:g} s"
-            await _refuse(send, 408, slow, "invalid_request_error", CLOSE)
+            await _refuse(send, 408, slow, "invalid_request_error", CLOSE, path=path)
             return None
 
     async def _upgrade(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -249,6 +260,15 @@ BUSY = (
 )
 
 
+def has_key(headers: dict[str, str], key: bytes) -> bool:
+    """The key as ``Authorization: Bearer`` or ``x-api-key``, compared in constant time."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key):
+        return True
+    given = headers.get("x-api-key")
+    return given is not None and hmac.compare_digest(given.strip().encode(), key)
+
+
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
@@ -275,8 +295,12 @@ async def _refuse(
     kind: str,
     extra: dict[str, str] | None = None,
     prefix: str = "",
+    path: str = "",
 ) -> None:
-    body = msgspec.json.encode(schemas.ErrorBody(schemas.ErrorDetail(message, kind)))
+    if path in anthropic_schemas.ANTHROPIC_PATHS:
+        body = anthropic_schemas.error_body(status, message)
+    else:
+        body = msgspec.json.encode(schemas.ErrorBody(schemas.ErrorDetail(message, kind)))
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
     await send({"type": f"{prefix}http.response.start", "status": status, "headers": headers})

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from hive_tui.api import schemas
+from hive_tui.api.dialects_openapi import X_API_KEY, dialect_paths
 from hive_tui.api.ollama_openapi import ollama_paths
 
 REF = "#/components/schemas/{name}"
@@ -139,6 +140,10 @@ def build_openapi(version: str = "0.1.0", secured: bool = False) -> dict[str, An
     more_paths, more_components = ollama_paths(security)  # Ollama's API and /metrics
     doc["paths"].update(more_paths)
     doc["components"]["schemas"].update(more_components)
+    more_paths, more_components = dialect_paths(security)  # /v1/messages, /v1/completions
+    doc["paths"].update(more_paths)
+    doc["components"]["schemas"].update(more_components)
     if secured:
         doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        doc["components"]["securitySchemes"].update(X_API_KEY)
     return doc

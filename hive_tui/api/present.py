@@ -16,6 +16,11 @@ from hive_tui.wire import Candidate, Decision
 _PIECES = re.compile(r"\s*\S+|\s+")
 
 
+def word_pieces(text: str) -> list[str]:
+    """``text`` in word-sized pieces that join back into it, for streaming."""
+    return _PIECES.findall(text)
+
+
 def _candidate_views(candidates: list[Candidate], d: Decision) -> list[schemas.CandidateView]:
     return [
         schemas.CandidateView(
@@ -110,25 +115,31 @@ def completion(
     result: VoteResult, model: str, created: int, tools: ToolDecision | None = None
 ) -> schemas.ChatCompletion:
     content, index, finish = _answer(result, tools)
-    winner = result.candidates[index]
     calls = tool_calls_out(result, tools) if tools is not None and tools.is_call else None
     return schemas.ChatCompletion(
         id=f"chatcmpl-{result.request_id}",
         created=created,
         model=model,
         choices=[schemas.Choice(0, schemas.AssistantMessage("assistant", content, calls), finish)],
-        usage=schemas.Usage(
-            prompt_tokens=result.prompt_tokens,
-            completion_tokens=winner.completion_tokens,
-            total_tokens=result.prompt_tokens + winner.completion_tokens,
-        ),
+        usage=_usage(result, index),
         hive=hive_vote(result, tools),
     )
 
 
+def _usage(result: VoteResult, winner: int) -> schemas.Usage:
+    tokens = result.candidates[winner].completion_tokens
+    return schemas.Usage(result.prompt_tokens, tokens, result.prompt_tokens + tokens)
+
+
 def stream_chunks(
-    result: VoteResult, model: str, created: int, tools: ToolDecision | None = None
+    result: VoteResult,
+    model: str,
+    created: int,
+    tools: ToolDecision | None = None,
+    include_usage: bool = False,
 ) -> Iterator[schemas.ChatCompletionChunk]:
+    """The answer as chunks; with ``include_usage`` (``stream_options``) one more at the end,
+    with no choices and the counts, as OpenAI sends it."""
     cid = f"chatcmpl-{result.request_id}"
 
     def chunk(delta: schemas.Delta, finish: str | None = None) -> schemas.ChatCompletionChunk:
@@ -136,7 +147,7 @@ def stream_chunks(
             cid, created, model, [schemas.ChunkChoice(0, delta, finish)]
         )
 
-    content, _, finish = _answer(result, tools)
+    content, index, finish = _answer(result, tools)
     yield chunk(schemas.Delta(role="assistant", content=""))
     for piece in _PIECES.findall(content or ""):
         yield chunk(schemas.Delta(content=piece))
@@ -149,3 +160,5 @@ def stream_chunks(
     last = chunk(schemas.Delta(), finish)
     vote = hive_vote(result, tools)
     yield schemas.ChatCompletionChunk(last.id, created, model, last.choices, hive=vote)
+    if include_usage:
+        yield schemas.ChatCompletionChunk(cid, created, model, [], usage=_usage(result, index))

@@ -7,18 +7,24 @@ validated by decoding into ``ChatCompletionRequest``; unknown fields that OpenAI
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta
 
 from hive_tui import consensus, wire
 
+T = TypeVar("T")
 Role = Literal["system", "user", "assistant", "tool", "developer"]
 
 
+# Only text parts are answered; the schema says so, and the request handling refuses any other
+# (``image_url``...) with a 400 that names the part (``handling.chat_job``).
+PartType = Annotated[str, Meta(extra_json_schema={"enum": ["text"]})]
+
+
 class ContentPart(msgspec.Struct):
-    type: str
+    type: PartType
     text: str | None = None
 
 
@@ -91,11 +97,16 @@ class HiveOptions(msgspec.Struct, forbid_unknown_fields=True):
     early_exit: bool | None = None
 
 
+class StreamOptions(msgspec.Struct):
+    include_usage: bool | None = None  # one more chunk at the end, with the token counts
+
+
 class ChatCompletionRequest(msgspec.Struct):
     messages: Annotated[list[RequestMessage], Meta(min_length=1, max_length=1024)]
     model: str | None = None
     temperature: Annotated[float, Meta(ge=0.0, le=2.0)] | None = None
     top_p: Annotated[float, Meta(gt=0.0, le=1.0)] | None = None
+    top_k: TokenCount | None = None  # not OpenAI's: llama.cpp's server and Anthropic's take it
     max_tokens: TokenCount | None = None
     max_completion_tokens: TokenCount | None = None
     stop: str | Annotated[list[str], Meta(max_length=16)] | None = None
@@ -106,6 +117,7 @@ class ChatCompletionRequest(msgspec.Struct):
     tools: Annotated[list[ToolDef], Meta(max_length=128)] | None = None  # offered to the model
     tool_choice: ToolChoice | None = None  # none, auto, required or one function
     parallel_tool_calls: bool | None = None  # accepted for OpenAI clients, not used
+    stream_options: StreamOptions | None = None
 
     def stop_list(self) -> list[str]:
         if self.stop is None:
@@ -130,8 +142,12 @@ def decode_request(body: bytes) -> ChatCompletionRequest:
     does not. Integral floats become ints first, so what the schema allows is what we accept
     (msgspec takes an int wherever a float is expected).
     """
-    raw = msgspec.json.decode(body)
-    return msgspec.convert(_integral_floats_as_ints(raw), ChatCompletionRequest)
+    return decode_as(body, ChatCompletionRequest)
+
+
+def decode_as(body: bytes, type_: type[T]) -> T:
+    """``body`` as ``type_`` (any route's request type), read as ``decode_request`` says."""
+    return msgspec.convert(_integral_floats_as_ints(msgspec.json.decode(body)), type_)
 
 
 # ----------------------------------------------------------------------- responses
@@ -264,13 +280,17 @@ class ChunkChoice(msgspec.Struct):
     logprobs: None = None
 
 
-class ChatCompletionChunk(msgspec.Struct, omit_defaults=True):
+class ChatCompletionChunk(msgspec.Struct):
+    """Every field is sent, ``object`` included (clients check it), ``usage`` and ``hive``
+    as null until the end."""
+
     id: str
     created: int
     model: str
     choices: list[ChunkChoice]
     object: str = "chat.completion.chunk"
     hive: HiveVote | None = None
+    usage: Usage | None = None  # the last chunk's, with stream_options.include_usage
 
 
 class ModelCard(msgspec.Struct):
@@ -278,6 +298,7 @@ class ModelCard(msgspec.Struct):
     created: int
     owned_by: str = "hive"
     object: str = "model"
+    max_model_len: int | None = None  # the context length, in tokens (as vLLM names it)
 
 
 class ModelList(msgspec.Struct):
