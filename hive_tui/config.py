@@ -47,6 +47,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     # Off by default: on the benchmark's test split it saves 35% of the wait for 1.0 point of
     # accuracy at N = 5, but only 24% of the tokens, short of the 30% asked (docs/quality.md).
     early_exit: bool = False
+    # A prompt over the context: "error" (the 400, as OpenAI answers), "truncate" (drop the
+    # oldest turns) or "compress" (summarise them, cut a long input to what it asks about);
+    # empty: the front end's default, "error" for the API and "compress" for the app.
+    context: str = ""
     node_name: str = ""
     log_level: str = "info"
     # The node id, the app's conversations and log; empty: the platformdirs data folder.

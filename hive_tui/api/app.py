@@ -106,6 +106,7 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
             stop=req.stop_list(),
             tools=specs,
             early_exit=hive.early_exit,
+            context=hive.context,
         )
     except consensus.UnknownStrategy as exc:
         names = ", ".join(consensus.strategy_names())
@@ -201,6 +202,7 @@ async def hive_vote(request: Request) -> Response:
             max_tokens=params.max_tokens,
             stop=params.stop,
             request_id=ask.request_id,
+            context=ask.context,
         )
     except consensus.UnknownStrategy as exc:
         raise ApiError(400, str(exc), "invalid_request_error", "strategy") from exc
