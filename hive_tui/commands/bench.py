@@ -41,6 +41,19 @@ def register(
     q.add_argument("--samples", type=int, help="sampled answers per question (default 8)")
     q.add_argument("--seed", type=int, default=0)
     q.set_defaults(handler=_quality)
+    c = kinds.add_parser("context", help="facts planted early in long conversations and "
+                         "documents: compress vs truncate vs a context that holds it all")
+    c.add_argument("--model", help="GGUF path (default: the embedded model)")
+    c.add_argument("--n-ctx", dest="n_ctx", type=int, default=512,
+                   help="the small context (default 512)")
+    c.add_argument("--ratio", type=float, default=4.0, help="case length / context (default 4)")
+    c.add_argument("--conversations", type=int, default=8, help="long conversations (default 8)")
+    c.add_argument("--documents", type=int, default=4, help="long pasted notes (default 4)")
+    c.add_argument("--workers", type=int, default=2, help="workers (default 2)")
+    c.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--json", type=Path, help="also write every answer as JSON here")
+    c.set_defaults(handler=_context)
 
 
 def _overhead(args: argparse.Namespace) -> int:
@@ -72,3 +85,10 @@ def _quality(args: argparse.Namespace) -> int:
         k=args.samples,
         seed=args.seed,
     )
+
+
+def _context(args: argparse.Namespace) -> int:
+    from hive_tui.bench.context import run
+
+    return run(args.model, args.n_ctx, args.ratio, args.conversations, args.documents,
+               args.workers, args.threads, args.seed, args.json)
