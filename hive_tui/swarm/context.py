@@ -104,7 +104,7 @@ async def _compress(
         report = msgspec.structs.replace(
             report, dropped_messages=len(dropped), dropped_tokens=gone,
             summarised_messages=len(dropped), summary=summary, summary_votes=votes,
-            recalled_passages=len(recalled),
+            recalled_passages=len(recalled), memory=memory.content,
         )
         notes.append(f"{len(dropped)} earlier messages ({gone} tokens) summarised by "
                      f"{votes} vote(s), {len(recalled)} passage(s) recalled")

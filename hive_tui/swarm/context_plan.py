@@ -21,22 +21,31 @@ POLICIES = ("error", "truncate", "compress")
 
 _WORDS = re.compile(r"[a-z0-9]+")
 # Words too common to say what a passage is about (scored against the question).
-_STOPWORDS = frozenset(
+_STOPWORD_TEXT = (
     "a an the and or but of to in on at for by with from is are was were be been it its this "
     "that these those i you he she we they me my your our their what which who whom how when "
     "where why do does did have has had not no yes so if then than as can could will would "
-    "should about into over please tell say said".split()
+    "should about into over please tell say said"
 )
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+MEMORY_MARK = "Earlier in this conversation (compressed):"
 # A pasted document is cut into passages of about this many words.
 PASSAGE_WORDS = 60
 BM25_K1, BM25_B = 1.5, 0.75
 
 
+def is_memory(message: wire.ChatMessage) -> bool:
+    """A memory made by ``compress`` earlier (the app sends it back): a running summary, which
+    a later ``compress`` folds into the next one, so it is droppable like the turns it stands for."""
+    return message.role == "system" and message.content.startswith(MEMORY_MARK)
+
+
 def protected(messages: Sequence[wire.ChatMessage]) -> list[bool]:
-    """Which messages no policy may drop: every system message, the last user message and
-    everything after it (a tool step's calls and results belong to the question)."""
+    """Which messages no policy may drop: every system message (but a memory), the last user
+    message and everything after it (a tool step's calls and results belong to the question)."""
     last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=len(messages))
-    return [m.role == "system" or i >= last_user for i, m in enumerate(messages)]
+    return [(m.role == "system" and not is_memory(m)) or i >= last_user
+            for i, m in enumerate(messages)]
 
 
 @dataclass(frozen=True)
@@ -158,7 +167,7 @@ def render_turns(messages: Sequence[wire.ChatMessage]) -> str:
 def memory_message(summary: str, passages: Sequence[str]) -> wire.ChatMessage:
     """What stands in for the dropped turns: the swarm's summary and the earlier passages most
     relevant to the question, as a system message (so it is itself never dropped later)."""
-    parts = ["Earlier in this conversation (compressed):"]
+    parts = [MEMORY_MARK]
     if passages:
         parts.append("Relevant earlier messages:\n" + "\n".join(f"- {p}" for p in passages))
     if summary.strip():

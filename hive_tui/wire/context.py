@@ -18,6 +18,9 @@ class ContextReport(msgspec.Struct, frozen=True):
     summarised_messages: int = 0  # compress: the dropped messages the swarm summarised
     summary: str = ""  # compress: the swarm's running summary of them
     summary_votes: int = 0  # how many summary votes were run
+    # compress: the system message that stands for the dropped messages (summary and recalled
+    # passages); the app keeps it with the conversation as its running summary
+    memory: str = ""
     recalled_passages: int = 0  # compress: earlier passages kept for their relevance
     # compress: a long last user message cut to its passages most relevant to its question
     passages_kept: int = 0

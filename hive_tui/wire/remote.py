@@ -32,7 +32,7 @@ class VoteAsk(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     seed: int
     strategy: str
     workers: int | None = None
-    context: Literal["error", "truncate", "compress"] = "error"  # the context policy
+    context: str = "error"  # the context policy, checked by resolve_request
 
 
 class NodeVoteReply(msgspec.Struct, frozen=True):
