@@ -29,7 +29,7 @@ Answer = Callable[[SwarmRequest], Awaitable[VoteResult]]
 
 # Tokens a summary vote may write, and the memory's share of the prompt's budget (the rest
 # is for the turns kept as they were).
-SUMMARY_MAX_TOKENS = 96
+SUMMARY_MAX_TOKENS = 64
 MEMORY_SHARE = 3  # a third
 SAFETY_TOKENS = 8  # for what a count might miss (a template's trailing newline, a BOS)
 SUMMARY_SYSTEM = (
