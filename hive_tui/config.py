@@ -22,6 +22,8 @@ from hive_tui.wire.values import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, DEFAUL
 
 APP_NAME = "hive"
 ENV_PREFIX = "HIVE_"
+# What a prompt over the context gets (the ``context`` setting, ``hive.context``)
+CONTEXT_POLICIES = ("error", "truncate", "compress")
 
 
 class ConfigError(HiveError, ValueError):

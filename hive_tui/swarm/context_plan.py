@@ -17,8 +17,6 @@ from dataclasses import dataclass
 
 from hive_tui import wire
 
-POLICIES = ("error", "truncate", "compress")
-
 _WORDS = re.compile(r"[a-z0-9]+")
 # Words too common to say what a passage is about (scored against the question).
 _STOPWORD_TEXT = (
@@ -35,8 +33,8 @@ BM25_K1, BM25_B = 1.5, 0.75
 
 
 def is_memory(message: wire.ChatMessage) -> bool:
-    """A memory made by ``compress`` earlier (the app sends it back): a running summary, which
-    a later ``compress`` folds into the next one, so it is droppable like the turns it stands for."""
+    """A memory made by ``compress`` earlier (the app sends it back): a running summary that a
+    later ``compress`` folds into the next one, droppable like the turns it stands for."""
     return message.role == "system" and message.content.startswith(MEMORY_MARK)
 
 

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 import msgspec
 
 from hive_tui import consensus, wire
-from hive_tui.config import Settings
+from hive_tui.config import CONTEXT_POLICIES, Settings
 from hive_tui.errors import HiveError
-from hive_tui.swarm.context_plan import POLICIES
 from hive_tui.swarm.swarm import SwarmRequest
 
 # The bounds the API's schema puts on a request (hive_tui/api/schemas.py), kept here too for
@@ -124,8 +123,9 @@ def resolve_request(
         stop=stop,
     )
     context = context or defaults.context
-    if context not in POLICIES:
-        raise InvalidRequest("hive.context", f"{context!r} is not one of {', '.join(POLICIES)}")
+    if context not in CONTEXT_POLICIES:
+        names = ", ".join(CONTEXT_POLICIES)
+        raise InvalidRequest("hive.context", f"{context!r} is not one of {names}")
     strategy = defaults.strategy if strategy is None else strategy
     if strategy not in consensus.STRATEGIES:
         raise consensus.UnknownStrategy(strategy)
