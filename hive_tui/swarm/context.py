@@ -159,7 +159,8 @@ async def _memory(
         )
         result = await answer(summary_request)
         summaries.append(result.winner.text.strip())
-    sentences = plan.split_passages(" ".join(summaries), size=1)
+    # small models repeat themselves: each sentence once
+    sentences = list(dict.fromkeys(plan.split_passages(" ".join(summaries), size=1)))
     sent_sizes = [count(s) + 1 for s in sentences]
     # relevant sentences first, then the rest in order, while they fit
     scores = [s + 1e-6 * (len(sentences) - i) for i, s in
