@@ -51,3 +51,19 @@ def test_every_policy_over_the_openai_client(node_process):
         if policy == "compress":
             assert report["summary_votes"] >= 1 and report["summary"]
             assert report["recalled_passages"] >= 1  # the locker code, asked about
+
+
+def test_the_nodes_token_count_is_llama_cpps_for_the_embedded_model():
+    from llama_cpp import Llama
+
+    from hive_tui.embedded_model import embedded_model_path
+    from hive_tui.swarm.token_count import text_counter
+
+    path = str(embedded_model_path())
+    count, exact = text_counter(path)
+    vocab = Llama(path, vocab_only=True, verbose=False)
+    texts = ["My locker code is 4817.", "Paragraph one.\n\nParagraph  two, été 2026!",
+             " leading space and\ttabs", "def f(x):\n    return x ** 2  # code"]
+    assert exact
+    for text in texts:
+        assert count(text) == len(vocab.tokenize(text.encode(), add_bos=False, special=False))
