@@ -42,6 +42,9 @@ def common_flags() -> argparse.ArgumentParser:
                    "sequence slots, sharing one copy of the weights (default: the plan's, "
                    "at most 16; 1: a process per worker)")
     g.add_argument("--n-ctx", dest="n_ctx", type=int, help="context length per worker")
+    g.add_argument("--context", choices=("error", "truncate", "compress"),
+                   help="a prompt over the context: error (the API's default), truncate the "
+                   "oldest turns, or compress them (the app's default); README")
     g.add_argument("--models-dir", dest="models_dir",
                    help="a folder of GGUF files: --model NAME and the plan look there first")
     g.add_argument("--n-gpu-layers", dest="n_gpu_layers", type=int, help="layers offloaded to GPU")
@@ -119,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 SETTING_FLAGS = (
     "host", "port", "ollama_port", "workers", "model", "strategy", "backend", "threads", "n_ctx",
     "n_gpu_layers", "peers", "secret", "federation", "api_key", "max_queue", "slots",
-    "models_dir", "data_dir",
+    "models_dir", "data_dir", "context",
 )  # fmt: skip
 
 

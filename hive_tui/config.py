@@ -22,6 +22,8 @@ from hive_tui.wire.values import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, DEFAUL
 
 APP_NAME = "hive"
 ENV_PREFIX = "HIVE_"
+# What a prompt over the context gets (the ``context`` setting, ``hive.context``)
+CONTEXT_POLICIES = ("error", "truncate", "compress")
 
 
 class ConfigError(HiveError, ValueError):
@@ -52,6 +54,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     # Off by default: on the benchmark's test split it saves 35% of the wait for 1.0 point of
     # accuracy at N = 5, but only 24% of the tokens, short of the 30% asked (docs/quality.md).
     early_exit: bool = False
+    # A prompt over the context: "error" (the 400, as OpenAI answers), "truncate" (drop the
+    # oldest turns) or "compress" (summarise them, cut a long input to what it asks about);
+    # empty: the front end's default, "error" for the API and "compress" for the app.
+    context: str = ""
     node_name: str = ""
     log_level: str = "info"
     access_log: bool = False  # one line per HTTP request on the node's log (hive.access)

@@ -11,6 +11,7 @@ swarm below it: ``SwarmRequest`` (built by ``resolve_request``), ``VoteResult``,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.errors import HiveError
 from hive_tui.federation.identity import load_node_id as load_node_id
 from hive_tui.hardware.plan import concurrent_votes, vote_size
+from hive_tui.swarm.context import fit_context
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
 from hive_tui.swarm.prompt_size import FALLBACK_TOKEN_BYTES as FALLBACK_TOKEN_BYTES
@@ -40,6 +42,7 @@ from hive_tui.swarm.swarm import Swarm
 from hive_tui.swarm.swarm import SwarmError as SwarmError
 from hive_tui.swarm.swarm import SwarmRequest as SwarmRequest
 from hive_tui.swarm.swarm import VoteResult as VoteResult
+from hive_tui.swarm.token_count import text_counter
 from hive_tui.swarm.worker import Worker, WorkerSpec
 from hive_tui.wire import HardwarePlan, ModelCatalog
 
@@ -190,19 +193,12 @@ def make_plan(settings: Settings) -> NodePlan:
     reasons.append(layout.describe())
     reasons.extend(layout.reasons)
     threads = layout.processes[0].threads
-    most = min(settings.slots or MAX_SLOTS, MAX_SLOTS)
+    batching = listed == 1 and settings.backend in BATCHED_BACKENDS
     widest = max(p.slots for p in layout.processes)
-    if settings.concurrent_votes:
-        concurrency = max(1, min(settings.concurrent_votes, MAX_SLOTS // widest))
-        reasons.append(f"each worker serves {concurrency} votes at once (requested)")
-    else:
-        batching = listed == 1 and settings.backend in BATCHED_BACKENDS
-        # Without a hardware plan (tests, a model and workers given) there is no memory budget
-        # to size the extra sequences by: one vote per worker.
-        concurrency, why = (
-            concurrent_votes(hardware, workers, widest, batching, most) if hardware else (1, None)
-        )
-        reasons.extend([why] if why else [])
+    most = min(settings.slots or MAX_SLOTS, MAX_SLOTS)
+    concurrency, why = concurrent_votes(
+        settings.concurrent_votes, hardware, workers, widest, batching, most)
+    reasons.extend([why] if why else [])
     return NodePlan(
         model_path=path,
         model_name=name,
@@ -285,6 +281,7 @@ class Node:
         tools: Sequence[wire.ToolSpec] = (),
         request_id: str | None = None,
         early_exit: bool | None = None,
+        context: str | None = None,
     ) -> SwarmRequest:
         """A request as this node answers it: what the caller leaves open comes from the
         settings, max_tokens fits the workers' context, the strategy is checked and the seed
@@ -304,8 +301,10 @@ class Node:
             tools=tools,
             request_id=request_id,
             early_exit=early_exit,
+            context=context,
         )
-        self.check_fits(request)
+        if request.context == "error":  # the other policies make it fit in answer()
+            self.check_fits(request)
         return request
 
     def check_fits(self, request: SwarmRequest) -> None:
@@ -348,11 +347,18 @@ class Node:
         cancelling the caller still cancels the vote and raises ``CancelledError``."""
         if self.closed.is_set():
             raise SwarmError(SHUTTING_DOWN)
+        report = None
+        if request.context != "error":  # truncate or compress, said in the result
+            count, exact = await asyncio.to_thread(text_counter, self.plan.model_path)
+            request, report = await fit_context(
+                request, self.plan.n_ctx, count, exact, self.answer
+            )
         self.check_fits(request)  # the app builds its requests without Node.request
         vote = asyncio.ensure_future(self._vote(request))
         self._votes.add(vote)
         try:
-            return await vote  # a cancelled caller cancels the vote too
+            result = await vote  # a cancelled caller cancels the vote too
+            return result if report is None else dataclasses.replace(result, context=report)
         except asyncio.CancelledError:
             caller = asyncio.current_task()
             if self.closed.is_set() and caller is not None and not caller.cancelling():

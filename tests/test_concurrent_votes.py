@@ -33,27 +33,27 @@ CPU = plan_hardware(report(cpu(2, 2)), EMPTY)  # the embedded model on 1 GiB
 
 
 def test_no_batching_backend_serves_one_vote_per_worker():
-    assert concurrent_votes(GPU, GPU.workers, 1, batching=False, most_slots=16) == (1, None)
+    assert concurrent_votes(None, GPU, GPU.workers, 1, batching=False, most_slots=16) == (1, None)
 
 
 def test_a_cpu_plan_serves_one_vote_per_worker():
     # One vote's sequences already fill the cores (docs/performance.md, `hive bench load`).
-    assert concurrent_votes(CPU, CPU.workers, 1, batching=True, most_slots=16) == (1, None)
+    assert concurrent_votes(None, CPU, CPU.workers, 1, batching=True, most_slots=16) == (1, None)
 
 
 def test_a_gpu_plan_fills_its_memory_with_workers_first():
     # The planner already spends the GPU's memory on workers: no room for more sequences.
     assert GPU.n_gpu_layers != 0
-    assert concurrent_votes(GPU, GPU.workers, 1, batching=True, most_slots=16) == (1, None)
+    assert concurrent_votes(None, GPU, GPU.workers, 1, batching=True, most_slots=16) == (1, None)
 
 
 def test_a_roomy_gpu_plan_serves_several_votes_within_the_engine_slot_bound():
     roomy = msgspec.structs.replace(
         GPU, budget=msgspec.structs.replace(GPU.budget, usable_bytes=1 << 50))
-    votes, why = concurrent_votes(roomy, roomy.workers, 1, batching=True, most_slots=16)
+    votes, why = concurrent_votes(None, roomy, roomy.workers, 1, batching=True, most_slots=16)
     assert votes == CONCURRENT_VOTES and why and "at once" in why
-    assert concurrent_votes(roomy, 16, 8, batching=True, most_slots=16)[0] == 2
-    assert concurrent_votes(roomy, 16, 16, batching=True, most_slots=16)[0] == 1
+    assert concurrent_votes(None, roomy, 16, 8, batching=True, most_slots=16)[0] == 2
+    assert concurrent_votes(None, roomy, 16, 16, batching=True, most_slots=16)[0] == 1
 
 
 def test_memory_caps_the_votes_per_worker():
@@ -62,9 +62,15 @@ def test_memory_caps_the_votes_per_worker():
     room = GPU.workers * GPU.per_worker_bytes + GPU.workers * per_sequence  # one more vote
     tight = msgspec.structs.replace(
         GPU, budget=msgspec.structs.replace(GPU.budget, usable_bytes=room))
-    votes, _ = concurrent_votes(tight, tight.workers, 1, batching=True, most_slots=16)
+    votes, _ = concurrent_votes(None, tight, tight.workers, 1, batching=True, most_slots=16)
     assert votes == 2
     assert slots_fit(tight, tight.workers * 2) and not slots_fit(tight, tight.workers * 3)
+
+
+def test_without_a_hardware_plan_one_vote_per_worker_unless_asked():
+    assert concurrent_votes(None, None, 2, 1, batching=True, most_slots=16) == (1, None)
+    assert concurrent_votes(3, None, 2, 1, batching=True, most_slots=16)[0] == 3
+    assert concurrent_votes(9, None, 2, 8, batching=True, most_slots=16)[0] == 2
 
 
 def test_a_requested_count_is_used_and_sizes_the_processes(tmp_path):

@@ -137,6 +137,7 @@ def chat_job(
             stop=req.stop_list(),
             tools=specs,
             early_exit=hive.early_exit,
+            context=hive.context,
         )
     except consensus.UnknownStrategy as exc:
         names = ", ".join(consensus.strategy_names())

@@ -109,6 +109,7 @@ def _job(
         max_tokens=predict,
         stop=opts.stop or (),
         early_exit=hive.early_exit,
+        context=hive.context,
     )
 
 

@@ -74,6 +74,7 @@ def hive_vote(result: VoteResult, tools: ToolDecision | None = None) -> schemas.
         mean_similarity=round(d.mean_similarity, 4),
         agreement_text=consensus.agreement_text(d, len(result.candidates)),
         verdict=consensus.verdict(d, len(result.candidates)),
+        context=result.context,
     )
 
 

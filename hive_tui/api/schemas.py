@@ -95,6 +95,8 @@ class HiveOptions(msgspec.Struct, forbid_unknown_fields=True):
     workers: Annotated[int, Meta(ge=1, le=256)] | None = None
     # Stop the workers still generating once a strict majority agrees; None: the node's setting
     early_exit: bool | None = None
+    # A prompt over the context: "error" (400, the default, as OpenAI), "truncate", "compress"
+    context: Literal["error", "truncate", "compress"] | None = None
 
 
 class StreamOptions(msgspec.Struct):
@@ -228,6 +230,8 @@ class HiveVote(msgspec.Struct):
     # "likely right" (a strict majority gave the winner's answer), "uncertain" or "no answer":
     # calibrated on the test split of `hive bench quality` (docs/quality.md)
     verdict: str = ""
+    # What the context policy (``hive.context``) did to the messages; None: nothing asked
+    context: wire.ContextReport | None = None
 
 
 class AssistantMessage(msgspec.Struct):

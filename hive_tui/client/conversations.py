@@ -17,9 +17,6 @@ from hive_tui import wire
 from hive_tui.client.turn import Turn
 from hive_tui.config import data_dir
 
-# Workers get a context of 2048 to 4096 tokens unless --n-ctx says otherwise (the plan's, or
-# node.DEFAULT_N_CTX; the embedded model was trained on 8192): a few past exchanges fit.
-CONTEXT_TURNS = 4
 TITLE_CHARS = 60
 
 
@@ -37,10 +34,18 @@ class Conversation(msgspec.Struct, kw_only=True):
                    created=now, updated=now)
 
     def messages_for(self, prompt: str) -> list[wire.ChatMessage]:
-        """The chat history sent with a new prompt: recent answered turns, then the prompt."""
+        """The chat history sent with a new prompt, then the prompt: every answered turn, but
+        where the node compressed a turn's history its running summary stands for the messages
+        it replaced (kept with the turn, so a reopened conversation goes on from it). A history
+        over the context is the node's to fit, by the ``context`` policy (the app: compress)."""
         messages: list[wire.ChatMessage] = []
-        answered = [t for t in self.turns if t.answer]
-        for turn in answered[-CONTEXT_TURNS:]:
+        for turn in self.turns:
+            if not turn.answer:
+                continue
+            report = turn.context
+            if report is not None and report.memory:  # `messages` is what this turn was sent
+                memory = wire.ChatMessage("system", report.memory)
+                messages = [memory, *messages[report.dropped_messages :]]
             messages.append(wire.ChatMessage("user", turn.prompt))
             messages.append(wire.ChatMessage("assistant", turn.answer))
         messages.append(wire.ChatMessage("user", prompt))

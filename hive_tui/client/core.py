@@ -95,6 +95,7 @@ class LocalCore:
             top_p=s.top_p,
             max_context=p.n_ctx,
             token_bytes=token_bytes_bound(p.model_path),
+            context=s.context or "compress",
         )
 
     async def start(self) -> None:

@@ -36,17 +36,21 @@ class CoreInfo:
     top_p: float = DEFAULT_TOP_P
     max_context: int | None = None  # the node's workers' context, when known
     token_bytes: int = FALLBACK_TOKEN_BYTES  # the model's longest token, when known
+    # A conversation over the context: the app compresses it unless the user says otherwise
+    # (the ``context`` setting, or the palette's "Context: ..." commands).
+    context: str = "compress"
 
     def request_defaults(self) -> RequestDefaults:
         """What the app's requests to this node get when the user does not say."""
         return RequestDefaults(self.strategy, self.temperature, self.top_p, self.max_tokens,
-                               self.max_context)
+                               self.max_context, context=self.context)
 
     def request(self, messages: list[wire.ChatMessage], strategy: str) -> SwarmRequest:
         """The app's next vote, resolved once here (defaults, strategy, seed); raises
-        ``ContextLengthExceeded`` (a ``HiveError``) for a prompt that cannot fit the context."""
+        ``ContextLengthExceeded`` (a ``HiveError``) for a prompt that cannot fit the context
+        when the policy is "error" (the node makes it fit under the others)."""
         request = resolve_request(messages, self.request_defaults(), strategy=strategy)
-        if self.max_context:
+        if self.max_context and request.context == "error":
             check_prompt_fits(messages, self.max_context, (), self.token_bytes)
         return request
 

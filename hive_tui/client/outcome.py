@@ -62,4 +62,5 @@ def settle(turn: Turn, result: VoteResult, own_node: str) -> None:
         turn.drafts[c.worker_id] = c.text
         if c.worker_id not in turn.worker_ids:
             turn.worker_ids.append(c.worker_id)
+    turn.context = result.context
     turn.settled = True

@@ -61,6 +61,9 @@ class Turn(msgspec.Struct, kw_only=True):
     tools: list[ToolEntry] = []
     tool_note: str = ""  # how the workers voted on tool calls in the latest step
     final_text: str | None = None  # a tool turn's answer (may differ from the text winner)
+    # What the node's context policy did to this turn's history: with ``memory`` (compress),
+    # the running summary the next turns are sent with instead of the messages it replaced
+    context: wire.ContextReport | None = None
 
     @property
     def finished(self) -> bool:

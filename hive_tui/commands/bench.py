@@ -52,6 +52,19 @@ def register(
     lo.add_argument("--compare-off", action="store_true",
                     help="first the same rounds on a node serving one vote per worker")
     lo.set_defaults(handler=_load)
+    c = kinds.add_parser("context", help="facts planted early in long conversations and "
+                         "documents: compress vs truncate vs a context that holds it all")
+    c.add_argument("--model", help="GGUF path (default: the embedded model)")
+    c.add_argument("--n-ctx", dest="n_ctx", type=int, default=512,
+                   help="the small context (default 512)")
+    c.add_argument("--ratio", type=float, default=4.0, help="case length / context (default 4)")
+    c.add_argument("--conversations", type=int, default=8, help="long conversations (default 8)")
+    c.add_argument("--documents", type=int, default=4, help="long pasted notes (default 4)")
+    c.add_argument("--workers", type=int, default=2, help="workers (default 2)")
+    c.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--json", type=Path, help="also write every answer as JSON here")
+    c.set_defaults(handler=_context)
 
 
 def _overhead(args: argparse.Namespace) -> int:
@@ -91,3 +104,8 @@ def _load(args: argparse.Namespace) -> int:
     clients = tuple(int(c) for c in args.clients.split(",") if c.strip())
     return run(args.workers, args.concurrent, args.requests, args.max_tokens, args.compare_off,
                clients)
+def _context(args: argparse.Namespace) -> int:
+    from hive_tui.bench.context import run
+
+    return run(args.model, args.n_ctx, args.ratio, args.conversations, args.documents,
+               args.workers, args.threads, args.seed, args.json)

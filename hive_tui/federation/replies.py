@@ -27,6 +27,7 @@ def reply_from_result(result: VoteResult) -> wire.VoteReply:
         result.degraded,
         list(result.missing),
         result.prompt_tokens,
+        context=result.context,
     )
     if not isinstance(result, HiveResult):
         return reply
@@ -40,7 +41,7 @@ def result_from_reply(reply: wire.VoteReply) -> VoteResult:
         list(reply.missing), reply.prompt_tokens,
     )
     if reply.nodes is None:
-        return VoteResult(*common)
+        return VoteResult(*common, context=reply.context)
     nodes = tuple(
         NodeVote(
             n.node_id, n.name, n.state, list(n.candidates), n.decision, n.seed, n.degraded,
@@ -48,4 +49,4 @@ def result_from_reply(reply: wire.VoteReply) -> VoteResult:
         )
         for n in reply.nodes
     )
-    return HiveResult(*common, nodes=nodes, deadline_s=reply.deadline_s)
+    return HiveResult(*common, context=reply.context, nodes=nodes, deadline_s=reply.deadline_s)

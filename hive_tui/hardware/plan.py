@@ -340,14 +340,25 @@ CONCURRENT_VOTES = 4
 
 
 def concurrent_votes(
-    plan: HardwarePlan, workers: int, widest: int, batching: bool, most_slots: int
+    requested: int | None,
+    plan: HardwarePlan | None,
+    workers: int,
+    widest: int,
+    batching: bool,
+    most_slots: int,
 ) -> tuple[int, str | None]:
-    """How many votes each worker serves at once, and why: ``CONCURRENT_VOTES`` where the
-    backend batches on a GPU, fewer where a process would pass ``most_slots`` sequences
-    (``widest``: its most workers) or the extra sequences' context memory does not fit."""
-    if not batching or plan.n_gpu_layers == 0:
+    """How many votes each worker serves at once, and why: what the setting asks (within the
+    engine's ``most_slots`` sequences per process; ``widest``: a process's most workers), else
+    ``CONCURRENT_VOTES`` where the backend batches on a GPU, fewer where the extra sequences'
+    context memory does not fit the budget. Without a hardware plan (tests, a model and
+    workers given) there is no budget to size them by: one."""
+    bound = max(1, most_slots // max(1, widest))
+    if requested:
+        votes = min(requested, bound)
+        return votes, f"each worker serves {votes} votes at once (requested)"
+    if plan is None or not batching or plan.n_gpu_layers == 0:
         return 1, None
-    votes = max(1, min(CONCURRENT_VOTES, most_slots // max(1, widest)))
+    votes = min(CONCURRENT_VOTES, bound)
     while votes > 1 and not slots_fit(plan, workers * votes):
         votes -= 1
     if votes == 1:

@@ -165,3 +165,26 @@ def longest_token_bytes(path: Path | str) -> int | None:
                 longest = max(longest, n)
             return longest
     return None
+
+
+def read_tokenizer_metadata(path: Path | str) -> dict[str, Any]:
+    """Every ``tokenizer.ggml.*`` entry, vocabulary and merges included (the arrays the header
+    reader skips): what ``backends.gguf_tokenizer`` rebuilds a tokenizer from."""
+    found: dict[str, Any] = {}
+    with open(path, "rb") as f:
+        r, _version, _n_tensors, n_kv = _open(f)
+        if n_kv > MAX_ENTRIES:
+            raise GGUFHeaderError("implausible GGUF header counts")
+        for _ in range(n_kv):
+            key = r.string()
+            (kind,) = r.unpack("I")
+            if not key.startswith("tokenizer.ggml."):
+                r.value(kind) if kind != _ARRAY else r.skip_array(*r.unpack("IQ"))
+            elif kind == _ARRAY:
+                item_kind, count = r.unpack("IQ")
+                if count > MAX_ENTRIES:
+                    raise GGUFHeaderError(f"{key}: implausible array of {count}")
+                found[key] = [r.value(item_kind) for _ in range(count)]
+            else:
+                found[key] = r.value(kind)
+    return found

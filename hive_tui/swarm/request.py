@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import msgspec
 
 from hive_tui import consensus, wire
-from hive_tui.config import Settings
+from hive_tui.config import CONTEXT_POLICIES, Settings
 from hive_tui.errors import HiveError
 from hive_tui.swarm.swarm import SwarmRequest
 
@@ -75,9 +75,13 @@ class RequestDefaults:
     max_tokens: int = wire.DEFAULT_MAX_TOKENS
     max_context: int | None = None  # max_tokens is clamped to the workers' context
     early_exit: bool = False  # stop the workers once a strict majority agrees (config.py)
+    context: str = "error"  # the context policy (config.py); the API's default is OpenAI's
 
     @classmethod
-    def from_settings(cls, settings: Settings, n_ctx: int | None = None) -> RequestDefaults:
+    def from_settings(
+        cls, settings: Settings, n_ctx: int | None = None, context: str = "error"
+    ) -> RequestDefaults:
+        """``context``: the front end's default policy, when the setting leaves it open."""
         return cls(
             settings.strategy,
             settings.temperature,
@@ -85,6 +89,7 @@ class RequestDefaults:
             settings.max_tokens,
             n_ctx,
             settings.early_exit,
+            settings.context or context,
         )
 
 
@@ -103,6 +108,7 @@ def resolve_request(
     tools: Sequence[wire.ToolSpec] = (),
     request_id: str | None = None,
     early_exit: bool | None = None,
+    context: str | None = None,
 ) -> SwarmRequest:
     """A request ready to vote; raises ``consensus.UnknownStrategy`` for a strategy that is
     not registered (the API answers 400 naming ``hive.strategy``) and ``InvalidRequest`` for a
@@ -116,6 +122,10 @@ def resolve_request(
         max_tokens=max_tokens,
         stop=stop,
     )
+    context = context or defaults.context
+    if context not in CONTEXT_POLICIES:
+        names = ", ".join(CONTEXT_POLICIES)
+        raise InvalidRequest("hive.context", f"{context!r} is not one of {names}")
     strategy = defaults.strategy if strategy is None else strategy
     if strategy not in consensus.STRATEGIES:
         raise consensus.UnknownStrategy(strategy)
@@ -138,5 +148,6 @@ def resolve_request(
         workers,
         tools=tuple(tools),
         early_exit=defaults.early_exit if early_exit is None else early_exit,
+        context=context,
     )
     return dataclasses.replace(request, request_id=request_id) if request_id else request

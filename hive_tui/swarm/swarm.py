@@ -86,6 +86,9 @@ class SwarmRequest:
     # Stop the workers still generating once their answers can no longer change the outcome
     # (``consensus.early_exit``); the ``early_exit`` setting unless the request says.
     early_exit: bool = False
+    # What to do with a prompt over the context (``swarm/context.py``): "error" (the 400),
+    # "truncate" or "compress"; resolve_request applies the front end's default.
+    context: str = "error"
     request_id: str = field(default_factory=lambda: f"req-{uuid.uuid4().hex[:16]}")
 
 
@@ -98,6 +101,8 @@ class VoteResult:
     degraded: bool
     missing: list[str]
     prompt_tokens: int
+    # What the context policy did to the messages before the vote (None: nothing asked)
+    context: wire.ContextReport | None = None
 
     @property
     def winner(self) -> wire.Candidate:

@@ -28,7 +28,7 @@ from hive_tui.errors import HiveError
 from hive_tui.tools.builtin import TOOL_NAMES
 from hive_tui.tools.calls import ToolCall
 from hive_tui.tools.sandbox import sandbox_problem
-from hive_tui.tui import themes
+from hive_tui.tui import context_policy, themes
 from hive_tui.tui.bridge import CoreEvents, pump_events
 from hive_tui.tui.chat import ChatPane
 from hive_tui.tui.conversation_picker import ConversationPicker
@@ -385,6 +385,7 @@ class HiveApp(App[None]):
         for pane, title in PANES.items():
             yield SystemCommand(f"Show {title}", f"Switch to the {title} pane",
                                 lambda pane=pane: self.run_worker(self.action_show_pane(pane)))
+        yield from context_policy.context_commands(self.core, self.notify)
         for name in consensus.strategy_names():
             yield SystemCommand(f"Strategy: {name}", "Vote with this strategy from the next turn",
                                 lambda name=name: self.set_strategy(name))

@@ -14,6 +14,7 @@ tagged union with one typed decoder:
 * ``framing``: length-prefixed msgpack on byte streams.
 """
 
+from hive_tui.wire.context import ContextReport
 from hive_tui.wire.events import (
     CandidateDone,
     CoreEvent,
@@ -104,6 +105,7 @@ from hive_tui.wire.worker import (
 )
 
 __all__ = [
+    "ContextReport",
     "MAX_FRAME_BYTES",
     "FrameError",
     "encode",

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from hive_tui.wire.context import ContextReport
 from hive_tui.wire.values import Candidate, ChatMessage, Decision, SamplingParams
 
 VOTE_PATH = "/v1/hive/vote"
@@ -31,6 +32,7 @@ class VoteAsk(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     seed: int
     strategy: str
     workers: int | None = None
+    context: str = "error"  # the context policy, checked by resolve_request
 
 
 class NodeVoteReply(msgspec.Struct, frozen=True):
@@ -61,3 +63,4 @@ class VoteReply(msgspec.Struct, frozen=True):
     prompt_tokens: int
     nodes: list[NodeVoteReply] | None = None  # a federated vote: every node's part
     deadline_s: float = 0.0
+    context: ContextReport | None = None  # what the context policy did, if asked
