@@ -47,6 +47,12 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     # Off by default: on the benchmark's test split it saves 35% of the wait for 1.0 point of
     # accuracy at N = 5, but only 24% of the tokens, short of the 30% asked (docs/quality.md).
     early_exit: bool = False
+    # Speculative decoding in one-sequence llama workers (docs/performance.md): "lookup"
+    # drafts from the prompt's n-grams, "draft" from draft_model. Off by default: on the CPU
+    # it was measured slower here (a batch of k tokens costs about k single decodes).
+    speculative: str = "off"
+    draft_max: int = 8
+    draft_model: str = ""
     node_name: str = ""
     log_level: str = "info"
     # The node id, the app's conversations and log; empty: the platformdirs data folder.

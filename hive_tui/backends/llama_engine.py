@@ -21,7 +21,7 @@ from collections.abc import Generator
 from hive_tui import wire
 from hive_tui.backends.answer import AnswerStream
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
-from hive_tui.backends.speculative import lookup_draft
+from hive_tui.backends.speculative import SPECULATIVE_MODES, lookup_draft
 from hive_tui.tools.prompt import openai_tools, template_knows_tools, with_tools_prompt
 
 try:
@@ -62,6 +62,8 @@ class LlamaEngine:
             verbose=False,
         )
         self._llm = llm
+        if spec.speculative not in SPECULATIVE_MODES:
+            raise ValueError(f"speculative must be one of {', '.join(SPECULATIVE_MODES)}")
         self._speculative, self._draft_max = spec.speculative, spec.draft_max
         if spec.speculative == "draft":
             if not spec.draft_model:
