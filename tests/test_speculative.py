@@ -19,7 +19,8 @@ def test_lookup_prefers_the_longest_matching_ngram() -> None:
     # The trigram 0 8 3 recurs (followed by 6 0); the unigram 3 alone would give 4 0 first.
     tokens = [7, 3, 4, 0, 8, 3, 6, 0, 8, 3]
     assert lookup_draft(tokens, 2) == [6, 0]
-    assert lookup_draft([7, 3, 4, 0, 5, 3], 2, ngram_max=3) == [4, 0]
+    assert lookup_draft([7, 3, 4, 0, 5, 3], 2, ngram_min=1) == [4, 0]
+    assert lookup_draft([7, 3, 4, 0, 5, 3], 2) == []  # one token of context is too little
 
 
 def test_lookup_without_a_match_or_room_drafts_nothing() -> None:

@@ -53,3 +53,21 @@ def test_sampled_drafting_reports_a_logprob_per_token_and_is_seeded() -> None:
     assert first.completion_tokens > 0
     assert len(first.token_logprobs) == first.completion_tokens
     assert all(lp <= 0 for lp in first.token_logprobs)
+
+
+def test_bench_speculative_measures_both_prompts_and_checks_the_text() -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "hive_tui", "bench", "speculative", "--max-tokens", "12",
+         "--runs", "2", "--threads", "1"],
+        capture_output=True, text=True, timeout=240,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "llama-cpp-python" in run.stdout and "CPU:" in run.stdout
+    table = run.stdout[run.stdout.index("median tok/s"):]
+    for prompt in ("edit code", "free writing"):
+        rows = [line for line in table.splitlines() if line.startswith(prompt)]
+        assert [row.split()[2] for row in rows] == ["off", "lookup"]
+        assert all(row.rstrip().endswith("yes") for row in rows)  # drafted text == baseline

@@ -51,7 +51,7 @@ class DraftModel:
             pos = len(self._seen)
             for i, token in enumerate(chunk):
                 batch.token[i] = token
-                batch.pos[i] = pos + i  # type: ignore[call-overload]
+                batch.pos[i] = pos + i
                 batch.n_seq_id[i] = 1
                 batch.seq_id[i][0] = 0
                 batch.logits[i] = i == len(chunk) - 1

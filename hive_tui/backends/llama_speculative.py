@@ -40,7 +40,7 @@ def drafted_tokens(
     def decode(tokens: list[int], pos: int, all_logits: bool) -> np.ndarray:
         for i, token in enumerate(tokens):
             batch.token[i] = token
-            batch.pos[i] = pos + i  # type: ignore[call-overload]
+            batch.pos[i] = pos + i
             batch.n_seq_id[i] = 1
             batch.seq_id[i][0] = 0
             batch.logits[i] = all_logits or i == len(tokens) - 1
@@ -67,10 +67,11 @@ def drafted_tokens(
         pos = len(prompt)
         token, _ = choose(rows[0], None)
         emitted = 1
+        want = draft_max  # adapts: grows while drafts are kept whole, shrinks on rejections
         yield token, rows[0]
         while emitted < budget:
             history.append(token)
-            room = min(draft_max, budget - emitted - 1, n_ctx - pos - 2)
+            room = min(want, budget - emitted - 1, n_ctx - pos - 2)
             fed = [token] + (drafter(history, room) if room > 0 else [])
             rows = decode(fed, pos, True)
             kept = 0
@@ -81,6 +82,7 @@ def drafted_tokens(
                 kept += 1
                 if not ok or emitted >= budget:
                     break
+            want = min(draft_max, 2 * want) if kept == len(fed) else max(1, kept)
             history.extend(fed[1:kept])
             pos += kept
             if kept < len(fed):

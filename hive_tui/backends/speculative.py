@@ -20,7 +20,7 @@ DEFAULT_DRAFT_MAX = 8
 
 
 def lookup_draft(
-    tokens: list[int], n_max: int, ngram_max: int = 3, ngram_min: int = 1
+    tokens: list[int], n_max: int, ngram_max: int = 3, ngram_min: int = 2
 ) -> list[int]:
     """Up to ``n_max`` tokens that followed the last earlier occurrence of the text's tail.
 

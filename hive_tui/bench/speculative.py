@@ -94,7 +94,7 @@ def measure(model: str, modes: list[str], ntok: int, threads: int, ngl: int, dra
         engine.load(wire.Load(model_path=model, n_ctx=2048, n_threads=threads, n_gpu_layers=ngl,
                               speculative=mode, draft_max=draft_max, draft_model=draft_model))
         engines[mode] = engine
-    results = []
+    results: list[Result] = []
     for name, text in PROMPTS.items():
         request = wire.Generate("bench", [wire.ChatMessage("user", text)],
                                 wire.SamplingParams(temperature=0.0, max_tokens=ntok))
