@@ -47,7 +47,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     # Off by default: on the benchmark's test split it saves 35% of the wait for 1.0 point of
     # accuracy at N = 5, but only 24% of the tokens, short of the 30% asked (docs/quality.md).
     early_exit: bool = False
-    # Speculative decoding in one-sequence llama workers (docs/performance.md): "lookup"
+    # Speculative decoding in one-sequence llama workers (a process per worker, --slots 1;
+    # the batched engine does not draft yet; docs/performance.md): "lookup"
     # drafts from the prompt's n-grams, "draft" from draft_model. Off by default: on the CPU
     # it was measured slower here (a batch of k tokens costs about k single decodes).
     speculative: str = "off"

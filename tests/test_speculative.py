@@ -84,3 +84,15 @@ def test_sample_follows_the_distribution() -> None:
     probs = np.array([0.0, 0.7, 0.0, 0.3])
     counts = np.bincount([sample(probs, rng) for _ in range(20_000)], minlength=4)
     assert _chi_square(counts.astype(float), probs) < 16.27  # 0.1% at 3 degrees of freedom
+
+
+def test_the_engine_refuses_a_bad_speculative_setting_before_loading() -> None:
+    import pytest
+
+    from hive_tui import wire
+    from hive_tui.backends.llama_engine import LlamaEngine
+
+    with pytest.raises(ValueError, match="speculative must be one of"):
+        LlamaEngine().load(wire.Load(model_path="/nonexistent.gguf", speculative="guess"))
+    with pytest.raises(ValueError, match="needs a draft model"):
+        LlamaEngine().load(wire.Load(model_path="/nonexistent.gguf", speculative="draft"))

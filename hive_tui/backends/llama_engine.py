@@ -50,6 +50,11 @@ class LlamaEngine:
         self._draft_model: DraftModel | None = None
 
     def load(self, spec: wire.Load) -> wire.Ready:
+        # Checked before the model loads, so a bad setting fails fast.
+        if spec.speculative not in SPECULATIVE_MODES:
+            raise ValueError(f"speculative must be one of {', '.join(SPECULATIVE_MODES)}")
+        if spec.speculative == "draft" and not spec.draft_model:
+            raise ValueError("speculative=draft needs a draft model (--draft-model)")
         llm = llama_cpp.Llama(
             model_path=spec.model_path,
             n_ctx=spec.n_ctx,
@@ -62,12 +67,8 @@ class LlamaEngine:
             verbose=False,
         )
         self._llm = llm
-        if spec.speculative not in SPECULATIVE_MODES:
-            raise ValueError(f"speculative must be one of {', '.join(SPECULATIVE_MODES)}")
         self._speculative, self._draft_max = spec.speculative, spec.draft_max
         if spec.speculative == "draft":
-            if not spec.draft_model:
-                raise ValueError("speculative=draft needs a draft model (--draft-model)")
             self._draft_model = DraftModel(spec.draft_model, spec.n_ctx, spec.n_threads)
         self._formatter = chat_formatter(llm.metadata, llm._model)
         return wire.Ready(
