@@ -48,6 +48,13 @@ def common_flags() -> argparse.ArgumentParser:
     g.add_argument("--models-dir", dest="models_dir",
                    help="a folder of GGUF files: --model NAME and the plan look there first")
     g.add_argument("--n-gpu-layers", dest="n_gpu_layers", type=int, help="layers offloaded to GPU")
+    g.add_argument("--speculative", choices=("off", "lookup", "draft"),
+                   help="speculative decoding in one-sequence llama workers: prompt-lookup "
+                   "(n-gram) drafts or a small draft model (default off)")
+    g.add_argument("--draft-max", dest="draft_max", type=int, help="tokens drafted per step")
+    g.add_argument("--draft-model", dest="draft_model",
+                   help="GGUF of a small model with the same vocabulary (implies --speculative "
+                   "draft)")
     return p
 
 
@@ -122,12 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
 SETTING_FLAGS = (
     "host", "port", "ollama_port", "workers", "model", "strategy", "backend", "threads", "n_ctx",
     "n_gpu_layers", "peers", "secret", "federation", "api_key", "max_queue", "slots",
-    "models_dir", "data_dir", "context",
+    "models_dir", "data_dir", "context", "speculative", "draft_max", "draft_model",
 )  # fmt: skip
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {k: getattr(args, k, None) for k in SETTING_FLAGS}
+    if overrides["draft_model"] and overrides["speculative"] is None:
+        overrides["speculative"] = "draft"
     return load_settings(overrides)
 
 

@@ -243,6 +243,9 @@ class Node:
                 n_threads=process.threads,
                 n_gpu_layers=plan.n_gpu_layers,
                 slots=process.slots * plan.concurrency,  # sequences: every slot's votes
+                speculative=self.settings.speculative,
+                draft_max=self.settings.draft_max,
+                draft_model=self.settings.draft_model,
             )
             backend = process.backend or plan.backend
             engine = EngineProcess(ProcessSpec(index, backend, load), self.bus)

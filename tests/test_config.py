@@ -46,3 +46,13 @@ def test_data_folder_from_flag_env_or_platform(tmp_path, monkeypatch):
     monkeypatch.setenv("HIVE_DATA_DIR", str(tmp_path / "env"))
     args = build_parser().parse_args(["--node", "--data-dir", str(tmp_path / "flag")])
     assert settings_from(args).data_dir == str(tmp_path / "flag")  # the flag beats the env
+
+
+def test_speculative_flags_and_a_draft_model_implying_draft(monkeypatch):
+    args = build_parser().parse_args(["--node", "--speculative", "lookup", "--draft-max", "5"])
+    settings = settings_from(args)
+    assert (settings.speculative, settings.draft_max) == ("lookup", 5)
+    args = build_parser().parse_args(["--node", "--draft-model", "/models/small.gguf"])
+    settings = settings_from(args)
+    assert (settings.speculative, settings.draft_model) == ("draft", "/models/small.gguf")
+    assert settings_from(build_parser().parse_args(["--node"])).speculative == "off"

@@ -16,16 +16,21 @@ from __future__ import annotations
 import codecs
 import os
 import time
+from collections.abc import Generator
 
 from hive_tui import wire
 from hive_tui.backends.answer import AnswerStream
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
+from hive_tui.backends.speculative import SPECULATIVE_MODES, lookup_draft
 from hive_tui.tools.prompt import openai_tools, template_knows_tools, with_tools_prompt
 
 try:
     import llama_cpp
     from llama_cpp._internals import LlamaModel
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    from hive_tui.backends.llama_draft import DraftModel
+    from hive_tui.backends.llama_speculative import Drafter, drafted_tokens
 except ImportError as exc:  # pragma: no cover - exercised only without the dependency
     raise BackendUnavailable(f"llama-cpp-python is not installed: {exc}") from exc
 
@@ -40,8 +45,16 @@ class LlamaEngine:
     def __init__(self) -> None:
         self._llm: llama_cpp.Llama | None = None
         self._formatter: Jinja2ChatFormatter | None = None
+        self._speculative = "off"
+        self._draft_max = 0
+        self._draft_model: DraftModel | None = None
 
     def load(self, spec: wire.Load) -> wire.Ready:
+        # Checked before the model loads, so a bad setting fails fast.
+        if spec.speculative not in SPECULATIVE_MODES:
+            raise ValueError(f"speculative must be one of {', '.join(SPECULATIVE_MODES)}")
+        if spec.speculative == "draft" and not spec.draft_model:
+            raise ValueError("speculative=draft needs a draft model (--draft-model)")
         llm = llama_cpp.Llama(
             model_path=spec.model_path,
             n_ctx=spec.n_ctx,
@@ -54,6 +67,9 @@ class LlamaEngine:
             verbose=False,
         )
         self._llm = llm
+        self._speculative, self._draft_max = spec.speculative, spec.draft_max
+        if spec.speculative == "draft":
+            self._draft_model = DraftModel(spec.draft_model, spec.n_ctx, spec.n_threads)
         self._formatter = chat_formatter(llm.metadata, llm._model)
         return wire.Ready(
             backend=self.name,
@@ -88,7 +104,6 @@ class LlamaEngine:
         llm.reset()
         llm.set_seed(params.seed & 0xFFFFFFFF)
         vocab = llm._model.vocab
-        n_vocab = llm.n_vocab()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         answer = AnswerStream(request, emit, started)
         generated: list[int] = []
@@ -96,16 +111,8 @@ class LlamaEngine:
         logprob_s = 0.0
         finish = "length"
 
-        tokens = llm.generate(
-            prompt,
-            top_k=params.top_k,
-            top_p=params.top_p,
-            min_p=0.0,
-            temp=params.temperature,
-            repeat_penalty=1.0,
-            reset=True,
-        )
-        for token in tokens:
+        tokens = self._tokens(prompt, params, budget)
+        for token, row in tokens:
             if cancelled():
                 finish = "cancelled"
                 break
@@ -114,7 +121,7 @@ class LlamaEngine:
                 break
             if request.logprobs:
                 lp_started = time.perf_counter()
-                logprobs.append(_token_logprob(llm, token, n_vocab))
+                logprobs.append(_token_logprob(row, token))
                 logprob_s += time.perf_counter() - lp_started
             generated.append(token)
             answer.push(decoder.decode(llm.detokenize([token], prev_tokens=generated[:-1])))
@@ -135,10 +142,36 @@ class LlamaEngine:
         )
 
 
-def _token_logprob(llm: llama_cpp.Llama, token: int, n_vocab: int) -> float:
+    def _tokens(
+        self, prompt: list[int], params: wire.SamplingParams, budget: int
+    ) -> Generator[tuple[int, np.ndarray], None, None]:
+        """(token, the logits row it was chosen from), drafted or one decode per token."""
+        llm = self._llm
+        assert llm is not None
+        if self._speculative != "off" and self._draft_max > 0:
+            drafter: Drafter = self._draft_model.draft if self._draft_model else lookup_draft
+            yield from drafted_tokens(llm, prompt, params, budget, drafter, self._draft_max)
+            return
+        n_vocab = llm.n_vocab()
+        tokens = llm.generate(
+            prompt,
+            top_k=params.top_k,
+            top_p=params.top_p,
+            min_p=0.0,
+            temp=params.temperature,
+            repeat_penalty=1.0,
+            reset=True,
+        )
+        try:
+            for token in tokens:
+                ptr = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
+                yield token, np.ctypeslib.as_array(ptr, shape=(n_vocab,))
+        finally:
+            tokens.close()
+
+
+def _token_logprob(logits: np.ndarray, token: int) -> float:
     """log p(token) under the model's own distribution, from the logits just used to sample it."""
-    ptr = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
-    logits = np.ctypeslib.as_array(ptr, shape=(n_vocab,))
     top = float(logits.max())
     lse = top + float(np.log(np.exp(logits - top).sum()))
     return float(logits[token]) - lse

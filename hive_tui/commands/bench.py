@@ -28,6 +28,17 @@ def register(
     s.add_argument("--json", help="also write the rows as JSON here")
     s.add_argument("--runs", type=int, default=1, help="runs per path, median shown")
     s.set_defaults(handler=_swarm)
+    sp = kinds.add_parser("speculative", help="tokens/s with and without drafting (one "
+                          "sequence; an edit-the-code and a free-writing prompt)")
+    sp.add_argument("--model", help="GGUF path (default: the embedded model)")
+    sp.add_argument("--modes", default="lookup", help="drafting modes besides off (lookup,draft)")
+    sp.add_argument("--draft-model", dest="draft_model", help="GGUF of the draft model")
+    sp.add_argument("--draft-max", dest="draft_max", type=int, default=8)
+    sp.add_argument("--threads", type=int, default=1)
+    sp.add_argument("--max-tokens", type=int, default=200)
+    sp.add_argument("--n-gpu-layers", dest="n_gpu_layers", type=int, default=0)
+    sp.add_argument("--runs", type=int, default=3, help="interleaved runs per mode, median shown")
+    sp.set_defaults(handler=_speculative)
     q = kinds.add_parser("quality", help="does the vote beat one sample? (docs/quality.md)")
     q.add_argument("--quick", action="store_true", help="fewer questions: under 5 minutes")
     q.add_argument("--out", type=Path, default=Path("hive-bench-quality"), help="output folder")
@@ -79,6 +90,14 @@ def _swarm(args: argparse.Namespace) -> int:
     sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
     return run(args.model, sizes, args.max_tokens, args.threads, args.n_gpu_layers, args.png,
                args.json, args.runs)
+
+
+def _speculative(args: argparse.Namespace) -> int:
+    from hive_tui.bench.speculative import run
+
+    modes = [m.strip() for m in args.modes.split(",") if m.strip() and m.strip() != "off"]
+    return run(args.model, modes, args.max_tokens, args.threads, args.n_gpu_layers,
+               args.draft_max, args.draft_model, args.runs)
 
 
 def _quality(args: argparse.Namespace) -> int:

@@ -16,6 +16,11 @@ class Load(msgspec.Struct, tag="load", frozen=True):
     n_threads: int = 1
     n_gpu_layers: int = 0
     slots: int = 1
+    # Speculative decoding (backends/speculative.py): "off", "lookup" (prompt n-grams) or
+    # "draft" (a small model at draft_model); draft_max tokens proposed per step.
+    speculative: str = "off"
+    draft_max: int = 8
+    draft_model: str = ""
 
 
 # --- tools offered to the model; rendered into the prompt by the engine.
