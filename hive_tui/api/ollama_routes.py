@@ -223,11 +223,11 @@ async def generate(request: Request) -> Response:
     node: Node = request.app.state.node
     try:
         req = _decode(await request.body(), o.OllamaGenerateRequest)
-        if not req.prompt:  # Ollama's way to load a model: ours are loaded
-            return _json(o.OllamaLoadResponse(req.model, ollama_models.now()))
         messages = [wire.ChatMessage("system", req.system)] if req.system else []
         messages.append(wire.ChatMessage("user", req.prompt))
-        job = _job(node, messages, req.options, req.hive)
+        job = _job(node, messages, req.options, req.hive)  # options checked even for a load
+        if not req.prompt:  # Ollama's way to load a model: ours are loaded
+            return _json(o.OllamaLoadResponse(req.model, ollama_models.now()))
         return await _answer(request, job, req.model, req.stream, generate_piece, generate_final)
     except HiveError as exc:
         return _error(exc)

@@ -9,6 +9,7 @@ import time
 from textual import events
 from textual.widgets import DataTable, Markdown, TabbedContent
 
+from hive_tui.tui import context_policy
 from hive_tui.tui.chat import AnswerMessage, UserMessage
 from hive_tui.tui.conversation_picker import ConversationPicker
 from hive_tui.tui.themes import load_prefs
@@ -192,8 +193,20 @@ async def test_a_prompt_over_the_context_is_a_message_not_a_failed_vote(isolated
     app = scripted_app(isolated_dirs)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_ready(pilot)
+        context_policy.choose(app.core, "error", app.notify)  # the app's default compresses
         await ask(pilot, "x" * 1_000_000)  # at least 3907 tokens: the context is 2048
         await pilot.pause(0.1)
         assert app.turn is None and app.conversation.turns == []
         (note,) = [n for n in app._notifications if n.severity == "error"]
         assert "at least" in note.message and "2048" in note.message
+
+
+async def test_a_prompt_that_compression_cannot_fit_ends_its_turn_with_the_reason(isolated_dirs):
+    app = scripted_app(isolated_dirs)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ready(pilot)
+        assert app.core.info.context == "compress"
+        await ask(pilot, "x" * 1_000_000)  # one word, no passages to keep: cannot be cut
+        await wait_for(pilot, lambda: app.turn is None, 60, "the turn ended")
+        (turn,) = app.conversation.turns
+        assert turn.error and "context" in turn.error
