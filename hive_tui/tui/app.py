@@ -41,6 +41,8 @@ from hive_tui.tui.vote import VoteView
 from hive_tui.tui.workers import WorkersPane
 
 TICK_S = 1.0
+MAIN_SCREEN_ACTIONS = {"show_pane", "cycle_strategy", "regenerate", "edit_last", "copy_answer",
+                       "copy_code", "toggle_drafts"}
 
 
 class HiveApp(ChatActions):
@@ -307,6 +309,8 @@ class HiveApp(ChatActions):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
             return self.turn is not None
+        if action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
+            return False  # a dialog is up: its own keys (F2 renames in the picker) come first
         return True
 
     # ------------------------------------------------------------------ panes, strategy, theme

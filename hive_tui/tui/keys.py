@@ -4,7 +4,7 @@ text-editing keys (the README's table follows ``APP_KEYS``)."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -12,7 +12,7 @@ from textual.widgets import Static
 PANES = {"chat": "Chat", "vote": "Vote", "workers": "Workers", "peers": "Peers",
          "hardware": "Hardware"}
 
-BINDINGS = [
+BINDINGS: list[BindingType] = [
     # priority: the prompt box (a TextArea) binds some of these keys itself.
     *(Binding(f"f{i}", f"show_pane('{pane}')", title, show=False, priority=True)
       for i, (pane, title) in enumerate(PANES.items(), start=1)),
