@@ -28,7 +28,7 @@ BINDINGS: list[BindingType] = [
     Binding("f8", "copy_code", "Copy code", show=False, priority=True),
     Binding("f9", "toggle_drafts", "Drafts", show=False, priority=True),
     Binding("f10", "keys", "Keys", show=False, priority=True),
-    Binding("ctrl+q", "quit", "Quit", priority=True),
+    Binding("ctrl+q", "quit", "Quit"),  # the prompt does not bind it; last in the footer
 ]
 
 APP_KEYS = [

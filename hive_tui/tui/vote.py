@@ -30,7 +30,7 @@ SCORE_MEANING = {
     "quality": "how well-formed the answer is",
     "fastest": "fastest latency / own latency",
     "majority": "share of workers giving the same text",
-    "confidence": "agreement weighted by the workers' confidence",
+    "confidence": "agreement weighted by confidence",
 }
 
 
@@ -39,8 +39,7 @@ def legend(turn: Turn) -> str:
         return ("★ hive winner · agree: the node's local agreement · weight: its workers · "
                 "score: the node's answer against the others")
     meaning = SCORE_MEANING.get(turn.strategy, "the strategy's rating")
-    return (f"★ winner · group: answers counted as the same (- none) · score 0-1: {meaning} · "
-            f"tokens, latency: per answer")
+    return f"★ winner · group: same answer · score 0-1: {meaning}"
 
 
 class WorkerAnswer(VerticalScroll):

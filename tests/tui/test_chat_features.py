@@ -185,6 +185,18 @@ async def test_footer_shows_quit_and_keys_help_lists_the_apps_keys_first(isolate
         assert app.pairing_code is None  # nothing secret was shown
 
 
+async def test_notices_do_not_cover_the_prompt_or_the_status_line(isolated_dirs):
+    app = scripted_app(isolated_dirs)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_ready(pilot)
+        app.notify("Serving the API on http://127.0.0.1:8420 " * 3, timeout=30)
+        await wait_for(pilot, lambda: app.screen.query("Toast"), 5, "a notice")
+        await pilot.pause(0.3)
+        toasts = [t.region for t in app.screen.query("Toast")]
+        for covered in (app.query_one("#prompt").region, app.query_one("#status").region):
+            assert all(not toast.overlaps(covered) for toast in toasts)
+
+
 async def test_the_vote_says_in_plain_words_when_no_two_answers_agree(isolated_dirs):
     answers = ["Paris is the capital.", "Bananas are yellow fruit.", "Seven hundred and two."]
     app = scripted_app(isolated_dirs, answers=answers)
