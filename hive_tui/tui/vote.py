@@ -141,7 +141,7 @@ class VoteView(Vertical):
     # Short descriptions: the footer has 80 columns for these and the app's keys (Stop too).
     BINDINGS = [
         # One footer entry for the pair: "[ Older ] Newer" read like a bracketed word.
-        Binding("left_square_bracket", "step(-1)", "Older/newer turn", key_display="[/]",
+        Binding("left_square_bracket", "step(-1)", "Older/newer", key_display="[/]",
                 tooltip="[ shows the older turn, ] the newer one"),
         Binding("right_square_bracket", "step(1)", "Newer turn", show=False),
         Binding("s", "cycle_strategy", "Strategy"),
