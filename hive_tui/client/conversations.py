@@ -87,6 +87,25 @@ class ConversationStore:
                 continue
         return sorted(found, key=lambda c: c.updated, reverse=True)
 
+    def rename(self, conversation_id: str, title: str) -> Conversation:
+        conversation = self.load(conversation_id)
+        conversation.title = " ".join(title.split())[:TITLE_CHARS * 2] or conversation.title
+        self.save(conversation)
+        return conversation
+
+    def delete(self, conversation_id: str) -> None:
+        self.path(conversation_id).unlink(missing_ok=True)
+
     def latest(self) -> Conversation | None:
         conversations = self.list()
         return conversations[0] if conversations else None
+
+
+def matches(conversation: Conversation, query: str) -> bool:
+    """Whether every word of ``query`` is in the title, a prompt or an answer (any case)."""
+    words = query.lower().split()
+    if not words:
+        return True
+    text = " ".join([conversation.title, *(f"{t.prompt} {t.answer}" for t in conversation.turns)])
+    text = text.lower()
+    return all(word in text for word in words)

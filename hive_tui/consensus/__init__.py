@@ -92,7 +92,14 @@ def verdict(decision: Decision, voters: int) -> str:
 
 
 def agreement_text(decision: Decision, voters: int) -> str:
-    """What a user reads about a vote: "3 of 5 agree, likely right (mean similarity 0.72)"."""
+    """What a user reads about a vote: "3 of 5 agree, likely right (mean similarity 0.72)";
+    in plain words when there is no agreement to count: "first finished" (``fastest`` does not
+    compare answers), "no two answers agree" (every answer stands alone)."""
+    if decision.strategy == "fastest" and decision.agree_count:
+        return f"first finished of {voters}"
+    if voters > 1 and decision.agree_count == 1:
+        return (f"no two answers agree, uncertain "
+                f"(mean similarity {decision.mean_similarity:.2f})")
     return (
         f"{decision.agree_count} of {voters} agree, {verdict(decision, voters)} "
         f"(mean similarity {decision.mean_similarity:.2f})"

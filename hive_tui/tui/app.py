@@ -11,8 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.app import ComposeResult, SystemCommand
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -31,8 +30,9 @@ from hive_tui.tools.sandbox import sandbox_problem
 from hive_tui.tui import context_policy, themes
 from hive_tui.tui.bridge import CoreEvents, pump_events
 from hive_tui.tui.chat import ChatPane
-from hive_tui.tui.conversation_picker import ConversationPicker
+from hive_tui.tui.chat_actions import ChatActions
 from hive_tui.tui.hardware import HardwarePane
+from hive_tui.tui.keys import BINDINGS, PANES
 from hive_tui.tui.peers import PeersPane
 from hive_tui.tui.prompt_input import PromptInput
 from hive_tui.tui.status_line import StatusFacts, StatusLine, linked_peers
@@ -40,12 +40,12 @@ from hive_tui.tui.tool_screens import ConfirmToolCall, ToolsScreen
 from hive_tui.tui.vote import VoteView
 from hive_tui.tui.workers import WorkersPane
 
-PANES = {"chat": "Chat", "vote": "Vote", "workers": "Workers", "peers": "Peers",
-         "hardware": "Hardware"}
 TICK_S = 1.0
+MAIN_SCREEN_ACTIONS = {"show_pane", "cycle_strategy", "regenerate", "edit_last", "copy_answer",
+                       "copy_code", "toggle_drafts"}
 
 
-class HiveApp(App[None]):
+class HiveApp(ChatActions):
     TITLE = "hive"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     CSS = """
@@ -57,21 +57,13 @@ class HiveApp(App[None]):
        land on the Screen, which a widget's scoped DEFAULT_CSS cannot select). */
     Screen.-wide VoteView #answers { layout: horizontal; }
     Screen.-wide VoteView WorkerAnswer { width: 1fr; height: 1fr; max-height: 100%; }
+    /* Notices at the top: at the bottom they covered the prompt and the status line. */
+    ToastRack { dock: top; align: right top; margin-bottom: 0; margin-top: 1; }
     """
     # The status line and the peers pane are bound to these (data_bind) and redraw on change.
     peers: reactive[list[PeerRecord]] = reactive(list, always_update=True, init=False)
     status: reactive[StatusFacts | None] = reactive(None, always_update=True, init=False)
-    BINDINGS = [
-        # priority: the prompt box (a TextArea) binds some function keys itself.
-        *(Binding(f"f{i}", f"show_pane('{pane}')", title, show=False, priority=True)
-          for i, (pane, title) in enumerate(PANES.items(), start=1)),
-        Binding("ctrl+n", "new_chat", "New"),
-        Binding("ctrl+o", "open_chat", "Open"),
-        Binding("escape", "stop", "Stop"),
-        Binding("f6", "cycle_strategy", "Strategy", priority=True),
-        Binding("ctrl+t", "toggle_theme", "Theme", show=False),  # in the palette, for 80 cols
-        Binding("ctrl+b", "tools", "Tools"),
-    ]
+    BINDINGS = BINDINGS
 
     def __init__(self, core: Core, *, store: ConversationStore | None = None,
                  hardware_source: HardwareSource = sample_hardware,
@@ -140,10 +132,10 @@ class HiveApp(App[None]):
                         severity="warning", timeout=12)
             return
         joined = " and federation (other nodes can join)" if state.federation else ""
-        self.notify(f"Serving the API{joined} on {state.url}", timeout=6)
-        if state.pairing_code:
-            self.notify(f"New hive secret; pairing code for other machines: {state.pairing_code}",
-                        title="Pairing code", timeout=30)
+        # The pairing code is the hive secret: shown only on request (palette: Pairing code).
+        self.pairing_code = state.pairing_code
+        paired = " · new hive secret: ctrl+p → Pairing code" if state.pairing_code else ""
+        self.notify(f"Serving the API{joined} on {state.url}{paired}", timeout=6)
 
     async def on_unmount(self) -> None:
         await self.core.stop()
@@ -228,16 +220,27 @@ class HiveApp(App[None]):
     # ------------------------------------------------------------------ asking
 
     async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        await self.ask(message.text, replace_last=self.editing_last)
+
+    async def ask(self, text: str, replace_last: bool = False) -> None:
+        """Starts a vote on ``text``; ``replace_last``: in place of the last turn (regenerate,
+        edit), which comes back if the prompt cannot be asked."""
         if self.turn is not None:
             self.notify("The swarm is still answering; Esc stops it.", severity="warning")
             return
+        self.editing_last = False
+        turns = self.conversation.turns
+        replaced = turns.pop() if replace_last and turns else None
         try:  # a prompt over the context is said now, and no vote is started
-            request = self.core.info.request(self.conversation.messages_for(message.text),
-                                             self.strategy)
+            request = self.core.info.request(self.conversation.messages_for(text), self.strategy)
         except HiveError as exc:
+            if replaced is not None:
+                turns.append(replaced)
             self.notify(str(exc), severity="error", timeout=8)
             return
-        turn = Turn(request_id=request.request_id, prompt=message.text, strategy=self.strategy,
+        if replaced is not None:
+            await self.query_one(ChatPane).drop_turn(replaced)
+        turn = Turn(request_id=request.request_id, prompt=text, strategy=self.strategy,
                     pending=True)
         self.turn = turn
         self.conversation.add(turn)
@@ -306,40 +309,9 @@ class HiveApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
             return self.turn is not None
+        if action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
+            return False  # a dialog is up: its own keys (F2 renames in the picker) come first
         return True
-
-    # ------------------------------------------------------------------ conversations
-
-    @work(group="store", exit_on_error=False)
-    async def _load_latest_conversation(self) -> None:
-        latest = await asyncio.to_thread(self.store.latest)
-        if latest is not None:
-            await self._show_conversation(latest)
-
-    async def _show_conversation(self, conversation: Conversation) -> None:
-        self.conversation = conversation
-        await self.query_one(ChatPane).show_turns(conversation.turns)
-        await self.query_one(VoteView).set_turns(conversation.turns)
-
-    def _save(self, conversation: Conversation) -> None:
-        self.run_worker(asyncio.to_thread(self.store.save, conversation), group="store")
-
-    async def action_new_chat(self) -> None:
-        if self.turn is not None:
-            self.action_stop()
-        await self._show_conversation(Conversation.new())
-        await self.action_show_pane("chat")
-
-    @work(group="store")
-    async def action_open_chat(self) -> None:
-        conversations = await asyncio.to_thread(self.store.list)
-        chosen = await self.push_screen_wait(ConversationPicker(conversations))
-        if chosen is None:
-            return
-        if self.turn is not None:
-            self.action_stop()
-        await self._show_conversation(await asyncio.to_thread(self.store.load, chosen))
-        await self.action_show_pane("chat")
 
     # ------------------------------------------------------------------ panes, strategy, theme
 
@@ -354,6 +326,8 @@ class HiveApp(App[None]):
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "vote":
             await self.query_one(VoteView).show_current()
+        elif event.pane.id == "chat":  # a hidden log cannot scroll: catch up with the answer
+            self.query_one(ChatPane).follow()
 
     def action_cycle_strategy(self) -> None:
         self.query_one(VoteView).action_cycle_strategy()
@@ -376,7 +350,11 @@ class HiveApp(App[None]):
                         group="prefs")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's "Keys" panel lists the prompt's editing keys first: ours lists the app's.
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
+        yield SystemCommand("Keys", "The app's keys, then the prompt's (F10)", self.action_keys)
+        yield SystemCommand("Pairing code", "Show the code other machines join with (secret)",
+                            self.action_show_pairing)
         yield SystemCommand("New chat", "Start a new conversation", self.action_new_chat)
         yield SystemCommand("Open conversation", "Reopen a saved conversation",
                             self.action_open_chat)

@@ -15,7 +15,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Label, Select, Static
+from textual.widgets import DataTable, Label, Markdown, Select, Static
+from textual.widgets.markdown import MarkdownStream
 
 from hive_tui import consensus
 from hive_tui.client.tool_turn import proposal
@@ -23,10 +24,27 @@ from hive_tui.client.turn import Turn
 
 LOCAL_COLUMNS = ("", "worker", "group", "score", "tokens", "latency", "finish")
 HIVE_COLUMNS = ("", "node", "state", "local winner", "agree", "weight", "score")
+# What the score column measures, per strategy (higher wins, 0..1), for the legend under the table.
+SCORE_MEANING = {
+    "similarity": "mean similarity to the other answers",
+    "quality": "how well-formed the answer is",
+    "fastest": "fastest latency / own latency",
+    "majority": "share of workers giving the same text",
+    "confidence": "agreement weighted by confidence",
+}
+
+
+def legend(turn: Turn) -> str:
+    if turn.federated:
+        return ("★ hive winner · agree: the node's local agreement · weight: its workers · "
+                "score: the node's answer against the others")
+    meaning = SCORE_MEANING.get(turn.strategy, "the strategy's rating")
+    return f"★ winner · group: same answer · score 0-1: {meaning}"
 
 
 class WorkerAnswer(VerticalScroll):
-    """One worker's answer, streaming; plain text (cheap to repaint at token rate)."""
+    """One worker's answer, streamed as Markdown like the chat's. The box shows the start of the
+    answer (it does not follow the tail: that hid what was being read); scroll it to read on."""
 
     DEFAULT_CSS = """
     WorkerAnswer {
@@ -42,16 +60,42 @@ class WorkerAnswer(VerticalScroll):
     WorkerAnswer.-winner { border: round $success; border-title-color: $success; }
     WorkerAnswer.-writing { border: round $primary 70%; }
     WorkerAnswer.-failed { border: round $error 70%; }
+    WorkerAnswer Markdown { margin: 0; padding: 0; background: transparent; }
+    WorkerAnswer Markdown > *:last-child { margin-bottom: 0; }
     """
 
     def __init__(self, worker_id: str) -> None:
         super().__init__()
         self.worker_id = worker_id
+        self._written = ""
+        self._stream: MarkdownStream | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", markup=False)
+        yield Markdown("…")
 
-    def show(self, turn: Turn) -> None:
+    @property
+    def source(self) -> str:
+        return self._written
+
+    async def _write(self, text: str, streaming: bool) -> None:
+        """Appends while the worker writes (cheap at token rate); otherwise shows ``text`` whole."""
+        markdown = self.query_one(Markdown)
+        if streaming and self._written and text.startswith(self._written):
+            if len(text) > len(self._written):
+                self._stream = self._stream or Markdown.get_stream(markdown)
+                await self._stream.write(text[len(self._written):])
+                self._written = text
+            return
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        if text != self._written or not text:
+            if not text.startswith(self._written) or not text:
+                self.scroll_home(animate=False)  # another turn's answer: from its start
+            await markdown.update(text or "…")
+            self._written = text
+
+    async def show(self, turn: Turn) -> None:
         state = turn.worker_state(self.worker_id)
         text = turn.drafts.get(self.worker_id, "")
         candidate = turn.candidate_of(self.worker_id)
@@ -61,12 +105,10 @@ class WorkerAnswer(VerticalScroll):
         if candidate is not None:
             title += f" · {candidate.completion_tokens} tok · {candidate.latency_s:.1f}s"
         self.border_title = title
-        self.query_one(Static).update(text or "…")
+        await self._write(text, streaming=state == "writing")
         self.set_class(winner, "-winner")
         self.set_class(state == "writing", "-writing")
         self.set_class(state in ("missing", "error", "cancelled"), "-failed")
-        if state == "writing":
-            self.scroll_end(animate=False)
 
 
 def group_of(turn: Turn, index: int) -> int:
@@ -82,21 +124,26 @@ class VoteView(Vertical):
     DEFAULT_CSS = """
     VoteView { height: 1fr; }
     VoteView #vote-head { height: 1; padding: 0 1; }
-    VoteView #vote-title { width: 1fr; color: $text; text-style: bold; }
-    VoteView #next-label { width: auto; color: $text-muted; }
+    VoteView #vote-title {
+        width: 1fr; color: $text; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    VoteView #next-label { width: auto; color: $text-muted; margin-left: 2; }
     VoteView #strategy { width: 16; height: 1; border: none; }
     VoteView #strategy > SelectCurrent { border: none; height: 1; padding: 0 1; }
     VoteView #answers { height: 1fr; layout: vertical; overflow-y: auto; }
     VoteView #vote-table { height: auto; max-height: 9; }
     VoteView #vote-summary { height: auto; padding: 0 1; color: $text-muted; }
     VoteView #vote-summary.-decided { color: $success; }
+    VoteView #vote-legend { height: auto; padding: 0 1; color: $text-muted; text-style: italic; }
     VoteView #vote-empty { color: $text-muted; padding: 1 2; }
     """
 
     # Short descriptions: the footer has 80 columns for these and the app's keys (Stop too).
     BINDINGS = [
-        Binding("left_square_bracket", "step(-1)", "Older", tooltip="Show the older turn"),
-        Binding("right_square_bracket", "step(1)", "Newer", tooltip="Show the newer turn"),
+        # One footer entry for the pair: "[ Older ] Newer" read like a bracketed word.
+        Binding("left_square_bracket", "step(-1)", "Older/newer", key_display="[/]",
+                tooltip="[ shows the older turn, ] the newer one"),
+        Binding("right_square_bracket", "step(1)", "Newer turn", show=False),
         Binding("s", "cycle_strategy", "Strategy"),
     ]
 
@@ -115,7 +162,7 @@ class VoteView(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="vote-head"):
-            yield Label("No vote yet", id="vote-title")
+            yield Label("No vote yet", id="vote-title", markup=False)
             yield Label("next vote:", id="next-label")
             yield Select(
                 [(name, name) for name in consensus.strategy_names()],
@@ -128,6 +175,7 @@ class VoteView(Vertical):
         self._columns: tuple[str, ...] = LOCAL_COLUMNS
         yield table
         yield Static("", id="vote-summary")
+        yield Static("", id="vote-legend")
 
     @property
     def current(self) -> Turn | None:
@@ -177,18 +225,19 @@ class VoteView(Vertical):
         position = len(self.turns) if self.index < 0 else self.index + 1
         prompt = " ".join(turn.prompt.split())
         self.query_one("#vote-title", Label).update(
-            f"Turn {position}/{len(self.turns)} · {turn.strategy} · {prompt[:40]}")
+            f"Turn {position}/{len(self.turns)} · {turn.strategy} · {prompt}")
         workers = tuple(turn.worker_ids)
         if workers != self._shown_workers:
             await answers.remove_children()
             await answers.mount_all([WorkerAnswer(w) for w in workers])
             self._shown_workers = workers
         for answer in answers.query(WorkerAnswer):
-            answer.show(turn)
+            await answer.show(turn)
         self._fill_table(turn)
         summary = self.query_one("#vote-summary", Static)
         summary.update(self._summary(turn))
         summary.set_class(turn.decision is not None, "-decided")
+        self.query_one("#vote-legend", Static).update(legend(turn))
 
     def _fill_table(self, turn: Turn) -> None:
         key = (turn.request_id, len(turn.candidates), turn.decision, len(turn.nodes))

@@ -7,7 +7,7 @@ import statistics
 import time
 
 from textual import events
-from textual.widgets import DataTable, Markdown, TabbedContent
+from textual.widgets import DataTable, TabbedContent
 
 from hive_tui.tui import context_policy
 from hive_tui.tui.chat import AnswerMessage, UserMessage
@@ -44,7 +44,7 @@ async def test_prompt_streams_then_the_vote_picks_a_winner(isolated_dirs):
         assert len(turn.candidates) == 3 and turn.decision is not None
         assert turn.answer in ANSWERS
         assert "won" in str(answer.border_subtitle)
-        assert answer.query_one(Markdown).source == turn.answer
+        assert answer.answer_source == turn.answer
 
         await pilot.press("f2")
         assert app.query_one(TabbedContent).active == "vote"
@@ -117,7 +117,7 @@ async def test_escape_stops_a_generation(isolated_dirs):
         # The chat keeps the partial draft it was streaming, marked as stopped.
         draft = turn.drafts[turn.leading_worker()]
         assert draft and LONG.startswith(draft.rstrip())
-        await wait_for(pilot, lambda: answer.query_one(Markdown).source == draft, 5, "the draft")
+        await wait_for(pilot, lambda: answer.answer_source == draft, 5, "the draft")
         assert answer.query_one(".stop-note").display
         await wait_ready(pilot)  # every worker was told to stop and is free again
 

@@ -4,7 +4,7 @@ the vote decides, the chat shows the winner."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Markdown
+from textual.widgets import DataTable
 
 from hive_tui.client.core import LocalCore
 from hive_tui.config import load_settings
@@ -37,6 +37,6 @@ async def test_three_real_workers_answer_and_the_vote_decides(isolated_dirs):
         assert {c.worker_id for c in turn.candidates} == {"w0", "w1", "w2"}
         assert all(c.completion_tokens > 0 for c in turn.candidates)
         assert turn.answer.strip()
-        assert app.query_one(AnswerMessage).query_one(Markdown).source == turn.answer
+        assert app.query_one(AnswerMessage).answer_source == turn.answer
         await pilot.press("f2")
         assert app.query_one("#vote-table", DataTable).row_count == 3
