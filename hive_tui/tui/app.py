@@ -309,9 +309,8 @@ class HiveApp(ChatActions):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
             return self.turn is not None
-        if action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
-            return False  # a dialog is up: its own keys (F2 renames in the picker) come first
-        return True
+        # A dialog is up: its own keys (F2 renames in the picker) come first.
+        return not (action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1)
 
     # ------------------------------------------------------------------ panes, strategy, theme
 

@@ -158,7 +158,8 @@ async def test_saved_conversations_are_searched_renamed_and_deleted(isolated_dir
         picker.query_one(Input).value = "Colours"
         await pilot.press("enter")
         await pilot.pause(0.1)
-        assert sorted(c.title for c in store.list()) == ["Colours", "What is the capital of France?"]
+        titles = sorted(c.title for c in store.list())
+        assert titles == ["Colours", "What is the capital of France?"]
         await pilot.press("ctrl+d")  # armed
         assert len(store.list()) == 2
         await pilot.press("ctrl+d")  # deleted
