@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import pytest
 
+from hive_tui.tui.chat import ChatLog
 from tests.tui.support import (
     SteadyCore,
     ask,
     scripted_app,
+    wait_for,
     wait_ready,
     wait_vote,
 )
@@ -35,5 +37,12 @@ def test_pane_after_one_vote(pane, size, snap_compare, isolated_dirs):
         await wait_vote(pilot)
         await pilot.press(PANE_KEYS[pane])
         await pilot.pause(0.3)
+        # On a loaded machine the answer's markdown may still be laying out: wait until the
+        # chat shows its end (where it is pinned) and nothing is scheduled, not a fixed time.
+        if pane == "chat":
+            log = pilot.app.query_one(ChatLog)
+            await wait_for(pilot, lambda: log.scroll_y >= log.max_scroll_y, 30, "the chat's end")
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
