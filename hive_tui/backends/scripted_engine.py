@@ -5,6 +5,7 @@ The Load frame's ``model_path`` names a JSON script (or is empty for the default
     {"answers": ["Paris.", "Paris", "London"],   # worker i answers answers[i % len]
      "token_delay_s": 0.01,                       # pause between streamed words
      "load_delay_s": 0.0,
+     "start_delay_s": [0, 1.0],                   # worker i waits [i % len] before its first word
      "crash_after_tokens": null,                  # os._exit mid-answer, like a native crash
      "crash_workers": [0],                         # which worker indices crash (default: all)
      "after_tool_answers": ["Done."]}              # used when the last message is a tool result
@@ -34,6 +35,9 @@ class Script(msgspec.Struct, frozen=True):
     answers: list[str] = msgspec.field(default_factory=lambda: ["The capital of France is Paris."])
     token_delay_s: float = 0.0
     load_delay_s: float = 0.0
+    # A head start for some workers, so a test can fix who speaks first (the chat streams the
+    # first speaker's draft) instead of leaving it to a race between processes.
+    start_delay_s: list[float] = []
     crash_after_tokens: int | None = None
     crash_workers: list[int] | None = None
     after_tool_answers: list[str] = []  # answers once a tool result came back
@@ -101,6 +105,9 @@ class _Answer:
         self.script = script
         self.stream = AnswerStream(request, emit, time.perf_counter())
         self.produced = 0
+        wait = script.start_delay_s[self.index % len(script.start_delay_s)] \
+            if script.start_delay_s else 0.0
+        self.first_word_at = time.monotonic() + wait
 
     def step(self, cancelled: bool, delay: bool = True) -> wire.Done | None:
         if cancelled:
@@ -111,6 +118,10 @@ class _Answer:
             return self._done("length")
         if self.crashes and self.produced >= (self.script.crash_after_tokens or 0):
             os._exit(70)
+        if self.produced == 0 and (wait := self.first_word_at - time.monotonic()) > 0:
+            if not delay:
+                return None  # batched: this slot sits out decode steps until its start
+            time.sleep(wait)
         if delay:
             time.sleep(self.script.token_delay_s)
         self.stream.push(self.words[self.produced])

@@ -27,7 +27,9 @@ SIZES = [(80, 24), (120, 40)]
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("pane", list(PANE_KEYS))
 def test_pane_after_one_vote(pane, size, snap_compare, isolated_dirs):
-    app = scripted_app(isolated_dirs, core_class=SteadyCore)
+    # w0 speaks first, always: the chat streams the first speaker's draft, and a draft the vote
+    # did not choose is kept under the winner, so a race here would change the picture.
+    app = scripted_app(isolated_dirs, core_class=SteadyCore, start_delay_s=[0.0, 1.0, 1.0])
     app.tick_s = 3600  # no live tokens/s samples: they depend on timing
 
     async def run_before(pilot) -> None:
