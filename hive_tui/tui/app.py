@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Iterable
 
 from textual import work
@@ -22,6 +21,7 @@ from hive_tui.client.conversations import Conversation, ConversationStore
 from hive_tui.client.core import Core, Request
 from hive_tui.client.core_types import PeerRecord
 from hive_tui.client.hardware_source import HardwareSource, sample_hardware
+from hive_tui.client.live_numbers import LiveNumbers
 from hive_tui.client.tool_turn import ToolSettings, run_tool_turn, run_turn
 from hive_tui.client.turn import Turn
 from hive_tui.errors import HiveError
@@ -88,7 +88,7 @@ class HiveApp(App[None]):
         self.conversation = Conversation.new()
         self.turn: Turn | None = None  # the turn in progress
         self.statuses: dict[str, wire.WorkerStatus] = {}
-        self._tokens: Counter[str] = Counter()
+        self.live = LiveNumbers()  # the workers' numbers while answers stream
         self._tick_at = time.monotonic()
         self._repaint = asyncio.Lock()
 
@@ -107,7 +107,7 @@ class HiveApp(App[None]):
             case "vote":
                 return VoteView(self.strategy)
             case "workers":
-                return WorkersPane()
+                return WorkersPane(self.live)
             case "peers":
                 return PeersPane().data_bind(peers=HiveApp.peers)
             case _:
@@ -158,7 +158,7 @@ class HiveApp(App[None]):
                     self.statuses[status.worker_id] = status
                     statuses_changed = True
                 case wire.TokenEvent(worker_id=worker_id):
-                    self._tokens[worker_id] += 1
+                    self.live.token(worker_id)
                 case wire.WorkerCrashed(worker_id=worker_id, reason=reason):
                     self.notify(f"{worker_id} crashed: {reason}", severity="error")
                 case wire.WorkerRestarted(worker_id=worker_id, restarts=n):
@@ -193,8 +193,7 @@ class HiveApp(App[None]):
     def _tick(self) -> None:
         now = time.monotonic()
         elapsed, self._tick_at = max(now - self._tick_at, 1e-3), now
-        rates = {w: n / elapsed for w, n in self._tokens.items()}
-        self._tokens.clear()
+        rates = self.live.take_rates(elapsed)
         # The timer can fire once more while the app is closing and its panes are gone.
         panes = self.query(WorkersPane)
         if not panes:
