@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import re
 
+from rich.text import Text
+from textual.widgets import DataTable
+
 from hive_tui import wire
+from hive_tui.client.core import LocalCore
 from hive_tui.client.live_numbers import LiveNumbers
+from hive_tui.node import Node, make_plan
+from hive_tui.tui.app import HiveApp
+from hive_tui.tui.peers import COLUMNS
 from hive_tui.tui.workers import ProcessBox, WorkerCard, WorkersPane
-from tests.tui.support import scripted_app, wait_for, wait_ready
+from tests.tui.support import RECORDED_HARDWARE, scripted_app, wait_for, wait_ready
+from tests.tui.test_tools_and_hive_app import node_settings
 
 # Slow, long answers: generation outlasts the pane's redraws even on a loaded machine.
 LONG = " ".join(f"word{i}" for i in range(2000))
@@ -94,3 +102,43 @@ async def test_slots_of_one_process_show_its_memory_once():
         # Each process's memory appears once on the pane: 700 MiB on the box, 300 on w2.
         assert sum("700 MiB" in s for s in shown) == 0
         assert sum("300 MiB" in s for s in shown) == 1
+
+
+async def test_a_peer_that_stops_stays_on_the_peers_pane_as_lost(isolated_dirs):
+    mine = node_settings(isolated_dirs, "front", ["Paris."], [])
+    app = HiveApp(LocalCore(Node(mine, make_plan(mine), node_id="node-front"), serve=True),
+                  hardware_source=lambda: RECORDED_HARDWARE, hardware_refresh_s=0)
+    other: LocalCore | None = None
+    async with app.run_test(size=(120, 40)) as pilot:
+        try:
+            await wait_ready(pilot, 2)
+            state = await app.core.serving()
+            assert state is not None and state.url
+            port = state.url.rsplit(":", 1)[1]
+            # Same hostname-like name as this node: only the short id tells them apart.
+            theirs = node_settings(isolated_dirs, "front", ["Paris."], [f"127.0.0.1:{port}"])
+            other = LocalCore(Node(theirs, make_plan(theirs), node_id="node-b7e2c9d1"),
+                              serve=True)
+            await other.start()
+            await wait_for(pilot, lambda: any(p.node_id == "node-b7e2c9d1" and p.state == "ok"
+                                              for p in app.peers), 60, "the peer")
+            await pilot.press("f4")
+            table = app.query_one("#peers-table", DataTable)
+            ids = [str(table.get_row_at(i)[COLUMNS.index("id")]) for i in range(2)]
+            assert ids == ["front", "b7e2c9"]
+            await other.stop()
+            other = None
+
+            def lost_row() -> list[str | Text] | None:
+                rows = [table.get_row_at(i) for i in range(table.row_count)]
+                return next((r for r in rows if str(r[2]) == "b7e2c9"), None)
+
+            await wait_for(pilot, lambda: (r := lost_row()) is not None
+                           and "lost" in str(r[COLUMNS.index("seen")]), 60, "the lost peer")
+            cells = lost_row()
+            assert cells is not None and str(cells[COLUMNS.index("state")]) == "lost"
+            assert all(isinstance(c, Text) and c.style == "dim" for c in cells)  # greyed
+            assert table.row_count == 2  # kept, and not twice
+        finally:
+            if other is not None:
+                await other.stop()
