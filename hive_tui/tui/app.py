@@ -22,7 +22,7 @@ from hive_tui.client.core import Core, Request
 from hive_tui.client.core_types import PeerRecord
 from hive_tui.client.hardware_source import HardwareSource, sample_hardware
 from hive_tui.client.live_numbers import LiveNumbers
-from hive_tui.client.tool_turn import ToolSettings, run_tool_turn, run_turn
+from hive_tui.client.tool_turn import REMOTE, ToolSettings, run_tool_turn, run_turn
 from hive_tui.client.turn import Turn
 from hive_tui.errors import HiveError
 from hive_tui.tools.builtin import TOOL_NAMES
@@ -253,10 +253,7 @@ class HiveApp(App[None]):
             if self.tools.enabled and self.core.runs_tools:
                 await run_tool_turn(self.core, turn, request, self.tools, own, self._confirm,
                                     self._turn_updated)
-            else:
-                if self.tools.enabled:
-                    self.notify("Tools run only next to an embedded node (not with --connect).",
-                                severity="warning")
+            else:  # with --connect tools stay off: the tools screen and the CLI say why
                 await run_turn(self.core, turn, request, own, self._turn_updated)
         except HiveError as exc:  # CoreError, and any other error hive explains
             if not turn.finished:
@@ -290,10 +287,12 @@ class HiveApp(App[None]):
         if isinstance(self.screen, ToolsScreen):
             return
         problem = await asyncio.to_thread(sandbox_problem) if self.tools.sandbox else None
-        await self.push_screen_wait(ToolsScreen(self.tools, problem))
+        await self.push_screen_wait(ToolsScreen(self.tools, problem, self.core.runs_tools))
         self._show_status()
 
     def toggle_tool(self, name: str) -> None:
+        if not self.core.runs_tools:
+            return self.notify(REMOTE, severity="warning")
         on = self.tools.toggle(name)
         self.notify(f"{name} {'on' if on else 'off'} (working folder {self.tools.workdir})",
                     timeout=3)
