@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     fed.add_argument(
         "--secret",
         help="the hive's shared secret / pairing code "
-        "(default: HIVE_SECRET, the config, or one made on first run)",
+        "(default: HIVE_SECRET, the config, or this machine's, made by its first node)",
     )
     fed.add_argument(
         "--no-federation",

@@ -19,7 +19,7 @@ import msgspec
 from hive_tui import wire
 from hive_tui.api.host import ServerHost, ServeState
 from hive_tui.client.core_types import CoreError, CoreInfo, PeerRecord
-from hive_tui.client.peer_rows import Prober, records
+from hive_tui.client.peer_rows import PeerMemory, Prober, records
 from hive_tui.node import Node, SwarmError, SwarmRequest, VoteResult, token_bytes_bound
 
 # What the app asks a core to vote on (built by ``CoreInfo.request``).
@@ -78,6 +78,7 @@ class LocalCore:
     _server: ServerHost | None = field(default=None, init=False)
     _serving: asyncio.Task[ServeState] | None = field(default=None, init=False)
     _prober: Prober = field(default_factory=Prober, init=False)
+    _peer_memory: PeerMemory = field(default_factory=PeerMemory, init=False)
 
     def __post_init__(self) -> None:
         s, p = self.node.settings, self.node.plan
@@ -162,5 +163,6 @@ class LocalCore:
                 state=state,
                 is_self=True,
             ),
-            *records(self.node.federation.view() if self.node.federation else [], self._prober),
+            *self._peer_memory.merge(records(
+                self.node.federation.view() if self.node.federation else [], self._prober)),
         ]

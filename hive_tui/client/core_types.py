@@ -67,5 +67,14 @@ class PeerRecord:
     model: str
     latency_ms: float | None  # None: not measured (this node, in process)
     last_seen: float  # time.time() of the last contact
-    state: str  # "ok" | "degraded" | "unavailable" | "unreachable"
+    state: str  # "ok" | "degraded" | "unavailable" | "unreachable" | "lost"
     is_self: bool = False
+    lost_at: float | None = None  # time.time() when the app last saw this node linked
+
+    @property
+    def short_id(self) -> str:
+        """Enough of the node id to tell two nodes with one hostname apart ("node-3f2a1c…"
+        gives "3f2a1c"); a dialled address with no node id yet has none."""
+        if self.node_id == self.address:
+            return "-"
+        return self.node_id.removeprefix("node-")[:6]

@@ -9,6 +9,7 @@ every ``PROBE_EVERY_S`` per peer. Nothing here imports Textual.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,11 @@ from hive_tui.client.core_types import PeerRecord
 PROBE_EVERY_S = 5.0
 PROBE_TIMEOUT_S = 1.5
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def host_port(url: str) -> str:
+    """An address as every row writes it: host:port, without a scheme or a path."""
+    return url.split("://", 1)[-1].split("/", 1)[0]
 
 
 def split_host(address: str) -> str:
@@ -114,3 +120,44 @@ def records(rows: Sequence[wire.PeerView], prober: Prober,
         connected = row.state == "connected"
         out.append(record(row, prober.latency(address) if connected else None, now, seen_from))
     return out
+
+
+LINKED_STATES = ("ok", "degraded", "unavailable")  # a record of a node linked right now
+
+
+@dataclass
+class PeerMemory:
+    """Nodes the app has seen linked, so one that stops stays on the pane, as lost.
+
+    A node forgets a peer found by mDNS once it goes away, and shows a dialled one only by its
+    address: the app keeps the last record of every linked node and, when the node no longer
+    lists it, shows it with ``state`` "lost" and when that was noticed (``lost_at``).
+    """
+
+    _known: dict[str, PeerRecord] = field(default_factory=dict)
+
+    def merge(self, current: Sequence[PeerRecord], now: float | None = None) -> list[PeerRecord]:
+        now = time.time() if now is None else now
+        for peer in current:
+            if not peer.is_self and peer.state in LINKED_STATES:
+                self._known[peer.node_id] = peer
+        ids = {p.node_id for p in current}
+        out = []
+        for peer in current:
+            # A dialled address that is down now, where a known node was: show the node.
+            known = None if peer.state in LINKED_STATES else self._by_address(peer.address, ids)
+            out.append(self._lost(known, peer.state, now) if known else peer)
+        shown = {p.node_id for p in out}
+        out += [self._lost(p, "lost", now) for p in list(self._known.values())
+                if p.node_id not in shown]
+        return out
+
+    def _by_address(self, address: str, ids: set[str]) -> PeerRecord | None:
+        return next((p for p in self._known.values()
+                     if p.address == address and p.node_id not in ids), None)
+
+    def _lost(self, peer: PeerRecord, state: str, now: float) -> PeerRecord:
+        lost = dataclasses.replace(peer, state=state, latency_ms=None,
+                                   lost_at=peer.lost_at or now)
+        self._known[peer.node_id] = lost
+        return lost

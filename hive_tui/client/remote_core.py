@@ -20,7 +20,7 @@ import msgspec
 from hive_tui import wire
 from hive_tui.api.host import ServeState
 from hive_tui.client.core_types import CoreError, CoreInfo, PeerRecord
-from hive_tui.client.peer_rows import Prober, records, split_host
+from hive_tui.client.peer_rows import PeerMemory, Prober, host_port, records, split_host
 from hive_tui.federation.replies import result_from_reply
 from hive_tui.node import SwarmRequest, VoteResult
 
@@ -77,6 +77,7 @@ class RemoteCore:
     _latency_ms: float | None = None
     _peer_rows: list[wire.PeerView] = field(default_factory=list)
     _prober: Prober = field(default_factory=Prober)
+    _peer_memory: PeerMemory = field(default_factory=PeerMemory)
     runs_tools = False  # tools run next to an embedded node only
 
     @classmethod
@@ -146,10 +147,10 @@ class RemoteCore:
         except CoreError:
             return [self._peer([], "unreachable", 0.0)]
         ready, state = wire.workers_ready(statuses), wire.node_state(statuses)
-        node_host = split_host(self.url.split("://", 1)[-1].split("/", 1)[0])
+        node_host = split_host(host_port(self.url))
         return [
             self._peer(statuses, state, time.time(), ready),
-            *records(self._peer_rows, self._prober, seen_from=node_host),
+            *self._peer_memory.merge(records(self._peer_rows, self._prober, seen_from=node_host)),
         ]
 
     def _peer(
@@ -158,7 +159,7 @@ class RemoteCore:
         return PeerRecord(
             name=self.info.node_name,
             node_id=self.info.node_id,
-            address=self.url,
+            address=host_port(self.url),
             workers=len(statuses),
             workers_ready=ready,
             model=self.info.model,

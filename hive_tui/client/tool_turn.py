@@ -26,6 +26,9 @@ from hive_tui.tools.runner import ToolStep, run_with_tools
 Changed = Callable[[Turn], Awaitable[None]]
 Confirm = Callable[[ToolCall, str], Awaitable[bool]]
 OUTPUT_SHOWN = 2000
+# With --connect the turn runs on a node in another process, which never runs this one's tools.
+REMOTE = ("Tools run only next to an embedded node: with --connect the node answers from "
+          "another process, which cannot run this machine's tools.")
 
 
 @dataclass

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from hive_tui.client.core import Core, LocalCore
 from hive_tui.client.core_types import CoreError
-from hive_tui.client.tool_turn import ToolSettings
+from hive_tui.client.tool_turn import REMOTE, ToolSettings
 from hive_tui.config import Settings, data_dir
 from hive_tui.tools.builtin import TOOL_NAMES
 from hive_tui.tools.limits import ResourceLimits
@@ -47,6 +47,10 @@ async def _run(settings: Settings, connect: str | None, tools: ToolSettings | No
     core: Core
     if connect:
         from hive_tui.client.remote_core import RemoteCore
+
+        if tools is not None and tools.enabled:
+            print(f"hive: --tools cannot be used with --connect. {REMOTE}", file=sys.stderr)
+            return 2
 
         try:
             core = await RemoteCore.connect(connect, settings.api_key)

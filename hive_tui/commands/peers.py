@@ -16,6 +16,9 @@ def register(
 ) -> None:
     p = sub.add_parser("peers", help="list the peers of the running node")
     p.add_argument("--url", help="the node's API (default: http://HOST:PORT from the settings)")
+    p.add_argument("--host", help="the node's host, as given to hive --node (default: settings)")
+    p.add_argument("--port", type=int, help="the node's port, as given to hive --node "
+                   "(default: settings, 8420)")
     p.add_argument("--json", action="store_true", help="print the peers as JSON")
     p.add_argument(
         "--pairing-code",
@@ -30,9 +33,9 @@ def _url(args: argparse.Namespace) -> str:
         return str(args.url).rstrip("/")
     from hive_tui.config import load_settings
 
-    s = load_settings()
+    s = load_settings({"host": args.host, "port": args.port})
     host = "127.0.0.1" if s.host in ("0.0.0.0", "::", "") else s.host
-    return f"http://{host}:{s.port}"
+    return f"http://[{host}]:{s.port}" if ":" in host else f"http://{host}:{s.port}"
 
 
 def _table(peers: list[wire.PeerView]) -> str:

@@ -1,11 +1,13 @@
 """Who we are and what we share: the hive secret, its pairing code, and a node id bound to
 this machine.
 
-The secret lives in the config folder (``hive_secret``, mode 0600) and is created on first
-run. It is shown to the user as a pairing code (base32, grouped in fives) that they copy to
-the other machines (``--secret``, ``HIVE_SECRET`` or the ``secret`` setting). Any string works
-as a secret; codes are compared after dropping dashes and spaces and upper-casing, so a code
-typed in lower case or without dashes is the same secret.
+The secret lives in the config folder (``hive_secret``, mode 0600): one per machine, not per
+data folder, created by the machine's first node, which prints it (``ServeState.pairing_code``
+is set only then; ``hive peers --pairing-code`` prints it again). It is shown to the user as a
+pairing code (base32, grouped in fives) that they copy to the other machines (``--secret``,
+``HIVE_SECRET`` or the ``secret`` setting). Any string works as a secret; codes are compared
+after dropping dashes and spaces and upper-casing, so a code typed in lower case or without
+dashes is the same secret.
 """
 
 from __future__ import annotations

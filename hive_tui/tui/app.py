@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Iterable
 
 from textual import work
@@ -21,7 +20,8 @@ from hive_tui.client.conversations import Conversation, ConversationStore
 from hive_tui.client.core import Core, Request
 from hive_tui.client.core_types import PeerRecord
 from hive_tui.client.hardware_source import HardwareSource, sample_hardware
-from hive_tui.client.tool_turn import ToolSettings, run_tool_turn, run_turn
+from hive_tui.client.live_numbers import LiveNumbers
+from hive_tui.client.tool_turn import REMOTE, ToolSettings, run_tool_turn, run_turn
 from hive_tui.client.turn import Turn
 from hive_tui.errors import HiveError
 from hive_tui.tools.builtin import TOOL_NAMES
@@ -80,7 +80,7 @@ class HiveApp(ChatActions):
         self.conversation = Conversation.new()
         self.turn: Turn | None = None  # the turn in progress
         self.statuses: dict[str, wire.WorkerStatus] = {}
-        self._tokens: Counter[str] = Counter()
+        self.live = LiveNumbers()  # the workers' numbers while answers stream
         self._tick_at = time.monotonic()
         self._repaint = asyncio.Lock()
 
@@ -99,7 +99,7 @@ class HiveApp(ChatActions):
             case "vote":
                 return VoteView(self.strategy)
             case "workers":
-                return WorkersPane()
+                return WorkersPane(self.live)
             case "peers":
                 return PeersPane().data_bind(peers=HiveApp.peers)
             case _:
@@ -150,7 +150,7 @@ class HiveApp(ChatActions):
                     self.statuses[status.worker_id] = status
                     statuses_changed = True
                 case wire.TokenEvent(worker_id=worker_id):
-                    self._tokens[worker_id] += 1
+                    self.live.token(worker_id)
                 case wire.WorkerCrashed(worker_id=worker_id, reason=reason):
                     self.notify(f"{worker_id} crashed: {reason}", severity="error")
                 case wire.WorkerRestarted(worker_id=worker_id, restarts=n):
@@ -185,8 +185,7 @@ class HiveApp(ChatActions):
     def _tick(self) -> None:
         now = time.monotonic()
         elapsed, self._tick_at = max(now - self._tick_at, 1e-3), now
-        rates = {w: n / elapsed for w, n in self._tokens.items()}
-        self._tokens.clear()
+        rates = self.live.take_rates(elapsed)
         # The timer can fire once more while the app is closing and its panes are gone.
         panes = self.query(WorkersPane)
         if not panes:
@@ -257,10 +256,7 @@ class HiveApp(ChatActions):
             if self.tools.enabled and self.core.runs_tools:
                 await run_tool_turn(self.core, turn, request, self.tools, own, self._confirm,
                                     self._turn_updated)
-            else:
-                if self.tools.enabled:
-                    self.notify("Tools run only next to an embedded node (not with --connect).",
-                                severity="warning")
+            else:  # with --connect tools stay off: the tools screen and the CLI say why
                 await run_turn(self.core, turn, request, own, self._turn_updated)
         except HiveError as exc:  # CoreError, and any other error hive explains
             if not turn.finished:
@@ -294,10 +290,12 @@ class HiveApp(ChatActions):
         if isinstance(self.screen, ToolsScreen):
             return
         problem = await asyncio.to_thread(sandbox_problem) if self.tools.sandbox else None
-        await self.push_screen_wait(ToolsScreen(self.tools, problem))
+        await self.push_screen_wait(ToolsScreen(self.tools, problem, self.core.runs_tools))
         self._show_status()
 
     def toggle_tool(self, name: str) -> None:
+        if not self.core.runs_tools:
+            return self.notify(REMOTE, severity="warning")
         on = self.tools.toggle(name)
         self.notify(f"{name} {'on' if on else 'off'} (working folder {self.tools.workdir})",
                     timeout=3)

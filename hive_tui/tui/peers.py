@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 
 from rich.cells import cell_len
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -14,11 +15,12 @@ from textual.widgets import DataTable, Static
 
 from hive_tui.client.core_types import PeerRecord
 
-# The address is what a user types into --peer, so it is shown whole; the name and the model
-# give way when the table is too wide (``fit``), the model first. Model last: on a terminal too
-# narrow even for that, it is the model that scrolls off, not the state or the address.
-COLUMNS = ("", "name", "state", "workers", "ping", "seen", "address", "model")
-SHRINKABLE = (7, 1)  # column indexes that ``fit`` truncates, in this order: model, name
+# The address is what a user types into --peer, so it is shown whole, as are the state and
+# the short node id (two machines may share a hostname). On a narrow terminal the model and
+# the name are cut (…) first, then whole columns give way, least useful first (``fit``).
+COLUMNS = ("", "name", "id", "state", "workers", "ping", "seen", "address", "model")
+SHRINKABLE = (8, 1)  # column indexes that ``fit`` truncates, in this order: model, name
+DROPPED = (5, 4, 8, 6)  # then the columns it leaves out, in this order: ping, workers, model, seen
 MIN_WIDTH = 8  # a shrunk column keeps at least this many cells
 CELL_PADDING = 2  # DataTable's cell_padding (1) on both sides of every column
 
@@ -33,8 +35,11 @@ def ago(seconds: float) -> str:
 
 def row(peer: PeerRecord, now: float) -> tuple[str, ...]:
     latency = "local" if peer.latency_ms is None else f"{peer.latency_ms:.0f} ms"
-    seen = ago(now - peer.last_seen) if peer.last_seen else "never"
-    return ("●" if peer.is_self else "", peer.name, peer.state,
+    if peer.lost_at is not None:
+        latency, seen = "-", f"lost {ago(now - peer.lost_at)}"
+    else:
+        seen = ago(now - peer.last_seen) if peer.last_seen else "never"
+    return ("●" if peer.is_self else "", peer.name, peer.short_id, peer.state,
             f"{peer.workers_ready}/{peer.workers}", latency, seen, peer.address, peer.model)
 
 
@@ -46,20 +51,27 @@ def truncate(text: str, width: int) -> str:
     return text + "…"
 
 
-def fit(rows: Sequence[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
-    """The rows with the model, then the name, cut (…) so every column fits in ``width`` cells."""
+def fit(rows: Sequence[tuple[str, ...]], width: int
+        ) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The columns and rows that fit in ``width`` cells: the model, then the name, cut (…);
+    if that is not enough, the columns of ``DROPPED`` left out one by one."""
     columns = zip(COLUMNS, *rows, strict=True)
     widths = [max(cell_len(cell) for cell in column) for column in columns]
-    excess = sum(widths) + CELL_PADDING * len(widths) - width
+    kept = list(range(len(COLUMNS)))
+
+    def excess() -> int:
+        return sum(widths[i] + CELL_PADDING for i in kept) - width
+
     for index in SHRINKABLE:
-        if excess <= 0:
-            break
         floor = max(MIN_WIDTH, cell_len(COLUMNS[index]))
-        cut = min(excess, max(0, widths[index] - floor))
-        widths[index] -= cut
-        excess -= cut
-    return [tuple(truncate(cell, widths[i]) if i in SHRINKABLE else cell
-                  for i, cell in enumerate(r)) for r in rows]
+        widths[index] -= min(max(0, excess()), max(0, widths[index] - floor))
+    for index in DROPPED:
+        if excess() <= 0:
+            break
+        kept.remove(index)
+    return (tuple(COLUMNS[i] for i in kept),
+            [tuple(truncate(r[i], widths[i]) if i in SHRINKABLE else r[i] for i in kept)
+             for r in rows])
 
 
 class PeersPane(Vertical):
@@ -80,7 +92,8 @@ class PeersPane(Vertical):
         self.show_peers(peers)
 
     def compose(self) -> ComposeResult:
-        table: DataTable[str] = DataTable(id="peers-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str | Text] = DataTable(id="peers-table", cursor_type="row",
+                                                 zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
         yield Static("", id="peers-note")
@@ -89,14 +102,16 @@ class PeersPane(Vertical):
         now = time.time() if now is None else now
         self._peers = list(peers)
         table = self.query_one(DataTable)
-        # Columns too: their widths then fit what is shown now, not the widest value ever.
-        table.clear(columns=True)
-        table.add_columns(*COLUMNS)
         # A hidden pane (another tab shown) has no size yet: it spans the app's width.
         width = self.content_size.width or self.app.size.width - 2
-        rows = fit([row(peer, now) for peer in peers], width)
+        columns, rows = fit([row(peer, now) for peer in peers], width)
+        # Columns too: their widths then fit what is shown now, not the widest value ever.
+        table.clear(columns=True)
+        table.add_columns(*columns)
         for peer, cells in zip(peers, rows, strict=True):
-            table.add_row(*cells, key=peer.node_id)
+            # A lost node stays, greyed, until it comes back.
+            shown = [Text(c, style="dim") for c in cells] if peer.lost_at is not None else cells
+            table.add_row(*shown, key=peer.node_id)
         others = sum(1 for p in peers if not p.is_self)
         self.query_one("#peers-note", Static).update(
             f"{len(peers)} node(s) in the hive. " + (

@@ -15,7 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from hive_tui.client.tool_turn import ToolSettings
+from hive_tui.client.tool_turn import REMOTE, ToolSettings
 from hive_tui.tools.builtin import TOOL_NAMES
 from hive_tui.tools.calls import ToolCall
 
@@ -40,6 +40,7 @@ _MODAL_CSS = """
 class ToolsScreen(ModalScreen[None]):
     DEFAULT_CSS = _MODAL_CSS.format(cls="ToolsScreen") + """
     ToolsScreen #sandbox.-problem { color: $error; }
+    ToolsScreen.-remote #tool-list { color: $text-disabled; }
     """
     BINDINGS = [
         *(Binding(str(i), f"toggle_tool('{name}')", name, show=False)
@@ -47,10 +48,12 @@ class ToolsScreen(ModalScreen[None]):
         Binding("escape,enter,q", "dismiss", "Close"),
     ]
 
-    def __init__(self, settings: ToolSettings, sandbox_problem: str | None) -> None:
-        super().__init__()
+    def __init__(self, settings: ToolSettings, sandbox_problem: str | None,
+                 runs_tools: bool = True) -> None:
+        super().__init__(classes="" if runs_tools else "-remote")
         self.settings = settings
         self.sandbox_problem = sandbox_problem
+        self.runs_tools = runs_tools  # False with --connect: every choice is disabled
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -70,14 +73,20 @@ class ToolsScreen(ModalScreen[None]):
             lines.append(f"{i} {mark} {name:<13} {ABOUT[name]}")
         self.query_one("#tool-list", Static).update("\n".join(lines))
         sandbox = self.query_one("#sandbox", Static)
-        if not self.settings.sandbox:
+        if not self.runs_tools:
+            sandbox.update(REMOTE)
+        elif not self.settings.sandbox:
             sandbox.update("Sandbox: OFF (--no-sandbox): commands run unconfined.")
         elif self.sandbox_problem:
             sandbox.update(f"Sandbox unavailable, so execute_bash refuses every command: "
                            f"{self.sandbox_problem}")
         else:
             sandbox.update("Sandbox: bubblewrap (no network, only the working folder).")
-        sandbox.set_class(bool(self.sandbox_problem) and self.settings.sandbox, "-problem")
+        problem = not self.runs_tools or bool(self.sandbox_problem) and self.settings.sandbox
+        sandbox.set_class(problem, "-problem")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.runs_tools or action != "toggle_tool"
 
     def action_toggle_tool(self, name: str) -> None:  # not Textual's own action_toggle
         on = self.settings.toggle(name)

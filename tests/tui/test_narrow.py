@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Collapsible, DataTable, Footer, Static
 from textual.widgets._footer import FooterKey
@@ -57,27 +58,36 @@ class PeersApp(App[None]):
         yield PeersPane()
 
 
-def test_fit_cuts_the_model_then_the_name_never_the_address():
-    rows = [("●", "a-rather-long-hostname", "unavailable", "3/3", "local", "now",
+def test_fit_cuts_the_model_then_the_name_then_drops_columns_never_the_address():
+    rows = [("●", "a-rather-long-hostname", "3f2a1c", "unavailable", "3/3", "local", "now",
              "192.168.1.23:8420", "qwen2.5-7b-instruct-q4_k_m")]
-    (cut,) = fit(rows, 78)
-    assert cut[6] == "192.168.1.23:8420"
-    assert cut[7].endswith("…") and len(cut[7]) == 8
-    assert cut[1].endswith("…") and cut[1].startswith("a-rather")
-    assert fit(rows, 200) == rows  # room enough: nothing cut
+    columns, (cut,) = fit(rows, 78)
+    assert columns == tuple(c for c in COLUMNS if c != "ping")
+    assert cut[columns.index("address")] == "192.168.1.23:8420"
+    model = cut[columns.index("model")]
+    assert model.endswith("…") and len(model) == 8
+    assert cut[1].endswith("…") and cut[1].startswith("a-rathe")
+    # 60 columns: ping, workers, the model and seen give way; name, id, state, address stay.
+    columns, (cut,) = fit(rows, 58)
+    assert columns == ("", "name", "id", "state", "address")
+    assert cut[2:] == ("3f2a1c", "unavailable", "192.168.1.23:8420")
+    assert fit(rows, 200) == (COLUMNS, rows)  # room enough: nothing cut
 
 
-async def test_peer_addresses_are_shown_whole_at_80_columns():
+@pytest.mark.parametrize("size", [SIZE, (60, 20)], ids=["80x24", "60x20"])
+async def test_peer_addresses_are_shown_whole_at_80_and_60_columns(size):
     peers = [peer("workstation.lan", "127.0.0.1:8420", "smollm2-135m-instruct-q4_1",
                   latency_ms=None, is_self=True),
              peer("lab-box-with-a-long-name", "192.168.1.23:8420",
                   "qwen2.5-7b-instruct-q4_k_m", state="unavailable")]
     app = PeersApp()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         app.query_one(PeersPane).show_peers(peers, now=1001.0)
         await pilot.pause()
         table = app.query_one(DataTable)
-        address = COLUMNS.index("address")
+        labels = [str(c.label) for c in table.columns.values()]
+        assert {"name", "id", "state", "address"} <= set(labels)  # never dropped
+        address = labels.index("address")
         assert [table.get_row_at(i)[address] for i in range(2)] == [
             "127.0.0.1:8420", "192.168.1.23:8420"]
         # Every column, the address included, fits without scrolling sideways.

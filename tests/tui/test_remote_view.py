@@ -49,3 +49,25 @@ async def test_connect_shows_the_same_vote_as_the_embedded_app(isolated_dirs, no
     assert {row[2] for row in rows} != {"-"}  # the groups are shown, not invented
     assert "group(s)" in summary and "agree" in summary
     assert remote == embedded
+
+
+async def test_with_connect_the_tools_screen_disables_every_tool_and_says_why(
+        isolated_dirs, node_process):
+    from hive_tui.client.tool_turn import REMOTE
+    from hive_tui.tui.tool_screens import ToolsScreen
+
+    script = write_script(str(isolated_dirs / "remote.json"), answers=ANSWERS)
+    node = node_process("--backend", "scripted", "--model", script, "--workers", "1")
+    await asyncio.to_thread(node.wait_ready, 1)
+    app = HiveApp(await RemoteCore.connect(node.url), hardware_source=lambda: RECORDED_HARDWARE,
+                  hardware_refresh_s=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+b")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ToolsScreen)
+        assert REMOTE in str(app.screen.query_one("#sandbox", Static).content)
+        await pilot.press("1", "2", "3")  # the keys that turn tools on do nothing here
+        assert not app.tools.enabled
+        await pilot.press("escape")
+        app.toggle_tool("read_file")  # nor does the command palette's entry
+        assert not app.tools.enabled

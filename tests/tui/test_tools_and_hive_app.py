@@ -117,7 +117,7 @@ async def test_federated_vote_in_the_app_and_no_tool_for_a_peer(isolated_dirs):
             rows = app.query_one("#peers-table", DataTable)
             names = [rows.get_row_at(i)[1] for i in range(rows.row_count)]
             assert names == ["front", "back"]
-            assert rows.get_row_at(1)[3] == "2/2"  # workers ready / workers
+            assert rows.get_row_at(1)[4] == "2/2"  # workers ready / workers
 
             # The peer asks the hive: the app's workers answer with a write_file call, but a
             # request from a peer never reaches a tool: no modal, no file, no turn here.
