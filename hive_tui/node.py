@@ -269,6 +269,7 @@ class Node:
         tools: Sequence[wire.ToolSpec] = (),
         request_id: str | None = None,
         early_exit: bool | None = None,
+        kb: str | None = None,
     ) -> SwarmRequest:
         """A request as this node answers it: what the caller leaves open comes from the
         settings, max_tokens fits the workers' context, the strategy is checked and the seed
@@ -288,6 +289,7 @@ class Node:
             tools=tools,
             request_id=request_id,
             early_exit=early_exit,
+            kb=kb,
         )
         self.check_fits(request)
         return request
@@ -349,6 +351,10 @@ class Node:
         # Tools stay on the node that asked, whichever front end asked: peers are never
         # offered them, so a tool step is voted by this node's workers alone (and the tool
         # vote counts workers, a strict majority of all of them, as the README promises).
+        if request.kb is not None and not request.passages:  # retrieve, then vote on that
+            from hive_tui.retrieval.grounded_vote import grounded_vote
+
+            return await grounded_vote(self._vote, request, data_dir(self.settings.data_dir))
         if self.federation is None or request.tools:
             return await self.swarm.run(request)
         return await self.federation.answer(request)

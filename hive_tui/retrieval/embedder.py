@@ -45,6 +45,17 @@ def find_embedding_model(models_dir: str | Path | None = None) -> Path:
     return embedded_model_path()
 
 
+def is_embedding_model(path: str | Path) -> bool:
+    """Whether the GGUF is a sentence-embedding model (not a chat model, mean-pooled)."""
+    from hive_tui.models.gguf_meta import describe_gguf
+
+    try:
+        architecture = describe_gguf(Path(path), source="kb").architecture
+    except Exception:  # unreadable header: treat it as the weaker kind
+        return False
+    return (architecture or "") in EMBEDDING_ARCHITECTURES
+
+
 class Embedder:
     """One embedding child; ``embed`` sends texts in batches and returns float32 rows."""
 

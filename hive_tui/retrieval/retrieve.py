@@ -8,7 +8,7 @@ from pathlib import Path
 from hive_tui import wire
 from hive_tui.retrieval.embedder import Embedder
 from hive_tui.retrieval.library import check_access, open_kb
-from hive_tui.retrieval.search import hybrid_search
+from hive_tui.retrieval.search import CHAT_MODEL_VECTOR_WEIGHT, hybrid_search
 
 DEFAULT_K = 3
 
@@ -35,7 +35,8 @@ def retrieve(
             else:
                 with Embedder(model) as own:
                     vector = own.embed([question])[0]
-        hits = hybrid_search(store, question, vector, k)
+        weight = 1.0 if store.get_meta("model_kind") == "embedding" else CHAT_MODEL_VECTOR_WEIGHT
+        hits = hybrid_search(store, question, vector, k, weight)
     finally:
         store.close()
     return [wire.Passage(kb, h.path, h.start_line, h.end_line, h.score, h.text) for h in hits]

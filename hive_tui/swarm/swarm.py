@@ -87,6 +87,11 @@ class SwarmRequest:
     # (``consensus.early_exit``); the ``early_exit`` setting unless the request says.
     early_exit: bool = False
     request_id: str = field(default_factory=lambda: f"req-{uuid.uuid4().hex[:16]}")
+    # Ground the answer on this knowledge base (``hive_tui.retrieval``); the passages it gave,
+    # once retrieved; and whether a peer asked (a peer reads only shared knowledge bases).
+    kb: str | None = None
+    passages: tuple[wire.Passage, ...] = ()
+    from_peer: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class VoteResult:
     degraded: bool
     missing: list[str]
     prompt_tokens: int
+    passages: tuple[wire.Passage, ...] = ()  # what grounded the prompt, when a kb was asked
 
     @property
     def winner(self) -> wire.Candidate:
