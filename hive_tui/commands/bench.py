@@ -41,6 +41,18 @@ def register(
     q.add_argument("--samples", type=int, help="sampled answers per question (default 8)")
     q.add_argument("--seed", type=int, default=0)
     q.set_defaults(handler=_quality)
+    r = kinds.add_parser("rag", help="answers from a knowledge base of invented facts, with "
+                         "and without retrieval; recall@k; indexing time (docs/retrieval.md)")
+    r.add_argument("--embedding-model", dest="embedding_model",
+                   help="GGUF to embed with (default: as hive index add)")
+    r.add_argument("--workers", type=int, default=2, help="workers voting (default 2)")
+    r.add_argument("--threads", type=int, default=1, help="threads per process (default 1)")
+    r.add_argument("--max-tokens", type=int, default=40)
+    r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--index-files", type=int, default=0,
+                   help="also time indexing this many generated small files (e.g. 1000)")
+    r.add_argument("--json", type=Path, help="write the full report (every answer) here")
+    r.set_defaults(handler=_rag)
 
 
 def _overhead(args: argparse.Namespace) -> int:
@@ -72,3 +84,10 @@ def _quality(args: argparse.Namespace) -> int:
         k=args.samples,
         seed=args.seed,
     )
+
+
+def _rag(args: argparse.Namespace) -> int:
+    from hive_tui.bench.rag.run import run
+
+    return run(args.embedding_model, args.workers, args.threads, args.max_tokens, args.seed,
+               args.index_files, args.json)

@@ -46,7 +46,11 @@ def add_command(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from hive_tui.retrieval.embedder import Embedder, find_embedding_model, is_embedding_model
+    from hive_tui.retrieval.embedder import (
+        LazyEmbedder,
+        find_embedding_model,
+        is_embedding_model,
+    )
     from hive_tui.retrieval.indexer import index_paths
     from hive_tui.retrieval.library import open_kb
 
@@ -56,7 +60,7 @@ def add_command(args: argparse.Namespace) -> int:
         if args.shared is not None:
             store.set_meta("shared", "1" if args.shared else "0")
         started = time.perf_counter()
-        with Embedder(model, n_threads=args.threads) as embedder:
+        with LazyEmbedder(model, n_threads=args.threads) as embedder:
             if not store.get_meta("model"):
                 store.set_meta("model", model)
                 store.set_meta("model_kind", "embedding" if is_embedding_model(model) else "chat")

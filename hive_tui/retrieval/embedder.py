@@ -128,3 +128,35 @@ class Embedder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class LazyEmbedder:
+    """An ``Embedder`` started on the first text: a re-index of unchanged files starts none."""
+
+    def __init__(self, model_path: str | Path, n_threads: int = 1) -> None:
+        self.model_path = str(model_path)
+        self.n_threads = n_threads
+        self._embedder: Embedder | None = None
+
+    @property
+    def tokens(self) -> int:
+        return self._embedder.tokens if self._embedder else 0
+
+    @property
+    def seconds(self) -> float:
+        return self._embedder.seconds if self._embedder else 0.0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self._embedder is None:
+            self._embedder = Embedder(self.model_path, self.n_threads)
+        return self._embedder.embed(texts)
+
+    def close(self) -> None:
+        if self._embedder is not None:
+            self._embedder.close()
+
+    def __enter__(self) -> LazyEmbedder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

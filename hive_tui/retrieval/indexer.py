@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hive_tui.retrieval.chunking import Chunk, chunk_file, indexable
-from hive_tui.retrieval.embedder import Embedder
+from hive_tui.retrieval.embedder import Embedder, LazyEmbedder
 from hive_tui.retrieval.store import Store
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv"})
@@ -52,7 +52,7 @@ def _under(path: str, roots: list[Path]) -> bool:
 def index_paths(
     store: Store,
     paths: Iterable[Path],
-    embed: Embedder | Callable[[list[str]], object],
+    embed: Embedder | LazyEmbedder | Callable[[list[str]], object],
     progress: Progress | None = None,
 ) -> IndexReport:
     roots = [Path(p).resolve() for p in paths]
@@ -62,7 +62,7 @@ def index_paths(
     files = list(dict.fromkeys(walk(roots)))
     known = store.file_hashes()
     report = IndexReport()
-    embed_texts = embed.embed if isinstance(embed, Embedder) else embed
+    embed_texts = embed.embed if isinstance(embed, Embedder | LazyEmbedder) else embed
     for done, path in enumerate(files, start=1):
         key = str(path)
         try:
