@@ -42,8 +42,9 @@ def grounded_messages(
     last = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
     if last is None:
         return list(messages)
+    # Best passage last, right before the question: a small model leans on what it read last.
     context = "\n\n".join(
-        f"[{label(p)}]\n{p.text[:PASSAGE_CHARS].strip()}" for p in passages
+        f"[{label(p)}]\n{p.text[:PASSAGE_CHARS].strip()}" for p in reversed(passages)
     )
     question = messages[last].content
     prompt = (
