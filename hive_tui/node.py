@@ -352,9 +352,13 @@ class Node:
         # offered them, so a tool step is voted by this node's workers alone (and the tool
         # vote counts workers, a strict majority of all of them, as the README promises).
         if request.kb is not None and not request.passages:  # retrieve, then vote on that
-            from hive_tui.retrieval.grounded_vote import grounded_vote
+            from hive_tui.retrieval.grounded_vote import grounded_vote, holds
 
-            return await grounded_vote(self._vote, request, data_dir(self.settings.data_dir))
+            # A knowledge base held here grounds the prompt; one that is not is asked of the
+            # peers (those that share it ground their answers on it).
+            folder = data_dir(self.settings.data_dir)
+            if self.federation is None or holds(folder, request.kb):
+                return await grounded_vote(self._vote, request, folder)
         if self.federation is None or request.tools:
             return await self.swarm.run(request)
         return await self.federation.answer(request)

@@ -106,6 +106,7 @@ async def parse_request(request: Request, node: Node) -> tuple[SwarmRequest, boo
             stop=req.stop_list(),
             tools=specs,
             early_exit=hive.early_exit,
+            kb=hive.kb,
         )
     except consensus.UnknownStrategy as exc:
         names = ", ".join(consensus.strategy_names())

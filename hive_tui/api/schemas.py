@@ -89,6 +89,9 @@ class HiveOptions(msgspec.Struct, forbid_unknown_fields=True):
     workers: Annotated[int, Meta(ge=1, le=256)] | None = None
     # Stop the workers still generating once a strict majority agrees; None: the node's setting
     early_exit: bool | None = None
+    # Ground the answer on this knowledge base of the node (``hive index add``): its passages
+    # go into the prompt and are listed in the response's ``hive.passages``.
+    kb: Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")] | None = None
 
 
 class ChatCompletionRequest(msgspec.Struct):
@@ -192,6 +195,16 @@ class ToolVoteView(msgspec.Struct):
     note: str
 
 
+class PassageView(msgspec.Struct):
+    """One retrieved passage the prompt carried: its file, lines and fused retrieval score."""
+
+    kb: str
+    path: str
+    start_line: int
+    end_line: int
+    score: float
+
+
 class HiveVote(msgspec.Struct):
     strategy: str
     agreement: float  # 0..1: agree_count / number of candidates
@@ -212,6 +225,7 @@ class HiveVote(msgspec.Struct):
     # "likely right" (a strict majority gave the winner's answer), "uncertain" or "no answer":
     # calibrated on the test split of `hive bench quality` (docs/quality.md)
     verdict: str = ""
+    passages: list[PassageView] | None = None  # present when the request named hive.kb
 
 
 class AssistantMessage(msgspec.Struct):

@@ -10,8 +10,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from hive_tui.retrieval.grounding import grounded_messages, prefer_supported
+from hive_tui.retrieval.library import exists as holds
 from hive_tui.retrieval.retrieve import retrieve
 from hive_tui.swarm.swarm import SwarmRequest, VoteResult
+
+__all__ = ["grounded_vote", "holds", "question_of"]
 
 Vote = Callable[[SwarmRequest], Awaitable[VoteResult]]
 

@@ -12,17 +12,24 @@ from pathlib import Path
 
 from hive_tui.errors import HiveError
 from hive_tui.retrieval.store import Store
+from hive_tui.swarm.request import InvalidRequest
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEFAULT_KB = "default"
 
 
-class UnknownKnowledgeBase(HiveError, LookupError):
-    pass
+class UnknownKnowledgeBase(InvalidRequest, LookupError):
+    """A request named a knowledge base this node does not have (the API answers 400)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("hive.kb", message)
 
 
-class KnowledgeBaseNotShared(HiveError, PermissionError):
+class KnowledgeBaseNotShared(InvalidRequest, PermissionError):
     """A peer asked for a knowledge base this node keeps private."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("hive.kb", message)
 
 
 @dataclass(frozen=True)

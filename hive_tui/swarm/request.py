@@ -122,7 +122,7 @@ def resolve_request(
         stop=stop,
     )
     if kb is not None and not KB_NAME.match(kb):
-        raise InvalidRequest("kb", f"{kb[:80]!r} is not a knowledge base name")
+        raise InvalidRequest("hive.kb", f"{kb[:80]!r} is not a knowledge base name")
     strategy = defaults.strategy if strategy is None else strategy
     if strategy not in consensus.STRATEGIES:
         raise consensus.UnknownStrategy(strategy)
