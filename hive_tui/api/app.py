@@ -202,6 +202,7 @@ async def hive_vote(request: Request) -> Response:
             max_tokens=params.max_tokens,
             stop=params.stop,
             request_id=ask.request_id,
+            kb=ask.kb,
         )
     except consensus.UnknownStrategy as exc:
         raise ApiError(400, str(exc), "invalid_request_error", "strategy") from exc

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -33,6 +33,7 @@ from hive_tui.tui.bridge import CoreEvents, pump_events
 from hive_tui.tui.chat import ChatPane
 from hive_tui.tui.conversation_picker import ConversationPicker
 from hive_tui.tui.hardware import HardwarePane
+from hive_tui.tui.knowledge import KnowledgeBaseToggle
 from hive_tui.tui.peers import PeersPane
 from hive_tui.tui.prompt_input import PromptInput
 from hive_tui.tui.status_line import StatusFacts, StatusLine, linked_peers
@@ -45,7 +46,7 @@ PANES = {"chat": "Chat", "vote": "Vote", "workers": "Workers", "peers": "Peers",
 TICK_S = 1.0
 
 
-class HiveApp(App[None]):
+class HiveApp(KnowledgeBaseToggle):
     TITLE = "hive"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     CSS = """
@@ -233,7 +234,7 @@ class HiveApp(App[None]):
             return
         try:  # a prompt over the context is said now, and no vote is started
             request = self.core.info.request(self.conversation.messages_for(message.text),
-                                             self.strategy)
+                                             self.strategy, self.kb)
         except HiveError as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return

@@ -31,6 +31,7 @@ class VoteAsk(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     seed: int
     strategy: str
     workers: int | None = None
+    kb: str | None = None  # the node's knowledge base to ground the answer on
 
 
 class NodeVoteReply(msgspec.Struct, frozen=True):
