@@ -18,7 +18,7 @@ from hive_tui.config import ConfigError, Settings, config_path, load_settings
 from hive_tui.errors import HiveError
 
 # Modules under hive_tui.commands, each adding one subcommand.
-COMMAND_MODULES: list[str] = ["ask", "bench", "doctor", "hardware", "models", "peers"]
+COMMAND_MODULES: list[str] = ["ask", "bench", "doctor", "hardware", "index", "models", "peers"]
 
 
 def common_flags() -> argparse.ArgumentParser:

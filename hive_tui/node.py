@@ -285,6 +285,7 @@ class Node:
         request_id: str | None = None,
         early_exit: bool | None = None,
         context: str | None = None,
+        kb: str | None = None,
     ) -> SwarmRequest:
         """A request as this node answers it: what the caller leaves open comes from the
         settings, max_tokens fits the workers' context, the strategy is checked and the seed
@@ -305,6 +306,7 @@ class Node:
             request_id=request_id,
             early_exit=early_exit,
             context=context,
+            kb=kb,
         )
         if request.context == "error":  # the other policies make it fit in answer()
             self.check_fits(request)
@@ -374,6 +376,14 @@ class Node:
         # Tools stay on the node that asked, whichever front end asked: peers are never
         # offered them, so a tool step is voted by this node's workers alone (and the tool
         # vote counts workers, a strict majority of all of them, as the README promises).
+        if request.kb is not None and not request.passages:  # retrieve, then vote on that
+            from hive_tui.retrieval.grounded_vote import grounded_vote, holds
+
+            # A knowledge base held here grounds the prompt; one that is not is asked of the
+            # peers (those that share it ground their answers on it).
+            folder = data_dir(self.settings.data_dir)
+            if self.federation is None or holds(folder, request.kb):
+                return await grounded_vote(self._vote, request, folder)
         if self.federation is None or request.tools:
             return await self.swarm.run(request)
         return await self.federation.answer(request)

@@ -25,6 +25,9 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("consensus", ("hive_tui.consensus",)),
     ("engines", ("hive_tui.backends",)),
     ("swarm", ("hive_tui.bus", "hive_tui.swarm")),
+    # Knowledge bases and grounding: an embedding child like the engines' workers, and the
+    # grounded vote around the swarm's (the node and a peer's request both run it).
+    ("retrieval", ("hive_tui.retrieval",)),
     ("tools", ("hive_tui.tools",)),
     ("federation", ("hive_tui.federation",)),
     ("node", ("hive_tui.node",)),

@@ -140,6 +140,7 @@ async def hive_vote(request: Request) -> Response:
             stop=params.stop,
             request_id=ask.request_id,
             context=ask.context,
+            kb=ask.kb,
         )
     except consensus.UnknownStrategy as exc:
         raise ApiError(400, str(exc), "invalid_request_error", "strategy") from exc

@@ -138,6 +138,7 @@ def chat_job(
             tools=specs,
             early_exit=hive.early_exit,
             context=hive.context,
+            kb=hive.kb,
         )
     except consensus.UnknownStrategy as exc:
         names = ", ".join(consensus.strategy_names())

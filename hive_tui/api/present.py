@@ -75,6 +75,10 @@ def hive_vote(result: VoteResult, tools: ToolDecision | None = None) -> schemas.
         agreement_text=consensus.agreement_text(d, len(result.candidates)),
         verdict=consensus.verdict(d, len(result.candidates)),
         context=result.context,
+        passages=[
+            schemas.PassageView(p.kb, p.path, p.start_line, p.end_line, p.score)
+            for p in result.passages
+        ] or None,
     )
 
 

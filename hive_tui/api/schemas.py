@@ -97,6 +97,9 @@ class HiveOptions(msgspec.Struct, forbid_unknown_fields=True):
     early_exit: bool | None = None
     # A prompt over the context: "error" (400, the default, as OpenAI), "truncate", "compress"
     context: Literal["error", "truncate", "compress"] | None = None
+    # Ground the answer on this knowledge base of the node (``hive index add``): its passages
+    # go into the prompt and are listed in the response's ``hive.passages``.
+    kb: Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")] | None = None
 
 
 class StreamOptions(msgspec.Struct):
@@ -210,6 +213,16 @@ class ToolVoteView(msgspec.Struct):
     note: str
 
 
+class PassageView(msgspec.Struct):
+    """One retrieved passage the prompt carried: its file, lines and fused retrieval score."""
+
+    kb: str
+    path: str
+    start_line: int
+    end_line: int
+    score: float
+
+
 class HiveVote(msgspec.Struct):
     strategy: str
     agreement: float  # 0..1: agree_count / number of candidates
@@ -232,6 +245,7 @@ class HiveVote(msgspec.Struct):
     verdict: str = ""
     # What the context policy (``hive.context``) did to the messages; None: nothing asked
     context: wire.ContextReport | None = None
+    passages: list[PassageView] | None = None  # present when the request named hive.kb
 
 
 class AssistantMessage(msgspec.Struct):

@@ -45,11 +45,13 @@ class CoreInfo:
         return RequestDefaults(self.strategy, self.temperature, self.top_p, self.max_tokens,
                                self.max_context, context=self.context)
 
-    def request(self, messages: list[wire.ChatMessage], strategy: str) -> SwarmRequest:
-        """The app's next vote, resolved once here (defaults, strategy, seed); raises
-        ``ContextLengthExceeded`` (a ``HiveError``) for a prompt that cannot fit the context
-        when the policy is "error" (the node makes it fit under the others)."""
-        request = resolve_request(messages, self.request_defaults(), strategy=strategy)
+    def request(self, messages: list[wire.ChatMessage], strategy: str,
+                kb: str | None = None) -> SwarmRequest:
+        """The app's next vote, resolved once here (defaults, strategy, seed, the knowledge
+        base to ground on); raises ``ContextLengthExceeded`` (a ``HiveError``) for a prompt
+        that cannot fit the context when the policy is "error" (the node makes it fit under
+        the others)."""
+        request = resolve_request(messages, self.request_defaults(), strategy=strategy, kb=kb)
         if self.max_context and request.context == "error":
             check_prompt_fits(messages, self.max_context, (), self.token_bytes)
         return request

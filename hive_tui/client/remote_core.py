@@ -120,7 +120,7 @@ class RemoteCore:
         if request.seed is None:
             raise ValueError("an unresolved request: build it with resolve_request")
         ask = wire.VoteAsk(request.request_id, request.messages, request.params, request.seed,
-                           request.strategy, request.workers, request.context)
+                           request.strategy, request.workers, request.context, request.kb)
         try:
             response = await self._client.post(
                 f"{self.url}{wire.VOTE_PATH}", content=msgspec.json.encode(ask),

@@ -12,6 +12,7 @@ import msgspec
 from hive_tui import wire
 from hive_tui.api.present import completion
 from hive_tui.commands import ask_tools
+from hive_tui.retrieval.grounding import cite, with_sources
 from hive_tui.tools.runner import run_with_tools
 
 
@@ -25,6 +26,7 @@ def register(
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--seed", type=int, default=None, help="make the whole vote reproducible")
     p.add_argument("--json", action="store_true", help="print the full response with the vote")
+    p.add_argument("--kb", help="answer from this knowledge base (hive index add), citing it")
     ask_tools.add_flags(p)  # --tools, --workdir, --yes, --no-sandbox
     p.set_defaults(handler=run)
 
@@ -41,7 +43,8 @@ async def _ask(args: argparse.Namespace) -> int:
     plan = make_plan(settings)
     node = Node(settings, plan)
     request = node.request(
-        messages, seed=args.seed, temperature=args.temperature, max_tokens=args.max_tokens
+        messages, seed=args.seed, temperature=args.temperature, max_tokens=args.max_tokens,
+        kb=args.kb,
     )
     await node.start()
     try:
@@ -61,6 +64,9 @@ async def _ask(args: argparse.Namespace) -> int:
     if args.json:
         body = completion(result, plan.model_name, int(time.time()))
         sys.stdout.write(msgspec.json.format(msgspec.json.encode(body)).decode() + "\n")
+    elif result.passages:  # a grounded answer names its sources
+        cited = cite(result.winner.text, result.passages)
+        sys.stdout.write(with_sources(result.winner.text, cited) + "\n")
     else:
         sys.stdout.write(result.winner.text.strip() + "\n")
     return 0

@@ -76,6 +76,18 @@ def register(
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--json", type=Path, help="also write every answer as JSON here")
     c.set_defaults(handler=_context)
+    r = kinds.add_parser("rag", help="answers from a knowledge base of invented facts, with "
+                         "and without retrieval; recall@k; indexing time (docs/retrieval.md)")
+    r.add_argument("--embedding-model", dest="embedding_model",
+                   help="GGUF to embed with (default: as hive index add)")
+    r.add_argument("--workers", type=int, default=2, help="workers voting (default 2)")
+    r.add_argument("--threads", type=int, default=1, help="threads per process (default 1)")
+    r.add_argument("--max-tokens", type=int, default=40)
+    r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--index-files", type=int, default=0,
+                   help="also time indexing this many generated small files (e.g. 1000)")
+    r.add_argument("--json", type=Path, help="write the full report (every answer) here")
+    r.set_defaults(handler=_rag)
 
 
 def _overhead(args: argparse.Namespace) -> int:
@@ -123,8 +135,17 @@ def _load(args: argparse.Namespace) -> int:
     clients = tuple(int(c) for c in args.clients.split(",") if c.strip())
     return run(args.workers, args.concurrent, args.requests, args.max_tokens, args.compare_off,
                clients)
+
+
 def _context(args: argparse.Namespace) -> int:
     from hive_tui.bench.context import run
 
     return run(args.model, args.n_ctx, args.ratio, args.conversations, args.documents,
                args.workers, args.threads, args.seed, args.json)
+
+
+def _rag(args: argparse.Namespace) -> int:
+    from hive_tui.bench.rag.run import run
+
+    return run(args.embedding_model, args.workers, args.threads, args.max_tokens, args.seed,
+               args.index_files, args.json)

@@ -21,7 +21,7 @@ import msgspec
 
 from hive_tui import consensus, wire
 from hive_tui.bus import Subscription
-from hive_tui.config import config_dir
+from hive_tui.config import config_dir, data_dir
 from hive_tui.federation import vote
 from hive_tui.federation.discovery import Discovery, discovery_allowed
 from hive_tui.federation.identity import derive_key, pairing_code, resolve_secret
@@ -176,6 +176,7 @@ class Federation:
                     peer_seed(seed, link.node_id),
                     request.workers,
                     self.deadline_s,
+                    request.kb,
                 )
                 if not await link.send(generate):
                     rnd.settle(
@@ -304,6 +305,16 @@ class Federation:
 
     # ---------------------------------------------------------------- peer side
 
+    async def _run(self, request: SwarmRequest) -> VoteResult:
+        if request.kb is None:
+            return await self.node.swarm.run(request)
+        # Only a shared knowledge base: retrieve checks before it opens one (from_peer).
+        from hive_tui.retrieval.grounded_vote import grounded_vote
+
+        return await grounded_vote(
+            self.node.swarm.run, request, data_dir(self.node.settings.data_dir)
+        )
+
     async def _serve(self, link: Link, generate: wire.PeerGenerate) -> None:
         """Answer a peer's request with the local swarm only (never fanned out again).
 
@@ -336,10 +347,10 @@ class Federation:
                     max_tokens=params.max_tokens,
                     stop=params.stop,
                     request_id=rid,
+                    kb=generate.kb,
+                    from_peer=True,
                 )
-                result = await asyncio.wait_for(
-                    self.node.swarm.run(request), deadline + SERVE_GRACE_S
-                )
+                result = await asyncio.wait_for(self._run(request), deadline + SERVE_GRACE_S)
             except (SwarmError, consensus.UnknownStrategy, InvalidRequest, TimeoutError) as exc:
                 await link.send(wire.PeerError(str(exc) or "timed out", rid))
                 return

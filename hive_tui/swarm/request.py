@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from hive_tui.swarm.swarm import SwarmRequest
 MAX_MESSAGES = 1024
 MAX_WORKERS = 256
 MAX_STOPS = 16
+# A knowledge base's name (hive_tui.retrieval.library): it names a file under the data folder.
+KB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class InvalidRequest(HiveError, ValueError):
@@ -109,6 +112,8 @@ def resolve_request(
     request_id: str | None = None,
     early_exit: bool | None = None,
     context: str | None = None,
+    kb: str | None = None,
+    from_peer: bool = False,
 ) -> SwarmRequest:
     """A request ready to vote; raises ``consensus.UnknownStrategy`` for a strategy that is
     not registered (the API answers 400 naming ``hive.strategy``) and ``InvalidRequest`` for a
@@ -126,6 +131,8 @@ def resolve_request(
     if context not in CONTEXT_POLICIES:
         names = ", ".join(CONTEXT_POLICIES)
         raise InvalidRequest("hive.context", f"{context!r} is not one of {names}")
+    if kb is not None and not KB_NAME.match(kb):
+        raise InvalidRequest("hive.kb", f"{kb[:80]!r} is not a knowledge base name")
     strategy = defaults.strategy if strategy is None else strategy
     if strategy not in consensus.STRATEGIES:
         raise consensus.UnknownStrategy(strategy)
@@ -149,5 +156,7 @@ def resolve_request(
         tools=tuple(tools),
         early_exit=defaults.early_exit if early_exit is None else early_exit,
         context=context,
+        kb=kb,
+        from_peer=from_peer,
     )
     return dataclasses.replace(request, request_id=request_id) if request_id else request

@@ -90,6 +90,11 @@ class SwarmRequest:
     # "truncate" or "compress"; resolve_request applies the front end's default.
     context: str = "error"
     request_id: str = field(default_factory=lambda: f"req-{uuid.uuid4().hex[:16]}")
+    # Ground the answer on this knowledge base (``hive_tui.retrieval``); the passages it gave,
+    # once retrieved; and whether a peer asked (a peer reads only shared knowledge bases).
+    kb: str | None = None
+    passages: tuple[wire.Passage, ...] = ()
+    from_peer: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ class VoteResult:
     prompt_tokens: int
     # What the context policy did to the messages before the vote (None: nothing asked)
     context: wire.ContextReport | None = None
+    passages: tuple[wire.Passage, ...] = ()  # what grounded the prompt, when a kb was asked
 
     @property
     def winner(self) -> wire.Candidate:

@@ -33,6 +33,7 @@ from hive_tui.tui.chat import ChatPane
 from hive_tui.tui.chat_actions import ChatActions
 from hive_tui.tui.hardware import HardwarePane
 from hive_tui.tui.keys import BINDINGS, PANES
+from hive_tui.tui.knowledge import KnowledgeBaseToggle
 from hive_tui.tui.peers import PeersPane
 from hive_tui.tui.prompt_input import PromptInput
 from hive_tui.tui.status_line import StatusFacts, StatusLine, linked_peers
@@ -45,7 +46,7 @@ MAIN_SCREEN_ACTIONS = {"show_pane", "cycle_strategy", "regenerate", "edit_last",
                        "copy_code", "toggle_drafts"}
 
 
-class HiveApp(ChatActions):
+class HiveApp(ChatActions, KnowledgeBaseToggle):
     TITLE = "hive"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     CSS = """
@@ -231,7 +232,8 @@ class HiveApp(ChatActions):
         turns = self.conversation.turns
         replaced = turns.pop() if replace_last and turns else None
         try:  # a prompt over the context is said now, and no vote is started
-            request = self.core.info.request(self.conversation.messages_for(text), self.strategy)
+            request = self.core.info.request(self.conversation.messages_for(text), self.strategy,
+                                             self.kb)
         except HiveError as exc:
             if replaced is not None:
                 turns.append(replaced)

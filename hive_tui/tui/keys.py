@@ -46,6 +46,7 @@ APP_KEYS = [
     ("F6", "strategy of the next vote"),
     ("[ / ]", "older / newer turn in the vote pane"),
     ("ctrl+b", "tools"),
+    ("ctrl+g", "ground the next answers on a knowledge base (hive index add)"),
     ("ctrl+t", "light or dark theme"),
     ("ctrl+p", "command palette (pairing code, themes, strategies)"),
     ("F10", "this list"),

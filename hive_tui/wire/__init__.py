@@ -11,6 +11,7 @@ tagged union with one typed decoder:
 * ``values``: types carried inside several of them (messages, candidates, decisions...);
 * ``views``: what a node shows of itself (``/health``, its peers);
 * ``remote``: the app's own route to a node (``hive --connect``): ``VoteAsk``/``VoteReply``;
+* ``retrieval``: ``EmbedFrame``, between a process and its embedding child; ``Passage``;
 * ``framing``: length-prefixed msgpack on byte streams.
 """
 
@@ -72,6 +73,16 @@ from hive_tui.wire.hardware import (
     ProbeResult,
 )
 from hive_tui.wire.remote import VOTE_PATH, NodeVoteReply, VoteAsk, VoteReply
+from hive_tui.wire.retrieval import (
+    EmbedError,
+    EmbedFrame,
+    EmbedLoad,
+    EmbedReady,
+    EmbedTexts,
+    EmbedVectors,
+    Passage,
+    decode_embed_frame,
+)
 from hive_tui.wire.values import (
     DEFAULT_MAX_TOKENS,
     DEFAULT_TEMPERATURE,
@@ -106,6 +117,14 @@ from hive_tui.wire.worker import (
 
 __all__ = [
     "ContextReport",
+    "EmbedLoad",
+    "EmbedTexts",
+    "EmbedReady",
+    "EmbedVectors",
+    "EmbedError",
+    "EmbedFrame",
+    "decode_embed_frame",
+    "Passage",
     "MAX_FRAME_BYTES",
     "FrameError",
     "encode",

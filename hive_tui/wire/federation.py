@@ -60,6 +60,9 @@ class PeerGenerate(msgspec.Struct, tag="generate", frozen=True, forbid_unknown_f
     seed: int
     workers: int | None = None
     deadline_s: float = 60.0
+    # A knowledge base the origin does not hold: a peer that holds it and marks it shared
+    # grounds its answer on it; one that keeps it private refuses (PeerError).
+    kb: str | None = None
 
 
 class PeerProgress(msgspec.Struct, tag="progress", frozen=True, forbid_unknown_fields=True):

@@ -33,6 +33,7 @@ class VoteAsk(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     strategy: str
     workers: int | None = None
     context: str = "error"  # the context policy, checked by resolve_request
+    kb: str | None = None  # the node's knowledge base to ground the answer on
 
 
 class NodeVoteReply(msgspec.Struct, frozen=True):

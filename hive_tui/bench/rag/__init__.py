@@ -1,0 +1,1 @@
+"""``hive bench rag``: retrieval on a corpus of invented facts (``corpus``), scored (``run``)."""
