@@ -31,8 +31,7 @@ from hive_tui.api.anthropic_schemas import ANTHROPIC_PATHS
 from hive_tui.api.anthropic_schemas import error_body as anthropic_error
 from hive_tui.api.events import EVENTS_PATH, hive_events
 from hive_tui.api.guard import Admission, Guard, has_key
-from hive_tui.api.handling import ApiError, chat_job, error_detail, error_kind
-from hive_tui.api.handling import cancel as _cancel
+from hive_tui.api.handling import ApiError, chat_job, error_detail, error_kind, sse_vote
 from hive_tui.api.handling import decoded as _decoded
 from hive_tui.api.handling import run_watching_client as _run_watching_client
 from hive_tui.api.metrics import METRICS_PATH, NodeMetrics, RequestCounter, metrics, route_paths
@@ -52,7 +51,6 @@ log = logging.getLogger("hive.api")
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 # SSE comment lines keep proxies and clients from timing out while the vote runs.
-KEEPALIVE_S = 1.0
 
 
 def json_response(body: object, status: int = 200) -> Response:
@@ -95,28 +93,12 @@ async def chat_completions(request: Request) -> Response:
     return json_response(body)
 
 
-async def _sse(
+def _sse(
     node: Node, job: SwarmRequest, mode: ToolMode | None, model: str, usage: bool
 ) -> AsyncIterator[bytes]:
     created = int(time.time())
-    vote = asyncio.create_task(node.answer(job))
-    try:
-        while not vote.done():
-            await asyncio.wait([vote], timeout=KEEPALIVE_S)
-            if not vote.done():
-                yield b": voting\n\n"
-        try:
-            result = vote.result()
-        except HiveError as exc:  # the status line is sent: the error is the last event
-            body = schemas.ErrorBody(error_detail(exc))
-            yield b"data: " + msgspec.json.encode(body) + b"\n\n"
-            return
-        for chunk in stream_chunks(result, model, created, _tools(result, mode), usage):
-            yield b"data: " + msgspec.json.encode(chunk) + b"\n\n"
-        yield b"data: [DONE]\n\n"
-    finally:
-        # Starlette cancels this generator when the client disconnects: stop the workers too.
-        await _cancel(vote)
+    return sse_vote(node, job, lambda result: stream_chunks(
+        result, model, created, _tools(result, mode), usage))
 
 
 async def hive_vote(request: Request) -> Response:

@@ -8,7 +8,6 @@ adds the counts in a last chunk). Errors are the OpenAI-style bodies of the chat
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 
@@ -19,14 +18,12 @@ from starlette.routing import Route
 
 from hive_tui.api import schemas
 from hive_tui.api.completion_schemas import Completion, CompletionChoice, CompletionRequest
-from hive_tui.api.handling import cancel, chat_job, decoded, error_detail, run_watching_client
+from hive_tui.api.handling import chat_job, decoded, run_watching_client, sse_vote
 from hive_tui.api.present import completion, word_pieces
 from hive_tui.api.schemas import decode_as
-from hive_tui.errors import HiveError
 from hive_tui.node import Node, SwarmRequest, VoteResult
 
 PATH = "/v1/completions"
-KEEPALIVE_S = 1.0  # an SSE comment this often while the vote runs
 
 
 def _as_chat(req: CompletionRequest) -> schemas.ChatCompletionRequest:
@@ -84,24 +81,8 @@ def _chunks(whole: Completion, usage: bool) -> list[Completion]:
     return chunks
 
 
-async def _sse(node: Node, job: SwarmRequest, model: str, usage: bool) -> AsyncIterator[bytes]:
-    vote = asyncio.create_task(node.answer(job))
-    try:
-        while not vote.done():
-            await asyncio.wait([vote], timeout=KEEPALIVE_S)
-            if not vote.done():
-                yield b": voting\n\n"
-        try:
-            result = vote.result()
-        except HiveError as exc:  # the status line is sent: the error is the last event
-            yield b"data: " + msgspec.json.encode(schemas.ErrorBody(error_detail(exc))) + b"\n\n"
-            return
-        for chunk in _chunks(_answer(result, model), usage):
-            yield b"data: " + msgspec.json.encode(chunk) + b"\n\n"
-        yield b"data: [DONE]\n\n"
-    finally:
-        # Starlette cancels this generator when the client disconnects: stop the workers too.
-        await cancel(vote)
+def _sse(node: Node, job: SwarmRequest, model: str, usage: bool) -> AsyncIterator[bytes]:
+    return sse_vote(node, job, lambda result: _chunks(_answer(result, model), usage))
 
 
 ROUTES = [Route(PATH, completions, methods=["POST"])]

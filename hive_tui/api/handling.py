@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TypeVar
 
 import msgspec
@@ -28,6 +28,7 @@ from hive_tui.node import (
 from hive_tui.tools.decide import ToolDecision, decide_tools
 
 DISCONNECT_POLL_S = 0.25
+KEEPALIVE_S = 1.0  # an SSE comment this often while a streamed vote runs
 TOO_DEEP = "malformed JSON: nested too deeply"
 
 
@@ -63,6 +64,31 @@ async def run_watching_client(request: Request, node: Node, job: SwarmRequest) -
                 break
         return await vote
     finally:
+        await cancel(vote)
+
+
+async def sse_vote(
+    node: Node, job: SwarmRequest, events: Callable[[VoteResult], Iterable[msgspec.Struct]]
+) -> AsyncIterator[bytes]:
+    """An SSE stream of a vote: a comment every ``KEEPALIVE_S`` while it runs (proxies and
+    clients keep the connection), then ``events`` of the result, then ``[DONE]``; an error
+    after the status line is sent is the last event. A client that hangs up cancels it."""
+    vote = asyncio.create_task(node.answer(job))
+    try:
+        while not vote.done():
+            await asyncio.wait([vote], timeout=KEEPALIVE_S)
+            if not vote.done():
+                yield b": voting\n\n"
+        try:
+            result = vote.result()
+        except HiveError as exc:
+            yield b"data: " + msgspec.json.encode(schemas.ErrorBody(error_detail(exc))) + b"\n\n"
+            return
+        for event in events(result):
+            yield b"data: " + msgspec.json.encode(event) + b"\n\n"
+        yield b"data: [DONE]\n\n"
+    finally:
+        # Starlette cancels this generator when the client disconnects: stop the workers too.
         await cancel(vote)
 
 

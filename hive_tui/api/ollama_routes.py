@@ -13,7 +13,6 @@ Ollama's ``{"error": "..."}`` with the status the OpenAI route would give.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
@@ -26,6 +25,7 @@ from starlette.routing import Route
 from hive_tui import consensus, wire
 from hive_tui.api import ollama_models
 from hive_tui.api import ollama_schemas as o
+from hive_tui.api.handling import cancel, run_watching_client
 from hive_tui.api.present import _PIECES, hive_vote  # the winner cut as the OpenAI stream cuts it
 from hive_tui.api.schemas import HiveOptions, _integral_floats_as_ints
 from hive_tui.errors import HiveError
@@ -39,7 +39,6 @@ from hive_tui.node import (
 )
 
 NDJSON = "application/x-ndjson"
-DISCONNECT_POLL_S = 0.25
 NS = 1_000_000_000
 T = TypeVar("T")
 log = logging.getLogger("hive.api")
@@ -110,28 +109,8 @@ def _job(
         stop=opts.stop or (),
         early_exit=hive.early_exit,
         context=hive.context,
+        kb=hive.kb,
     )
-
-
-async def _vote(request: Request, node: Node, job: SwarmRequest) -> VoteResult:
-    """The vote; cancelled (and so every worker's generation) if the client hangs up."""
-    vote = asyncio.create_task(node.answer(job))
-    try:
-        while not vote.done():
-            await asyncio.wait([vote], timeout=DISCONNECT_POLL_S)
-            if not vote.done() and await request.is_disconnected():
-                vote.cancel()
-                break
-        return await vote
-    finally:
-        await _cancel(vote)
-
-
-async def _cancel(vote: asyncio.Task[VoteResult]) -> None:
-    if not vote.done():
-        vote.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await vote
 
 
 def _stats(result: VoteResult, started: float) -> o.Stats:
@@ -187,7 +166,7 @@ async def _answer(
     node: Node = request.app.state.node
     started = asyncio.get_running_loop().time()
     if not stream:
-        result = await _vote(request, node, job)
+        result = await run_watching_client(request, node, job)
         return _json(final(model, result, started, result.winner.text))
 
     async def lines() -> AsyncIterator[bytes]:
@@ -203,7 +182,7 @@ async def _answer(
             yield msgspec.json.encode(final(model, result, started, "")) + b"\n"
         finally:
             # Starlette cancels this generator when the client disconnects: stop the workers.
-            await _cancel(vote)
+            await cancel(vote)
 
     return StreamingResponse(lines(), media_type=NDJSON, headers={"Cache-Control": "no-cache"})
 
