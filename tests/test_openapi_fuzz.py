@@ -49,6 +49,9 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
+# Each operation's cases are one test: an operation whose cases run votes takes a few minutes
+# on a busy 2-core box, past the suite's default limit of 300 s.
+@pytest.mark.timeout(900)
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -7,6 +7,7 @@ redrawn twice a second; once it is done, from the worker's status.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Sequence
 
@@ -142,6 +143,9 @@ class WorkersPane(VerticalScroll):
         self.statuses: list[wire.WorkerStatus] = []
         self._layout: list[tuple[str, tuple[str, ...]]] = []
         self._rates: dict[str, deque[float]] = {}  # kept across regrouping
+        # One update at a time: a second one arriving while the first remounts the cards
+        # would look them up before they exist.
+        self._updating = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield Static("Workers are starting…", id="workers-empty")
@@ -156,6 +160,10 @@ class WorkersPane(VerticalScroll):
         return self._rates.setdefault(worker_id, deque([0.0] * HISTORY, maxlen=HISTORY))
 
     async def show_statuses(self, statuses: list[wire.WorkerStatus]) -> None:
+        async with self._updating:
+            await self._show_statuses(statuses)
+
+    async def _show_statuses(self, statuses: list[wire.WorkerStatus]) -> None:
         known = {s.worker_id: s for s in self.statuses}
         known.update((s.worker_id, s) for s in statuses)
         self.statuses = list(known.values())
