@@ -23,6 +23,8 @@ from hive_tui.api.guard import LOCAL_HOSTS, host_name, is_loopback, own_names
 from hive_tui.config import Settings
 
 DEFAULT_PORT = 8000
+# On Ctrl+C, open tabs are closed after this long; each tab's app is then told to quit.
+SHUTDOWN_S = 2.0
 KEY_COOKIE = "hive_key"
 WEB_FLAGS = ("--host", "--port")  # where the page is served: not the app's business
 Handler = Callable[[Any], Awaitable[Any]]
@@ -65,7 +67,7 @@ def make_server(command: str, host: str, api_key: str = "",
     names = allowed_names(host, allowed_hosts)
     any_host = "*" in names
 
-    class HiveWebServer(Server):  # type: ignore[misc]
+    class HiveWebServer(Server):
         async def _make_app(self) -> web.Application:
             app: web.Application = await super()._make_app()
             app.middlewares.append(guard)
@@ -109,7 +111,8 @@ async def serve(server: Any, sock: socket.socket) -> None:
 
     from aiohttp import web
 
-    runner = web.AppRunner(await server._make_app(), handle_signals=False)
+    runner = web.AppRunner(await server._make_app(), handle_signals=False,
+                           shutdown_timeout=SHUTDOWN_S)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
