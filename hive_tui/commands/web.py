@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from hive_tui.api.guard import LOCAL_HOSTS, host_name, is_loopback, own_names
+from hive_tui.api.guard import LOCAL_HOSTS, Admission, host_name, is_loopback, own_names
 from hive_tui.config import Settings
 
 DEFAULT_PORT = 8000
@@ -60,12 +60,13 @@ def allowed_names(host: str, allowed_hosts: Sequence[str] = ()) -> set[str]:
 
 
 def make_server(command: str, host: str, api_key: str = "",
-                allowed_hosts: Sequence[str] = ()) -> Any:
+                allowed_hosts: Sequence[str] = (), max_tabs: int = 4) -> Any:
     from aiohttp import web
     from textual_serve.server import Server
 
     names = allowed_names(host, allowed_hosts)
     any_host = "*" in names
+    tabs = Admission(max_tabs)  # each tab runs a whole app: workers, models and all
 
     class HiveWebServer(Server):
         async def _make_app(self) -> web.Application:
@@ -81,6 +82,14 @@ def make_server(command: str, host: str, api_key: str = "",
             # (0.0.0.0 is no place a browser can connect to).
             self.public_url = f"{request.scheme}://{request.host}"
             return await super().handle_index(request)
+
+        async def handle_websocket(self, request: web.Request) -> Any:
+            if not tabs.try_enter():
+                return web.Response(status=503, text=f"at most {tabs.limit} tabs at once")
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                tabs.leave()
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> Any:
@@ -145,6 +154,6 @@ def run_web(settings: Settings, argv: Sequence[str], host: str | None,
     print(f"hive: serving the app on http://{shown}:{sock.getsockname()[1]} (Ctrl+C stops)",
           flush=True)
     server = make_server(app_command(argv), host, settings.api_key,
-                         settings.allowed_host_names())
+                         settings.allowed_host_names(), settings.web_tabs)
     asyncio.run(serve(server, sock))
     return 0

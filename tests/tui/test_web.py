@@ -55,11 +55,12 @@ SCREEN = """() => {
 
 
 @contextlib.contextmanager
-def web_server(tmp_path: Path, *flags: str) -> Iterator[str]:
+def web_server(tmp_path: Path, *flags: str, **environ: str) -> Iterator[str]:
     """``hive --web --port 0`` with a scripted swarm; yields the page's URL."""
     script = write_script(str(tmp_path / "script.json"), answers=[ANSWER] * 3)
     env = dict(os.environ, PYTHONPATH=os.getcwd(), HIVE_PORT="0",  # each tab's own API
-               XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
+               XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               **environ)
     proc = subprocess.Popen(
         [sys.executable, "-m", "hive_tui", "--web", "--port", "0", "--no-federation",
          "--backend", "scripted", "--model", script, "--workers", "3", *flags],
@@ -143,6 +144,24 @@ def test_only_its_own_names_and_its_own_page_reach_the_server(tmp_path):
             ws_client.connect(url.replace("http", "ws") + "/ws",
                               origin="http://evil.example", open_timeout=30)
         assert refused.value.response.status_code == 403
+
+
+def test_tabs_past_the_limit_are_refused(tmp_path):
+    with web_server(tmp_path, HIVE_WEB_TABS="1") as url:
+        ws_url = url.replace("http", "ws") + "/ws"
+        with ws_client.connect(ws_url, origin=url, open_timeout=30):  # runs one app
+            with pytest.raises(InvalidStatus) as refused:
+                ws_client.connect(ws_url, origin=url, open_timeout=30)
+            assert refused.value.response.status_code == 503
+        # The tab closed, its place is free again.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with ws_client.connect(ws_url, origin=url, open_timeout=30):
+                    break
+            except InvalidStatus:
+                assert time.monotonic() < deadline, "the closed tab's place was never freed"
+                time.sleep(0.5)
 
 
 def test_beyond_loopback_without_a_key_is_refused(tmp_path):
