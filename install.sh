@@ -61,6 +61,16 @@ case ",$extras," in
             echo "install.sh: install bubblewrap, iproute2 and tmux for the full test suite" >&2
         fi
     fi
+    # The browser test of `hive --web` drives the distribution's Chromium through playwright
+    # (pointed at it, so playwright downloads no browser of its own).
+    if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1
+    then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+        else
+            echo "install.sh: install chromium for the browser test of hive --web" >&2
+        fi
+    fi
     ;;
 esac
 python3 -m pip install -q -e ".${extras:+[$extras]}"

@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="data folder: node id, conversations, log (default: the platform's user data "
         "folder; HIVE_DATA_DIR). Several nodes on one machine need one each",
     )
+    node.add_argument("--web", action="store_true",
+                      help="serve the app to a browser on --host/--port (default "
+                      "127.0.0.1:8000; beyond this machine only with an API key)")
     node.add_argument("--connect", metavar="URL",
                       help="open the app on a running node (hive --node), not an embedded one")
     fed = parser.add_argument_group("federation")
@@ -148,6 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is not None:
             return int(handler(args) or 0)
         settings = settings_from(args)
+        if args.web:
+            from hive_tui.commands.web import run_web
+
+            return run_web(settings, sys.argv[1:] if argv is None else argv, args.host,
+                           args.port)
         if args.node:
             from hive_tui.serve import run_node
 

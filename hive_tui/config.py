@@ -87,6 +87,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     header_timeout_s: float = 10.0  # a request's headers must arrive within this, else closed
     body_timeout_s: float = 30.0  # ... and its body within this once headers are in (408)
     max_event_streams: int = 32  # /v1/hive/events subscribers at once; more get 503
+    web_tabs: int = 4  # hive --web: browser tabs at once (each runs the app); more get 503
     # execute_bash's kernel-enforced limits (hive_tui/tools/limits.py)
     tool_max_processes: int = 128  # processes and threads at once in the sandbox
     tool_max_memory_mb: int = 1024  # address space of each process
