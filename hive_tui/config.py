@@ -65,6 +65,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     speculative: str = "off"
     draft_max: int = 8
     draft_model: str = ""
+    # Batched llama workers keep each sequence's cells after an answer and reuse the longest
+    # cached prefix of the next prompt (a conversation's history, a shared system prompt).
+    # Off: every prompt evaluated from scratch, so a seeded answer never depends on the last
+    # request (reused cells come from another batch shape; docs/performance.md).
+    prompt_cache: bool = True
     node_name: str = ""
     log_level: str = "info"
     access_log: bool = False  # one line per HTTP request on the node's log (hive.access)

@@ -246,6 +246,7 @@ class Node:
                 speculative=self.settings.speculative,
                 draft_max=self.settings.draft_max,
                 draft_model=self.settings.draft_model,
+                prompt_cache=self.settings.prompt_cache,
             )
             backend = process.backend or plan.backend
             engine = EngineProcess(ProcessSpec(index, backend, load), self.bus)
@@ -410,4 +411,9 @@ class Node:
             workers=statuses,
             plan=list(self.plan.reasons),
             peers=self.federation.view() if self.federation else [],
+            prompt_cache=self._prompt_cache(),
         )
+
+    def _prompt_cache(self) -> wire.PromptCacheView:
+        read, cached = self.swarm.prompt_tokens_read, self.swarm.prompt_tokens_cached
+        return wire.PromptCacheView(read, cached, round(cached / read, 4) if read else 0.0)

@@ -133,7 +133,8 @@ def completion(
 
 def _usage(result: VoteResult, winner: int) -> schemas.Usage:
     tokens = result.candidates[winner].completion_tokens
-    return schemas.Usage(result.prompt_tokens, tokens, result.prompt_tokens + tokens)
+    return schemas.Usage(result.prompt_tokens, tokens, result.prompt_tokens + tokens,
+                         schemas.PromptTokensDetails(result.cached_tokens))
 
 
 def stream_chunks(

@@ -261,10 +261,15 @@ class Choice(msgspec.Struct):
     logprobs: None = None
 
 
+class PromptTokensDetails(msgspec.Struct):
+    cached_tokens: int = 0  # found in a worker's prefix cache, not evaluated again
+
+
 class Usage(msgspec.Struct):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    prompt_tokens_details: PromptTokensDetails | None = None
 
 
 class ChatCompletion(msgspec.Struct):

@@ -44,6 +44,7 @@ class AnswerStream:
         tail: str = "",
         logprob_s: float = 0.0,
         token_logprobs: list[float] | None = None,
+        cached_tokens: int = 0,
     ) -> wire.Done:
         """Release what was held back (plus ``tail``, the decoder's last bytes) and finish."""
         rest = self.scanner.feed(tail) + self.scanner.flush()
@@ -54,6 +55,7 @@ class AnswerStream:
             text=self.scanner.text,
             finish_reason=finish,
             prompt_tokens=prompt_tokens,
+            cached_tokens=cached_tokens,
             completion_tokens=completion_tokens,
             ttft_s=self.ttft,
             gen_s=time.perf_counter() - self.started,

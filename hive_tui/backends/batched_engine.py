@@ -17,7 +17,12 @@ sequences instead of once per sequence: that is where the speed comes from.
   one log-sum-exp per token, reduced on a helper thread while the next step decodes (ctypes
   and numpy both release the GIL), so on a GPU that arithmetic stays off the critical path.
 
-Every batch starts from an empty cache (as ``LlamaEngine`` does), so no answer depends on the last.
+* Prefix cache: a sequence that finishes keeps its cells (its prompt and the tokens it fed),
+  and the next prompt goes to the free sequence that already holds the longest prefix of it,
+  so a conversation's next turn or a shared system prompt evaluates only the new tokens
+  (``Done.cached_tokens`` says how many it did not). The reused cells were computed in
+  another batch shape, so an answer is the same text as a cold run's only as far as
+  llama.cpp's kernels give the same numbers for it (on the CPU they did, tested).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from hive_tui.backends.engine import (
     SingleRequestHost,
 )
 from hive_tui.backends.llama_sampling import per_token, sampler_chain, step_logprobs
+from hive_tui.backends.prefix_cache import PrefixCache
 from hive_tui.backends.stops import StopScanner
 
 try:
@@ -72,6 +78,8 @@ class _Slot:
     out: int = -1  # batch index whose logits this slot samples next; -1: nothing to sample yet
     feed: int | None = None  # the token sampled last, fed in the next step
     generated: int = 0
+    fed: list[int] = field(default_factory=list)  # generated tokens whose cells are written
+    cached: int = 0  # prompt tokens found in the cache, not evaluated again
     # (future of one step's log-probabilities, this slot's row in it), summed at the end
     logprobs: list[tuple[Future[np.ndarray], int]] = field(default_factory=list)
     ttft: float = 0.0
@@ -88,7 +96,8 @@ class _PromptJob:
 
     tokens: list[int]
     slots: list[_Slot]  # slots[0] is the one whose sequence is evaluated
-    done: int = 0  # tokens already fed
+    done: int = 0  # tokens already in the leader's cells (fed, or found in its cache)
+    start: int = 0  # tokens found in the cache: the job has fed nothing while done == start
 
 
 class BatchedLlamaEngine:
@@ -108,6 +117,8 @@ class BatchedLlamaEngine:
         self._reducer = ThreadPoolExecutor(1, thread_name_prefix="logprob")
         self._outputs: dict[int, int] = {}
         self._pieces: dict[int, bytes] = {}
+        self._cache = PrefixCache(self._drop_cells)
+        self._keep_cells = True
 
     # ------------------------------------------------------------------ set-up
 
@@ -122,6 +133,7 @@ class BatchedLlamaEngine:
         self._formatter = chat_formatter(model.metadata(), model)
         self.slots = spec.slots
         self._n_ctx_seq = spec.n_ctx
+        self._keep_cells = spec.prompt_cache
         cp = llama_cpp.llama_context_default_params()
         cp.n_ctx = spec.n_ctx * spec.slots  # one stream of spec.n_ctx cells per slot
         cp.n_batch = cp.n_ubatch = N_BATCH
@@ -172,7 +184,6 @@ class BatchedLlamaEngine:
 
     def run_batch(self, requests: list[wire.Generate], host: BatchHost) -> None:
         assert self._ctx is not None and self._batch is not None
-        llama_cpp.llama_memory_clear(self._mem, True)
         free_seqs = list(range(self.slots - 1, -1, -1))
         active: list[_Slot] = []
         jobs: list[_PromptJob] = []
@@ -187,6 +198,11 @@ class BatchedLlamaEngine:
                 self._sample_all([s for s in active if s.out >= 0], active, jobs, free_seqs, host)
                 if free_seqs:
                     self._admit(host.admit(len(free_seqs)), active, jobs, free_seqs, host)
+        except BaseException:
+            # A failed decode leaves cells nobody can vouch for: start the next batch cold.
+            llama_cpp.llama_memory_clear(self._mem, True)
+            self._cache.forget()
+            raise
         finally:
             for slot in active:
                 llama_cpp.llama_sampler_free(slot.sampler)
@@ -208,7 +224,7 @@ class BatchedLlamaEngine:
                 continue
             slot = _Slot(
                 request=request,
-                seq=free_seqs.pop(),
+                seq=-1,  # given by _attach_prompt
                 sampler=sampler_chain(request.params),
                 prompt=prompt,
                 budget=min(request.params.max_tokens, room),
@@ -218,19 +234,25 @@ class BatchedLlamaEngine:
                 scanner=StopScanner(list(request.params.stop)),
             )
             active.append(slot)
-            self._attach_prompt(slot, active, jobs)
+            self._attach_prompt(slot, jobs, free_seqs)
 
-    def _attach_prompt(self, slot: _Slot, active: list[_Slot], jobs: list[_PromptJob]) -> None:
-        """Join a prompt not yet started that is the same; else evaluate this one afresh.
+    def _attach_prompt(self, slot: _Slot, jobs: list[_PromptJob], free_seqs: list[int]) -> None:
+        """Join a prompt not yet started that is the same; else evaluate this one, in the free
+        sequence that holds the longest prefix of it, from the end of that prefix.
 
         A slot arriving once another already decodes the same prompt evaluates it again: that
         other stream holds generated tokens too, and only whole streams can be copied.
         """
         for job in jobs:
-            if job.done == 0 and job.tokens == slot.prompt:
+            if job.done == job.start and job.tokens == slot.prompt:
+                # A follower gets the leader's whole stream copied in (after its prompt).
+                slot.seq = self._cache.take_empty(slot.prompt, free_seqs)
+                slot.cached = job.start
                 job.slots.append(slot)
                 return
-        jobs.append(_PromptJob(list(slot.prompt), [slot]))
+        slot.seq, reuse = self._cache.take_for(slot.prompt, free_seqs)
+        slot.cached = reuse
+        jobs.append(_PromptJob(list(slot.prompt), [slot], done=reuse, start=reuse))
 
     def _decode_step(self, active: list[_Slot], jobs: list[_PromptJob]) -> None:
         batch = self._batch
@@ -240,6 +262,7 @@ class BatchedLlamaEngine:
         for slot in active:
             if slot.feed is not None:
                 slot.out = self._add(slot.feed, slot.pos - 1, (slot.seq,), True)
+                slot.fed.append(slot.feed)
                 slot.feed = None
             else:
                 slot.out = -1
@@ -343,17 +366,25 @@ class BatchedLlamaEngine:
         rest = slot.scanner.feed(slot.decoder.decode(b"", final=True)) + slot.scanner.flush()
         if rest:
             host.token(slot.request, rest)
+        pending = False  # its prompt not yet (fully) in its cells
         for job in list(jobs):
             if slot in job.slots:
-                if job.slots[0] is slot and job.done:  # the evaluated cells go with it: redo
-                    job.done = 0
+                pending = True
+                if job.slots[0] is slot:  # the evaluated cells go with it: the next redoes all
+                    job.done = job.start = 0
+                    for follower in job.slots[1:]:
+                        follower.cached = 0
                 job.slots.remove(slot)
                 if not job.slots:
                     jobs.remove(job)
         active.remove(slot)
         llama_cpp.llama_sampler_free(slot.sampler)
-        # Drops this sequence's id from its cells; cells that other slots share stay.
-        llama_cpp.llama_memory_seq_rm(self._mem, slot.seq, -1, -1)
+        if pending:
+            llama_cpp.llama_memory_seq_rm(self._mem, slot.seq, -1, -1)
+        elif self._keep_cells:  # for the next prompt that starts the same way (module doc)
+            self._cache.keep(slot.seq, slot.prompt + slot.fed)
+        else:
+            llama_cpp.llama_memory_seq_rm(self._mem, slot.seq, -1, -1)
         free_seqs.append(slot.seq)
         logprobs = per_token(slot.logprobs)
         host.done(
@@ -362,6 +393,7 @@ class BatchedLlamaEngine:
                 text=slot.scanner.text,
                 finish_reason=reason,
                 prompt_tokens=len(slot.prompt),
+                cached_tokens=slot.cached,
                 completion_tokens=slot.generated,
                 ttft_s=slot.ttft,
                 gen_s=time.perf_counter() - slot.started,
@@ -371,6 +403,9 @@ class BatchedLlamaEngine:
                 token_ends=slot.ends[: len(logprobs)],
             )
         )
+
+    def _drop_cells(self, seq: int, keep: int) -> None:
+        llama_cpp.llama_memory_seq_rm(self._mem, seq, keep, -1)
 
     def _token_bytes(self, token: int) -> bytes:
         if (cached := self._pieces.get(token)) is not None:

@@ -6,9 +6,11 @@ full-vocabulary row per token and made generation about 6x slower here. Instead 
 ``Llama.generate`` ourselves and read the one row of logits the context already holds for the
 position just sampled (a single log-sum-exp over the vocabulary per token).
 
-Every request starts from an empty KV cache, so the same prompt and seed give the same answer
-whatever this worker generated before (prefix reuse changes how the prompt is batched, and
-with it the floating-point rounding).
+With ``prompt_cache`` (the default) llama-cpp-python keeps the cells of the last request and
+evaluates only what the next prompt adds past their common prefix: a conversation's next turn
+reads its new message, not its whole history. Off, every request starts from an empty KV cache,
+so the same prompt and seed give the same answer whatever this worker generated before (prefix
+reuse changes how the prompt is batched, and with it the floating-point rounding).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Generator
 from hive_tui import wire
 from hive_tui.backends.answer import AnswerStream
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
+from hive_tui.backends.prefix_cache import common_prefix
 from hive_tui.backends.speculative import SPECULATIVE_MODES, lookup_draft
 from hive_tui.tools.prompt import openai_tools, template_knows_tools, with_tools_prompt
 
@@ -48,6 +51,7 @@ class LlamaEngine:
         self._speculative = "off"
         self._draft_max = 0
         self._draft_model: DraftModel | None = None
+        self._prompt_cache = True
 
     def load(self, spec: wire.Load) -> wire.Ready:
         # Checked before the model loads, so a bad setting fails fast.
@@ -68,6 +72,7 @@ class LlamaEngine:
         )
         self._llm = llm
         self._speculative, self._draft_max = spec.speculative, spec.draft_max
+        self._prompt_cache = spec.prompt_cache and spec.speculative == "off"
         if spec.speculative == "draft":
             self._draft_model = DraftModel(spec.draft_model, spec.n_ctx, spec.n_threads)
         self._formatter = chat_formatter(llm.metadata, llm._model)
@@ -101,7 +106,11 @@ class LlamaEngine:
             )
         budget = min(params.max_tokens, room)
 
-        llm.reset()
+        if self._prompt_cache:  # Llama.generate drops the cells past the common prefix
+            cached = _reused_prefix(llm, prompt)
+        else:
+            llm.reset()
+            cached = 0
         llm.set_seed(params.seed & 0xFFFFFFFF)
         vocab = llm._model.vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -135,6 +144,7 @@ class LlamaEngine:
             finish,
             tail=decoder.decode(b"", final=True),
             prompt_tokens=len(prompt),
+            cached_tokens=cached,
             completion_tokens=len(generated),
             mean_logprob=(sum(logprobs) / len(logprobs)) if logprobs else None,
             logprob_s=logprob_s,
@@ -168,6 +178,14 @@ class LlamaEngine:
                 yield token, np.ctypeslib.as_array(ptr, shape=(n_vocab,))
         finally:
             tokens.close()
+
+
+def _reused_prefix(llm: llama_cpp.Llama, prompt: list[int]) -> int:
+    """The prompt tokens ``Llama.generate`` will find in its cells (its own rule: a prompt held
+    whole is cut by one token, whose decode gives the logits to sample from)."""
+    held = llm.input_ids[: llm.n_tokens].tolist()
+    n = common_prefix(held, prompt)
+    return n - 1 if n == len(prompt) and n > 0 else n
 
 
 def _token_logprob(logits: np.ndarray, token: int) -> float:

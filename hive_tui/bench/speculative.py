@@ -92,7 +92,8 @@ def measure(model: str, modes: list[str], ntok: int, threads: int, ngl: int, dra
     for mode in ["off", *modes]:
         engine = LlamaEngine()
         engine.load(wire.Load(model_path=model, n_ctx=2048, n_threads=threads, n_gpu_layers=ngl,
-                              speculative=mode, draft_max=draft_max, draft_model=draft_model))
+                              speculative=mode, draft_max=draft_max, draft_model=draft_model,
+                              prompt_cache=False))  # every run reads its prompt: like for like
         engines[mode] = engine
     results: list[Result] = []
     for name, text in PROMPTS.items():

@@ -76,6 +76,15 @@ def register(
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--json", type=Path, help="also write every answer as JSON here")
     c.set_defaults(handler=_context)
+    pf = kinds.add_parser("prefix", help="a long conversation's next turn with and without "
+                          "the prompt cache: time to first token (docs/performance.md)")
+    pf.add_argument("--workers", type=int, default=2, help="workers (default 2)")
+    pf.add_argument("--n-ctx", dest="n_ctx", type=int, default=2048)
+    pf.add_argument("--runs", type=int, default=4, help="conversations (default 4)")
+    pf.add_argument("--history", type=int, default=1500,
+                    help="tokens of earlier turns (default 1500)")
+    pf.add_argument("--max-tokens", dest="max_tokens", type=int, default=16)
+    pf.set_defaults(handler=_prefix)
     r = kinds.add_parser("rag", help="answers from a knowledge base of invented facts, with "
                          "and without retrieval; recall@k; indexing time (docs/retrieval.md)")
     r.add_argument("--embedding-model", dest="embedding_model",
@@ -142,6 +151,12 @@ def _context(args: argparse.Namespace) -> int:
 
     return run(args.model, args.n_ctx, args.ratio, args.conversations, args.documents,
                args.workers, args.threads, args.seed, args.json)
+
+
+def _prefix(args: argparse.Namespace) -> int:
+    from hive_tui.bench.prefix import run
+
+    return run(args.workers, args.n_ctx, args.runs, args.history, args.max_tokens)
 
 
 def _rag(args: argparse.Namespace) -> int:

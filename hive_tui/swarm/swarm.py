@@ -109,6 +109,7 @@ class VoteResult:
     # What the context policy did to the messages before the vote (None: nothing asked)
     context: wire.ContextReport | None = None
     passages: tuple[wire.Passage, ...] = ()  # what grounded the prompt, when a kb was asked
+    cached_tokens: int = 0  # of prompt_tokens, found in a worker's prefix cache
 
     @property
     def winner(self) -> wire.Candidate:
@@ -120,6 +121,9 @@ class Swarm:
         self.workers = workers
         self.bus = bus
         self.node_id = node_id
+        # Prompt tokens read by this node's workers, and those their prefix caches held.
+        self.prompt_tokens_read = 0
+        self.prompt_tokens_cached = 0
 
     async def start(self) -> None:
         await asyncio.gather(*(w.start() for w in self.workers))
@@ -149,7 +153,7 @@ class Swarm:
         )
         question = consensus.question_of(request.messages)
         slots: list[wire.Candidate | None] = [None] * len(chosen)
-        prompt_tokens = 0
+        prompt_tokens = cached_tokens = 0
         crashed: list[str] = []
         errors: list[str] = []
         settled = asyncio.Event()  # the vote may stop: its outcome is decided, or all answered
@@ -157,7 +161,7 @@ class Swarm:
         tally = consensus.Tally(request.strategy, len(chosen), question)
 
         async def answer(slot: int, worker: Worker) -> None:
-            nonlocal prompt_tokens
+            nonlocal prompt_tokens, cached_tokens
             worker_seed = derive_seed(seed, slot)
             self.bus.publish(wire.WorkerStarted(rid, worker.worker_id, self.node_id, worker_seed))
             params = msgspec.structs.replace(request.params, seed=worker_seed)
@@ -175,6 +179,9 @@ class Swarm:
                                 settled.set()
                         case wire.Done() as done:
                             prompt_tokens = max(prompt_tokens, done.prompt_tokens)
+                            cached_tokens = max(cached_tokens, done.cached_tokens)
+                            self.prompt_tokens_read += done.prompt_tokens
+                            self.prompt_tokens_cached += done.cached_tokens
                             candidate = wire.Candidate(
                                 worker_id=worker.worker_id,
                                 node_id=self.node_id,
@@ -186,6 +193,8 @@ class Swarm:
                                 mean_logprob=done.mean_logprob,
                                 token_logprobs=done.token_logprobs,
                                 token_ends=done.token_ends,
+                                prompt_tokens=done.prompt_tokens,
+                                cached_tokens=done.cached_tokens,
                             )
                             candidate = tally.final(slot, candidate)
                             slots[slot] = candidate
@@ -232,7 +241,8 @@ class Swarm:
         decision = consensus.decide(request.strategy, candidates, question)
         # Wanted but not up (a backend that is not installed, a restart) or lost on the way.
         missing = absent + [w.worker_id for w, c in zip(chosen, slots, strict=True) if c is None]
-        result = VoteResult(rid, seed, candidates, decision, bool(missing), missing, prompt_tokens)
+        result = VoteResult(rid, seed, candidates, decision, bool(missing), missing, prompt_tokens,
+                            cached_tokens=cached_tokens)
         self.bus.publish(wire.VoteDecided(rid, candidates, decision, result.degraded, missing))
         return result
 

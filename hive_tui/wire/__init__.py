@@ -99,7 +99,7 @@ from hive_tui.wire.values import (
     remote_worker_id,
     workers_ready,
 )
-from hive_tui.wire.views import NodeHealth, NodeLiveness, PeerState, PeerView
+from hive_tui.wire.views import NodeHealth, NodeLiveness, PeerState, PeerView, PromptCacheView
 from hive_tui.wire.worker import (
     Cancel,
     Done,
@@ -142,6 +142,7 @@ __all__ = [
     "VoteReply",
     "NodeVoteReply",
     "NodeHealth",
+    "PromptCacheView",
     "NodeLiveness",
     "PeerState",
     "PeerView",

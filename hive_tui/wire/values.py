@@ -47,6 +47,9 @@ class Candidate(msgspec.Struct, frozen=True):
     # Per generated token: log-probability and end offset in ``text`` (see wire.Done).
     token_logprobs: list[float] = []
     token_ends: list[int] = []
+    # The prompt as this worker's engine saw it, and how much of it came from its prefix cache.
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
 
 
 class Decision(msgspec.Struct, frozen=True):

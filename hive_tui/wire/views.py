@@ -49,6 +49,16 @@ class NodeLiveness(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     detail: str = "send the API key (Authorization: Bearer) for the node's details"
 
 
+class PromptCacheView(msgspec.Struct, frozen=True):
+    """Prompt tokens this node's workers were asked to read since it started, and how many of
+    them their engines found already in their cells (a conversation's history, a shared
+    system prompt) instead of evaluating them again."""
+
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    hit_rate: float = 0.0  # cached / prompt tokens
+
+
 class NodeHealth(msgspec.Struct, frozen=True):
     """What ``GET /health`` answers."""
 
@@ -64,3 +74,4 @@ class NodeHealth(msgspec.Struct, frozen=True):
     peers: list[PeerView] = []
     asyncio_tasks: int | None = None  # tasks alive in the node's event loop (leak watch)
     requests_admitted: int | None = None  # chat requests inside the admission bound now
+    prompt_cache: PromptCacheView | None = None  # the workers' prefix caches

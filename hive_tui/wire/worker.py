@@ -21,6 +21,7 @@ class Load(msgspec.Struct, tag="load", frozen=True):
     speculative: str = "off"
     draft_max: int = 8
     draft_model: str = ""
+    prompt_cache: bool = True  # reuse a sequence's cells for the next prompt's shared prefix
 
 
 # --- tools offered to the model; rendered into the prompt by the engine.
@@ -86,6 +87,8 @@ class Done(msgspec.Struct, tag="done", frozen=True):
     # vote reads the confidence of the part of an answer that differs from the others.
     token_logprobs: list[float] = []
     token_ends: list[int] = []
+    # Prompt tokens whose cells came from the engine's prefix cache (not evaluated again).
+    cached_tokens: int = 0
 
 
 class WorkerError(msgspec.Struct, tag="error", frozen=True):

@@ -80,7 +80,8 @@ async def collect(
 ) -> AnswerStore:
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
     started = time.perf_counter()
-    spec = wire.Load(model_path=model_path, n_ctx=1024, n_threads=threads)
+    # No prompt cache: a stored answer must not depend on the question asked before it.
+    spec = wire.Load(model_path=model_path, n_ctx=1024, n_threads=threads, prompt_cache=False)
     procs = [WorkerProcess(backend, i) for i in range(workers)]
     try:
         await asyncio.gather(*(p.start(spec) for p in procs))
