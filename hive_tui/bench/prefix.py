@@ -16,10 +16,14 @@ from __future__ import annotations
 import asyncio
 import statistics
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hive_tui import wire
 from hive_tui.bench.speculative import build_info
 from hive_tui.config import load_settings
+
+if TYPE_CHECKING:
+    from hive_tui.node import Node
 
 TOPICS = ["rivers", "bread", "bicycles", "volcanoes", "libraries", "tea", "bridges", "owls"]
 SENTENCES = [
@@ -57,7 +61,7 @@ def conversation(index: int, history_tokens: int) -> list[wire.ChatMessage]:
     return messages
 
 
-async def _ask(node, messages: list[wire.ChatMessage], seed: int, max_tokens: int) -> Turn:
+async def _ask(node: Node, messages: list[wire.ChatMessage], seed: int, max_tokens: int) -> Turn:
     result = await node.answer(node.request(messages, seed=seed, max_tokens=max_tokens))
     answers = [c for c in result.candidates if c.finish_reason in ("stop", "length")]
     return Turn(
