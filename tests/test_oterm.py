@@ -130,8 +130,15 @@ def new_chat_with_hive(tmux: Tmux, url: str) -> None:
     tmux.wait_for("Ctrl+N to start a new chat")
     tmux.keys("C-n")
     tmux.wait_for(other)  # the models, from /api/tags
-    tmux.tab_to(FOCUSED_MODEL_NAME)  # from the provider to the model name
-    tmux.keys("hive:latest", literal=True)
+    for attempt in range(3):  # on a busy box the keys may reach oterm before the focus does
+        tmux.tab_to(FOCUSED_MODEL_NAME)  # from the provider to the model name
+        tmux.keys("hive:latest", literal=True)
+        try:
+            tmux.wait_until_gone("Type model name", 20)  # the placeholder: something was typed
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     tmux.wait_until_gone(other)  # the list, filtered by what was typed
     tmux.keys("Tab")  # leaving the name commits it: oterm reads /api/show
     tmux.wait_for("Model: hive:latest")
