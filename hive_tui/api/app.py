@@ -34,6 +34,7 @@ from hive_tui.api.guard import Admission, Guard, has_key
 from hive_tui.api.handling import ApiError, chat_job, error_detail, error_kind, sse_vote
 from hive_tui.api.handling import decoded as _decoded
 from hive_tui.api.handling import run_watching_client as _run_watching_client
+from hive_tui.api.live_stream import live_sse
 from hive_tui.api.metrics import METRICS_PATH, NodeMetrics, RequestCounter, metrics, route_paths
 from hive_tui.api.openapi import build_openapi
 from hive_tui.api.present import completion, stream_chunks
@@ -83,8 +84,11 @@ async def chat_completions(request: Request) -> Response:
     model = req.model or node.plan.model_name  # the model asked for ("hive"), as OpenAI's do
     if req.stream:
         usage = req.stream_options is not None and bool(req.stream_options.include_usage)
+        live = req.hive is not None and req.hive.stream == "live" and mode is None
+        stream = (live_sse(node, job, model, int(time.time()), usage) if live
+                  else _sse(node, job, mode, model, usage))
         return StreamingResponse(
-            _sse(node, job, mode, model, usage),
+            stream,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

@@ -131,6 +131,11 @@ def completion(
     )
 
 
+def chunk_usage(result: VoteResult) -> schemas.Usage:
+    """The counts of the winner's answer, for ``stream_options.include_usage``."""
+    return _usage(result, result.decision.winner)
+
+
 def _usage(result: VoteResult, winner: int) -> schemas.Usage:
     tokens = result.candidates[winner].completion_tokens
     return schemas.Usage(result.prompt_tokens, tokens, result.prompt_tokens + tokens,

@@ -100,6 +100,9 @@ class HiveOptions(msgspec.Struct, forbid_unknown_fields=True):
     # Ground the answer on this knowledge base of the node (``hive index add``): its passages
     # go into the prompt and are listed in the response's ``hive.passages``.
     kb: Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")] | None = None
+    # With "stream": true: "vote" (the default) streams the voted answer once decided; "live"
+    # streams the first worker to speak as it writes, and says at the end whether it won.
+    stream: Literal["vote", "live"] | None = None
 
 
 class StreamOptions(msgspec.Struct):
@@ -223,6 +226,13 @@ class PassageView(msgspec.Struct):
     score: float
 
 
+class StreamedView(msgspec.Struct):
+    """A live stream's worker (``hive.stream`` "live") and whether its answer won the vote."""
+
+    worker: str
+    won: bool
+
+
 class HiveVote(msgspec.Struct):
     strategy: str
     agreement: float  # 0..1: agree_count / number of candidates
@@ -246,6 +256,7 @@ class HiveVote(msgspec.Struct):
     # What the context policy (``hive.context``) did to the messages; None: nothing asked
     context: wire.ContextReport | None = None
     passages: list[PassageView] | None = None  # present when the request named hive.kb
+    streamed: StreamedView | None = None  # a live stream's worker, and whether it won
 
 
 class AssistantMessage(msgspec.Struct):
