@@ -3,6 +3,7 @@ and answers the same as a cold engine (real embedded model, 1 thread); the bookk
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from hive_tui import wire
@@ -161,3 +162,9 @@ def test_a_conversation_through_the_api_reports_its_cached_prompt(node_process):
     assert 2 * (first.usage.prompt_tokens - 1) <= cache["cached_tokens"] <= 2 * cached
     assert cache["prompt_tokens"] == 2 * (first.usage.prompt_tokens + second.usage.prompt_tokens)
     assert 0 < cache["hit_rate"] < 1
+    from prometheus_client.parser import text_string_to_metric_families
+
+    metrics = {s.name: s.value for f in text_string_to_metric_families(
+        httpx.get(f"{node.url}/metrics", timeout=10).text) for s in f.samples}
+    assert metrics["hive_prompt_tokens_cached_total"] == cache["cached_tokens"]
+    assert metrics["hive_prompt_tokens_total"] == cache["prompt_tokens"]
