@@ -97,6 +97,11 @@ def test_system_prompt_blocks_multi_turn_and_stop_sequences(client) -> None:
         extra_body={"temperature": 0.5, "top_p": 0.9, "top_k": 40},
     )
     assert m.content[0].text == "Paris is the "  # cut before the stop sequence
+    assert (m.stop_reason, m.stop_sequence) == ("stop_sequence", "capital")
+    kwargs = dict(model="hive", max_tokens=64, messages=messages, stop_sequences=["capital"])
+    with client.messages.stream(**kwargs) as s:
+        final = s.get_final_message()
+    assert (final.stop_reason, final.stop_sequence) == ("stop_sequence", "capital")
 
 
 def test_a_missing_or_wrong_key_is_an_anthropic_shaped_401(keyed) -> None:
@@ -246,3 +251,4 @@ def test_the_embedded_model_answers_through_the_anthropic_sdk(node_process) -> N
     assert text == final.content[0].text == m.content[0].text  # greedy: the same answer
     cut = client.messages.create(**ask, stop_sequences=["aris"])
     assert "aris" not in cut.content[0].text
+    assert (cut.stop_reason, cut.stop_sequence) == ("stop_sequence", "aris")

@@ -39,3 +39,13 @@ def test_prefix_held_at_end_of_generation_is_flushed():
     assert s.feed("go ST") == "go "
     assert s.flush() == "ST"
     assert s.text == "go ST"
+
+
+def test_the_scanner_says_which_stop_string_ended_the_text():
+    scanner = StopScanner(["END", "ENDING", "#"])
+    assert scanner.matched is None
+    scanner.feed("text then EN")
+    assert scanner.matched is None  # held back: not yet known to be one
+    scanner.feed("DING more")
+    assert scanner.stopped and scanner.text == "text then "
+    assert scanner.matched == "END"  # both start there: the shorter one ended it

@@ -110,11 +110,15 @@ def message_id(request_id: str) -> str:
 
 def as_message(completion: schemas.ChatCompletion, request_id: str) -> an.Message:
     finish = completion.choices[0].finish_reason
+    winner = next((c for c in completion.hive.candidates if c.winner), None) \
+        if completion.hive is not None else None
+    matched = winner.stop_sequence if winner is not None and finish == "stop" else None
     return an.Message(
         id=message_id(request_id),
         model=completion.model,
         content=_blocks(completion),
-        stop_reason=_STOP_REASONS.get(finish, "end_turn"),
+        stop_reason="stop_sequence" if matched else _STOP_REASONS.get(finish, "end_turn"),
+        stop_sequence=matched,
         usage=an.MessageUsage(completion.usage.prompt_tokens, completion.usage.completion_tokens),
         hive=completion.hive,
     )

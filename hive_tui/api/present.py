@@ -33,6 +33,7 @@ def _candidate_views(candidates: list[Candidate], d: Decision) -> list[schemas.C
             finish_reason=c.finish_reason,
             mean_logprob=c.mean_logprob,
             winner=i == d.winner,
+            stop_sequence=c.stop_sequence,
         )
         for i, c in enumerate(candidates)
     ]

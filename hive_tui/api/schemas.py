@@ -190,6 +190,7 @@ class CandidateView(msgspec.Struct):
     finish_reason: str
     mean_logprob: float | None
     winner: bool
+    stop_sequence: str | None = None  # the request's stop string that ended it, if one did
 
 
 class NodeVoteView(msgspec.Struct):

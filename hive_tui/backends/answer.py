@@ -56,6 +56,7 @@ class AnswerStream:
             finish_reason=finish,
             prompt_tokens=prompt_tokens,
             cached_tokens=cached_tokens,
+            stop_sequence=self.scanner.matched,
             completion_tokens=completion_tokens,
             ttft_s=self.ttft,
             gen_s=time.perf_counter() - self.started,

@@ -394,6 +394,7 @@ class BatchedLlamaEngine:
                 finish_reason=reason,
                 prompt_tokens=len(slot.prompt),
                 cached_tokens=slot.cached,
+                stop_sequence=slot.scanner.matched,
                 completion_tokens=slot.generated,
                 ttft_s=slot.ttft,
                 gen_s=time.perf_counter() - slot.started,

@@ -13,6 +13,7 @@ class StopScanner:
         self._pending = ""
         self.text = ""  # everything released so far
         self.stopped = False
+        self.matched: str | None = None  # the stop string that ended the text, once one did
 
     def feed(self, piece: str) -> str:
         """Add generated text; return the part that is now safe to stream."""
@@ -22,6 +23,7 @@ class StopScanner:
         cut = self._first_stop(buffer)
         if cut is not None:
             self.stopped = True
+            self.matched = min((s for s in self._stops if buffer.find(s) == cut), key=len)
             self._pending = ""
             return self._release(buffer[:cut])
         hold = self._longest_stop_prefix_suffix(buffer)

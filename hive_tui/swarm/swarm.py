@@ -195,6 +195,7 @@ class Swarm:
                                 token_ends=done.token_ends,
                                 prompt_tokens=done.prompt_tokens,
                                 cached_tokens=done.cached_tokens,
+                                stop_sequence=done.stop_sequence,
                             )
                             candidate = tally.final(slot, candidate)
                             slots[slot] = candidate

@@ -50,6 +50,7 @@ class Candidate(msgspec.Struct, frozen=True):
     # The prompt as this worker's engine saw it, and how much of it came from its prefix cache.
     prompt_tokens: int = 0
     cached_tokens: int = 0
+    stop_sequence: str | None = None  # the request's stop string that ended it, if one did
 
 
 class Decision(msgspec.Struct, frozen=True):

@@ -89,6 +89,7 @@ class Done(msgspec.Struct, tag="done", frozen=True):
     token_ends: list[int] = []
     # Prompt tokens whose cells came from the engine's prefix cache (not evaluated again).
     cached_tokens: int = 0
+    stop_sequence: str | None = None  # the request's stop string that ended the text, if one did
 
 
 class WorkerError(msgspec.Struct, tag="error", frozen=True):
