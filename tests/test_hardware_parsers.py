@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from hive_tui.hardware.amd import parse_rocm_smi_json
@@ -15,6 +16,7 @@ from hive_tui.hardware.intel import parse_sycl_ls
 from hive_tui.hardware.nvidia import parse_nvidia_smi_xml, parse_nvml_snapshot
 from hive_tui.hardware.runner import ParseError
 from hive_tui.hardware.termux import parse_getprop, phone_device
+from hive_tui.wire import Device
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hardware"
 GiB = 1024**3
@@ -42,6 +44,43 @@ def test_nvml_snapshot_of_two_gpus_with_an_unsupported_field():
     assert gpus[1].free_memory_bytes == 4 * GiB
     assert gpus[1].temperature_c is None  # {"error": "NotSupported"} is unknown, not a crash
     assert gpus[1].utilisation_percent == 97
+
+
+def test_nvml_snapshot_of_the_h200_has_power_and_no_processes():
+    [gpu] = parse_nvml_snapshot(json.loads(text("nvidia-h200/nvml_h.json")))
+    # The recording holds power in milliwatts; the device carries watts.
+    assert gpu.power_watts == pytest.approx(125.169)
+    assert gpu.power_limit_watts == pytest.approx(700.0)
+    assert gpu.memory_utilisation_percent == 0
+    assert gpu.processes == []  # the box was idle when it was recorded
+
+
+def test_nvml_snapshot_processes_and_a_refused_power_reading():
+    idle, busy = parse_nvml_snapshot(json.loads(text("nvidia-2x-rtx4090-synthetic/nvml.json")))
+    assert idle.power_watts == pytest.approx(31.25) and idle.power_limit_watts == 450
+    assert busy.power_watts is None and busy.power_limit_watts == 450
+    assert busy.memory_utilisation_percent == 60
+    assert [(p.pid, p.used_memory_bytes) for p in busy.processes] == [
+        (4242, 20401094656),
+        (1187, None),  # the driver would not say how much
+    ]
+
+
+def test_the_device_with_processes_round_trips_and_an_older_report_still_decodes():
+    [gpu] = parse_nvml_snapshot(json.loads(text("nvidia-2x-rtx4090-synthetic/nvml.json")))[1:]
+    assert msgspec.json.decode(msgspec.json.encode(gpu), type=Device) == gpu
+    old = {"vendor": "nvidia", "name": "NVIDIA H200", "total_memory_bytes": 1}
+    decoded = msgspec.json.decode(msgspec.json.encode(old), type=Device)
+    assert decoded.processes == [] and decoded.power_watts is None
+
+
+def test_nvidia_smi_xml_reads_power_on_two_driver_generations():
+    [h200] = parse_nvidia_smi_xml(text("nvidia-h200/nvidia-smi-q.xml"))
+    assert (h200.power_watts, h200.power_limit_watts) == (125.10, 700.0)
+    assert h200.processes == []
+    first, second = parse_nvidia_smi_xml(text("nvidia-2x-rtx2080/nvidia-smi-q.xml"))
+    assert (first.power_watts, second.power_watts) == (1.0, 1.62)
+    assert first.power_limit_watts == second.power_limit_watts == 215.0
 
 
 def test_nvidia_smi_xml_agrees_with_nvml_on_the_same_box():
