@@ -64,7 +64,8 @@ def process_lines(g: GpuSample, workers: Mapping[int, str]) -> list[str]:
     ordered = sorted(g.processes, key=lambda p: (p.pid not in workers, -(p.used_memory_bytes or 0)))
     lines = [f"     {'PID':>7}  {'GPU-MEM':>9}  PROCESS"]
     for p in ordered[:MAX_PROCESSES]:
-        lines.append(f"     {p.pid:>7}  {_size(p.used_memory_bytes):>9}  {process_label(p, workers)}")
+        used = _size(p.used_memory_bytes)
+        lines.append(f"     {p.pid:>7}  {used:>9}  {process_label(p, workers)}")
     if len(ordered) > MAX_PROCESSES:
         lines.append(f"     … and {len(ordered) - MAX_PROCESSES} more")
     return lines
