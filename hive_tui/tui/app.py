@@ -109,7 +109,7 @@ class HiveApp(ChatActions, KnowledgeBaseToggle):
                                     self.hardware_refresh_s, workers=self._hive_pids)
 
     def _hive_pids(self) -> dict[int, str]:
-        return hive_pids(self.statuses.values(), self.core.info.node_id)
+        return hive_pids(self.statuses.values(), self.core.info.node_id, self.core.info.address)
 
     # ------------------------------------------------------------------ lifecycle
 

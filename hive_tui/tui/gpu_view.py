@@ -9,6 +9,7 @@ left out rather than shown as zeros: a driver that will not say is not an idle c
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
 
 from hive_tui.client.hardware_source import GpuProcessSample, GpuSample
 from hive_tui.wire import WorkerStatus
@@ -20,8 +21,21 @@ BAR_FRAME = 36
 MAX_PROCESSES = 8  # more than this on one card is summed up in one line
 
 
-def hive_pids(statuses: Iterable[WorkerStatus], node_id: str) -> dict[int, str]:
-    """This node's worker processes by pid (another node's pids mean nothing here)."""
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def same_machine(address: str) -> bool:
+    """Whether the node (``CoreInfo.address``) runs here, so its pids are this machine's."""
+    if address == "in-process":
+        return True
+    return urlsplit(address if "://" in address else f"//{address}").hostname in LOOPBACK
+
+
+def hive_pids(statuses: Iterable[WorkerStatus], node_id: str, address: str) -> dict[int, str]:
+    """The node's worker processes by pid, when they run on the machine whose GPUs the pane
+    shows (another machine's pid 4242 is not ours)."""
+    if not same_machine(address):
+        return {}
     return {s.pid: s.worker_id for s in statuses if s.pid is not None and s.node_id == node_id}
 
 

@@ -60,13 +60,17 @@ def test_a_busy_card_lists_hive_workers_first_and_leaves_out_what_the_driver_ref
     assert narrow[1].startswith(" UTL [" + "█" * 10 + "]") and narrow[1].endswith("mem-ctl 60%")
 
 
-def test_only_this_nodes_workers_with_a_pid_are_the_hive():
+def test_only_the_nodes_own_workers_on_this_machine_are_the_hive():
     statuses = [
         wire.WorkerStatus("w0", "node-a", "m", "llama.cpp", "idle", pid=100),
         wire.WorkerStatus("w1", "node-a", "m", "llama.cpp", "loading"),
         wire.WorkerStatus("w0@node-b", "node-b", "m", "llama.cpp", "idle", pid=100),
     ]
-    assert hive_pids(statuses, "node-a") == {100: "w0"}
+    assert hive_pids(statuses, "node-a", "in-process") == {100: "w0"}
+    assert hive_pids(statuses, "node-a", "http://127.0.0.1:8765") == {100: "w0"}
+    assert hive_pids(statuses, "node-a", "localhost:8765") == {100: "w0"}
+    # A node on another machine: its pids name processes there, not on these GPUs.
+    assert hive_pids(statuses, "node-a", "http://192.168.1.20:8765") == {}
 
 
 async def test_the_pane_names_the_worker_that_holds_a_gpu_process(isolated_dirs):
