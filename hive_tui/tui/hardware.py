@@ -24,6 +24,29 @@ REFRESH_S = 2.0
 HISTORY = 60
 # How hardware.runner says a probe's tool is missing.
 NOT_INSTALLED = re.compile(r"([\w.+/-]+) is not installed \(not on PATH\)")
+# A bar of the GPU view ("UTL [███░░] 41%"), and a row naming one of hive's workers.
+GPU_BAR = re.compile(r"(?:UTL|MEM) \[(█*)░*\]\s+(\d+)%")
+HIVE_ROW = re.compile(r"\S+ \(hive\)$")
+
+
+def level_style(percent: int) -> str:
+    # nvitop's reading: calm, loaded, nearly full.
+    return "$success" if percent < 50 else "$warning" if percent < 90 else "$error"
+
+
+def styled_gpus(text: str) -> Content:
+    """The GPU blocks with their bars coloured by level and hive's processes in the accent."""
+    content, offset = Content(text), 0
+    for line in text.split("\n"):
+        if found := GPU_BAR.search(line):
+            start = offset + found.start(1)
+            content = content.stylize(level_style(int(found[2])), start, start + len(found[1]))
+        elif found := HIVE_ROW.search(line):
+            content = content.stylize("bold $accent", offset + found.start(), offset + found.end())
+        elif line.startswith("GPU "):
+            content = content.stylize("bold", offset, offset + len(line))
+        offset += len(line) + 1
+    return content
 
 
 def gib(n: int | None) -> str:
@@ -122,7 +145,7 @@ class HardwarePane(VerticalScroll):
         last = self.last_sample
         if last is not None and last.gpus:  # the bars follow the pane's width
             self.query_one("#gpus", Static).update(
-                gpu_blocks(last.gpus, self.hive_workers(), self._columns()))
+                styled_gpus(gpu_blocks(last.gpus, self.hive_workers(), self._columns())))
 
     def on_mount(self) -> None:
         self.sample()
@@ -144,7 +167,7 @@ class HardwarePane(VerticalScroll):
         gpus.display, no_gpu.display = bool(s.gpus), not s.gpus
         self.last_sample = s
         if s.gpus:
-            gpus.update(gpu_blocks(s.gpus, self.hive_workers(), self._columns()))
+            gpus.update(styled_gpus(gpu_blocks(s.gpus, self.hive_workers(), self._columns())))
             return
         no_gpu.title = Content(no_gpu_summary(s.notes))  # type: ignore[assignment]
         details = [*s.notes, "(hive hardware shows the same, with the plan's reasons)"]

@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from textual.content import Content
 from textual.widgets import Static
 
 from hive_tui import wire
@@ -99,5 +100,10 @@ async def test_the_pane_names_the_worker_that_holds_a_gpu_process(isolated_dirs)
         rows = [line.split() for line in lines[4:]]
         assert rows[0] == [str(w0.pid), "900", "MiB", "w0", "(hive)"]
         assert ["1873", "412", "MiB", "Xorg"] in rows
+        content = gpus.content
+        assert isinstance(content, Content)
+        marked = [content.plain[span.start:span.end] for span in content.spans
+                  if "$accent" in str(span.style)]
+        assert marked == ["w0 (hive)"]  # hive's row stands out; Xorg's does not
         # Every line of the block fits the pane at 80 columns.
         assert max(len(line) for line in lines) <= gpus.content_region.width
