@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import msgspec
 import pytest
@@ -13,7 +14,11 @@ from hive_tui.hardware.amd_smi import parse_amd_smi
 from hive_tui.hardware.apple import apple_silicon_device, parse_sysctl, performance_cores
 from hive_tui.hardware.cpu import cpu_model_name, lscpu_physical_cores, parse_lscpu, parse_meminfo
 from hive_tui.hardware.intel import parse_sycl_ls
-from hive_tui.hardware.nvidia import parse_nvidia_smi_xml, parse_nvml_snapshot
+from hive_tui.hardware.nvidia import (
+    parse_nvidia_smi_xml,
+    parse_nvml_snapshot,
+    read_nvml_snapshot,
+)
 from hive_tui.hardware.runner import ParseError
 from hive_tui.hardware.termux import parse_getprop, phone_device
 from hive_tui.wire import Device
@@ -313,3 +318,59 @@ def test_cpu_text_garbage():
         lscpu_physical_cores({"CPU(s)": "4"})
     assert cpu_model_name("processor\t: 0\nmodel name\t: AMD EPYC 7B13\n") == "AMD EPYC 7B13"
     assert cpu_model_name("") is None
+
+
+class ReplayedNvml:
+    """Stands in for the pynvml module (no GPU here): answers NVML's calls with the values of
+    a recorded snapshot, so ``read_nvml_snapshot`` is checked to write what the parser reads."""
+
+    NVML_TEMPERATURE_GPU = 0
+
+    class NVMLError(Exception):
+        pass
+
+    def __init__(self, device: dict, compute: list, graphics: list | None) -> None:
+        self.device, self.compute, self.graphics = device, compute, graphics
+
+    def _value(self, key: str):
+        value = self.device[key]
+        if isinstance(value, dict) and "error" in value:
+            raise self.NVMLError(value["error"])
+        return value
+
+    def nvmlInit(self): pass
+    def nvmlShutdown(self): pass
+    def nvmlDeviceGetCount(self): return 1
+    def nvmlDeviceGetHandleByIndex(self, index): return index
+    def nvmlDeviceGetName(self, handle): return self.device["name"].encode()
+    def nvmlDeviceGetMemoryInfo(self, handle):
+        return SimpleNamespace(**self.device["memory"])
+    def nvmlDeviceGetUtilizationRates(self, handle):
+        return SimpleNamespace(**self.device["utilization"])
+    def nvmlDeviceGetTemperature(self, handle, sensor): return self._value("temperature_c")
+    def nvmlDeviceGetPowerUsage(self, handle): return self._value("power_mw")
+    def nvmlDeviceGetEnforcedPowerLimit(self, handle): return self._value("power_limit_mw")
+    def nvmlDeviceGetComputeRunningProcesses(self, handle): return self.compute
+    def nvmlDeviceGetGraphicsRunningProcesses(self, handle):
+        if self.graphics is None:  # as on a headless datacentre card
+            raise self.NVMLError("NVMLError_NotSupported: Not Supported")
+        return self.graphics
+
+
+def test_what_nvml_is_asked_for_is_what_the_parser_reads():
+    [recorded] = json.loads(text("nvidia-h200/nvml_h.json"))["devices"]
+    [expected] = parse_nvml_snapshot({"devices": [recorded]})
+    snapshot = read_nvml_snapshot(ReplayedNvml(recorded, [], None))
+    assert parse_nvml_snapshot(snapshot) == [expected]
+    assert expected.power_watts == pytest.approx(125.169)
+
+
+def test_a_process_nvml_lists_twice_is_kept_once_and_hidden_memory_is_unknown():
+    busy = json.loads(text("nvidia-2x-rtx4090-synthetic/nvml.json"))["devices"][1]
+    compute = [SimpleNamespace(pid=4242, usedGpuMemory=20401094656),
+               SimpleNamespace(pid=1187, usedGpuMemory=None)]
+    [device] = parse_nvml_snapshot(read_nvml_snapshot(ReplayedNvml(busy, compute, [compute[1]])))
+    assert [(p.pid, p.used_memory_bytes) for p in device.processes] == [
+        (4242, 20401094656), (1187, None)]
+    assert device.power_watts is None  # NVML refused it: unknown, and the rest still read
+    assert device.power_limit_watts == 450
