@@ -13,7 +13,7 @@ from textual.widgets import Static
 from hive_tui import wire
 from hive_tui.client.hardware_source import GpuProcessSample, _gpus_from
 from hive_tui.hardware.nvidia import parse_nvml_snapshot
-from hive_tui.tui.gpu_view import bar_width, gpu_block, hive_pids
+from hive_tui.tui.gpu_view import bar_width, gpu_block, gpu_blocks, hive_pids
 from tests.tui.support import RECORDED_HARDWARE, scripted_app, wait_for, wait_ready
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "hardware"
@@ -59,6 +59,16 @@ def test_a_busy_card_lists_hive_workers_first_and_leaves_out_what_the_driver_ref
     # At 40 columns the bars shrink, the figures stay.
     narrow = gpu_block(busy, {}, columns=40).splitlines()
     assert narrow[1].startswith(" UTL [" + "█" * 10 + "]") and narrow[1].endswith("mem-ctl 60%")
+
+
+def test_two_cards_are_two_blocks_a_blank_line_apart():
+    gpus = recorded_gpus("nvidia-2x-rtx4090-synthetic")
+    blocks = gpu_blocks(gpus, {}, columns=76).split("\n\n")
+    assert [b.splitlines()[0] for b in blocks] == [
+        "GPU 0  NVIDIA GeForce RTX 4090 · 41°C · 31 / 450 W",
+        "GPU 1  NVIDIA GeForce RTX 4090 · ? / 450 W",
+    ]
+    assert blocks[0].splitlines()[-1].strip() == "no processes"
 
 
 def test_only_the_nodes_own_workers_on_this_machine_are_the_hive():
