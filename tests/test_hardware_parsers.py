@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
+import msgspec
 import pytest
 
 from hive_tui.hardware.amd import parse_rocm_smi_json
@@ -12,9 +14,14 @@ from hive_tui.hardware.amd_smi import parse_amd_smi
 from hive_tui.hardware.apple import apple_silicon_device, parse_sysctl, performance_cores
 from hive_tui.hardware.cpu import cpu_model_name, lscpu_physical_cores, parse_lscpu, parse_meminfo
 from hive_tui.hardware.intel import parse_sycl_ls
-from hive_tui.hardware.nvidia import parse_nvidia_smi_xml, parse_nvml_snapshot
+from hive_tui.hardware.nvidia import (
+    parse_nvidia_smi_xml,
+    parse_nvml_snapshot,
+    read_nvml_snapshot,
+)
 from hive_tui.hardware.runner import ParseError
 from hive_tui.hardware.termux import parse_getprop, phone_device
+from hive_tui.wire import Device
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hardware"
 GiB = 1024**3
@@ -42,6 +49,43 @@ def test_nvml_snapshot_of_two_gpus_with_an_unsupported_field():
     assert gpus[1].free_memory_bytes == 4 * GiB
     assert gpus[1].temperature_c is None  # {"error": "NotSupported"} is unknown, not a crash
     assert gpus[1].utilisation_percent == 97
+
+
+def test_nvml_snapshot_of_the_h200_has_power_and_no_processes():
+    [gpu] = parse_nvml_snapshot(json.loads(text("nvidia-h200/nvml_h.json")))
+    # The recording holds power in milliwatts; the device carries watts.
+    assert gpu.power_watts == pytest.approx(125.169)
+    assert gpu.power_limit_watts == pytest.approx(700.0)
+    assert gpu.memory_utilisation_percent == 0
+    assert gpu.processes == []  # the box was idle when it was recorded
+
+
+def test_nvml_snapshot_processes_and_a_refused_power_reading():
+    idle, busy = parse_nvml_snapshot(json.loads(text("nvidia-2x-rtx4090-synthetic/nvml.json")))
+    assert idle.power_watts == pytest.approx(31.25) and idle.power_limit_watts == 450
+    assert busy.power_watts is None and busy.power_limit_watts == 450
+    assert busy.memory_utilisation_percent == 60
+    assert [(p.pid, p.used_memory_bytes) for p in busy.processes] == [
+        (4242, 20401094656),
+        (1187, None),  # the driver would not say how much
+    ]
+
+
+def test_the_device_with_processes_round_trips_and_an_older_report_still_decodes():
+    [gpu] = parse_nvml_snapshot(json.loads(text("nvidia-2x-rtx4090-synthetic/nvml.json")))[1:]
+    assert msgspec.json.decode(msgspec.json.encode(gpu), type=Device) == gpu
+    old = {"vendor": "nvidia", "name": "NVIDIA H200", "total_memory_bytes": 1}
+    decoded = msgspec.json.decode(msgspec.json.encode(old), type=Device)
+    assert decoded.processes == [] and decoded.power_watts is None
+
+
+def test_nvidia_smi_xml_reads_power_on_two_driver_generations():
+    [h200] = parse_nvidia_smi_xml(text("nvidia-h200/nvidia-smi-q.xml"))
+    assert (h200.power_watts, h200.power_limit_watts) == (125.10, 700.0)
+    assert h200.processes == []
+    first, second = parse_nvidia_smi_xml(text("nvidia-2x-rtx2080/nvidia-smi-q.xml"))
+    assert (first.power_watts, second.power_watts) == (1.0, 1.62)
+    assert first.power_limit_watts == second.power_limit_watts == 215.0
 
 
 def test_nvidia_smi_xml_agrees_with_nvml_on_the_same_box():
@@ -274,3 +318,59 @@ def test_cpu_text_garbage():
         lscpu_physical_cores({"CPU(s)": "4"})
     assert cpu_model_name("processor\t: 0\nmodel name\t: AMD EPYC 7B13\n") == "AMD EPYC 7B13"
     assert cpu_model_name("") is None
+
+
+class ReplayedNvml:
+    """Stands in for the pynvml module (no GPU here): answers NVML's calls with the values of
+    a recorded snapshot, so ``read_nvml_snapshot`` is checked to write what the parser reads."""
+
+    NVML_TEMPERATURE_GPU = 0
+
+    class NVMLError(Exception):
+        pass
+
+    def __init__(self, device: dict, compute: list, graphics: list | None) -> None:
+        self.device, self.compute, self.graphics = device, compute, graphics
+
+    def _value(self, key: str):
+        value = self.device[key]
+        if isinstance(value, dict) and "error" in value:
+            raise self.NVMLError(value["error"])
+        return value
+
+    def nvmlInit(self): pass
+    def nvmlShutdown(self): pass
+    def nvmlDeviceGetCount(self): return 1
+    def nvmlDeviceGetHandleByIndex(self, index): return index
+    def nvmlDeviceGetName(self, handle): return self.device["name"].encode()
+    def nvmlDeviceGetMemoryInfo(self, handle):
+        return SimpleNamespace(**self.device["memory"])
+    def nvmlDeviceGetUtilizationRates(self, handle):
+        return SimpleNamespace(**self.device["utilization"])
+    def nvmlDeviceGetTemperature(self, handle, sensor): return self._value("temperature_c")
+    def nvmlDeviceGetPowerUsage(self, handle): return self._value("power_mw")
+    def nvmlDeviceGetEnforcedPowerLimit(self, handle): return self._value("power_limit_mw")
+    def nvmlDeviceGetComputeRunningProcesses(self, handle): return self.compute
+    def nvmlDeviceGetGraphicsRunningProcesses(self, handle):
+        if self.graphics is None:  # as on a headless datacentre card
+            raise self.NVMLError("NVMLError_NotSupported: Not Supported")
+        return self.graphics
+
+
+def test_what_nvml_is_asked_for_is_what_the_parser_reads():
+    [recorded] = json.loads(text("nvidia-h200/nvml_h.json"))["devices"]
+    [expected] = parse_nvml_snapshot({"devices": [recorded]})
+    snapshot = read_nvml_snapshot(ReplayedNvml(recorded, [], None))
+    assert parse_nvml_snapshot(snapshot) == [expected]
+    assert expected.power_watts == pytest.approx(125.169)
+
+
+def test_a_process_nvml_lists_twice_is_kept_once_and_hidden_memory_is_unknown():
+    busy = json.loads(text("nvidia-2x-rtx4090-synthetic/nvml.json"))["devices"][1]
+    compute = [SimpleNamespace(pid=4242, usedGpuMemory=20401094656),
+               SimpleNamespace(pid=1187, usedGpuMemory=None)]
+    [device] = parse_nvml_snapshot(read_nvml_snapshot(ReplayedNvml(busy, compute, [compute[1]])))
+    assert [(p.pid, p.used_memory_bytes) for p in device.processes] == [
+        (4242, 20401094656), (1187, None)]
+    assert device.power_watts is None  # NVML refused it: unknown, and the rest still read
+    assert device.power_limit_watts == 450

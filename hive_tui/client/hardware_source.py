@@ -21,6 +21,13 @@ DETECT_EVERY_S = 10.0
 
 
 @dataclass(frozen=True)
+class GpuProcessSample:
+    pid: int
+    used_memory_bytes: int | None = None  # None: the driver would not say
+    name: str = ""  # the process's name on this machine, when it could be read
+
+
+@dataclass(frozen=True)
 class GpuSample:
     name: str
     vendor: str
@@ -28,6 +35,11 @@ class GpuSample:
     memory_used_bytes: int | None = None
     utilisation_percent: float | None = None
     temperature_c: float | None = None
+    index: int = 0
+    memory_utilisation_percent: float | None = None  # the memory controller's busy time
+    power_watts: float | None = None
+    power_limit_watts: float | None = None
+    processes: tuple[GpuProcessSample, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,13 +76,24 @@ def _detection() -> Any | None:
     return _detected[1]
 
 
+def _process_name(pid: int) -> str:
+    try:
+        return psutil.Process(pid).name()
+    except (psutil.Error, OSError):  # gone already, or another user's (and hidden)
+        return ""
+
+
 def _gpus_from(report: Any) -> list[GpuSample]:
     gpus = []
     for d in getattr(report, "gpus", []) or []:
         total, free = d.total_memory_bytes, d.free_memory_bytes
         used = total - free if total is not None and free is not None else None
-        gpus.append(GpuSample(d.name, d.vendor, total, used, d.utilisation_percent,
-                              d.temperature_c))
+        gpus.append(GpuSample(
+            d.name, d.vendor, total, used, d.utilisation_percent, d.temperature_c,
+            index=d.index, memory_utilisation_percent=d.memory_utilisation_percent,
+            power_watts=d.power_watts, power_limit_watts=d.power_limit_watts,
+            processes=tuple(GpuProcessSample(p.pid, p.used_memory_bytes, _process_name(p.pid))
+                            for p in getattr(d, "processes", ()))))
     return gpus
 
 

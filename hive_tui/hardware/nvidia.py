@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from hive_tui.hardware.runner import ParseError, run_tool
-from hive_tui.wire import Device, ProbeResult
+from hive_tui.wire import Device, GpuProcess, ProbeResult
 
 NVML_TIMEOUT_S = 5.0
 
@@ -23,6 +23,26 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def _watts(milliwatts: Any) -> float | None:
+    value = _number(milliwatts)
+    return value / 1000 if value is not None else None
+
+
+def _nvml_processes(raw: Any) -> list[GpuProcess]:
+    # Each entry is {"pid": ..., "used_gpu_memory": ...} (bytes; null when the driver hides it).
+    if not isinstance(raw, list):
+        return []
+    processes = []
+    for entry in raw:
+        pid = entry.get("pid") if isinstance(entry, dict) else None
+        if isinstance(pid, int) and not isinstance(pid, bool):
+            used = _number(entry.get("used_gpu_memory"))
+            processes.append(
+                GpuProcess(pid=pid, used_memory_bytes=int(used) if used is not None else None)
+            )
+    return processes
 
 
 def parse_nvml_snapshot(data: Any) -> list[Device]:
@@ -48,6 +68,10 @@ def parse_nvml_snapshot(data: Any) -> list[Device]:
                 utilisation_percent=_number(utilisation.get("gpu")),
                 temperature_c=_number(raw.get("temperature_c")),
                 unified_memory=False,
+                memory_utilisation_percent=_number(utilisation.get("memory")),
+                power_watts=_watts(raw.get("power_mw")),
+                power_limit_watts=_watts(raw.get("power_limit_mw")),
+                processes=_nvml_processes(raw.get("processes")),
             )
         )
     return devices
@@ -83,11 +107,25 @@ def read_nvml_snapshot(nvml: Any) -> dict[str, Any]:
                     "temperature_c": field(
                         nvml.nvmlDeviceGetTemperature, handle, nvml.NVML_TEMPERATURE_GPU
                     ),
+                    "power_mw": field(nvml.nvmlDeviceGetPowerUsage, handle),
+                    "power_limit_mw": field(nvml.nvmlDeviceGetEnforcedPowerLimit, handle),
+                    "processes": _running_processes(nvml, field, handle),
                 }
             )
         return {"devices": devices}
     finally:
         nvml.nvmlShutdown()
+
+
+def _running_processes(nvml: Any, field: Any, handle: Any) -> list[dict[str, Any]]:
+    # Compute (CUDA) and graphics processes; a pid can be in both lists, so keep it once.
+    seen: dict[int, dict[str, Any]] = {}
+    for call in (nvml.nvmlDeviceGetComputeRunningProcesses,
+                 nvml.nvmlDeviceGetGraphicsRunningProcesses):
+        listed = field(call, handle)
+        for p in listed if isinstance(listed, list) else []:
+            seen.setdefault(p.pid, {"pid": p.pid, "used_gpu_memory": p.usedGpuMemory})
+    return list(seen.values())
 
 
 def _read_nvml_with_timeout(timeout_s: float) -> dict[str, Any]:
@@ -131,6 +169,26 @@ def _leading_number(text: str | None) -> float | None:
         return None
 
 
+def _first_number(gpu: ET.Element, *paths: str) -> float | None:
+    # nvidia-smi renamed its power elements across driver versions; "N/A" is unknown.
+    for path in paths:
+        value = _leading_number(gpu.findtext(path))
+        if value is not None:
+            return value
+    return None
+
+
+def _smi_processes(gpu: ET.Element) -> list[GpuProcess]:
+    processes = []
+    for info in gpu.findall("processes/process_info"):
+        pid = (info.findtext("pid") or "").strip()
+        if pid.isdigit():
+            processes.append(
+                GpuProcess(pid=int(pid), used_memory_bytes=_mib(info.findtext("used_memory")))
+            )
+    return processes
+
+
 def parse_nvidia_smi_xml(text: str) -> list[Device]:
     try:
         root = ET.fromstring(text)
@@ -153,6 +211,19 @@ def parse_nvidia_smi_xml(text: str) -> list[Device]:
                 free_memory_bytes=_mib(gpu.findtext("fb_memory_usage/free")),
                 utilisation_percent=_leading_number(gpu.findtext("utilization/gpu_util")),
                 temperature_c=_leading_number(gpu.findtext("temperature/gpu_temp")),
+                memory_utilisation_percent=_leading_number(
+                    gpu.findtext("utilization/memory_util")
+                ),
+                power_watts=_first_number(
+                    gpu,
+                    "gpu_power_readings/instant_power_draw",
+                    "gpu_power_readings/average_power_draw",
+                    "power_readings/power_draw",
+                ),
+                power_limit_watts=_first_number(
+                    gpu, "gpu_power_readings/current_power_limit", "power_readings/power_limit"
+                ),
+                processes=_smi_processes(gpu),
             )
         )
     return devices

@@ -31,6 +31,7 @@ from hive_tui.tui import context_policy, themes
 from hive_tui.tui.bridge import CoreEvents, pump_events
 from hive_tui.tui.chat import ChatPane
 from hive_tui.tui.chat_actions import ChatActions
+from hive_tui.tui.gpu_view import hive_pids
 from hive_tui.tui.hardware import HardwarePane
 from hive_tui.tui.keys import BINDINGS, PANES
 from hive_tui.tui.knowledge import KnowledgeBaseToggle
@@ -105,7 +106,10 @@ class HiveApp(ChatActions, KnowledgeBaseToggle):
                 return PeersPane().data_bind(peers=HiveApp.peers)
             case _:
                 return HardwarePane(self.core.info.plan, self.hardware_source,
-                                    self.hardware_refresh_s)
+                                    self.hardware_refresh_s, workers=self._hive_pids)
+
+    def _hive_pids(self) -> dict[int, str]:
+        return hive_pids(self.statuses.values(), self.core.info.node_id, self.core.info.address)
 
     # ------------------------------------------------------------------ lifecycle
 

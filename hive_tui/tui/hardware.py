@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable, Mapping
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -17,11 +18,35 @@ from textual.content import Content
 from textual.widgets import Collapsible, Sparkline, Static
 
 from hive_tui.client.hardware_source import HardwareSample, HardwareSource, sample_hardware
+from hive_tui.tui.gpu_view import gpu_blocks
 
 REFRESH_S = 2.0
 HISTORY = 60
 # How hardware.runner says a probe's tool is missing.
 NOT_INSTALLED = re.compile(r"([\w.+/-]+) is not installed \(not on PATH\)")
+# A bar of the GPU view ("UTL [███░░] 41%"), and a row naming one of hive's workers.
+GPU_BAR = re.compile(r"(?:UTL|MEM) \[(█*)░*\]\s+(\d+)%")
+HIVE_ROW = re.compile(r"\S+ \(hive\)$")
+
+
+def level_style(percent: int) -> str:
+    # nvitop's reading: calm, loaded, nearly full.
+    return "$success" if percent < 50 else "$warning" if percent < 90 else "$error"
+
+
+def styled_gpus(text: str) -> Content:
+    """The GPU blocks with their bars coloured by level and hive's processes in the accent."""
+    content, offset = Content(text), 0
+    for line in text.split("\n"):
+        if found := GPU_BAR.search(line):
+            start = offset + found.start(1)
+            content = content.stylize(level_style(int(found[2])), start, start + len(found[1]))
+        elif found := HIVE_ROW.search(line):
+            content = content.stylize("bold $accent", offset + found.start(), offset + found.end())
+        elif line.startswith("GPU "):
+            content = content.stylize("bold", offset, offset + len(line))
+        offset += len(line) + 1
+    return content
 
 
 def gib(n: int | None) -> str:
@@ -45,20 +70,6 @@ def no_gpu_summary(notes: list[str]) -> str:
     if missing:
         return f"GPU  none found ({', '.join(missing)} not present)"
     return "GPU  none found" + (f" ({notes[0]})" if len(notes) == 1 else "")
-
-
-def gpu_lines(s: HardwareSample) -> str:
-    lines = []
-    for g in s.gpus:
-        parts = [f"GPU  {g.name}"]
-        if g.memory_total_bytes is not None:
-            parts.append(f"{gib(g.memory_used_bytes)} of {gib(g.memory_total_bytes)}")
-        if g.utilisation_percent is not None:
-            parts.append(f"{g.utilisation_percent:.0f}% busy")
-        if g.temperature_c is not None:
-            parts.append(f"{g.temperature_c:.0f}°C")
-        lines.append(" · ".join(parts))
-    return "\n".join(lines)
 
 
 class Meter(Vertical):
@@ -105,11 +116,14 @@ class HardwarePane(VerticalScroll):
     """
 
     def __init__(self, plan: tuple[str, ...], source: HardwareSource = sample_hardware,
-                 refresh_s: float = REFRESH_S, **kwargs: object) -> None:
+                 refresh_s: float = REFRESH_S,
+                 workers: Callable[[], Mapping[int, str]] = dict, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.plan = plan
         self.source = source
         self.refresh_s = refresh_s
+        self.hive_workers = workers  # this node's worker ids by pid, read at each sample
+        self.last_sample: HardwareSample | None = None
 
     def compose(self) -> ComposeResult:
         yield Meter(id="cpu")
@@ -122,6 +136,16 @@ class HardwarePane(VerticalScroll):
                       markup=False)
         plan.border_title = "plan"
         yield plan
+
+    def _columns(self) -> int:
+        width = self.query_one("#gpus", Static).content_region.width
+        return width or self.app.size.width - 4  # before the first layout
+
+    def on_resize(self) -> None:
+        last = self.last_sample
+        if last is not None and last.gpus:  # the bars follow the pane's width
+            self.query_one("#gpus", Static).update(
+                styled_gpus(gpu_blocks(last.gpus, self.hive_workers(), self._columns())))
 
     def on_mount(self) -> None:
         self.sample()
@@ -141,8 +165,9 @@ class HardwarePane(VerticalScroll):
         self.query_one("#ram", Meter).show(ram_line(s), share)
         gpus, no_gpu = self.query_one("#gpus", Static), self.query_one("#no-gpu", Collapsible)
         gpus.display, no_gpu.display = bool(s.gpus), not s.gpus
+        self.last_sample = s
         if s.gpus:
-            gpus.update(gpu_lines(s))
+            gpus.update(styled_gpus(gpu_blocks(s.gpus, self.hive_workers(), self._columns())))
             return
         no_gpu.title = Content(no_gpu_summary(s.notes))  # type: ignore[assignment]
         details = [*s.notes, "(hive hardware shows the same, with the plan's reasons)"]

@@ -63,6 +63,7 @@ from hive_tui.wire.framing import (
 from hive_tui.wire.hardware import (
     CpuInfo,
     Device,
+    GpuProcess,
     HardwarePlan,
     HardwareReport,
     HardwareSummary,
@@ -179,6 +180,7 @@ __all__ = [
     "core_event_decoder",
     "core_event_json_decoder",
     "Device",
+    "GpuProcess",
     "ProbeResult",
     "CpuInfo",
     "HardwareReport",

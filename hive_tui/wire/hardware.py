@@ -9,6 +9,13 @@ import msgspec
 # its peers so they can compare machines. Sizes are bytes; None means "the source could not say".
 
 
+class GpuProcess(msgspec.Struct, frozen=True, kw_only=True):
+    """A process holding memory on a GPU, as the driver lists it."""
+
+    pid: int
+    used_memory_bytes: int | None = None  # None: the driver would not say (e.g. under WDDM)
+
+
 class Device(msgspec.Struct, frozen=True, kw_only=True):
     """One accelerator (or, for unified-memory machines, the SoC) as a detector saw it."""
 
@@ -22,6 +29,11 @@ class Device(msgspec.Struct, frozen=True, kw_only=True):
     utilisation_percent: float | None = None
     temperature_c: float | None = None
     unified_memory: bool = False  # memory shared with the CPU (Apple, phones, APUs, iGPUs)
+    # Added later, so defaulted: an older peer's report still decodes.
+    memory_utilisation_percent: float | None = None  # memory-controller busy time
+    power_watts: float | None = None
+    power_limit_watts: float | None = None
+    processes: list[GpuProcess] = []
 
 
 class ProbeResult(msgspec.Struct, frozen=True, kw_only=True):

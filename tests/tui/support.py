@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from hive_tui import wire
 from hive_tui.backends.scripted_engine import write_script
 from hive_tui.client.core import EventSource, LocalCore
-from hive_tui.client.hardware_source import GpuSample, HardwareSample
+from hive_tui.client.hardware_source import GpuProcessSample, GpuSample, HardwareSample
 from hive_tui.config import load_settings
 from hive_tui.node import Node, make_plan
 from hive_tui.swarm.swarm import SwarmRequest, VoteResult
@@ -25,7 +25,10 @@ GiB = 2**30
 RECORDED_HARDWARE = HardwareSample(
     cpu_name="AMD Ryzen 7 5800X 8-Core Processor", logical_cores=16, physical_cores=8,
     cpu_percent=37.0, load_1m=2.5, ram_total_bytes=32 * GiB, ram_used_bytes=11 * GiB,
-    gpus=[GpuSample("NVIDIA GeForce RTX 3060", "nvidia", 12 * GiB, 3 * GiB, 41.0, 58.0)],
+    gpus=[GpuSample("NVIDIA GeForce RTX 3060", "nvidia", 12 * GiB, 3 * GiB, 41.0, 58.0,
+                    memory_utilisation_percent=23.0, power_watts=112.4, power_limit_watts=170.0,
+                    processes=(GpuProcessSample(1873, 412 * 2**20, "Xorg"),
+                               GpuProcessSample(2456, 2 * GiB, "python3")))],
 )
 
 
