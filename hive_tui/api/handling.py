@@ -120,6 +120,7 @@ def chat_job(
     resolved request (``Node.request``), with the tool mode its answer is read with."""
     _refuse_non_text(req.messages)
     hive = req.hive or schemas.HiveOptions()
+    fmt = req.response_format
     try:
         specs, tools = tool_mode(req)
     except ValueError as exc:  # a named tool_choice that is not among the tools
@@ -139,6 +140,8 @@ def chat_job(
             early_exit=hive.early_exit,
             context=hive.context,
             kb=hive.kb,
+            response_format=fmt.type if fmt else "text",
+            json_schema=fmt.json_schema.schema if fmt and fmt.json_schema else None,
         )
     except consensus.UnknownStrategy as exc:
         names = ", ".join(consensus.strategy_names())

@@ -148,7 +148,8 @@ class LlamaEngine:
         """(token, the logits row it was chosen from), drafted or one decode per token."""
         llm = self._llm
         assert llm is not None
-        if self._speculative != "off" and self._draft_max > 0:
+        # A grammar constrains each token as it is sampled: drafted tokens would skip it.
+        if self._speculative != "off" and self._draft_max > 0 and params.grammar is None:
             drafter: Drafter = self._draft_model.draft if self._draft_model else lookup_draft
             yield from drafted_tokens(llm, prompt, params, budget, drafter, self._draft_max)
             return
@@ -161,6 +162,11 @@ class LlamaEngine:
             temp=params.temperature,
             repeat_penalty=1.0,
             reset=True,
+            grammar=(
+                llama_cpp.LlamaGrammar.from_string(params.grammar, verbose=False)
+                if params.grammar is not None
+                else None
+            ),
         )
         try:
             for token in tokens:

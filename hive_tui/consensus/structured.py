@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs on the index
+import msgspec
 
 from hive_tui.errors import HiveError
+from hive_tui.wire import Candidate, Decision
+
+STRATEGY = "json"  # the name a structured vote's Decision carries
 
 
 class NoValidJson(HiveError):
@@ -74,3 +78,40 @@ def vote_json(texts: Sequence[str], schema: dict[str, Any] | None) -> JsonVote:
     canonical, supporters = max(groups.items(), key=lambda kv: (len(kv[1]), -kv[1][0]))
     valid = sum(len(v) for v in groups.values())
     return JsonVote(supporters[0], supporters, valid, canonical)
+
+
+def decide_json(
+    candidates: Sequence[Candidate], schema: dict[str, Any] | None
+) -> tuple[Decision, list[Candidate]]:
+    """The structured vote as a ``Decision`` (one group per distinct valid object, each invalid
+    answer alone with score 0), and the candidates with the winner's text made its canonical
+    JSON, which is what the response carries. Raises ``NoValidJson`` when none validates."""
+    vote = vote_json([c.text for c in candidates], schema)
+    n = len(candidates)
+    groups: dict[str, list[int]] = {}
+    for index, candidate in enumerate(candidates):
+        value = parse_valid(candidate.text, schema)
+        key = canonical_json(value) if value is not None else f"invalid:{index}"
+        groups.setdefault(key, []).append(index)
+    scores = [0.0] * n
+    for key, members in groups.items():
+        for index in members:
+            scores[index] = 0.0 if key.startswith("invalid:") else len(members) / n
+    agree = len(vote.supporters)
+    decision = Decision(
+        strategy=STRATEGY,
+        winner=vote.winner,
+        scores=scores,
+        groups=list(groups.values()),
+        agreement=agree / n,
+        agree_count=agree,
+        # Equal objects are identical and the others differ: the share that gave the
+        # winner's object among the other candidates.
+        mean_similarity=(agree - 1) / (n - 1) if n > 1 else 1.0,
+    )
+    out = list(candidates)
+    # The token offsets described the text as generated; they do not fit the canonical form.
+    out[vote.winner] = msgspec.structs.replace(
+        out[vote.winner], text=vote.canonical, token_ends=[], token_logprobs=[]
+    )
+    return decision, out
