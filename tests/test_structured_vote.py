@@ -54,3 +54,26 @@ def test_tie_goes_to_the_first_given():
 def test_no_valid_answer_is_an_error():
     with pytest.raises(NoValidJson):
         vote_json(["not json", '{"name": 1, "age": 2}'], PERSON)
+
+
+def test_decide_json_makes_the_winner_canonical_and_counts_groups():
+    from hive_tui.consensus.structured import decide_json
+    from hive_tui.wire import Candidate
+
+    texts = ['{"name": "Bo", "age": 3}', '{ "age": 36, "name": "Ada" }', "oops",
+             '{"name":"Ada","age":36.0}']
+    candidates = [Candidate(f"w{i}", t) for i, t in enumerate(texts)]
+    decision, out = decide_json(candidates, PERSON)
+    assert decision.winner == 1 and decision.agree_count == 2 and decision.strategy == "json"
+    assert out[1].text == '{"age":36,"name":"Ada"}' and out[0] == candidates[0]
+    assert decision.scores == [0.25, 0.5, 0.0, 0.5]
+    assert sorted(decision.groups) == [[0], [1, 3], [2]]
+
+
+def test_no_valid_answer_says_when_max_tokens_cut_them():
+    from hive_tui.consensus.structured import decide_json
+    from hive_tui.wire import Candidate
+
+    cut = [Candidate("w0", '{"name": "Ad', finish_reason="length"), Candidate("w1", "x")]
+    with pytest.raises(NoValidJson, match="1 cut off at max_tokens"):
+        decide_json(cut, PERSON)

@@ -86,7 +86,13 @@ def decide_json(
     """The structured vote as a ``Decision`` (one group per distinct valid object, each invalid
     answer alone with score 0), and the candidates with the winner's text made its canonical
     JSON, which is what the response carries. Raises ``NoValidJson`` when none validates."""
-    vote = vote_json([c.text for c in candidates], schema)
+    try:
+        vote = vote_json([c.text for c in candidates], schema)
+    except NoValidJson as exc:
+        cut = sum(c.finish_reason == "length" for c in candidates)
+        if cut:  # the grammar bounds what is written, not how long: say what to change
+            raise NoValidJson(f"{exc} ({cut} cut off at max_tokens: raise it)") from None
+        raise
     n = len(candidates)
     groups: dict[str, list[int]] = {}
     for index, candidate in enumerate(candidates):
