@@ -28,6 +28,7 @@ try:
     import llama_cpp
     from llama_cpp._internals import LlamaModel
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+    from llama_cpp.llama_grammar import LlamaGrammar
 
     from hive_tui.backends.llama_draft import DraftModel
     from hive_tui.backends.llama_speculative import Drafter, drafted_tokens
@@ -163,7 +164,7 @@ class LlamaEngine:
             repeat_penalty=1.0,
             reset=True,
             grammar=(
-                llama_cpp.LlamaGrammar.from_string(params.grammar, verbose=False)
+                LlamaGrammar.from_string(params.grammar, verbose=False)
                 if params.grammar is not None
                 else None
             ),
