@@ -107,7 +107,8 @@ def test_a_schema_that_is_not_one_is_a_400_before_any_vote(model_node):
     client = _client(model_node)
     bad = [
         {"type": "json_schema", "json_schema": {"name": "p", "schema": {"type": "frob"}}},
-        {"type": "json_schema", "json_schema": {"name": "p"}},  # no schema
+        {"type": "json_schema", "json_schema": {"name": "p", "schema": {"type": "obj"}}},
+        {"type": "json_schema"},  # no json_schema
         {"type": "xml"},
     ]
     for fmt in bad:
@@ -175,13 +176,26 @@ def test_no_valid_answer_is_an_error_never_an_invalid_object(tmp_path):
     node = _scripted(tmp_path, ['{"name": "Ada"}', "not json at all"])
     try:
         client = _client(node)
-        with pytest.raises(openai.InternalServerError) as raised:
+        with pytest.raises(openai.APIStatusError) as raised:
             client.chat.completions.create(
                 model="hive", messages=ASK_PERSON, response_format=PERSON_FORMAT
             )
-        assert "valid JSON" in str(raised.value)
+        assert raised.value.status_code == 503 and "valid JSON" in str(raised.value)
         # Without response_format the same answers are voted on as text.
         node_text = client.chat.completions.create(model="hive", messages=ASK_PERSON)
         assert node_text.choices[0].message.content in ('{"name": "Ada"}', "not json at all")
     finally:
         assert node.stop() == 0
+
+
+@pytest.mark.model
+def test_ollamas_format_takes_a_schema_or_json(model_node):
+    import ollama
+
+    client = ollama.Client(host=model_node.url, timeout=300)
+    r = client.chat(model="hive", messages=ASK_PERSON, format=PERSON,
+                    options={"seed": 7, "num_predict": MAX_TOKENS}, stream=False)
+    jsonschema.validate(json.loads(r.message.content), PERSON)
+    r = client.chat(model="hive", messages=[{"role": "user", "content": CAPITAL}], format="json",
+                    options={"seed": 1, "num_predict": 128}, stream=False)
+    assert isinstance(json.loads(r.message.content), dict)

@@ -82,6 +82,8 @@ def error_kind(exc: HiveError) -> tuple[int, str, str | None]:
         return 400, "invalid_request_error", "messages"
     if isinstance(exc, SwarmError):  # no worker ready, every worker failed
         return 503, "service_unavailable", None
+    if isinstance(exc, consensus.NoValidJson):  # another seed may give one: worth a retry
+        return 503, "service_unavailable", "response_format"
     if isinstance(exc, consensus.UnknownStrategy):
         return 400, "invalid_request_error", "hive.strategy"
     if isinstance(exc, InvalidRequest):
@@ -140,8 +142,8 @@ def chat_job(
             early_exit=hive.early_exit,
             context=hive.context,
             kb=hive.kb,
-            response_format=fmt.type if fmt else "text",
-            json_schema=fmt.json_schema.schema if fmt and fmt.json_schema else None,
+            response_format=_format_kind(fmt),
+            json_schema=fmt.json_schema.schema if isinstance(fmt, JsonSchema) else None,
         )
     except consensus.UnknownStrategy as exc:
         names = ", ".join(consensus.strategy_names())
@@ -152,6 +154,17 @@ def chat_job(
             "hive.strategy",
         ) from exc
     return job, tools
+
+
+JsonSchema = schemas.JsonSchemaResponseFormat
+
+
+def _format_kind(fmt: schemas.ResponseFormat | None) -> str:
+    """What resolve_request takes: "json_schema" only with a schema (OpenAI's schema is
+    optional; without one any JSON object will do)."""
+    if isinstance(fmt, JsonSchema) and fmt.json_schema.schema is not None:
+        return "json_schema"
+    return "text" if fmt is None or isinstance(fmt, schemas.TextFormat) else "json_object"
 
 
 def tool_decision(result: VoteResult, mode: ToolMode | None) -> ToolDecision | None:

@@ -107,7 +107,8 @@ class StreamOptions(msgspec.Struct):
 
 
 class JsonSchemaFormat(msgspec.Struct):
-    """OpenAI's ``response_format.json_schema``: the schema every answer must validate against."""
+    """OpenAI's ``response_format.json_schema``: the schema every answer must validate against
+    (none: any JSON object)."""
 
     name: Annotated[str, Meta(min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")]
     schema: dict[str, Any] | None = None
@@ -115,11 +116,21 @@ class JsonSchemaFormat(msgspec.Struct):
     strict: bool | None = None  # accepted: hive's answers always follow the schema's grammar
 
 
-class ResponseFormat(msgspec.Struct):
-    """``text`` (the default), ``json_object`` (any JSON object) or ``json_schema``."""
+class TextFormat(msgspec.Struct, tag_field="type", tag="text"):
+    """Plain text, the default."""
 
-    type: Literal["text", "json_object", "json_schema"]
-    json_schema: JsonSchemaFormat | None = None
+
+class JsonObjectFormat(msgspec.Struct, tag_field="type", tag="json_object"):
+    """Any JSON object."""
+
+
+class JsonSchemaResponseFormat(msgspec.Struct, tag_field="type", tag="json_schema"):
+    """A JSON object valid against ``json_schema.schema``."""
+
+    json_schema: JsonSchemaFormat
+
+
+ResponseFormat = TextFormat | JsonObjectFormat | JsonSchemaResponseFormat
 
 
 class ChatCompletionRequest(msgspec.Struct):
