@@ -77,3 +77,17 @@ def test_no_valid_answer_says_when_max_tokens_cut_them():
     cut = [Candidate("w0", '{"name": "Ad', finish_reason="length"), Candidate("w1", "x")]
     with pytest.raises(NoValidJson, match="1 cut off at max_tokens"):
         decide_json(cut, PERSON)
+
+
+def test_the_grammar_is_llama_cpps_and_bounded():
+    pytest.importorskip("llama_cpp")
+    from hive_tui.swarm.json_format import InvalidFormat, json_format
+
+    person = json_format(PERSON)
+    assert person.schema == PERSON and "root ::=" in person.grammar
+    assert '\\"age\\"' in person.grammar  # the converter's own rule for the key
+    assert "root" in json_format(None).grammar and json_format(None).schema is None
+    for bad in ({"type": "string", "maxLength": 10**9}, {"type": "frob"},
+                {"type": "array", "items": {"type": "object", "minProperties": 5000}}):
+        with pytest.raises(InvalidFormat):
+            json_format(bad)

@@ -16,8 +16,13 @@ import jsonschema  # type: ignore[import-untyped]  # no stubs on the index
 
 from hive_tui.errors import HiveError
 
-# A schema's size bound, so one request cannot make a grammar of any size.
+# Bounds on a schema and on its grammar. The converter spells a repetition out (maxLength
+# 1000000 is an 8 MB grammar that every worker would parse), so the counts it repeats are
+# bounded before it runs, and the grammar it made is bounded after.
 MAX_SCHEMA_BYTES = 64 * 1024
+MAX_REPEAT = 1024
+MAX_GRAMMAR_BYTES = 256 * 1024
+_COUNTS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
 
 
 class InvalidFormat(HiveError, ValueError):
@@ -49,9 +54,29 @@ def json_format(schema: dict[str, Any] | None) -> JsonFormat:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise InvalidFormat(f"not a valid JSON Schema: {exc.message}") from exc
+    _check_counts(schema)
     try:
         grammar = llama_grammar.json_schema_to_gbnf(text)
     except (AssertionError, ValueError, KeyError, TypeError, RecursionError) as exc:
         # The converter asserts on what it does not know ("Unrecognized schema: ...").
         raise InvalidFormat(f"llama.cpp cannot turn this schema into a grammar: {exc}") from exc
+    if len(grammar) > MAX_GRAMMAR_BYTES:
+        raise InvalidFormat(
+            f"the grammar for this schema is {len(grammar)} bytes, over {MAX_GRAMMAR_BYTES}"
+        )
     return JsonFormat(schema, grammar)
+
+
+def _check_counts(node: object) -> None:
+    """Refuse a length or item count over ``MAX_REPEAT`` anywhere in the schema."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key in _COUNTS:
+                count = item.get(key)
+                if isinstance(count, int | float) and count > MAX_REPEAT:
+                    raise InvalidFormat(f"{key} {count} is over {MAX_REPEAT}")
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
