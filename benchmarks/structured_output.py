@@ -2,7 +2,7 @@
 schema) through the `openai` client; prints how many came back valid and how the votes agreed.
 
 Usage (from the repository root):
-    python3 benchmarks/structured_output.py [--requests 50] [--workers 3] [--url URL]
+    python3 benchmarks/structured_output.py [--requests 50] [--workers 3] [--slots 1] [--url URL]
 Without --url it starts `hive --node` with the embedded model, one thread per worker.
 """
 
@@ -28,6 +28,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS)
+    parser.add_argument("--slots", type=int, help="1: the one-sequence engine per worker")
     parser.add_argument("--url", help="a running node; else one is started")
     args = parser.parse_args()
     node = None
@@ -35,7 +36,8 @@ def main() -> int:
     if url is None:
         from tests.conftest import NodeProcess
 
-        node = NodeProcess(["--workers", str(args.workers), "--threads", "1"])
+        slots = ["--slots", str(args.slots)] if args.slots else []
+        node = NodeProcess(["--workers", str(args.workers), "--threads", "1", *slots])
         node.wait_ready(args.workers)
         url = node.url
     client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=300)
