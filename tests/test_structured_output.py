@@ -181,6 +181,12 @@ def test_no_valid_answer_is_an_error_never_an_invalid_object(tmp_path):
                 model="hive", messages=ASK_PERSON, response_format=PERSON_FORMAT
             )
         assert raised.value.status_code == 503 and "valid JSON" in str(raised.value)
+        # Streamed, the status line is sent before the vote: the error is the last event.
+        stream = client.chat.completions.create(
+            model="hive", messages=ASK_PERSON, response_format=PERSON_FORMAT, stream=True
+        )
+        with pytest.raises(openai.APIError, match="valid JSON"):
+            list(stream)
         # Without response_format the same answers are voted on as text.
         node_text = client.chat.completions.create(model="hive", messages=ASK_PERSON)
         assert node_text.choices[0].message.content in ('{"name": "Ada"}', "not json at all")
