@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hive_tui import wire
 from hive_tui.backends.mlx_models import display_name
@@ -287,11 +287,17 @@ class Node:
         early_exit: bool | None = None,
         context: str | None = None,
         kb: str | None = None,
+        response_format: str = "text",
+        json_schema: dict[str, Any] | None = None,
     ) -> SwarmRequest:
         """A request as this node answers it: what the caller leaves open comes from the
         settings, max_tokens fits the workers' context, the strategy is checked and the seed
         drawn (``hive_tui.swarm.request.resolve_request``, the one place that does); a prompt
         that cannot fit the context raises ``ContextLengthExceeded`` here, before any vote."""
+        if response_format != "text" and self.plan.backend == "mlx":
+            raise InvalidRequest(
+                "response_format", "the MLX backend cannot constrain answers to a grammar"
+            )
         request = resolve_request(
             messages,
             RequestDefaults.from_settings(self.settings, self.plan.n_ctx),
@@ -308,6 +314,8 @@ class Node:
             early_exit=early_exit,
             context=context,
             kb=kb,
+            response_format=response_format,
+            json_schema=json_schema,
         )
         if request.context == "error":  # the other policies make it fit in answer()
             self.check_fits(request)
@@ -385,7 +393,8 @@ class Node:
             folder = data_dir(self.settings.data_dir)
             if self.federation is None or holds(folder, request.kb):
                 return await grounded_vote(self._vote, request, folder)
-        if self.federation is None or request.tools:
+        # Structured output too: the schema and its grammar are not sent to the peers.
+        if self.federation is None or request.tools or request.structured:
             return await self.swarm.run(request)
         return await self.federation.answer(request)
 

@@ -108,6 +108,8 @@ def error_kind(exc: HiveError) -> tuple[int, str, str | None]:
         return 400, "invalid_request_error", "messages"
     if isinstance(exc, SwarmError):  # no worker ready, every worker failed
         return 503, "service_unavailable", None
+    if isinstance(exc, consensus.NoValidJson):  # another seed may give one: worth a retry
+        return 503, "service_unavailable", "response_format"
     if isinstance(exc, consensus.UnknownStrategy):
         return 400, "invalid_request_error", "hive.strategy"
     if isinstance(exc, InvalidRequest):
@@ -146,6 +148,7 @@ def chat_job(
     resolved request (``Node.request``), with the tool mode its answer is read with."""
     _refuse_non_text(req.messages)
     hive = req.hive or schemas.HiveOptions()
+    fmt = req.response_format
     try:
         specs, tools = tool_mode(req)
     except ValueError as exc:  # a named tool_choice that is not among the tools
@@ -165,6 +168,8 @@ def chat_job(
             early_exit=hive.early_exit,
             context=hive.context,
             kb=hive.kb,
+            response_format=_format_kind(fmt),
+            json_schema=fmt.json_schema.schema if isinstance(fmt, JsonSchema) else None,
         )
     except consensus.UnknownStrategy as exc:
         names = ", ".join(consensus.strategy_names())
@@ -175,6 +180,17 @@ def chat_job(
             "hive.strategy",
         ) from exc
     return job, tools
+
+
+JsonSchema = schemas.JsonSchemaResponseFormat
+
+
+def _format_kind(fmt: schemas.ResponseFormat | None) -> str:
+    """What resolve_request takes: "json_schema" only with a schema (OpenAI's schema is
+    optional; without one any JSON object will do)."""
+    if isinstance(fmt, JsonSchema) and fmt.json_schema.schema is not None:
+        return "json_schema"
+    return "text" if fmt is None or isinstance(fmt, schemas.TextFormat) else "json_object"
 
 
 def tool_decision(result: VoteResult, mode: ToolMode | None) -> ToolDecision | None:

@@ -56,7 +56,7 @@ def _status(exc: HiveError) -> int:
         return exc.status
     if isinstance(exc, ContextLengthExceeded | InvalidRequest | consensus.UnknownStrategy):
         return 400
-    if isinstance(exc, SwarmError):
+    if isinstance(exc, SwarmError | consensus.NoValidJson):
         return 503
     return 500
 
@@ -93,6 +93,7 @@ def _job(
     messages: list[wire.ChatMessage],
     options: o.OllamaOptions | None,
     hive: HiveOptions | None,
+    fmt: o.OllamaFormat | None = None,
 ) -> SwarmRequest:
     opts = options or o.OllamaOptions()
     hive = hive or HiveOptions()
@@ -110,6 +111,10 @@ def _job(
         early_exit=hive.early_exit,
         context=hive.context,
         kb=hive.kb,
+        response_format=(
+            "json_schema" if isinstance(fmt, dict) else "json_object" if fmt else "text"
+        ),
+        json_schema=fmt if isinstance(fmt, dict) else None,
     )
 
 
@@ -192,7 +197,7 @@ async def chat(request: Request) -> Response:
     try:
         req = _decode(await request.body(), o.OllamaChatRequest)
         messages = [wire.ChatMessage(m.role, m.content) for m in req.messages]
-        job = _job(node, messages, req.options, req.hive)
+        job = _job(node, messages, req.options, req.hive, req.format)
         return await _answer(request, job, req.model, req.stream, chat_piece, chat_final)
     except HiveError as exc:
         return _error(exc)
@@ -204,7 +209,8 @@ async def generate(request: Request) -> Response:
         req = _decode(await request.body(), o.OllamaGenerateRequest)
         messages = [wire.ChatMessage("system", req.system)] if req.system else []
         messages.append(wire.ChatMessage("user", req.prompt))
-        job = _job(node, messages, req.options, req.hive)  # options checked even for a load
+        # The options (and format) are checked even for a load.
+        job = _job(node, messages, req.options, req.hive, req.format)
         if not req.prompt:  # Ollama's way to load a model: ours are loaded
             return _json(o.OllamaLoadResponse(req.model, ollama_models.now()))
         return await _answer(request, job, req.model, req.stream, generate_piece, generate_final)

@@ -47,6 +47,10 @@ class OllamaMessage(msgspec.Struct, omit_defaults=True):
     thinking: str | None = None
 
 
+# Structured output as Ollama asks for it: "json" (any JSON object) or a JSON Schema.
+OllamaFormat = Literal["", "json"] | dict[str, Any]
+
+
 class OllamaChatRequest(msgspec.Struct):
     model: ModelName
     messages: Annotated[list[OllamaMessage], Meta(min_length=1, max_length=1024)]
@@ -55,6 +59,7 @@ class OllamaChatRequest(msgspec.Struct):
     tools: Unsupported | None = None
     keep_alive: str | float | None = None  # the workers stay loaded: accepted, ignored
     hive: HiveOptions | None = None  # strategy, workers, early_exit: as on the OpenAI route
+    format: OllamaFormat | None = None
 
 
 class OllamaGenerateRequest(msgspec.Struct):
@@ -66,6 +71,7 @@ class OllamaGenerateRequest(msgspec.Struct):
     images: Unsupported | None = None
     keep_alive: str | float | None = None
     hive: HiveOptions | None = None
+    format: OllamaFormat | None = None
 
 
 class OllamaModelRequest(msgspec.Struct):

@@ -109,6 +109,33 @@ class StreamOptions(msgspec.Struct):
     include_usage: bool | None = None  # one more chunk at the end, with the token counts
 
 
+class JsonSchemaFormat(msgspec.Struct):
+    """OpenAI's ``response_format.json_schema``: the schema every answer must validate against
+    (none: any JSON object)."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")]
+    schema: dict[str, Any] | None = None
+    description: str | None = None
+    strict: bool | None = None  # accepted: hive's answers always follow the schema's grammar
+
+
+class TextFormat(msgspec.Struct, tag_field="type", tag="text"):
+    """Plain text, the default."""
+
+
+class JsonObjectFormat(msgspec.Struct, tag_field="type", tag="json_object"):
+    """Any JSON object."""
+
+
+class JsonSchemaResponseFormat(msgspec.Struct, tag_field="type", tag="json_schema"):
+    """A JSON object valid against ``json_schema.schema``."""
+
+    json_schema: JsonSchemaFormat
+
+
+ResponseFormat = TextFormat | JsonObjectFormat | JsonSchemaResponseFormat
+
+
 class ChatCompletionRequest(msgspec.Struct):
     messages: Annotated[list[RequestMessage], Meta(min_length=1, max_length=1024)]
     model: str | None = None
@@ -126,6 +153,7 @@ class ChatCompletionRequest(msgspec.Struct):
     tool_choice: ToolChoice | None = None  # none, auto, required or one function
     parallel_tool_calls: bool | None = None  # accepted for OpenAI clients, not used
     stream_options: StreamOptions | None = None
+    response_format: ResponseFormat | None = None
 
     def stop_list(self) -> list[str]:
         if self.stop is None:

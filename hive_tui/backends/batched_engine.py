@@ -225,11 +225,12 @@ class BatchedLlamaEngine:
             slot = _Slot(
                 request=request,
                 seq=-1,  # given by _attach_prompt
-                sampler=sampler_chain(request.params),
+                sampler=sampler_chain(request.params, self._vocab),
                 prompt=prompt,
                 budget=min(request.params.max_tokens, room),
                 started=time.perf_counter(),
-                greedy=request.params.temperature <= 0,
+                # A grammar slot samples through its chain, which holds the grammar.
+                greedy=request.params.temperature <= 0 and request.params.grammar is None,
                 pos=len(prompt),
                 scanner=StopScanner(list(request.params.stop)),
             )

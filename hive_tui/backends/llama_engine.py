@@ -31,6 +31,7 @@ try:
     import llama_cpp
     from llama_cpp._internals import LlamaModel
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+    from llama_cpp.llama_grammar import LlamaGrammar
 
     from hive_tui.backends.llama_draft import DraftModel
     from hive_tui.backends.llama_speculative import Drafter, drafted_tokens
@@ -158,7 +159,8 @@ class LlamaEngine:
         """(token, the logits row it was chosen from), drafted or one decode per token."""
         llm = self._llm
         assert llm is not None
-        if self._speculative != "off" and self._draft_max > 0:
+        # A grammar constrains each token as it is sampled: drafted tokens would skip it.
+        if self._speculative != "off" and self._draft_max > 0 and params.grammar is None:
             drafter: Drafter = self._draft_model.draft if self._draft_model else lookup_draft
             yield from drafted_tokens(llm, prompt, params, budget, drafter, self._draft_max)
             return
@@ -171,6 +173,11 @@ class LlamaEngine:
             temp=params.temperature,
             repeat_penalty=1.0,
             reset=True,
+            grammar=(
+                LlamaGrammar.from_string(params.grammar, verbose=False)
+                if params.grammar is not None
+                else None
+            ),
         )
         try:
             for token in tokens:

@@ -25,8 +25,17 @@ def per_token(parts: list[tuple[Future[np.ndarray], int]]) -> list[float]:
     return [float(future.result()[k]) for future, k in parts]
 
 
-def sampler_chain(params: wire.SamplingParams) -> int:
+def sampler_chain(params: wire.SamplingParams, vocab: int | None = None) -> int:
+    """A slot's sampler chain; with ``params.grammar`` (and the model's ``vocab``) the grammar
+    comes first, so every token drawn follows it (the chain accepts each token it samples,
+    which advances the grammar's state)."""
     chain: int = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    if params.grammar is not None:
+        grammar = llama_cpp.llama_sampler_init_grammar(vocab, params.grammar.encode(), b"root")
+        if not grammar:
+            llama_cpp.llama_sampler_free(chain)
+            raise ValueError("response_format: llama.cpp could not parse the grammar")
+        llama_cpp.llama_sampler_chain_add(chain, grammar)
     if params.temperature <= 0:
         llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
         return chain

@@ -116,6 +116,8 @@ class MlxEngine:
         assert model is not None and tokenizer is not None
         started = time.perf_counter()
         params = request.params
+        if params.grammar is not None:  # the node refuses these first (a 400)
+            raise ValueError("response_format: the MLX backend cannot constrain to a grammar")
         prompt = self.prompt_tokens(request.messages, request.tools)
         room = self._n_ctx - len(prompt)
         if room < 1:

@@ -14,6 +14,7 @@ from typing import Protocol
 from hive_tui.consensus.early_exit import FIRST_VALID, Tally, settled
 from hive_tui.consensus.quality import is_valid
 from hive_tui.consensus.strategies import confidence, fastest, majority, quality, similarity
+from hive_tui.consensus.structured import NoValidJson, decide_json
 from hive_tui.errors import HiveError
 from hive_tui.wire import Candidate, ChatMessage, Decision
 
@@ -24,6 +25,8 @@ __all__ = [
     "STRATEGIES",
     "UnknownStrategy",
     "decide",
+    "decide_json",
+    "NoValidJson",
     "is_valid",
     "question_of",
     "verdict",

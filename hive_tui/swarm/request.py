@@ -14,12 +14,14 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
 from hive_tui import consensus, wire
 from hive_tui.config import CONTEXT_POLICIES, Settings
 from hive_tui.errors import HiveError
+from hive_tui.swarm.json_format import InvalidFormat, JsonFormat, json_format
 from hive_tui.swarm.swarm import SwarmRequest
 
 # The bounds the API's schema puts on a request (hive_tui/api/schemas.py), kept here too for
@@ -114,10 +116,15 @@ def resolve_request(
     context: str | None = None,
     kb: str | None = None,
     from_peer: bool = False,
+    response_format: str = "text",
+    json_schema: dict[str, Any] | None = None,
 ) -> SwarmRequest:
     """A request ready to vote; raises ``consensus.UnknownStrategy`` for a strategy that is
     not registered (the API answers 400 naming ``hive.strategy``) and ``InvalidRequest`` for a
-    parameter out of its range (NaN, a negative max_tokens, a billion workers)."""
+    parameter out of its range (NaN, a negative max_tokens, a billion workers) or a
+    ``response_format`` that cannot be honoured ("json_object", or "json_schema" with
+    ``json_schema``: every worker then samples under its grammar and the vote compares
+    canonical JSON)."""
     check_request(
         messages,
         workers=workers,
@@ -136,6 +143,9 @@ def resolve_request(
     strategy = defaults.strategy if strategy is None else strategy
     if strategy not in consensus.STRATEGIES:
         raise consensus.UnknownStrategy(strategy)
+    structured = _json_format(response_format, json_schema)
+    if structured is not None and tools:
+        raise InvalidRequest("response_format", "structured output cannot be combined with tools")
     tokens = max_tokens or defaults.max_tokens
     if defaults.max_context is not None:
         tokens = min(tokens, defaults.max_context)
@@ -144,6 +154,7 @@ def resolve_request(
         top_p=defaults.top_p if top_p is None else top_p,
         max_tokens=tokens,
         stop=list(stop),
+        grammar=structured.grammar if structured else None,
     )
     if top_k is not None:  # a peer passes on what its origin resolved
         params = msgspec.structs.replace(params, top_k=top_k)
@@ -158,5 +169,19 @@ def resolve_request(
         context=context,
         kb=kb,
         from_peer=from_peer,
+        structured=structured,
     )
     return dataclasses.replace(request, request_id=request_id) if request_id else request
+
+
+def _json_format(kind: str, schema: dict[str, Any] | None) -> JsonFormat | None:
+    if kind == "text":
+        return None
+    if kind not in ("json_object", "json_schema"):
+        raise InvalidRequest("response_format", f"{kind!r} is not text, json_object or json_schema")
+    if kind == "json_schema" and schema is None:
+        raise InvalidRequest("response_format", "json_schema needs json_schema.schema")
+    try:
+        return json_format(schema if kind == "json_schema" else None)
+    except InvalidFormat as exc:
+        raise InvalidRequest("response_format", str(exc)) from exc

@@ -23,6 +23,7 @@ from hive_tui import consensus, wire
 from hive_tui.backends.process import WorkerDied
 from hive_tui.bus import EventBus
 from hive_tui.errors import HiveError
+from hive_tui.swarm.json_format import JsonFormat
 from hive_tui.swarm.worker import Worker
 
 # The sampling defaults live in the wire module; named here too for the benchmarks.
@@ -95,6 +96,9 @@ class SwarmRequest:
     kb: str | None = None
     passages: tuple[wire.Passage, ...] = ()
     from_peer: bool = False
+    # Structured output: every answer must be JSON (valid for the schema, when one was given);
+    # params.grammar constrains the workers, and the vote compares canonical objects.
+    structured: JsonFormat | None = None
 
 
 @dataclass(frozen=True)
@@ -148,8 +152,9 @@ class Swarm:
         )
         started = time.perf_counter()
         # Tool calls are voted on whole (a strict majority of all workers): no early exit there.
-        early_exit = request.strategy in consensus.EARLY_EXIT or (
-            request.early_exit and not request.tools
+        # Structured answers are voted on as whole objects, after every worker has answered.
+        early_exit = not request.structured and (
+            request.strategy in consensus.EARLY_EXIT or (request.early_exit and not request.tools)
         )
         question = consensus.question_of(request.messages)
         slots: list[wire.Candidate | None] = [None] * len(chosen)
@@ -239,7 +244,16 @@ class Swarm:
             message = str(too_long or f"every worker failed: {', '.join(crashed) or 'no answer'}")
             self.bus.publish(wire.RequestFailed(rid, message))
             raise too_long or SwarmError(message)
-        decision = consensus.decide(request.strategy, candidates, question)
+        if request.structured is not None:
+            try:  # the majority of equal valid objects; its canonical JSON is the answer
+                decision, candidates = consensus.decide_json(
+                    candidates, request.structured.schema
+                )
+            except consensus.NoValidJson as exc:
+                self.bus.publish(wire.RequestFailed(rid, str(exc)))
+                raise
+        else:
+            decision = consensus.decide(request.strategy, candidates, question)
         # Wanted but not up (a backend that is not installed, a restart) or lost on the way.
         missing = absent + [w.worker_id for w, c in zip(chosen, slots, strict=True) if c is None]
         result = VoteResult(rid, seed, candidates, decision, bool(missing), missing, prompt_tokens,

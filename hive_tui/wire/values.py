@@ -31,6 +31,9 @@ class SamplingParams(msgspec.Struct, frozen=True):
     max_tokens: int = 256
     stop: list[str] = []
     seed: int = 0
+    # A GBNF grammar every sampled token must follow (structured output); built in the node
+    # from the request's JSON schema by llama-cpp-python's own converter, so workers only parse it.
+    grammar: str | None = None
 
 
 class Candidate(msgspec.Struct, frozen=True):
