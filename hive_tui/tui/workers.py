@@ -173,12 +173,13 @@ class WorkersPane(VerticalScroll):
         for s in self.statuses:
             groups.setdefault(process_key(s), []).append(s)
         layout = [(key, tuple(s.worker_id for s in group)) for key, group in groups.items()]
-        if layout != self._layout:
+        cards = self._cards()
+        # A new grouping, or cards not (yet) in the DOM (a remount still settling): rebuild.
+        if layout != self._layout or any(s.worker_id not in cards for s in self.statuses):
             self._layout = layout
             await self.remove_children()
             await self.mount_all(self._build(list(groups.items())))
             return
-        cards = self._cards()
         for s in self.statuses:
             cards[s.worker_id].show(s, self.live.numbers(s))
         for box in self.query(ProcessBox):
