@@ -50,7 +50,7 @@ class Hit:
 
 def _load_sqlite_vec(db: sqlite3.Connection) -> bool:
     try:
-        import sqlite_vec
+        import sqlite_vec  # type: ignore[import-untyped]
 
         db.enable_load_extension(True)
         sqlite_vec.load(db)
@@ -162,4 +162,5 @@ class Store:
         row = self.db.execute(
             "SELECT id, path, start_line, end_line, text FROM chunks WHERE id = ?", (chunk_id,)
         ).fetchone()
-        return Hit(*row, score)
+        chunk, path, start, end, text = row
+        return Hit(chunk, path, start, end, text, score)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from typing import BinaryIO
+from typing import IO
 
 import msgspec
 
@@ -44,7 +44,7 @@ def _check_length(n: int) -> int:
     return n
 
 
-def read_frame_blocking(stream: BinaryIO) -> bytes | None:
+def read_frame_blocking(stream: IO[bytes]) -> bytes | None:
     """Read one frame body from a blocking binary stream; None at a clean end of stream."""
     head = stream.read(_LEN.size)
     if not head:
