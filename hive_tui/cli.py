@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="data folder: node id, conversations, log (default: the platform's user data "
         "folder; HIVE_DATA_DIR). Several nodes on one machine need one each",
     )
+    node.add_argument("--embedding-model", dest="embedding_model", metavar="GGUF",
+                      help="the model /v1/embeddings answers with (default: an embedding GGUF "
+                      "of `hive models`, else the chat model's GGUF, else the embedded one)")
     node.add_argument("--connect", metavar="URL",
                       help="open the app on a running node (hive --node), not an embedded one")
     fed = parser.add_argument_group("federation")
@@ -130,6 +133,7 @@ SETTING_FLAGS = (
     "host", "port", "ollama_port", "workers", "model", "strategy", "backend", "threads", "n_ctx",
     "n_gpu_layers", "peers", "secret", "federation", "api_key", "max_queue", "slots",
     "models_dir", "data_dir", "context", "speculative", "draft_max", "draft_model",
+    "embedding_model",
 )  # fmt: skip
 
 

@@ -53,6 +53,7 @@ ADMITTED_PATHS = frozenset(
         "/v1/chat/completions",
         "/v1/hive/vote",
         "/v1/completions",
+        "/v1/embeddings",
         "/api/chat",
         "/api/generate",
         *anthropic_schemas.ANTHROPIC_PATHS,
