@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-MAX_INPUTS = 256  # texts in one request
-MAX_INPUT_CHARS = 32_768  # characters in one text (the model still reads at most n_ctx tokens)
+MAX_INPUTS = 128  # texts in one request
+MAX_INPUT_CHARS = 8192  # characters in one text (the model still reads at most n_ctx tokens)
 
 Text = Annotated[str, Meta(min_length=1, max_length=MAX_INPUT_CHARS)]
 
