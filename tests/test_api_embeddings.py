@@ -111,3 +111,20 @@ def test_the_api_key_is_enforced(keyed) -> None:
         f"{keyed.url}/openapi.json", headers={"Authorization": f"Bearer {KEY}"}, timeout=10
     ).json()["paths"]
     assert paths["/v1/embeddings"]["post"]["security"]  # documented as keyed too
+
+
+def test_ollamas_embed_gives_the_same_vectors_to_the_ollama_client(keyed, client) -> None:
+    import ollama
+
+    texts = ["A cat sleeps on the warm windowsill.", "Interest rates rose again."]
+    talk = ollama.Client(host=keyed.url, headers={"Authorization": f"Bearer {KEY}"}, timeout=120)
+    answer = talk.embed(model="nomic-embed-text", input=texts)
+    assert answer.model == "nomic-embed-text" and answer.prompt_eval_count > 0
+    openai_rows = _rows(client.embeddings.create(model="hive", input=texts))
+    assert np.allclose(np.array(answer.embeddings), openai_rows, atol=1e-6)
+    with pytest.raises(ollama.ResponseError) as refused:
+        talk.embed(model="m", input=[])
+    assert refused.value.status_code == 400
+    with pytest.raises(ollama.ResponseError) as keyless:
+        ollama.Client(host=keyed.url, timeout=30).embed(model="m", input="hi")
+    assert keyless.value.status_code == 401

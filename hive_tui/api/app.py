@@ -30,6 +30,7 @@ from hive_tui.api import (
     anthropic_route,
     completions_route,
     embeddings_route,
+    ollama_embed,
     ollama_routes,
     schemas,
 )
@@ -244,6 +245,7 @@ def create_app(node: Node) -> RequestCounter:
             *anthropic_route.ROUTES,  # Anthropic's Messages API
             *completions_route.ROUTES,  # OpenAI's legacy completions
             *embeddings_route.ROUTES,  # OpenAI's embeddings
+            *ollama_embed.ROUTES,  # Ollama's /api/embed
         ],
         exception_handlers={
             HiveError: _hive_error,  # ApiError included

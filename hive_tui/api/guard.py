@@ -56,6 +56,7 @@ ADMITTED_PATHS = frozenset(
         "/v1/embeddings",
         "/api/chat",
         "/api/generate",
+        "/api/embed",
         *anthropic_schemas.ANTHROPIC_PATHS,
     }
 )
