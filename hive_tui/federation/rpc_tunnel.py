@@ -149,6 +149,8 @@ class _TunnelEnd:
         self._tasks.add(task)
         try:
             await self._serve(reader, writer)
+        except asyncio.CancelledError:  # closing the end: this connection goes with it
+            await _close(writer)
         except Exception as exc:  # one connection's failure never stops the listener
             log.info("rpc tunnel connection failed: %s", exc)
             await _close(writer)
