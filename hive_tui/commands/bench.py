@@ -97,6 +97,13 @@ def register(
                    help="also time indexing this many generated small files (e.g. 1000)")
     r.add_argument("--json", type=Path, help="write the full report (every answer) here")
     r.set_defaults(handler=_rag)
+    sl = kinds.add_parser("split", help="the RPC tunnel vs direct loopback TCP: RPC-sized "
+                          "round trips and tensor uploads (docs/federation.md)")
+    sl.add_argument("--sizes", default="64,4096,65536", help="round-trip message bytes")
+    sl.add_argument("--count", type=int, default=500, help="round trips per measure")
+    sl.add_argument("--upload-mib", dest="upload_mib", type=int, default=64)
+    sl.add_argument("--runs", type=int, default=3, help="interleaved runs, median shown")
+    sl.set_defaults(handler=_split)
 
 
 def _overhead(args: argparse.Namespace) -> int:
@@ -164,3 +171,10 @@ def _rag(args: argparse.Namespace) -> int:
 
     return run(args.embedding_model, args.workers, args.threads, args.max_tokens, args.seed,
                args.index_files, args.json)
+
+
+def _split(args: argparse.Namespace) -> int:
+    from hive_tui.bench.split import run
+
+    sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
+    return run(sizes, args.count, args.upload_mib, args.runs)

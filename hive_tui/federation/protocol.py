@@ -50,7 +50,18 @@ def _other(role: Role) -> Role:
 
 
 class PeerProtocol:
-    def __init__(self, key: bytes, node_id: str, role: Role, nonce: bytes | None = None) -> None:
+    def __init__(
+        self,
+        key: bytes,
+        node_id: str,
+        role: Role,
+        nonce: bytes | None = None,
+        domain: str = "hive",
+    ) -> None:
+        # ``domain`` separates protocols that share this handshake (the RPC tunnel uses its own):
+        # a proof or key made for one never verifies in another.
+        self._auth_label = f"{domain}-auth/1\x00".encode()
+        self._frame_label = f"{domain}-frame/1\x00".encode()
         self.key = key
         self.node_id = node_id
         self.role: Role = role
@@ -72,6 +83,12 @@ class PeerProtocol:
     @property
     def is_open(self) -> bool:
         return self.state == "open"
+
+    def direction_keys(self) -> tuple[bytes, bytes]:
+        """(send key, receive key) once open, for a channel that seals its own frames."""
+        if self.state != "open":
+            raise ProtocolViolation("no keys before authentication")
+        return self._send_key, self._recv_key
 
     def data_to_send(self) -> list[bytes]:
         """Messages to send, in order (each one websocket binary message)."""
@@ -191,11 +208,11 @@ class PeerProtocol:
         return _h(dialer) + _h(listener)
 
     def _proof(self, role: Role, node_id: str) -> bytes:
-        msg = b"hive-auth/1\x00" + role.encode() + b"\x00" + self._transcript() + node_id.encode()
+        msg = self._auth_label + role.encode() + b"\x00" + self._transcript() + node_id.encode()
         return hmac.new(self.key, msg, hashlib.sha256).digest()
 
     def _direction_key(self, sender: Role, transcript: bytes) -> bytes:
-        msg = b"hive-frame/1\x00" + sender.encode() + b"\x00" + transcript
+        msg = self._frame_label + sender.encode() + b"\x00" + transcript
         return hmac.new(self.key, msg, hashlib.sha256).digest()
 
     @staticmethod

@@ -12,6 +12,7 @@ tagged union with one typed decoder:
 * ``views``: what a node shows of itself (``/health``, its peers);
 * ``remote``: the app's own route to a node (``hive --connect``): ``VoteAsk``/``VoteReply``;
 * ``retrieval``: ``EmbedFrame``, between a process and its embedding child; ``Passage``;
+* ``tunnel``: ``TunnelLinkFrame``, llama.cpp RPC bytes sealed between a borrower and a lender;
 * ``framing``: length-prefixed msgpack on byte streams.
 """
 
@@ -84,6 +85,13 @@ from hive_tui.wire.retrieval import (
     Passage,
     decode_embed_frame,
 )
+from hive_tui.wire.tunnel import (
+    MAX_TUNNEL_FRAME_BYTES,
+    TUNNEL_CHUNK_BYTES,
+    TunnelLinkFrame,
+    TunnelSealed,
+    decode_tunnel_link,
+)
 from hive_tui.wire.values import (
     DEFAULT_MAX_TOKENS,
     DEFAULT_TEMPERATURE,
@@ -117,6 +125,11 @@ from hive_tui.wire.worker import (
 )
 
 __all__ = [
+    "MAX_TUNNEL_FRAME_BYTES",
+    "TUNNEL_CHUNK_BYTES",
+    "TunnelLinkFrame",
+    "TunnelSealed",
+    "decode_tunnel_link",
     "ContextReport",
     "EmbedLoad",
     "EmbedTexts",
