@@ -16,6 +16,7 @@ import logging
 import struct
 
 from hive_tui import wire
+from hive_tui.errors import HiveError
 from hive_tui.federation.protocol import ProtocolViolation
 from hive_tui.federation.tunnel_seal import TunnelProtocol
 
@@ -27,7 +28,7 @@ CONNECT_TIMEOUT_S = 5.0
 _LEN = struct.Struct(">I")
 
 
-class TunnelClosed(Exception):
+class TunnelClosed(HiveError):
     """The other end went away without ending the stream."""
 
 
