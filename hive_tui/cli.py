@@ -111,6 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
         const=False,
         help="do not federate: no mDNS, no peers",
     )
+    fed.add_argument(
+        "--lend",
+        action="store_const",
+        const=True,
+        help="lend this machine's memory to the hive: a ggml RPC server peers reach only "
+        "through the authenticated tunnel",
+    )
+    fed.add_argument("--lend-port", dest="lend_port", type=int, metavar="PORT",
+                     help="the lending tunnel's port (default: any free one, advertised)")
+    fed.add_argument(
+        "--split",
+        metavar="auto|off|PEER,...",
+        help="split the model across lenders: auto (when it does not fit here; default), "
+        "off, or the lenders' names or node ids",
+    )
     node.add_argument(
         "--api-key",
         dest="api_key",
@@ -133,6 +148,7 @@ SETTING_FLAGS = (
     "host", "port", "ollama_port", "workers", "model", "strategy", "backend", "threads", "n_ctx",
     "n_gpu_layers", "peers", "secret", "federation", "api_key", "max_queue", "slots",
     "models_dir", "data_dir", "context", "speculative", "draft_max", "draft_model",
+    "lend", "lend_port", "split",
 )  # fmt: skip
 
 

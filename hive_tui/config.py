@@ -81,6 +81,13 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     secret: str = ""  # the hive's shared secret; empty: the one in the config folder
     peers: list[str] = []  # HOST:PORT of nodes to dial (for networks without multicast)
     vote_deadline_s: float = 60.0  # how long the origin waits for peers' local results
+    # Sharing memory across the hive (docs/federation.md, "Lending"): a lender runs a ggml RPC
+    # server reachable only through its authenticated tunnel exit (lend_port; 0: any free
+    # port); a borrower splits its model over lenders: "auto" (when the model does not fit
+    # here), "off", or "PEER,..." (names or node ids of the lenders to split across).
+    lend: bool = False
+    lend_port: int = 0
+    split: str = "auto"
     # --- a node that is safe to leave running: auth, DNS-rebinding guard, limits, shutdown ---
     api_key: str = ""  # required to bind a non-loopback address; HIVE_API_KEY / --api-key
     allowed_hosts: str | list[str] = []  # extra Host header names ("a,b" from the env); "*": any

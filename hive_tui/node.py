@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from hive_tui import wire
 from hive_tui.backends.mlx_models import display_name
 from hive_tui.bus import EventBus
@@ -235,6 +237,7 @@ class Node:
         self.node_id = node_id
         self.bus = EventBus()
         self.workers: list[Worker] = []
+        self.engines: list[EngineProcess] = []
         for process in plan.processes():
             index = len(self.workers)  # a process is known by its first worker's index
             load = wire.Load(
@@ -250,6 +253,7 @@ class Node:
             )
             backend = process.backend or plan.backend
             engine = EngineProcess(ProcessSpec(index, backend, load), self.bus)
+            self.engines.append(engine)
             for slot in range(process.slots):
                 spec = WorkerSpec(
                     worker_id=f"w{index + slot}",
@@ -347,6 +351,18 @@ class Node:
         await federation.start()
         return federation
 
+    async def split_model(
+        self, rpc_servers: list[str], tensor_split: list[float], n_gpu_layers: int | None
+    ) -> None:
+        engine = self.engines[0]
+        load = msgspec.structs.replace(
+            engine.spec.load,
+            rpc_servers=rpc_servers,
+            tensor_split=tensor_split,
+            n_gpu_layers=self.plan.n_gpu_layers if n_gpu_layers is None else n_gpu_layers,
+        )
+        await engine.reload(load)
+
     async def stop(self) -> None:
         if self.federation is not None:
             await self.federation.stop()
@@ -421,6 +437,8 @@ class Node:
             plan=list(self.plan.reasons),
             peers=self.federation.view() if self.federation else [],
             prompt_cache=self._prompt_cache(),
+            split=self.federation.sharing.split_view() if self.federation else None,
+            lending=self.federation.sharing.lend_view() if self.federation else None,
         )
 
     def _prompt_cache(self) -> wire.PromptCacheView:

@@ -42,6 +42,7 @@ from hive_tui.backends.engine import (
     IsCancelled,
     SingleRequestHost,
 )
+from hive_tui.backends.ggml_rpc import attach_servers, tensor_split_array
 from hive_tui.backends.llama_sampling import per_token, sampler_chain, step_logprobs
 from hive_tui.backends.prefix_cache import PrefixCache
 from hive_tui.backends.stops import StopScanner
@@ -127,8 +128,12 @@ class BatchedLlamaEngine:
             raise ValueError(f"slots must be 1..{MAX_SLOTS}, got {spec.slots}")
         llama_logger.set_verbose(False)
         llama_cpp.llama_backend_init()
+        attach_servers(spec.rpc_servers)
         params = llama_cpp.llama_model_default_params()
         params.n_gpu_layers = spec.n_gpu_layers
+        self._split = tensor_split_array(spec.tensor_split)  # llama.cpp reads it while loading
+        if self._split is not None:
+            params.tensor_split = ctypes.cast(self._split, ctypes.POINTER(ctypes.c_float))
         self._model = model = LlamaModel(path_model=spec.model_path, params=params, verbose=False)
         self._formatter = chat_formatter(model.metadata(), model)
         self.slots = spec.slots

@@ -23,6 +23,7 @@ from collections.abc import Generator
 from hive_tui import wire
 from hive_tui.backends.answer import AnswerStream
 from hive_tui.backends.engine import BackendUnavailable, EmitText, IsCancelled
+from hive_tui.backends.ggml_rpc import attach_servers
 from hive_tui.backends.prefix_cache import common_prefix
 from hive_tui.backends.speculative import SPECULATIVE_MODES, lookup_draft
 from hive_tui.tools.prompt import openai_tools, template_knows_tools, with_tools_prompt
@@ -60,8 +61,10 @@ class LlamaEngine:
             raise ValueError(f"speculative must be one of {', '.join(SPECULATIVE_MODES)}")
         if spec.speculative == "draft" and not spec.draft_model:
             raise ValueError("speculative=draft needs a draft model (--draft-model)")
+        attach_servers(spec.rpc_servers)
         llm = llama_cpp.Llama(
             model_path=spec.model_path,
+            tensor_split=spec.tensor_split or None,
             n_ctx=spec.n_ctx,
             n_threads=spec.n_threads,
             n_threads_batch=spec.n_threads,

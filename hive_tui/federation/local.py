@@ -25,6 +25,9 @@ class PlanFacts(Protocol):
     @property
     def n_ctx(self) -> int: ...
 
+    @property
+    def model_path(self) -> str: ...
+
 
 class AdmissionGate(Protocol):
     """The node's count of requests in the house (the API's ``max_queue``): never waits."""
@@ -54,3 +57,11 @@ class LocalNode(Protocol):
 
     @property
     def admission(self) -> AdmissionGate | None: ...
+
+    async def split_model(
+        self, rpc_servers: list[str], tensor_split: list[float], n_gpu_layers: int | None
+    ) -> None:
+        """Restart the first engine process with its model split over ``rpc_servers``
+        (``n_gpu_layers`` of its layers there, shared by ``tensor_split``); empty: alone
+        again, with the plan's own ``n_gpu_layers`` (None)."""
+        ...

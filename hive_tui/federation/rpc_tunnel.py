@@ -221,6 +221,9 @@ class TunnelExit(_TunnelEnd):
         self.rpc_port = rpc_port
         self.host = host
         self.requested_port = port
+        self.borrower: str | None = None  # the node whose connections it carries now
+        self._carrying = 0
+        self.refused = 0
 
     async def start(self) -> int:
         return await self._listen(self.host, self.requested_port)
@@ -232,8 +235,29 @@ class TunnelExit(_TunnelEnd):
         except (ProtocolViolation, TunnelClosed, ConnectionError) as exc:
             peer = writer.get_extra_info("peername")
             log.warning("rpc tunnel from %s refused: %s", peer, exc)
+            self.refused += 1
             await _close(writer)
             return
+        # ggml's RPC server serves one client at a time: a second borrowing node would wait
+        # in its accept queue, hung. It is refused instead, while the first one holds it.
+        borrower = proto.peer_node_id
+        if self.borrower not in (None, borrower):
+            log.warning("rpc tunnel: %s refused, lent to %s now", borrower, self.borrower)
+            self.refused += 1
+            await _close(writer)
+            return
+        self.borrower = borrower
+        self._carrying += 1
+        try:
+            await self._join(proto, reader, writer)
+        finally:
+            self._carrying -= 1
+            if self._carrying == 0:
+                self.borrower = None
+
+    async def _join(
+        self, proto: TunnelProtocol, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         # Only now, with the secret proven, does anything reach the RPC server.
         try:
             rpc = await asyncio.wait_for(

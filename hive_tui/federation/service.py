@@ -26,6 +26,7 @@ from hive_tui.federation import vote
 from hive_tui.federation.discovery import Discovery, discovery_allowed
 from hive_tui.federation.identity import derive_key, pairing_code, resolve_secret
 from hive_tui.federation.local import LocalNode
+from hive_tui.federation.memory_sharing import MemorySharing
 from hive_tui.federation.peers import Link, PeerManager
 from hive_tui.federation.transport import Transport
 from hive_tui.swarm.request import InvalidRequest, RequestDefaults, resolve_request
@@ -103,6 +104,7 @@ class Federation:
             heartbeat_s=HEARTBEAT_S,
         )
         self.discovery: Discovery | None = None
+        self.sharing = MemorySharing(node, derive_key(secret), host, self.peers)
         self._rounds: dict[str, Round] = {}
         self._serving: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._worker_states: dict[tuple[str, str], str] = {}
@@ -112,6 +114,7 @@ class Federation:
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
+        await self.sharing.start()
         for spec in self.node.settings.peers:
             host, port = parse_peer(spec)
             self.peers.add_target(host, port, "manual")
@@ -131,6 +134,7 @@ class Federation:
         for task in list(self._serving.values()):
             task.cancel()
         await self.peers.stop()
+        await self.sharing.stop()
 
     async def accept(self, transport: Transport) -> None:
         await self.peers.accept(transport)
@@ -141,6 +145,7 @@ class Federation:
     def _status(self) -> wire.PeerStatus:
         node = self.node
         statuses = node.swarm.statuses()
+        lend_port, lend_bytes = self.sharing.advertised()
         return wire.PeerStatus(
             node_id=node.node_id,
             name=node.settings.node_name,
@@ -150,6 +155,8 @@ class Federation:
             workers_ready=wire.workers_ready(statuses),
             workers=statuses,
             active_requests=len(self._serving) + len(self._rounds),
+            lend_port=lend_port,
+            lend_bytes=lend_bytes,
         )
 
     # ---------------------------------------------------------------- origin side
@@ -219,6 +226,7 @@ class Federation:
         return result
 
     def _on_down(self, link: Link) -> None:
+        self.sharing.peers_changed()
         for rnd in self._rounds.values():
             if rnd.waiting_for(link.node_id):
                 rnd.settle(
@@ -268,6 +276,7 @@ class Federation:
                 if rnd:
                     rnd.settle(vote.NodeVote(link.node_id, link.name, "error", error=message))
             case wire.PeerStatus(workers=workers):
+                self.sharing.peers_changed()
                 for w in workers:
                     key = (link.node_id, w.worker_id)
                     if self._worker_states.get(key) != w.state:

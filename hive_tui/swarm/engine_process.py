@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -67,6 +68,18 @@ class EngineProcess:
         self.model = ""
         self.restarts = 0
         self.last_error: str | None = None
+        self._reloading = False
+
+    async def reload(self, load: wire.Load) -> None:
+        """Start over with another load (a model split across lenders, or back to this node
+        alone): the running child ends (its requests with it) and the next one loads ``load``
+        at once, reported as a restart, not a crash."""
+        self.spec = dataclasses.replace(self.spec, load=load)
+        if self._first_attempt is None:
+            return  # not started yet: start() loads the new one
+        self._reloading = True
+        if self.process is not None:
+            await self.process.stop()
 
     def attach(self, worker: SlotView) -> None:
         self.views.append(worker)
@@ -117,6 +130,9 @@ class EngineProcess:
                     first_attempt.set_result(None)
                 return
             except (WorkerDied, OSError) as exc:
+                if self._reloading:  # stopped while loading the old load: load the new one
+                    self._reloading = False
+                    continue
                 self.last_error = str(exc)
             else:
                 self.model = ready.model
@@ -133,6 +149,11 @@ class EngineProcess:
                 self.ready.clear()
                 if self._stopping:
                     return
+                if self._reloading:
+                    self._reloading = False
+                    self.restarts += 1
+                    self._set_state("restarting")
+                    continue
                 self.last_error = process.exit_reason or "worker process exited"
             if not first_attempt.done():
                 first_attempt.set_result(None)

@@ -88,6 +88,7 @@ from hive_tui.wire.retrieval import (
 from hive_tui.wire.tunnel import (
     MAX_TUNNEL_FRAME_BYTES,
     TUNNEL_CHUNK_BYTES,
+    SplitRun,
     TunnelLinkFrame,
     TunnelSealed,
     decode_tunnel_link,
@@ -108,7 +109,16 @@ from hive_tui.wire.values import (
     remote_worker_id,
     workers_ready,
 )
-from hive_tui.wire.views import NodeHealth, NodeLiveness, PeerState, PeerView, PromptCacheView
+from hive_tui.wire.views import (
+    LendView,
+    NodeHealth,
+    NodeLiveness,
+    PeerState,
+    PeerView,
+    PromptCacheView,
+    SplitPart,
+    SplitView,
+)
 from hive_tui.wire.worker import (
     Cancel,
     Done,
@@ -129,6 +139,7 @@ __all__ = [
     "TUNNEL_CHUNK_BYTES",
     "TunnelLinkFrame",
     "TunnelSealed",
+    "SplitRun",
     "decode_tunnel_link",
     "ContextReport",
     "EmbedLoad",
@@ -157,6 +168,9 @@ __all__ = [
     "NodeVoteReply",
     "NodeHealth",
     "PromptCacheView",
+    "SplitPart",
+    "LendView",
+    "SplitView",
     "NodeLiveness",
     "PeerState",
     "PeerView",

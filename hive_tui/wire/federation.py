@@ -48,6 +48,10 @@ class PeerStatus(msgspec.Struct, tag="status", frozen=True, forbid_unknown_field
     workers_ready: int
     workers: list[WorkerStatus] = []
     active_requests: int = 0
+    # A lender (hive --lend): the port of its RPC tunnel exit (on the address the link runs
+    # over) and the memory it offers borrowers; 0 when it lends nothing.
+    lend_port: int = 0
+    lend_bytes: int = 0
 
 
 class PeerGenerate(msgspec.Struct, tag="generate", frozen=True, forbid_unknown_fields=True):

@@ -44,3 +44,14 @@ def decode_tunnel_link(data: bytes) -> TunnelLinkFrame:
         return tunnel_link_decoder.decode(data)
     except (msgspec.DecodeError, ValueError, RecursionError) as exc:
         raise FrameError(str(exc)) from exc
+
+
+class SplitRun(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What ``python -m hive_tui.bench.split_model`` prints (JSON, one line): a greedy answer
+    of a model whose offloaded layers ran on the given RPC servers."""
+
+    text: str
+    tokens: int
+    seconds: float
+    rpc_servers: list[str]
+    n_gpu_layers: int

@@ -59,6 +59,35 @@ class PromptCacheView(msgspec.Struct, frozen=True):
     hit_rate: float = 0.0  # cached / prompt tokens
 
 
+class SplitPart(msgspec.Struct, frozen=True):
+    """One device holding part of a split model: this node or a lender."""
+
+    device: str  # "local" or the lender's name
+    layers: int
+    node_id: str = ""  # the lender's; empty for this node
+    free_bytes: int = 0  # what it offered (a lender) or has (this node)
+
+
+class SplitView(msgspec.Struct, frozen=True):
+    """How this node's model is spread across lenders (``hive --split``), for ``/health``."""
+
+    policy: str  # "auto", "off" or the peers asked for
+    state: str  # "local" (not split), "split", "waiting" (a named lender is not linked)
+    layers: int = 0  # the model's layers
+    parts: list[SplitPart] = []
+    reason: str = ""
+
+
+class LendView(msgspec.Struct, frozen=True):
+    """This node lends memory (``hive --lend``): where its tunnel exit listens, what it
+    offers, who borrows it now and how many connections it turned away."""
+
+    port: int
+    offer_bytes: int
+    borrower: str | None = None  # the node id whose model runs partly here now
+    refused: int = 0  # connections that failed the handshake or came while lent to another
+
+
 class NodeHealth(msgspec.Struct, frozen=True):
     """What ``GET /health`` answers."""
 
@@ -75,3 +104,5 @@ class NodeHealth(msgspec.Struct, frozen=True):
     asyncio_tasks: int | None = None  # tasks alive in the node's event loop (leak watch)
     requests_admitted: int | None = None  # chat requests inside the admission bound now
     prompt_cache: PromptCacheView | None = None  # the workers' prefix caches
+    split: SplitView | None = None  # the model across lenders; None: this node never splits
+    lending: LendView | None = None  # None: this node does not lend (hive --lend)

@@ -22,6 +22,11 @@ class Load(msgspec.Struct, tag="load", frozen=True):
     draft_max: int = 8
     draft_model: str = ""
     prompt_cache: bool = True  # reuse a sequence's cells for the next prompt's shared prefix
+    # A model split across lenders (federation/borrower.py): host:port of each ggml RPC server
+    # (always a tunnel entrance on 127.0.0.1), and the share of the offloaded layers each
+    # takes, in the same order; n_gpu_layers says how many layers leave this node.
+    rpc_servers: list[str] = []
+    tensor_split: list[float] = []
 
 
 # --- tools offered to the model; rendered into the prompt by the engine.
