@@ -10,7 +10,8 @@ import pytest
 from hive_tui import wire
 from hive_tui.config import load_settings
 from hive_tui.federation.service import BUSY, Federation
-from hive_tui.node import Node, make_plan
+from hive_tui.node import Node
+from hive_tui.node_plan import make_plan
 
 pytestmark = pytest.mark.pure
 

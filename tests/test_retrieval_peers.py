@@ -11,7 +11,8 @@ import pytest
 from hive_tui import wire
 from hive_tui.config import load_settings
 from hive_tui.federation.service import Federation
-from hive_tui.node import Node, make_plan
+from hive_tui.node import Node
+from hive_tui.node_plan import make_plan
 from hive_tui.retrieval import library, retrieve
 from hive_tui.retrieval.chunking import Chunk
 from hive_tui.swarm.swarm import SwarmRequest, VoteResult
