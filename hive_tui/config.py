@@ -45,7 +45,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     # Votes one worker serves at once, as sequences of its process's one batch (several users,
     # or an agent's parallel requests); None: the plan's (``hardware.plan.concurrent_votes``).
     concurrent_votes: int | None = None
-    n_ctx: int | None = None  # None: the plan's (4096 at most), else node.DEFAULT_N_CTX
+    n_ctx: int | None = None  # None: the plan's (4096 at most), else node_plan.DEFAULT_N_CTX
     n_gpu_layers: int | None = None  # None: the plan's (all layers on a GPU that fits)
     temperature: float = DEFAULT_TEMPERATURE
     top_p: float = DEFAULT_TOP_P

@@ -9,7 +9,8 @@ import sys
 
 from hive_tui.api.host import ServerHost, listen, listen_ollama, unsafe_bind
 from hive_tui.config import Settings
-from hive_tui.node import Node, make_plan
+from hive_tui.node import Node
+from hive_tui.node_plan import make_plan
 
 
 async def serve_node(settings: Settings) -> int:

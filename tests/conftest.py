@@ -23,7 +23,8 @@ import pytest
 
 from hive_tui.backends.scripted_engine import write_script
 from hive_tui.config import load_settings
-from hive_tui.node import Node, make_plan
+from hive_tui.node import Node
+from hive_tui.node_plan import make_plan
 from tests.netns import lan as lan  # the network-namespace fixture, for every test module
 
 # Tests never read or write a developer's own settings, secret or node id: config and data

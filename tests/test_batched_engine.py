@@ -8,6 +8,7 @@ import pytest
 from hive_tui import wire
 from hive_tui.backends.process import WorkerProcess
 from hive_tui.embedded_model import embedded_model_path
+from tests.batch_host import Host
 
 pytestmark = pytest.mark.model
 
@@ -25,42 +26,6 @@ def request(slot: int, question: str = QUESTIONS[0], rid: str = "r", **params) -
                          wire.SamplingParams(**params), slot=slot)
 
 
-class Host:
-    """Collects what the engine streams; cancels or hands over requests on cue."""
-
-    def __init__(self, cancel_after: dict[int, int] | None = None,
-                 late: list[wire.Generate] | None = None, late_after: int = 3) -> None:
-        self.streamed: dict[int, str] = {}
-        self.chunks: dict[int, int] = {}
-        self.results: dict[int, wire.Done] = {}
-        self.failures: list[str] = []
-        self._cancel_after = cancel_after or {}
-        self._late = list(late or [])
-        self._late_after = late_after
-        self._admit_calls = 0
-
-    def token(self, req: wire.Generate, text: str) -> None:
-        self.streamed[req.slot] = self.streamed.get(req.slot, "") + text
-        self.chunks[req.slot] = self.chunks.get(req.slot, 0) + 1
-
-    def done(self, done: wire.Done) -> None:
-        self.results[done.slot] = done
-
-    def failed(self, req: wire.Generate, message: str) -> None:
-        self.failures.append(message)
-
-    def cancelled(self, req: wire.Generate) -> bool:
-        after = self._cancel_after.get(req.slot)
-        return after is not None and self.chunks.get(req.slot, 0) >= after
-
-    def admit(self, free: int) -> list[wire.Generate]:
-        self._admit_calls += 1
-        if self._admit_calls >= self._late_after and self._late:
-            taken, self._late = self._late[:free], self._late[free:]
-            return taken
-        return []
-
-
 @pytest.fixture(scope="module")
 def engine():
     from hive_tui.backends.batched_engine import BatchedLlamaEngine
@@ -72,7 +37,7 @@ def engine():
 
 
 def run(engine, requests, **host_kw) -> Host:
-    host = Host(**host_kw)
+    host = Host(record_failures=True, **host_kw)
     engine.run_batch(requests, host)
     assert not host.failures
     return host

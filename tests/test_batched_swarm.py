@@ -9,7 +9,8 @@ import os
 import signal
 
 from hive_tui import wire
-from hive_tui.node import Node, make_plan
+from hive_tui.node import Node
+from hive_tui.node_plan import make_plan
 from hive_tui.swarm.layout import layout_for
 from hive_tui.swarm.request import resolve_request
 from hive_tui.swarm.swarm import SwarmRequest

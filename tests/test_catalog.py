@@ -272,7 +272,7 @@ def test_a_model_is_found_by_the_name_hive_models_prints(tmp_path):
 def test_models_dir_setting_reaches_model_names_and_hive_models(tmp_path, monkeypatch, capsys):
     from hive_tui.cli import main
     from hive_tui.config import load_settings
-    from hive_tui.node import resolve_model
+    from hive_tui.node_plan import resolve_model
 
     mine = tmp_path / "mine"
     path = write_gguf(mine / "house-model.gguf", name="House Model")

@@ -15,7 +15,8 @@ from hive_tui import wire
 from hive_tui.config import load_settings
 from hive_tui.embedded_model import embedded_model_path
 from hive_tui.hardware.plan import CONCURRENT_VOTES, concurrent_votes, plan_hardware, slots_fit
-from hive_tui.node import Node, make_plan
+from hive_tui.node import Node
+from hive_tui.node_plan import make_plan
 from hive_tui.swarm.request import resolve_request
 from hive_tui.swarm.swarm import SwarmRequest
 from tests.conftest import scripted_settings

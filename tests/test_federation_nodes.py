@@ -24,7 +24,8 @@ from hive_tui import wire
 from hive_tui.api.app import create_app
 from hive_tui.backends.scripted_engine import write_script
 from hive_tui.config import load_settings
-from hive_tui.node import Node, make_plan
+from hive_tui.node import Node
+from hive_tui.node_plan import make_plan
 from tests.conftest import NodeProcess, free_port
 
 SECRET = "TESTS-HIVE0-SECRE-T0000-00001"

@@ -8,23 +8,10 @@ from __future__ import annotations
 import pytest
 
 from hive_tui import wire
-from hive_tui.config import load_settings
 from hive_tui.federation.service import BUSY, Federation
-from hive_tui.node import Node, make_plan
+from tests.peer_side import RecordingLink, unstarted_node
 
 pytestmark = pytest.mark.pure
-
-
-class RecordingLink:
-    node_id = "node-peer"
-    name = "peer"
-
-    def __init__(self) -> None:
-        self.sent: list[wire.PeerFrame] = []
-
-    async def send(self, frame: wire.PeerFrame) -> bool:
-        self.sent.append(frame)
-        return True
 
 
 class FullQueue:
@@ -41,13 +28,7 @@ class FullQueue:
 
 @pytest.fixture
 def federation(tmp_path):
-    settings = load_settings(
-        {"backend": "scripted", "model": "", "workers": 2, "secret": "S" * 29},
-        environ={},
-        path=tmp_path / "none.toml",
-    )
-    node = Node(settings, make_plan(settings), node_id="node-me")
-    return Federation(node, "127.0.0.1", 1)
+    return Federation(unstarted_node(tmp_path), "127.0.0.1", 1)
 
 
 def generate(params: wire.SamplingParams | None = None, **kw) -> wire.PeerGenerate:

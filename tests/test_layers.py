@@ -30,7 +30,7 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("retrieval", ("hive_tui.retrieval",)),
     ("tools", ("hive_tui.tools",)),
     ("federation", ("hive_tui.federation",)),
-    ("node", ("hive_tui.node",)),
+    ("node", ("hive_tui.node", "hive_tui.node_plan")),
     ("server", ("hive_tui.api", "hive_tui.serve")),
     ("client", ("hive_tui.client",)),
     ("app", ("hive_tui.tui",)),

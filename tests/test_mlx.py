@@ -17,7 +17,8 @@ from hive_tui.backends.mlx_models import MlxModelFolder, display_name, find_mlx_
 from hive_tui.backends.process import WorkerDied, WorkerProcess
 from hive_tui.config import load_settings
 from hive_tui.embedded_model import embedded_model_path
-from hive_tui.node import Node, listed_backends, make_plan, worker_backends
+from hive_tui.node import Node
+from hive_tui.node_plan import listed_backends, make_plan, worker_backends
 from hive_tui.swarm.request import resolve_request
 
 FRANCE = [wire.ChatMessage("user", "What is the capital of France? Answer in one word.")]

@@ -192,7 +192,7 @@ def test_nothing_on_disk_says_so():
 
 def test_the_node_runs_the_context_the_plan_sized_memory_for(tmp_path):
     from hive_tui.config import load_settings
-    from hive_tui.node import DEFAULT_N_CTX, hardware_plan, make_plan
+    from hive_tui.node_plan import DEFAULT_N_CTX, hardware_plan, make_plan
 
     def plan(**overrides):
         return make_plan(load_settings(overrides, environ={}, path=tmp_path / "none.toml"))
@@ -208,7 +208,7 @@ def test_the_node_runs_the_context_the_plan_sized_memory_for(tmp_path):
 def test_the_node_votes_with_five_workers_as_batched_slots_where_they_fit(tmp_path):
     from hive_tui.config import load_settings
     from hive_tui.hardware.plan import VOTE_SIZE, slots_fit
-    from hive_tui.node import hardware_plan, make_plan
+    from hive_tui.node_plan import hardware_plan, make_plan
 
     hardware = hardware_plan()
     plan = make_plan(load_settings({}, environ={}, path=tmp_path / "none.toml"))

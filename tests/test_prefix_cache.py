@@ -9,6 +9,7 @@ import pytest
 from hive_tui import wire
 from hive_tui.backends.prefix_cache import PrefixCache, common_prefix
 from hive_tui.embedded_model import embedded_model_path
+from tests.batch_host import Host
 
 
 class Cells:
@@ -78,26 +79,6 @@ def request(messages: list[wire.ChatMessage], rid: str, slot: int = 0) -> wire.G
                          slot=slot)
 
 
-class Collect:
-    def __init__(self) -> None:
-        self.results: dict[int, wire.Done] = {}
-
-    def token(self, req: wire.Generate, text: str) -> None:
-        pass
-
-    def done(self, done: wire.Done) -> None:
-        self.results[done.slot] = done
-
-    def failed(self, req: wire.Generate, message: str) -> None:
-        raise AssertionError(message)
-
-    def cancelled(self, req: wire.Generate) -> bool:
-        return False
-
-    def admit(self, free: int) -> list[wire.Generate]:
-        return []
-
-
 def engine(prompt_cache: bool = True):
     from hive_tui.backends.batched_engine import BatchedLlamaEngine
 
@@ -108,7 +89,7 @@ def engine(prompt_cache: bool = True):
 
 
 def run(e, *requests: wire.Generate) -> dict[int, wire.Done]:
-    host = Collect()
+    host = Host()
     e.run_batch(list(requests), host)
     return host.results
 

@@ -8,7 +8,8 @@ from hive_tui import wire
 from hive_tui.config import load_settings
 from hive_tui.embedded_model import embedded_model_path
 from hive_tui.models.gguf_header import longest_token_bytes
-from hive_tui.node import ContextLengthExceeded, Node, SwarmError, make_plan
+from hive_tui.node import ContextLengthExceeded, Node, SwarmError
+from hive_tui.node_plan import make_plan
 from hive_tui.swarm.prompt_size import (
     FALLBACK_TOKEN_BYTES,
     check_prompt_fits,

@@ -1,7 +1,7 @@
 """A peer's request names a knowledge base: this node reads it only when it is shared.
 
-The peer side of ``Federation`` on an unstarted node with a recording link (as in
-test_federation_serve.py); every knowledge base opened for reading is recorded."""
+The peer side of ``Federation`` on an unstarted node with a recording link (tests/peer_side.py,
+as in test_federation_serve.py); every knowledge base opened for reading is recorded."""
 
 from __future__ import annotations
 
@@ -9,26 +9,13 @@ import numpy as np
 import pytest
 
 from hive_tui import wire
-from hive_tui.config import load_settings
 from hive_tui.federation.service import Federation
-from hive_tui.node import Node, make_plan
 from hive_tui.retrieval import library, retrieve
 from hive_tui.retrieval.chunking import Chunk
 from hive_tui.swarm.swarm import SwarmRequest, VoteResult
+from tests.peer_side import RecordingLink, unstarted_node
 
 pytestmark = pytest.mark.pure
-
-
-class RecordingLink:
-    node_id = "node-peer"
-    name = "peer"
-
-    def __init__(self) -> None:
-        self.sent: list[wire.PeerFrame] = []
-
-    async def send(self, frame: wire.PeerFrame) -> bool:
-        self.sent.append(frame)
-        return True
 
 
 @pytest.fixture
@@ -40,13 +27,7 @@ def federation(tmp_path, monkeypatch):
         fact = Chunk(f"/notes/{name}.md", 1, 3, f"The mayor is Ondrea Vasket ({name}).")
         store.put_file(fact.path, "hash", [fact], np.ones((1, 4), dtype=np.float32))
         store.close()
-    settings = load_settings(
-        {"backend": "scripted", "model": "", "workers": 2, "secret": "S" * 29,
-         "data_dir": str(data)},
-        environ={},
-        path=tmp_path / "none.toml",
-    )
-    node = Node(settings, make_plan(settings), node_id="node-me")
+    node = unstarted_node(tmp_path, data_dir=str(data))
     node.swarm.run = FakeSwarmRun()  # type: ignore[method-assign]
     return Federation(node, "127.0.0.1", 1)
 

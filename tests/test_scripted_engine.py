@@ -4,35 +4,12 @@ from __future__ import annotations
 
 from hive_tui import wire
 from hive_tui.backends.scripted_engine import ScriptedEngine, write_script
+from tests.batch_host import Host
 
 
 def request(slot: int) -> wire.Generate:
     return wire.Generate(f"r{slot}", [wire.ChatMessage("user", "hi")],
                          wire.SamplingParams(max_tokens=16), slot=slot)
-
-
-class FirstWords:
-    """A batch host that records the order in which slots speak."""
-
-    def __init__(self) -> None:
-        self.order: list[int] = []
-        self.results: dict[int, wire.Done] = {}
-
-    def token(self, req: wire.Generate, text: str) -> None:
-        if req.slot not in self.order:
-            self.order.append(req.slot)
-
-    def done(self, done: wire.Done) -> None:
-        self.results[done.slot] = done
-
-    def failed(self, req: wire.Generate, message: str) -> None:
-        raise AssertionError(message)
-
-    def cancelled(self, req: wire.Generate) -> bool:
-        return False
-
-    def admit(self, free: int) -> list[wire.Generate]:
-        return []
 
 
 def loaded(tmp_path, slots: int, **script) -> ScriptedEngine:
@@ -44,7 +21,7 @@ def loaded(tmp_path, slots: int, **script) -> ScriptedEngine:
 
 def test_a_delayed_slot_speaks_after_the_others_and_still_answers_in_full(tmp_path):
     engine = loaded(tmp_path, slots=2, start_delay_s=[0.2, 0.0])
-    host = FirstWords()
+    host = Host()
     engine.run_batch([request(0), request(1)], host)
     assert host.order == [1, 0]
     assert {s: d.finish_reason for s, d in host.results.items()} == {0: "stop", 1: "stop"}

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from hive_tui.api import ollama_schemas as o
 from hive_tui.models.gguf_meta import describe_gguf
-from hive_tui.node import Node, NodePlan
+from hive_tui.node import Node
+from hive_tui.node_plan import NodePlan
 from hive_tui.wire import ModelFile
 
 HIVE_MODEL = "hive"

@@ -27,14 +27,13 @@ sequences instead of once per sequence: that is where the speed comes from.
 
 from __future__ import annotations
 
-import codecs
 import ctypes
 import os
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 
 from hive_tui import wire
+from hive_tui.backends.batch_slots import PromptJob, Slot, leave_jobs
 from hive_tui.backends.engine import (
     BackendUnavailable,
     BatchHost,
@@ -43,7 +42,7 @@ from hive_tui.backends.engine import (
     SingleRequestHost,
 )
 from hive_tui.backends.ggml_rpc import attach_servers, tensor_split_array
-from hive_tui.backends.llama_sampling import per_token, sampler_chain, step_logprobs
+from hive_tui.backends.llama_sampling import sampler_chain, step_logprobs
 from hive_tui.backends.prefix_cache import PrefixCache
 from hive_tui.backends.stops import StopScanner
 
@@ -64,41 +63,6 @@ import numpy as np  # noqa: E402
 # planner splits larger swarms into several processes, and the engine refuses to go beyond.
 MAX_SLOTS = 16
 N_BATCH = 512
-
-
-@dataclass(eq=False)  # slots and jobs are compared by identity
-class _Slot:
-    request: wire.Generate
-    seq: int
-    sampler: int  # llama_sampler pointer
-    prompt: list[int]
-    budget: int
-    started: float
-    greedy: bool = False
-    pos: int = 0  # position of the next token fed to this sequence
-    out: int = -1  # batch index whose logits this slot samples next; -1: nothing to sample yet
-    feed: int | None = None  # the token sampled last, fed in the next step
-    generated: int = 0
-    fed: list[int] = field(default_factory=list)  # generated tokens whose cells are written
-    cached: int = 0  # prompt tokens found in the cache, not evaluated again
-    # (future of one step's log-probabilities, this slot's row in it), summed at the end
-    logprobs: list[tuple[Future[np.ndarray], int]] = field(default_factory=list)
-    ttft: float = 0.0
-    ends: list[int] = field(default_factory=list)  # raw text length after each token
-    scanner: StopScanner = field(default_factory=lambda: StopScanner([]))
-    decoder: codecs.IncrementalDecoder = field(
-        default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace")
-    )
-
-
-@dataclass(eq=False)
-class _PromptJob:
-    """A prompt still to evaluate: for the first of its slots, then copied to the rest."""
-
-    tokens: list[int]
-    slots: list[_Slot]  # slots[0] is the one whose sequence is evaluated
-    done: int = 0  # tokens already in the leader's cells (fed, or found in its cache)
-    start: int = 0  # tokens found in the cache: the job has fed nothing while done == start
 
 
 class BatchedLlamaEngine:
@@ -190,8 +154,8 @@ class BatchedLlamaEngine:
     def run_batch(self, requests: list[wire.Generate], host: BatchHost) -> None:
         assert self._ctx is not None and self._batch is not None
         free_seqs = list(range(self.slots - 1, -1, -1))
-        active: list[_Slot] = []
-        jobs: list[_PromptJob] = []
+        active: list[Slot] = []
+        jobs: list[PromptJob] = []
         try:
             self._admit(requests, active, jobs, free_seqs, host)
             while active:
@@ -215,8 +179,8 @@ class BatchedLlamaEngine:
     def _admit(
         self,
         requests: list[wire.Generate],
-        active: list[_Slot],
-        jobs: list[_PromptJob],
+        active: list[Slot],
+        jobs: list[PromptJob],
         free_seqs: list[int],
         host: BatchHost,
     ) -> None:
@@ -227,7 +191,7 @@ class BatchedLlamaEngine:
                 host.failed(request, f"prompt of {len(prompt)} tokens does not fit the "
                                      f"context of {self._n_ctx_seq}")
                 continue
-            slot = _Slot(
+            slot = Slot(
                 request=request,
                 seq=-1,  # given by _attach_prompt
                 sampler=sampler_chain(request.params, self._vocab),
@@ -242,7 +206,7 @@ class BatchedLlamaEngine:
             active.append(slot)
             self._attach_prompt(slot, jobs, free_seqs)
 
-    def _attach_prompt(self, slot: _Slot, jobs: list[_PromptJob], free_seqs: list[int]) -> None:
+    def _attach_prompt(self, slot: Slot, jobs: list[PromptJob], free_seqs: list[int]) -> None:
         """Join a prompt not yet started that is the same; else evaluate this one, in the free
         sequence that holds the longest prefix of it, from the end of that prefix.
 
@@ -258,9 +222,9 @@ class BatchedLlamaEngine:
                 return
         slot.seq, reuse = self._cache.take_for(slot.prompt, free_seqs)
         slot.cached = reuse
-        jobs.append(_PromptJob(list(slot.prompt), [slot], done=reuse, start=reuse))
+        jobs.append(PromptJob(list(slot.prompt), [slot], done=reuse, start=reuse))
 
-    def _decode_step(self, active: list[_Slot], jobs: list[_PromptJob]) -> None:
+    def _decode_step(self, active: list[Slot], jobs: list[PromptJob]) -> None:
         batch = self._batch
         assert batch is not None
         batch.n_tokens = 0
@@ -314,9 +278,9 @@ class BatchedLlamaEngine:
 
     def _sample_all(
         self,
-        slots: list[_Slot],
-        active: list[_Slot],
-        jobs: list[_PromptJob],
+        slots: list[Slot],
+        active: list[Slot],
+        jobs: list[PromptJob],
         free_seqs: list[int],
         host: BatchHost,
     ) -> None:
@@ -345,10 +309,7 @@ class BatchedLlamaEngine:
             if id(slot) in ended:
                 self._finish(slot, "stop", active, jobs, free_seqs, host)
                 continue
-            slot.generated += 1
-            piece = slot.decoder.decode(self._token_bytes(token))
-            slot.ends.append((slot.ends[-1] if slot.ends else 0) + len(piece))
-            released = slot.scanner.feed(piece)
+            released = slot.add_token(self._token_bytes(token))
             if released:
                 slot.ttft = slot.ttft or time.perf_counter() - slot.started
                 host.token(slot.request, released)
@@ -362,27 +323,17 @@ class BatchedLlamaEngine:
 
     def _finish(
         self,
-        slot: _Slot,
+        slot: Slot,
         reason: str,
-        active: list[_Slot],
-        jobs: list[_PromptJob],
+        active: list[Slot],
+        jobs: list[PromptJob],
         free_seqs: list[int],
         host: BatchHost,
     ) -> None:
-        rest = slot.scanner.feed(slot.decoder.decode(b"", final=True)) + slot.scanner.flush()
+        rest = slot.final_text()
         if rest:
             host.token(slot.request, rest)
-        pending = False  # its prompt not yet (fully) in its cells
-        for job in list(jobs):
-            if slot in job.slots:
-                pending = True
-                if job.slots[0] is slot:  # the evaluated cells go with it: the next redoes all
-                    job.done = job.start = 0
-                    for follower in job.slots[1:]:
-                        follower.cached = 0
-                job.slots.remove(slot)
-                if not job.slots:
-                    jobs.remove(job)
+        pending = leave_jobs(slot, jobs)  # its prompt not yet (fully) in its cells
         active.remove(slot)
         llama_cpp.llama_sampler_free(slot.sampler)
         if pending:
@@ -392,24 +343,7 @@ class BatchedLlamaEngine:
         else:
             llama_cpp.llama_memory_seq_rm(self._mem, slot.seq, -1, -1)
         free_seqs.append(slot.seq)
-        logprobs = per_token(slot.logprobs)
-        host.done(
-            wire.Done(
-                request_id=slot.request.request_id,
-                text=slot.scanner.text,
-                finish_reason=reason,
-                prompt_tokens=len(slot.prompt),
-                cached_tokens=slot.cached,
-                stop_sequence=slot.scanner.matched,
-                completion_tokens=slot.generated,
-                ttft_s=slot.ttft,
-                gen_s=time.perf_counter() - slot.started,
-                mean_logprob=sum(logprobs) / len(logprobs) if logprobs else None,
-                slot=slot.request.slot,
-                token_logprobs=logprobs,
-                token_ends=slot.ends[: len(logprobs)],
-            )
-        )
+        host.done(slot.result(reason))
 
     def _drop_cells(self, seq: int, keep: int) -> None:
         llama_cpp.llama_memory_seq_rm(self._mem, seq, keep, -1)

@@ -20,7 +20,8 @@ from hive_tui import wire
 from hive_tui.bench import context_cases as cases
 from hive_tui.config import Settings
 from hive_tui.errors import HiveError
-from hive_tui.node import Node, make_plan, resolve_model
+from hive_tui.node import Node
+from hive_tui.node_plan import make_plan, resolve_model
 from hive_tui.swarm.token_count import prompt_tokens, text_counter
 
 ARMS = ("compress", "truncate", "full")

@@ -113,7 +113,8 @@ async def _node_rounds(
     import uvicorn
 
     from hive_tui.api.app import create_app
-    from hive_tui.node import Node, make_plan
+    from hive_tui.node import Node
+    from hive_tui.node_plan import make_plan
 
     settings = load_settings({"port": 0, "early_exit": False, **overrides})
     plan = make_plan(settings)

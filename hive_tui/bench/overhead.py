@@ -85,7 +85,8 @@ async def measure(model: str | None, threads: int, max_tokens: int, runs: int) -
     import uvicorn
 
     from hive_tui.api.app import create_app
-    from hive_tui.node import Node, make_plan
+    from hive_tui.node import Node
+    from hive_tui.node_plan import make_plan
 
     settings = load_settings({"workers": 1, "threads": threads, "model": model, "port": 0})
     plan = make_plan(settings)

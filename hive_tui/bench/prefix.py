@@ -74,7 +74,8 @@ async def _ask(node: Node, messages: list[wire.ChatMessage], seed: int, max_toke
 
 async def _turns(cache: bool, workers: int, n_ctx: int, runs: int, history: int,
                  max_tokens: int) -> tuple[list[Turn], str]:
-    from hive_tui.node import Node, make_plan
+    from hive_tui.node import Node
+    from hive_tui.node_plan import make_plan
 
     settings = load_settings({"workers": workers, "n_ctx": n_ctx, "threads": 1,
                               "prompt_cache": cache, "federation": False}, environ={})

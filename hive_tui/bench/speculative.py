@@ -133,7 +133,7 @@ def table(results: list[Result]) -> str:
 
 def run(model: str | None, modes: list[str], ntok: int, threads: int, ngl: int,
         draft_max: int, draft_model: str | None, runs: int) -> int:
-    from hive_tui.node import resolve_model
+    from hive_tui.node_plan import resolve_model
 
     path, name = resolve_model(model, "llama")
     if draft_model and "draft" not in modes:

@@ -168,7 +168,8 @@ def run_raw(mode: str, model: str, n: int, ntok: int, threads: int, ngl: int) ->
 
 async def run_node(path: str, model: str, n: int, ntok: int, threads: int, ngl: int) -> Row:
     from hive_tui.config import load_settings
-    from hive_tui.node import Node, make_plan
+    from hive_tui.node import Node
+    from hive_tui.node_plan import make_plan
     from hive_tui.swarm.request import resolve_request
 
     settings = load_settings({"workers": n, "threads": threads, "model": model,
@@ -291,7 +292,7 @@ def chart(rows: list[Row], path: str, title: str) -> str | None:
 
 def run(model: str | None, sizes: list[int], ntok: int, threads: int, ngl: int,
         out_png: str, json_out: str | None = None, runs: int = 1) -> int:
-    from hive_tui.node import resolve_model
+    from hive_tui.node_plan import resolve_model
 
     path, name = resolve_model(model, "llama")
     print(f"hive bench swarm: {name}, {ntok} tokens per sequence, {threads} thread(s), "

@@ -58,7 +58,8 @@ async def _run(settings: Settings, connect: str | None, tools: ToolSettings | No
             print(f"hive: {exc}", file=sys.stderr)
             return 1
     else:
-        from hive_tui.node import Node, make_plan
+        from hive_tui.node import Node
+        from hive_tui.node_plan import make_plan
 
         # A full node: the API and federation on the configured host and port.
         core = LocalCore(Node(settings, make_plan(settings)), serve=True)

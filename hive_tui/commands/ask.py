@@ -33,7 +33,8 @@ def register(
 
 async def _ask(args: argparse.Namespace) -> int:
     from hive_tui.cli import settings_from
-    from hive_tui.node import Node, make_plan
+    from hive_tui.node import Node
+    from hive_tui.node_plan import make_plan
 
     settings = settings_from(args)
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt

@@ -1,4 +1,5 @@
-"""``hive --web [--host H] [--port P]``: the same app, served to a browser by textual-serve.
+"""``hive --web [--host H] [--port P]``: the same app, served to a browser by textual-serve
+(``hive_tui.tui.web_server``); here, who may reach it.
 
 For a headless box reached from a laptop or a phone. Every browser tab runs the app (``hive``
 with the other flags given here) in a child process, as a terminal would. Like the node, it
@@ -23,8 +24,6 @@ from hive_tui.api.guard import LOCAL_HOSTS, Admission, host_name, is_loopback, o
 from hive_tui.config import Settings
 
 DEFAULT_PORT = 8000
-# On Ctrl+C, open tabs are closed after this long; each tab's app is then told to quit.
-SHUTDOWN_S = 2.0
 KEY_COOKIE = "hive_key"
 WEB_FLAGS = ("--host", "--port")  # where the page is served: not the app's business
 Handler = Callable[[Any], Awaitable[Any]]
@@ -61,35 +60,14 @@ def allowed_names(host: str, allowed_hosts: Sequence[str] = ()) -> set[str]:
 
 def make_server(command: str, host: str, api_key: str = "",
                 allowed_hosts: Sequence[str] = (), max_tabs: int = 4) -> Any:
+    """The app's web server (``hive_tui.tui.web_server``) behind this module's guard."""
     from aiohttp import web
-    from textual_serve.server import Server
+
+    from hive_tui.tui.web_server import make_server as app_server
 
     names = allowed_names(host, allowed_hosts)
     any_host = "*" in names
     tabs = Admission(max_tabs)  # each tab runs a whole app: workers, models and all
-
-    class HiveWebServer(Server):
-        async def _make_app(self) -> web.Application:
-            app: web.Application = await super()._make_app()
-            app.middlewares.append(guard)
-            return app
-
-        async def on_startup(self, app: web.Application) -> None:
-            pass  # textual-serve prints a banner here; run_web says where it serves instead
-
-        async def handle_index(self, request: web.Request) -> Any:
-            # The page's websocket URL is where the browser reached us, not the bind address
-            # (0.0.0.0 is no place a browser can connect to).
-            self.public_url = f"{request.scheme}://{request.host}"
-            return await super().handle_index(request)
-
-        async def handle_websocket(self, request: web.Request) -> Any:
-            if not tabs.try_enter():
-                return web.Response(status=503, text=f"at most {tabs.limit} tabs at once")
-            try:
-                return await super().handle_websocket(request)
-            finally:
-                tabs.leave()
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> Any:
@@ -110,28 +88,7 @@ def make_server(command: str, host: str, api_key: str = "",
             return response
         return await handler(request)
 
-    return HiveWebServer(command, host=host, title="hive")
-
-
-async def serve(server: Any, sock: socket.socket) -> None:
-    """Serve until Ctrl+C or SIGTERM; then every tab's app is stopped (the server's shutdown)."""
-    import asyncio
-    import signal
-
-    from aiohttp import web
-
-    runner = web.AppRunner(await server._make_app(), handle_signals=False,
-                           shutdown_timeout=SHUTDOWN_S)
-    await runner.setup()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await web.SockSite(runner, sock).start()
-        await stop.wait()
-    finally:
-        await runner.cleanup()
+    return app_server(command, host, guard, tabs)
 
 
 def run_web(settings: Settings, argv: Sequence[str], host: str | None,
@@ -155,5 +112,7 @@ def run_web(settings: Settings, argv: Sequence[str], host: str | None,
           flush=True)
     server = make_server(app_command(argv), host, settings.api_key,
                          settings.allowed_host_names(), settings.web_tabs)
+    from hive_tui.tui.web_server import serve
+
     asyncio.run(serve(server, sock))
     return 0

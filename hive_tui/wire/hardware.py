@@ -107,7 +107,7 @@ class ModelSuggestion(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class HardwarePlan(msgspec.Struct, frozen=True, kw_only=True):
-    """What the hardware calls for (`hive hardware`): the node's plan (`node.NodePlan`) takes
+    """What the hardware calls for (`hive hardware`): the node's plan (`node_plan.NodePlan`) takes
     what the flags and settings leave open from it."""
 
     budget: MemoryBudget

@@ -14,7 +14,8 @@ from hive_tui.backends.scripted_engine import write_script
 from hive_tui.client.core import EventSource, LocalCore
 from hive_tui.client.hardware_source import GpuProcessSample, GpuSample, HardwareSample
 from hive_tui.config import load_settings
-from hive_tui.node import Node, make_plan
+from hive_tui.node import Node
+from hive_tui.node_plan import make_plan
 from hive_tui.swarm.swarm import SwarmRequest, VoteResult
 from hive_tui.tui.app import HiveApp
 

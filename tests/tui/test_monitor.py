@@ -11,7 +11,8 @@ from textual.widgets import DataTable
 from hive_tui import wire
 from hive_tui.client.core import LocalCore
 from hive_tui.client.live_numbers import LiveNumbers
-from hive_tui.node import Node, make_plan
+from hive_tui.node import Node
+from hive_tui.node_plan import make_plan
 from hive_tui.tui.app import HiveApp
 from hive_tui.tui.peers import COLUMNS
 from hive_tui.tui.workers import ProcessBox, WorkerCard, WorkersPane

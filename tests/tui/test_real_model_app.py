@@ -8,7 +8,8 @@ from textual.widgets import DataTable
 
 from hive_tui.client.core import LocalCore
 from hive_tui.config import load_settings
-from hive_tui.node import Node, make_plan
+from hive_tui.node import Node
+from hive_tui.node_plan import make_plan
 from hive_tui.tui.app import HiveApp
 from hive_tui.tui.chat import AnswerMessage
 from tests.tui.support import (

@@ -18,7 +18,8 @@ from hive_tui.backends.scripted_engine import write_script
 from hive_tui.client.core import LocalCore
 from hive_tui.client.tool_turn import ToolSettings
 from hive_tui.config import load_settings
-from hive_tui.node import Node, make_plan
+from hive_tui.node import Node
+from hive_tui.node_plan import make_plan
 from hive_tui.swarm.request import resolve_request
 from hive_tui.tui.app import HiveApp
 from hive_tui.tui.chat import AnswerMessage

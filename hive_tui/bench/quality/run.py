@@ -51,7 +51,7 @@ def run(
     seed: int = 0,
     explore: bool = True,
 ) -> int:
-    from hive_tui.node import resolve_model
+    from hive_tui.node_plan import resolve_model
 
     plan = QUICK if quick else FULL
     out.mkdir(parents=True, exist_ok=True)

@@ -60,7 +60,8 @@ def recall(data_dir: Path, ks: tuple[int, ...] = (1, 3)) -> dict[str, float]:
 
 
 async def ask_all(settings: Any, workers: int, max_tokens: int, seed: int) -> dict[str, Any]:
-    from hive_tui.node import Node, make_plan
+    from hive_tui.node import Node
+    from hive_tui.node_plan import make_plan
 
     node = Node(settings, make_plan(settings))
     rows: list[dict[str, Any]] = []
