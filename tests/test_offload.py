@@ -93,6 +93,17 @@ def test_a_tiny_gpu_holds_not_even_one_layer():
                for r in plan.reasons)
 
 
+def test_one_copy_too_big_for_either_card_spreads_over_both():
+    cards = [Device(vendor="nvidia", name=f"GPU{i}", index=i, backend="cuda",
+                    total_memory_bytes=8 * GiB, free_memory_bytes=8 * GiB) for i in range(2)]
+    machine = HardwareReport(platform="test", cpu=cpu(8, 32), gpus=cards)
+    model = gguf("qwen-14b", 14_800_000_000, 48, 196_608)  # ~8.4 GiB: one 7.2 GiB pool is short
+    plan = plan_hardware(machine, ModelCatalog(models=[model]))
+    assert plan.model == model and plan.n_gpu_layers == -1
+    assert plan.workers == 1 and plan.threads_per_worker == 1
+    assert any("spreads it over the GPUs" in r for r in plan.reasons)
+
+
 def test_a_split_whose_rest_the_ram_cannot_hold_is_not_chosen():
     plan = plan_hardware(h200(ram_gib=64), ModelCatalog(models=[LLAMA_405B]))
     assert plan.model is None

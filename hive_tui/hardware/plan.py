@@ -279,7 +279,9 @@ def plan_hardware(
     if split is not None:
         # llama.cpp spreads one process's GPU layers over every GPU; the CPU layers need cores.
         workers, fit = 1, 1
-        reasons.append("1 worker: one copy of the model, split between the GPU and the CPU")
+        reasons.append("1 worker: one copy of the model, " + (
+            "split between the GPU and the CPU" if split.n_gpu_layers != -1
+            else "no GPU holds two copies (llama.cpp spreads it over the GPUs)"))
     elif fit < 1:
         reasons.append("not even one worker fits; running one anyway and letting it page")
     elif workers < tier.min_workers:
