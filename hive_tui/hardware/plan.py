@@ -278,7 +278,7 @@ def plan_hardware(
     workers = max(1, min(tier.max_workers, fit, cores))
     if split is not None:
         # llama.cpp spreads one process's GPU layers over every GPU; the CPU layers need cores.
-        workers, fit = 1, 1
+        workers = 1
         reasons.append("1 worker: one copy of the model, " + (
             "split between the GPU and the CPU" if split.n_gpu_layers != -1
             else "no GPU holds two copies (llama.cpp spreads it over the GPUs)"))
@@ -299,8 +299,11 @@ def plan_hardware(
             f" shared by {workers} workers"
         )
     n_gpu_layers = split.n_gpu_layers if split else -1 if on_gpu else 0
-    reasons.append(split.reason if split else "all layers on the GPU (n_gpu_layers=-1)"
-                   if on_gpu else "CPU only (n_gpu_layers=0)")
+    if split is not None:
+        reasons.append(split.reason)
+    else:
+        reasons.append("all layers on the GPU (n_gpu_layers=-1)" if on_gpu
+                       else "CPU only (n_gpu_layers=0)")
     return HardwarePlan(
         budget=budget,
         target=target,
