@@ -12,6 +12,7 @@ from hive_tui.backends.mlx_models import display_name
 from hive_tui.config import Settings, free_cores, threads_per_worker, usable_cores
 from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.errors import HiveError
+from hive_tui.hardware.forced_model import gpu_layers_for
 from hive_tui.hardware.plan import concurrent_votes, vote_size
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
 from hive_tui.wire import HardwarePlan, ModelCatalog
@@ -130,8 +131,10 @@ def make_plan(settings: Settings) -> NodePlan:
             workers, why = vote_size(hardware, settings.backend in BATCHED_BACKENDS)
             reasons.extend([why] if why else [])
     n_gpu_layers = settings.n_gpu_layers
-    if n_gpu_layers is None:
-        n_gpu_layers = hardware.n_gpu_layers if hardware else 0
+    if n_gpu_layers is None:  # the plan's, or as many layers of a named model as fit
+        n_gpu_layers, why = gpu_layers_for(hardware, catalog if settings.model else None, path,
+                                           settings.n_ctx or _planned_context(settings, hardware))
+        reasons.extend([why] if why else [])
     if listed > 1:
         # A mixed swarm: every worker its own process, with its own backend.
         threads = threads_per_worker(workers, settings.threads)

@@ -59,6 +59,16 @@ def shared_ram_bytes(total: int) -> tuple[int, str]:
     )
 
 
+def ram_bytes(report: HardwareReport) -> tuple[int, str]:
+    """RAM the model may take on the CPU: the shared-RAM rule, never more than is available
+    now (a CPU-only plan's budget, and the rest of a model split between GPU and CPU)."""
+    usable, line = shared_ram_bytes(report.cpu.total_ram_bytes)
+    if report.cpu.available_ram_bytes < usable:
+        line += f", capped at the {_gib(report.cpu.available_ram_bytes)} available now"
+        usable = report.cpu.available_ram_bytes
+    return max(usable, 0), line
+
+
 def memory_budget(report: HardwareReport) -> MemoryBudget:
     gpus = _discrete_gpus(report)
     if gpus:
@@ -87,14 +97,11 @@ def memory_budget(report: HardwareReport) -> MemoryBudget:
             explanation=f"{device.name} (unified memory): {line}",
             device_names=[device.name],
         )
-    usable, line = shared_ram_bytes(report.cpu.total_ram_bytes)
-    if report.cpu.available_ram_bytes < usable:
-        line += f", capped at the {_gib(report.cpu.available_ram_bytes)} available now"
-        usable = report.cpu.available_ram_bytes
+    usable, line = ram_bytes(report)
     return MemoryBudget(
         kind="ram",
-        usable_bytes=max(usable, 0),
-        pools=[max(usable, 0)],
+        usable_bytes=usable,
+        pools=[usable],
         explanation=f"CPU only: {line}",
         device_names=[report.cpu.name],
     )

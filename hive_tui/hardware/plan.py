@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hive_tui.hardware.memory import GiB, memory_budget
+from hive_tui.hardware.memory import GiB, memory_budget, ram_bytes
+from hive_tui.hardware.offload import COMPUTE_OVERHEAD_BYTES, Offload, best_split
 from hive_tui.wire import (
     HardwarePlan,
     HardwareReport,
@@ -20,8 +21,6 @@ from hive_tui.wire import (
 )
 
 DEFAULT_CONTEXT = 4096
-# Scratch buffers llama.cpp allocates per context on top of weights and KV cache.
-COMPUTE_OVERHEAD_BYTES = 256 * 1024 * 1024
 # Bits per weight of each quantisation, averaged over a whole file (llama.cpp's quantize table).
 BITS_PER_WEIGHT = {
     "F32": 32.0,
@@ -193,7 +192,7 @@ def workers_that_fit(pools: list[int], per_worker: int) -> int:
     return sum(pool // per_worker for pool in pools) if per_worker > 0 else 0
 
 
-def _model_kv(model: ModelFile, tier: Tier) -> int:
+def model_kv(model: ModelFile, tier: Tier) -> int:
     if model.kv_bytes_per_token:
         return model.kv_bytes_per_token
     # No attention metadata: scale the tier's figure by size (KV grows roughly with width).
@@ -219,7 +218,7 @@ def choose_local_model(
     best: tuple[ModelFile, int] | None = None
     for model in catalog.models:
         per_worker = worker_bytes(
-            model.file_size_bytes, _model_kv(model, tier), _context_for(model)
+            model.file_size_bytes, model_kv(model, tier), _context_for(model)
         )
         if workers_that_fit(budget.pools, per_worker) < needed:
             continue
@@ -241,6 +240,16 @@ def plan_hardware(
         f" with {tier.min_workers}-{tier.max_workers} workers",
     ]
     model, per_worker = choose_local_model(catalog, budget, tier)
+    split: Offload | None = None
+    offload_ram = ram_bytes(report)[0] if budget.kind == "gpu" else 0
+    if model is None and budget.kind == "gpu":
+        # No copy fits a GPU whole: one copy split between the GPU pool and RAM, if one runs.
+        found = best_split(catalog.models, lambda m: (model_kv(m, tier), _context_for(m)),
+                           _quality, budget.usable_bytes, offload_ram)
+        model, split = found if found else (None, None)
+        if model is not None:
+            per_worker = worker_bytes(model.file_size_bytes, model_kv(model, tier),
+                                      _context_for(model))
     preferred = None
     if model is None:
         per_worker = worker_bytes(
@@ -267,7 +276,13 @@ def plan_hardware(
     # worker still needs one CPU thread to feed the GPU.
     cores = report.cpu.logical_cores if on_gpu else report.cpu.physical_cores
     workers = max(1, min(tier.max_workers, fit, cores))
-    if fit < 1:
+    if split is not None:
+        # llama.cpp spreads one process's GPU layers over every GPU; the CPU layers need cores.
+        workers = 1
+        reasons.append("1 worker: one copy of the model, " + (
+            "split between the GPU and the CPU" if split.n_gpu_layers != -1
+            else "no GPU holds two copies (llama.cpp spreads it over the GPUs)"))
+    elif fit < 1:
         reasons.append("not even one worker fits; running one anyway and letting it page")
     elif workers < tier.min_workers:
         limit = "CPU cores" if cores < min(fit, tier.max_workers) else "memory"
@@ -275,15 +290,20 @@ def plan_hardware(
     else:
         reasons.append(f"{workers} workers: {fit} fit in memory, {cores} cores allow {cores}")
     threads = 1 if on_gpu else max(1, report.cpu.physical_cores // workers)
-    if not on_gpu:
+    if split is not None and split.n_gpu_layers != -1:
+        threads = max(1, report.cpu.physical_cores)
+        reasons.append(f"{threads} thread(s): the CPU runs the layers the GPU cannot hold")
+    elif not on_gpu:
         reasons.append(
             f"{threads} thread(s) per worker: {report.cpu.physical_cores} physical cores"
             f" shared by {workers} workers"
         )
-    n_gpu_layers = -1 if on_gpu else 0
-    reasons.append(
-        "all layers on the GPU (n_gpu_layers=-1)" if on_gpu else "CPU only (n_gpu_layers=0)"
-    )
+    n_gpu_layers = split.n_gpu_layers if split else -1 if on_gpu else 0
+    if split is not None:
+        reasons.append(split.reason)
+    else:
+        reasons.append("all layers on the GPU (n_gpu_layers=-1)" if on_gpu
+                       else "CPU only (n_gpu_layers=0)")
     return HardwarePlan(
         budget=budget,
         target=target,
@@ -295,6 +315,7 @@ def plan_hardware(
         context_length=_context_for(model),
         per_worker_bytes=per_worker,
         reasons=reasons,
+        offload_ram_bytes=offload_ram,
     )
 
 

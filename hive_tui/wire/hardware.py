@@ -116,10 +116,13 @@ class HardwarePlan(msgspec.Struct, frozen=True, kw_only=True):
     preferred: ModelSuggestion | None  # a larger model worth pulling, None when `model` is enough
     workers: int
     threads_per_worker: int
-    n_gpu_layers: int  # -1: every layer on the GPU; 0: CPU only
+    n_gpu_layers: int  # -1: every layer on the GPU; 0: CPU only; n: that many (a split)
     context_length: int
     per_worker_bytes: int
     reasons: list[str] = []
+    # RAM the layers left on the CPU may use when a model is split between GPU and CPU
+    # (partial n_gpu_layers); 0 where the plan did not size it.
+    offload_ram_bytes: int = 0
 
 
 class HardwareSummary(msgspec.Struct, frozen=True, kw_only=True):
