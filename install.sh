@@ -10,13 +10,15 @@
 #    empty and the first tile instruction dies with "illegal instruction"), so that build
 #    compiles C++ with dead-store elimination off (CXXFLAGS="-fno-tree-dse -fno-dse").
 #  * everything else (or HIVE_NO_AMX=1) gets a portable AVX2/FMA/F16C baseline.
-# Set CMAKE_ARGS yourself for CUDA, Metal, etc.: then it is used as given.
+# Every build has ggml's RPC backend (-DGGML_RPC=ON): `hive --lend` serves it and `--split`
+# spreads a model over lenders (docs/federation.md).
+# Set CMAKE_ARGS yourself for CUDA, Metal, etc.: then it is used as given, plus GGML_RPC.
 # After installing, `hive doctor` runs the embedded model once in a worker process; if that
 # build cannot run on this CPU, it is rebuilt once (with the portable baseline unless CMAKE_ARGS
 # was given), bypassing pip's wheel cache.
 set -eu
 cd "$(dirname "$0")"
-portable="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+portable="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_RPC=ON"
 amx="$portable -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON"
 amx="$amx -DGGML_AVX_VNNI=ON -DGGML_AMX_TILE=ON -DGGML_AMX_INT8=ON -DGGML_AMX_BF16=ON"
 
@@ -36,6 +38,10 @@ rebuild_llama() {  # rebuild_llama CMAKE_ARGS: the same llama-cpp-python version
 }
 
 user_args="${CMAKE_ARGS:-}"
+case "$user_args" in
+"" | *GGML_RPC*) ;;
+*) user_args="$user_args -DGGML_RPC=ON"; export CMAKE_ARGS="$user_args" ;;
+esac
 want_amx=no
 if [ -z "$user_args" ] && [ "$(uname -m)" = "x86_64" ] && [ "$(uname -s)" = "Linux" ]; then
     if [ -z "${HIVE_NO_AMX:-}" ] && cpu_has avx512f avx512bw avx512vl avx512vbmi avx512_vnni \
@@ -86,6 +92,11 @@ fi
 # instruction set would be reused silently. Rebuild when AMX is wanted and missing.
 if [ "$want_amx" = yes ] && ! python3 -m hive_tui doctor --build-has AMX_INT8; then
     rebuild_llama "$CMAKE_ARGS"
+fi
+# The same for a cached wheel built without ggml's RPC backend (before install.sh asked for it).
+if ! python3 -m hive_tui doctor --build-has RPC; then
+    echo "install.sh: this llama.cpp has no RPC backend (a cached wheel?); rebuilding it" >&2
+    rebuild_llama "${CMAKE_ARGS:-$portable}"
 fi
 if ! python3 -m hive_tui doctor --quiet; then
     echo "install.sh: the llama.cpp build does not run here; rebuilding it" >&2

@@ -19,12 +19,16 @@ case "$*" in
   "-m hive_tui --help")
     [ -n "$HELP_FAILS" ] && { echo "ModuleNotFoundError: No module named 'httpx'" >&2; exit 1; } ;;
   "-m hive_tui doctor --build-has AMX_INT8") exit 0 ;;
+  "-m hive_tui doctor --build-has RPC") [ -n "$NO_RPC" ] && exit 1 ;;
+  *--force-reinstall*) echo "rebuilt with CMAKE_ARGS=$CMAKE_ARGS" >> "$CALLS" ;;
 esac
 exit 0
 """
 
 
-def run_install(tmp_path: Path, help_fails: bool) -> tuple[subprocess.CompletedProcess, list[str]]:
+def run_install(
+    tmp_path: Path, help_fails: bool, no_rpc: bool = False
+) -> tuple[subprocess.CompletedProcess, list[str]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "python3"
@@ -36,6 +40,7 @@ def run_install(tmp_path: Path, help_fails: bool) -> tuple[subprocess.CompletedP
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "CALLS": str(calls),
         "HELP_FAILS": "1" if help_fails else "",
+        "NO_RPC": "1" if no_rpc else "",
     }
     env.pop("CMAKE_ARGS", None)
     run = subprocess.run(["sh", str(ROOT / "install.sh")], env=env, capture_output=True,
@@ -59,3 +64,13 @@ def test_a_working_install_checks_the_build_and_does_not_rebuild(tmp_path):
     assert "-m hive_tui --help" in calls
     assert "-m hive_tui doctor --quiet" in calls
     assert not any("--force-reinstall" in call for call in calls)
+
+
+def test_a_build_without_the_rpc_backend_is_rebuilt_with_it(tmp_path):
+    # pip's wheel cache does not key on CMAKE_ARGS: a wheel from before GGML_RPC was asked for
+    # would be reused silently, and --lend / --split would not work.
+    run, calls = run_install(tmp_path, help_fails=False, no_rpc=True)
+    assert run.returncode == 0, run.stderr
+    assert "no RPC backend" in run.stderr
+    rebuilt = [c for c in calls if c.startswith("rebuilt with")]
+    assert len(rebuilt) == 1 and "-DGGML_RPC=ON" in rebuilt[0]

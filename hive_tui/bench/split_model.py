@@ -8,6 +8,7 @@ lasts for the life of the process: the local baseline must run where none was re
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -39,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
 
     llm = llama_cpp.Llama(
         model_path=args.model, n_gpu_layers=args.n_gpu_layers, n_threads=args.threads,
-        n_ctx=512, seed=0, verbose=bool(__import__("os").environ.get("SPLIT_VERBOSE")),
+        n_threads_batch=args.threads,  # Llama would take every core for prompts
+        n_ctx=512, seed=0,
+        verbose=bool(os.environ.get("HIVE_SPLIT_VERBOSE")),  # llama.cpp's log, to debug
     )
     start = time.perf_counter()
     out = llm.create_completion(args.prompt, max_tokens=args.max_tokens, temperature=0.0)

@@ -97,8 +97,12 @@ def register(
                    help="also time indexing this many generated small files (e.g. 1000)")
     r.add_argument("--json", type=Path, help="write the full report (every answer) here")
     r.set_defaults(handler=_rag)
-    sl = kinds.add_parser("split", help="the RPC tunnel vs direct loopback TCP: RPC-sized "
-                          "round trips and tensor uploads (docs/federation.md)")
+    sl = kinds.add_parser("split", help="the embedded model's tokens/s here, split over raw "
+                          "RPC and through the tunnel; then the tunnel vs loopback TCP "
+                          "(docs/federation.md)")
+    sl.add_argument("--tokens", type=int, default=128, help="greedy tokens per model run")
+    sl.add_argument("--no-model", dest="model", action="store_false",
+                    help="only the transport measures (no llama.cpp RPC build needed)")
     sl.add_argument("--sizes", default="64,4096,65536", help="round-trip message bytes")
     sl.add_argument("--count", type=int, default=500, help="round trips per measure")
     sl.add_argument("--upload-mib", dest="upload_mib", type=int, default=64)
@@ -176,5 +180,16 @@ def _rag(args: argparse.Namespace) -> int:
 def _split(args: argparse.Namespace) -> int:
     from hive_tui.bench.split import run
 
+    if args.model:
+        from hive_tui.backends.ggml_rpc import rpc_available
+        from hive_tui.bench.split import cpu_name
+        from hive_tui.bench.split_tokens import run as run_model
+
+        if not rpc_available():
+            print("this llama-cpp-python has no RPC backend: ./install.sh rebuilds it")
+            return 1
+        print(f"CPU: {cpu_name()}")
+        run_model(args.runs, args.tokens)
+        print()
     sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
     return run(sizes, args.count, args.upload_mib, args.runs)

@@ -36,17 +36,23 @@ def register(
 
 
 def build_features() -> set[str]:
-    """The CPU features the installed llama.cpp was compiled for ("AVX2", "AMX_INT8", ...)."""
+    """The CPU features the installed llama.cpp was compiled for ("AVX2", "AMX_INT8", ...),
+    and "RPC" when it has ggml's RPC backend."""
     import llama_cpp  # loading the library runs no kernels, so this is safe in-process
 
+    from hive_tui.backends.ggml_rpc import rpc_available
+
     info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
-    return {
+    features = {
         name.strip()
         for part in info.replace("CPU :", "|").split("|")
         if "=" in part
         for name, value in [part.split("=", 1)]
         if value.strip() == "1"
     }
+    if rpc_available():  # ggml's RPC backend: lending and splitting models (--lend, --split)
+        features.add("RPC")
+    return features
 
 
 def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
