@@ -70,7 +70,7 @@ def run(runs: int, max_tokens: int) -> dict[str, float]:
     """Print the table; returns the median tokens/s of each path."""
     servers = RpcServers()
     tunnels = [TunnelProcesses(port) for port in servers.ports]
-    paths = {
+    paths: dict[str, list[str]] = {
         "local (no RPC)": [],
         "raw RPC, 2 servers": [f"127.0.0.1:{p}" for p in servers.ports],
         "tunnel, 2 lenders": [f"127.0.0.1:{t.port}" for t in tunnels],
@@ -92,7 +92,7 @@ def run(runs: int, max_tokens: int) -> dict[str, float]:
     print(f"{'model: embedded, greedy':<28}{'tok/s':>10}{'vs local':>10}")
     for name, tps in medians.items():
         print(f"{name:<28}{tps:>10.1f}{tps / local:>9.2f}x")
-    raw, tunnel = medians["raw RPC, 2 servers"], medians["tunnel, 2 lenders"]
-    print(f"the tunnel costs {raw / tunnel:.2f}x raw RPC's time per token; "
+    raw, tunneled = medians["raw RPC, 2 servers"], medians["tunnel, 2 lenders"]
+    print(f"the tunnel costs {raw / tunneled:.2f}x raw RPC's time per token; "
           f"same greedy text on every path: {'yes' if len(texts) == 1 else 'NO'}")
     return medians
