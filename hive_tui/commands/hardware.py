@@ -69,4 +69,17 @@ def run(args: argparse.Namespace) -> int:
     if why:
         print(f"Vote: {workers} workers with the llama.cpp backend")
         print(f"  - {why}")
+    _sharing(plan.budget.usable_bytes)
     return 0
+
+
+def _sharing(usable_bytes: int) -> None:
+    """Lending and splitting across the hive (docs/federation.md, "Lending memory")."""
+    from hive_tui.backends.ggml_rpc import rpc_available
+
+    if not rpc_available():
+        print("Split: this llama.cpp has no RPC backend (./install.sh builds it in)")
+        return
+    print(f"Split: a model over {_size(usable_bytes)} is split across lenders linked to this "
+          "node (--split auto; see /health)")
+    print(f"Lend: hive --node --lend offers {_size(usable_bytes)} to the hive's borrowers")
