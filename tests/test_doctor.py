@@ -22,9 +22,13 @@ def test_doctor_runs_the_embedded_model_in_a_worker():
 def test_build_features_name_what_the_installed_llama_cpp_was_compiled_for():
     import llama_cpp
 
+    from hive_tui.backends.ggml_rpc import rpc_available
+
     features = build_features()
     info = llama_cpp.llama_print_system_info().decode()
-    assert features and all(f"{name} = 1" in info for name in features)
+    cpu = features - {"RPC"}  # RPC is a backend, not a CPU feature the library prints
+    assert cpu and all(f"{name} = 1" in info for name in cpu)
+    assert ("RPC" in features) == rpc_available()
     # install.sh builds at least the portable AVX2 baseline on x86-64
     if "avx2" in cpu_flags():
         assert "AVX2" in features
