@@ -47,7 +47,9 @@ def _load(stem: str) -> ctypes.CDLL | None:
     for name in _names(stem):
         if (folder / name).exists():
             try:
-                return ctypes.CDLL(str(folder / name), mode=ctypes.RTLD_GLOBAL)
+                # RTLD_LOCAL, as llama-cpp-python loads them: global, ggml's gguf_* symbols
+                # would shadow those of other libraries loaded later (MLX's GGUF reader).
+                return ctypes.CDLL(str(folder / name))
             except OSError:
                 return None
     return None
