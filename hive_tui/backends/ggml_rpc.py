@@ -16,6 +16,8 @@ import functools
 import sys
 from pathlib import Path
 
+from hive_tui.errors import HiveError
+
 START_SERVER = "ggml_backend_rpc_start_server"
 # enum ggml_backend_dev_type in ggml-backend.h
 DEVICE_CPU, DEVICE_GPU, DEVICE_IGPU, DEVICE_ACCEL = 0, 1, 2, 3
@@ -136,7 +138,7 @@ def add_server(endpoint: str) -> bool:
     return True
 
 
-class RpcServerUnreachable(RuntimeError):
+class RpcServerUnreachable(HiveError, RuntimeError):
     """A split model's RPC server did not answer when its worker loaded the model."""
 
 

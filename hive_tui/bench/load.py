@@ -157,12 +157,26 @@ def _table(title: str, rounds: list[Round]) -> str:
 
 
 def run(workers: int | None, concurrent: int | None, requests: int, max_tokens: int,
-        compare_off: bool, clients: tuple[int, ...] = CLIENTS) -> int:
+        compare_off: bool, clients: tuple[int, ...] = CLIENTS, model: str | None = None,
+        ceiling: bool = True) -> int:
     import llama_cpp
 
-    print(f"CPU: {platform.processor() or platform.machine()}  "
-          f"llama-cpp-python {llama_cpp.__version__}")
+    from hive_tui.bench.split import cpu_name
+    from hive_tui.embedded_model import embedded_model_path
+
+    print(f"CPU: {cpu_name()} ({platform.machine()})  llama-cpp-python {llama_cpp.__version__}"
+          f"  model: {model or 'embedded'}")
+    if ceiling:
+        from hive_tui.bench.batch_ceiling import batch_ceiling
+
+        speeds = batch_ceiling(model or str(embedded_model_path()))
+        one = speeds[1]
+        print("raw decode ceiling (llama.cpp alone, 1 thread, B sequences per step): "
+              + ", ".join(f"B={b} {tps / one:.2f}x" for b, tps in speeds.items())
+              + f" of {one:.1f} tok/s")
     base: dict[str, Any] = {"workers": workers} if workers else {}
+    if model:
+        base["model"] = model
     if compare_off:
         rounds, described = asyncio.run(
             _node_rounds({**base, "concurrent_votes": 1}, clients, requests, max_tokens))

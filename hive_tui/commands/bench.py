@@ -55,6 +55,9 @@ def register(
     lo = kinds.add_parser("load", help="C concurrent clients against one node vs one after "
                           "another (continuous batching; docs/performance.md)")
     lo.add_argument("--workers", type=int, help="workers (default: the plan's)")
+    lo.add_argument("--model", help="GGUF path (default: the plan's)")
+    lo.add_argument("--no-ceiling", dest="ceiling", action="store_false",
+                    help="skip the raw batched-decode measure printed first")
     lo.add_argument("--concurrent-votes", dest="concurrent", type=int,
                     help="votes per worker at once (default: the plan's)")
     lo.add_argument("--requests", type=int, default=8, help="requests per round (default 8)")
@@ -154,7 +157,7 @@ def _load(args: argparse.Namespace) -> int:
 
     clients = tuple(int(c) for c in args.clients.split(",") if c.strip())
     return run(args.workers, args.concurrent, args.requests, args.max_tokens, args.compare_off,
-               clients)
+               clients, args.model, args.ceiling)
 
 
 def _context(args: argparse.Namespace) -> int:
