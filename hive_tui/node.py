@@ -27,6 +27,7 @@ from hive_tui.embedded_model import EMBEDDED_MODEL_NAME, embedded_model_path
 from hive_tui.errors import HiveError
 from hive_tui.federation.identity import load_node_id as load_node_id
 from hive_tui.hardware.plan import concurrent_votes, vote_size
+from hive_tui.retrieval.node_embeddings import NodeEmbeddings
 from hive_tui.swarm.context import fit_context
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.layout import MAX_SLOTS, Layout, ProcessLayout, layout_for
@@ -269,6 +270,11 @@ class Node:
         # Set by end_requests: requests still running are ended, new ones refused.
         self.closed = asyncio.Event()
         self._votes: set[asyncio.Future[VoteResult]] = set()
+        # The embeddings routes' model, in its own child started on the first request.
+        chat_gguf = plan.model_path if plan.backend == "llama" else None
+        self.embeddings = NodeEmbeddings(
+            settings.embedding_model, settings.models_dir, chat_gguf, settings.threads or 1
+        )
 
     def request(
         self,
@@ -351,6 +357,7 @@ class Node:
         if self.federation is not None:
             await self.federation.stop()
         await self.swarm.stop()
+        await self.embeddings.close()
         if self._claim is not None:
             self._claim.release()
 

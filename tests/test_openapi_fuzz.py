@@ -140,7 +140,7 @@ def test_openapi_describes_the_ollama_routes_and_metrics() -> None:
     assert all(op["security"] == [{"bearer": []}] for op in doc["paths"]["/api/tags"].values())
 
 
-def test_openapi_describes_the_anthropic_and_completions_routes() -> None:
+def test_openapi_describes_the_anthropic_completions_and_embeddings_routes() -> None:
     doc = build_openapi(secured=True)
     for path, request in (
         ("/v1/messages", "MessagesRequest"),
@@ -151,5 +151,10 @@ def test_openapi_describes_the_anthropic_and_completions_routes() -> None:
             "$ref": f"#/components/schemas/{request}"
         }
         assert {"application/json", "text/event-stream"} <= set(post["responses"]["200"]["content"])
+    embed = doc["paths"]["/v1/embeddings"]["post"]
+    assert embed["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/EmbeddingRequest"
+    }
+    assert embed["security"] == [{"bearer": []}] and "400" in embed["responses"]
     assert {"x_api_key": []} in doc["paths"]["/v1/messages"]["post"]["security"]
     assert doc["components"]["securitySchemes"]["x_api_key"]["name"] == "x-api-key"
