@@ -4,6 +4,8 @@ workers are scripted (no vote runs here)."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import numpy as np
 import openai
@@ -128,3 +130,55 @@ def test_ollamas_embed_gives_the_same_vectors_to_the_ollama_client(keyed, client
     with pytest.raises(ollama.ResponseError) as keyless:
         ollama.Client(host=keyed.url, timeout=30).embed(model="m", input="hi")
     assert keyless.value.status_code == 401
+
+
+# The batch schemathesis found: U+0004 is one of the few characters SmolLM2's tokenizer drops,
+# so that text has no tokens at all (the rest are odd but embeddable).
+FUZZ_BATCH = [
+    "\u00c4\U00024cb8\U00092dcd", "\u00ba\u00f0[M", "\U0001d413\U0001d421\U0001d41e fox",
+    ".\U00018d03", "\u00ce\u00a3\u0084\u00eeO\u0099\u0012\U000ef3b0\u00e8=", "/#\u00f5\U000e197c",
+    "\u0004", "\u00e1(\u00f8[\U000ee7da", "\u009f",
+]  # fmt: skip
+
+
+def _embed_children(node) -> list[int]:
+    import psutil
+
+    return [
+        p.pid for p in psutil.Process(node.proc.pid).children(recursive=True)
+        if "hive_tui.retrieval.embed_child" in " ".join(p.cmdline())
+    ]  # fmt: skip
+
+
+def test_a_text_with_no_tokens_is_a_400_naming_it_and_the_child_lives_on(keyed, client) -> None:
+    client.embeddings.create(model="hive", input="warm up")
+    (child,) = _embed_children(keyed)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.embeddings.create(model="hive", input=FUZZ_BATCH)
+    assert refused.value.body["param"] == "input"
+    message = refused.value.body["message"]
+    assert "input[6]" in message and "no tokens" in message
+    ollama_refused = httpx.post(
+        f"{keyed.url}/api/embed", json={"model": "m", "input": FUZZ_BATCH},
+        headers={"Authorization": f"Bearer {KEY}"}, timeout=120,
+    )  # fmt: skip
+    assert ollama_refused.status_code == 400 and "input[6]" in ollama_refused.json()["error"]
+    odd = [t for t in FUZZ_BATCH if t != "\u0004"]
+    rows = _rows(client.embeddings.create(model="hive", input=odd, encoding_format="float"))
+    assert rows.shape[0] == len(odd) and np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-4)
+    assert _embed_children(keyed) == [child]  # the same child answered all of it
+
+
+def test_a_dead_embedding_child_is_started_again_by_the_next_request(keyed, client) -> None:
+    import psutil
+
+    before = _rows(client.embeddings.create(model="hive", input="the mill"))
+    (child,) = _embed_children(keyed)
+    victim = psutil.Process(child)
+    victim.kill()
+    # The node reaps it only when asked next: here it is gone once it is a zombie.
+    while victim.is_running() and victim.status() != psutil.STATUS_ZOMBIE:
+        time.sleep(0.05)
+    after = _rows(client.embeddings.create(model="hive", input="the mill"))
+    assert np.allclose(before, after, atol=1e-5)
+    assert len(_embed_children(keyed)) == 1 and _embed_children(keyed) != [child]

@@ -27,7 +27,7 @@ from hive_tui.api.embeddings_schemas import (
 from hive_tui.api.handling import ApiError, decoded
 from hive_tui.api.schemas import decode_as
 from hive_tui.node import Node
-from hive_tui.retrieval.embedder import EmbedderFailed
+from hive_tui.retrieval.embedder import EmbedderFailed, EmbedInputRefused
 
 PATH = "/v1/embeddings"
 TOKENS_REFUSED = (
@@ -43,8 +43,9 @@ def request_of(body: bytes) -> EmbeddingRequest:
 
 
 async def vectors(node: Node, texts: list[str], dimensions: int | None) -> tuple[np.ndarray, int]:
-    """(rows, tokens) for ``texts``, cut to ``dimensions`` and renormalised when asked; the
-    embedding model's failure is a 503 (the next request starts it afresh)."""
+    """(rows, tokens) for ``texts``, cut to ``dimensions`` and renormalised when asked; a text
+    the model cannot embed is a 400 naming it, the embedding model's failure a 503 (the next
+    request starts it afresh)."""
     try:
         if dimensions is not None and dimensions > (dim := await node.embeddings.dimension()):
             raise ApiError(
@@ -54,6 +55,8 @@ async def vectors(node: Node, texts: list[str], dimensions: int | None) -> tuple
                 "dimensions",
             )
         rows, tokens = await node.embeddings.embed(texts)
+    except EmbedInputRefused as exc:
+        raise ApiError(400, f"{exc}", "invalid_request_error", "input") from exc
     except EmbedderFailed as exc:
         raise ApiError(503, f"embedding model unavailable: {exc}", "service_unavailable") from exc
     if dimensions is not None and dimensions < rows.shape[1]:

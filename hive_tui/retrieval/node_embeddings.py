@@ -63,13 +63,19 @@ class NodeEmbeddings:
     async def _started(self) -> Embedder:
         if self._closed:
             raise EmbedderFailed("the node is stopping")
+        if self._embedder is not None and not self._embedder.alive:
+            # It died between requests (killed, out of memory): this request starts a new one.
+            dead, self._embedder = self._embedder, None
+            log.warning("the embedding child exited; starting a new one")
+            await asyncio.to_thread(dead.close)
         if self._embedder is None:
             self._embedder = await asyncio.to_thread(self._start)
         return self._embedder
 
     async def embed(self, texts: Sequence[str]) -> tuple[np.ndarray, int]:
         """(an (n, dim) float32 array of L2-normalised rows, the tokens embedded). A child
-        that failed is dropped, so the next request starts a fresh one."""
+        that failed is dropped, so the next request starts a fresh one; a refused text
+        (``EmbedInputRefused``) leaves the child as it was."""
         async with self._lock:
             embedder = await self._started()
             before = embedder.tokens
