@@ -182,3 +182,19 @@ def test_a_dead_embedding_child_is_started_again_by_the_next_request(keyed, clie
     after = _rows(client.embeddings.create(model="hive", input="the mill"))
     assert np.allclose(before, after, atol=1e-5)
     assert len(_embed_children(keyed)) == 1 and _embed_children(keyed) != [child]
+
+
+def test_the_embedding_child_refuses_what_it_cannot_embed_and_stays_up() -> None:
+    from hive_tui.embedded_model import embedded_model_path
+    from hive_tui.retrieval.embedder import Embedder, EmbedInputRefused
+
+    with Embedder(embedded_model_path()) as embedder:
+        # A lone surrogate (no JSON body holds one, a file read with surrogateescape may)
+        with pytest.raises(EmbedInputRefused) as not_unicode:
+            embedder.embed(["fine", "bad \udc80 byte"])
+        assert not_unicode.value.index == 1
+        # Past the child's first batch of 32 texts: the index is the caller's
+        with pytest.raises(EmbedInputRefused) as empty:
+            embedder.embed(["fine"] * 40 + ["\u0004\u0006"])
+        assert empty.value.index == 40 and "no tokens" in empty.value.reason
+        assert embedder.alive and embedder.embed(["fine", "\u0004 fine"]).shape == (2, embedder.dim)

@@ -106,6 +106,11 @@ class Embedder:
     def alive(self) -> bool:
         return self._proc.poll() is None
 
+    @property
+    def exit_code(self) -> int | None:
+        """None while it runs; negative: the signal that ended it."""
+        return self._proc.poll()
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """An (n, dim) float32 array of L2-normalised rows, one per text. ``EmbedInputRefused``
         names a text that cannot be embedded (nothing is embedded then)."""

@@ -77,15 +77,24 @@ class NodeEmbeddings:
         that failed is dropped, so the next request starts a fresh one; a refused text
         (``EmbedInputRefused``) leaves the child as it was."""
         async with self._lock:
-            embedder = await self._started()
-            before = embedder.tokens
-            try:
-                rows = await asyncio.to_thread(embedder.embed, list(texts))
-            except EmbedderFailed:
-                self._embedder = None
-                await asyncio.to_thread(embedder.close)
-                raise
-            return rows, embedder.tokens - before
+            for retry in (False, True):
+                embedder = await self._started()
+                before = embedder.tokens
+                try:
+                    rows = await asyncio.to_thread(embedder.embed, list(texts))
+                except EmbedderFailed:
+                    self._embedder = None
+                    await asyncio.to_thread(embedder.close)
+                    # A child that died (killed, out of memory) may have been dying before this
+                    # request came: a killed process still looks alive while its threads exit.
+                    # One fresh child, one more try; an error answer (exit 0 once closed) is
+                    # not retried.
+                    if retry or embedder.exit_code == 0:
+                        raise
+                    log.warning("the embedding child died; starting a new one for this request")
+                    continue
+                return rows, embedder.tokens - before
+            raise AssertionError("unreachable: the second try returns or raises")
 
     async def close(self) -> None:
         self._closed = True
