@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--web", action="store_true",
                       help="serve the app to a browser on --host/--port (default "
                       "127.0.0.1:8000; beyond this machine only with an API key)")
+    node.add_argument("--embedding-model", dest="embedding_model", metavar="GGUF",
+                      help="the model /v1/embeddings answers with (default: an embedding GGUF "
+                      "of `hive models`, else the chat model's GGUF, else the embedded one)")
     node.add_argument("--connect", metavar="URL",
                       help="open the app on a running node (hive --node), not an embedded one")
     fed = parser.add_argument_group("federation")
@@ -149,6 +152,7 @@ SETTING_FLAGS = (
     "n_gpu_layers", "peers", "secret", "federation", "api_key", "max_queue", "slots",
     "models_dir", "data_dir", "context", "speculative", "draft_max", "draft_model",
     "lend", "lend_port", "split",
+    "embedding_model",
 )  # fmt: skip
 
 

@@ -76,6 +76,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     # The node id, the app's conversations and log; empty: the platformdirs data folder.
     # Several nodes on one machine each need their own (--data-dir, HIVE_DATA_DIR).
     data_dir: str = ""
+    # The GGUF that /v1/embeddings and /api/embed answer with; empty: an embedding GGUF of the
+    # catalogue, else the node's chat GGUF, else the embedded model (retrieval/node_embeddings)
+    embedding_model: str = ""
     # federation (hive_tui.federation, docs/federation.md)
     federation: bool = True
     secret: str = ""  # the hive's shared secret; empty: the one in the config folder

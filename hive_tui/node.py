@@ -25,6 +25,7 @@ from hive_tui.bus import Subscription as Subscription
 from hive_tui.config import Settings, data_dir
 from hive_tui.federation.identity import load_node_id as load_node_id
 from hive_tui.node_plan import NodePlan
+from hive_tui.retrieval.node_embeddings import NodeEmbeddings
 from hive_tui.swarm.context import fit_context
 from hive_tui.swarm.engine_process import EngineProcess, ProcessSpec
 from hive_tui.swarm.prompt_size import FALLBACK_TOKEN_BYTES as FALLBACK_TOKEN_BYTES
@@ -102,6 +103,11 @@ class Node:
         # Set by end_requests: requests still running are ended, new ones refused.
         self.closed = asyncio.Event()
         self._votes: set[asyncio.Future[VoteResult]] = set()
+        # The embeddings routes' model, in its own child started on the first request.
+        chat_gguf = plan.model_path if plan.backend == "llama" else None
+        self.embeddings = NodeEmbeddings(
+            settings.embedding_model, settings.models_dir, chat_gguf, settings.threads or 1
+        )
 
     def request(
         self,
@@ -196,6 +202,7 @@ class Node:
         if self.federation is not None:
             await self.federation.stop()
         await self.swarm.stop()
+        await self.embeddings.close()
         if self._claim is not None:
             self._claim.release()
 

@@ -94,3 +94,12 @@ def test_hive_ask_answers_an_invented_fact_from_the_knowledge_base_and_cites_it(
     assert "Vasket" in grounded.stdout and "Sources: mayor.md:" in grounded.stdout
     plain = hive(*common, "ask", "--seed", "1", question)
     assert "Vasket" not in plain.stdout and "Sources" not in plain.stdout
+
+
+def test_a_question_with_no_tokens_for_the_embedding_model_searches_keywords_only(town):
+    from hive_tui.retrieval.retrieve import retrieve
+
+    # Its vector cannot be made (the child refuses it): no vector, no crash, and no words to
+    # find either; a question with words around the same characters still finds its passage.
+    assert retrieve(town / "data", "town", "\u0004\u0006") == []
+    assert retrieve(town / "data", "town", "\u0004 mayor \u0006")

@@ -1,12 +1,13 @@
 """The OpenAI-compatible HTTP API over a node (Starlette; served by uvicorn in ``hive --node``).
 
 Routes: ``POST /v1/chat/completions`` (plain and SSE), ``GET /v1/models``, ``GET /health``,
-``GET /openapi.json``, ``POST /v1/completions`` (``completions_route``), ``POST /v1/messages``
-(Anthropic's, ``anthropic_route``: its errors in Anthropic's shape); for ``hive --connect``,
-``GET /v1/hive/events`` and ``POST /v1/hive/vote`` (typed: ``wire.VoteAsk`` in,
-``wire.VoteReply`` out). Every request first passes ``hive_tui.api.guard`` (Host allow-list,
-API key, body size, admission). Every error, ours or Starlette's, leaves as an OpenAI-style
-``{"error": {...}}`` body with a 4xx/5xx status; a traceback never reaches a client.
+``GET /openapi.json``, ``POST /v1/completions`` (``completions_route``), ``POST /v1/embeddings``
+(``embeddings_route``), ``POST /v1/messages`` (Anthropic's, ``anthropic_route``: its errors in
+Anthropic's shape); for ``hive --connect``, ``GET /v1/hive/events`` and ``POST /v1/hive/vote``
+(typed: ``wire.VoteAsk`` in, ``wire.VoteReply`` out). Every request first passes
+``hive_tui.api.guard`` (Host allow-list, API key, body size, admission). Every error, ours or
+Starlette's, leaves as an OpenAI-style ``{"error": {...}}`` body with a 4xx/5xx status; a
+traceback never reaches a client.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from hive_tui import consensus, wire
-from hive_tui.api import anthropic_route, completions_route, ollama_routes, schemas
+from hive_tui.api import (
+    anthropic_route,
+    completions_route,
+    embeddings_route,
+    ollama_embed,
+    ollama_routes,
+    schemas,
+)
 from hive_tui.api.access_log import AccessLog
 from hive_tui.api.anthropic_schemas import ANTHROPIC_PATHS
 from hive_tui.api.anthropic_schemas import error_body as anthropic_error
@@ -222,6 +230,8 @@ def create_app(node: Node) -> RequestCounter:
             *ollama_routes.ROUTES,  # Ollama's API: /api/chat, /api/generate, /api/tags...
             *anthropic_route.ROUTES,  # Anthropic's Messages API
             *completions_route.ROUTES,  # OpenAI's legacy completions
+            *embeddings_route.ROUTES,  # OpenAI's embeddings
+            *ollama_embed.ROUTES,  # Ollama's /api/embed
         ],
         exception_handlers={
             HiveError: _hive_error,  # ApiError included

@@ -1,7 +1,7 @@
-"""``/v1/messages`` (Anthropic) and ``/v1/completions`` (OpenAI's legacy) in ``/openapi.json``,
-described from the msgspec types that validate their requests, as ``openapi.py`` does for the
-chat route. Each route's errors are described in the shape it gives them: Anthropic's on
-``/v1/messages`` (the guard's refusals too), OpenAI's on ``/v1/completions``.
+"""``/v1/messages`` (Anthropic), ``/v1/completions`` (OpenAI's legacy) and ``/v1/embeddings``
+in ``/openapi.json``, described from the msgspec types that validate their requests, as
+``openapi.py`` does for the chat route. Each route's errors are described in the shape it gives
+them: Anthropic's on ``/v1/messages`` (the guard's refusals too), OpenAI's on the others.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import msgspec
 from hive_tui.api import anthropic_schemas as an
 from hive_tui.api import schemas
 from hive_tui.api.completion_schemas import Completion, CompletionRequest
+from hive_tui.api.embeddings_schemas import EmbeddingList, EmbeddingRequest
 
 REF = "#/components/schemas/{name}"
 ERRORS = {
@@ -57,10 +58,13 @@ def dialect_paths(
         an.AnthropicError,
         CompletionRequest,
         Completion,
+        EmbeddingRequest,
+        EmbeddingList,
         schemas.ErrorBody,
     ]
     refs, components = msgspec.json.schema_components(types, ref_template=REF)
-    (messages_in, message, event, an_error, completion_in, completion, error) = refs
+    (messages_in, message, event, an_error, completion_in, completion, *embedding, error) = refs
+    embed_in, embed_out = embedding
     secured = bool(security)
     codes = [400, 401, 413, 503] if secured else [400, 413, 503]
 
@@ -95,6 +99,17 @@ def dialect_paths(
                             **_events({"anyOf": [completion, error]}, done=True),
                         },
                     },
+                    **errors(error),
+                },
+            }
+        },
+        "/v1/embeddings": {
+            "post": {
+                "operationId": "createEmbedding",
+                "security": security,
+                "requestBody": {"required": True, "content": _json(embed_in)},
+                "responses": {
+                    "200": {"description": "one vector per input", "content": _json(embed_out)},
                     **errors(error),
                 },
             }

@@ -53,8 +53,10 @@ ADMITTED_PATHS = frozenset(
         "/v1/chat/completions",
         "/v1/hive/vote",
         "/v1/completions",
+        "/v1/embeddings",
         "/api/chat",
         "/api/generate",
+        "/api/embed",
         *anthropic_schemas.ANTHROPIC_PATHS,
     }
 )

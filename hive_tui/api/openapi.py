@@ -14,6 +14,7 @@ import msgspec
 
 from hive_tui.api import schemas
 from hive_tui.api.dialects_openapi import X_API_KEY, dialect_paths
+from hive_tui.api.ollama_embed import embed_paths
 from hive_tui.api.ollama_openapi import ollama_paths
 
 REF = "#/components/schemas/{name}"
@@ -141,6 +142,9 @@ def build_openapi(version: str = "0.1.0", secured: bool = False) -> dict[str, An
     doc["paths"].update(more_paths)
     doc["components"]["schemas"].update(more_components)
     more_paths, more_components = dialect_paths(security)  # /v1/messages, /v1/completions
+    doc["paths"].update(more_paths)
+    doc["components"]["schemas"].update(more_components)
+    more_paths, more_components = embed_paths(security)  # Ollama's /api/embed
     doc["paths"].update(more_paths)
     doc["components"]["schemas"].update(more_components)
     if secured:

@@ -37,9 +37,17 @@ def _load(spec: wire.EmbedLoad) -> Any:
     )
 
 
-def _embed(model: Any, texts: list[str]) -> wire.EmbedVectors:
+def _embed(model: Any, texts: list[str]) -> wire.EmbedVectors | wire.EmbedRefused:
     started = time.perf_counter()
-    tokens = sum(min(len(model.tokenize(t.encode())), model.n_batch) for t in texts)
+    counts = [len(model.tokenize(t.encode())) for t in texts]
+    # A text the tokenizer reads as no tokens at all (SmolLM2 drops U+0004, U+0006, U+0013,
+    # U+0014, U+0016 and U+001D, and adds no BOS) must never reach Llama.embed: its sequence
+    # gets no embedding, llama_get_embeddings_seq returns NULL, and slicing that pointer
+    # leaves a pending ValueError under numpy (a SystemError) and a corrupted heap behind.
+    if 0 in counts:
+        reason = "it has no tokens for the embedding model (its tokenizer drops every character)"
+        return wire.EmbedRefused(counts.index(0), reason)
+    tokens = sum(min(n, model.n_batch) for n in counts)
     # One call for the whole batch: llama.cpp packs the texts into shared decode batches.
     # truncate cuts a text at the batch size; the keyword index still holds all of it.
     rows = np.asarray(model.embed(texts, normalize=True, truncate=True), dtype=np.float32)

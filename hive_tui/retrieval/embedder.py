@@ -33,6 +33,14 @@ class EmbedderFailed(HiveError):
     """The embedding child died, refused its model, or answered out of protocol."""
 
 
+class EmbedInputRefused(HiveError):
+    """A text the model cannot embed (the caller's input); the child stays up and usable."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(f"input[{index}]: {reason}")
+        self.index, self.reason = index, reason
+
+
 def find_embedding_model(models_dir: str | Path | None = None) -> Path:
     """A proper embedding GGUF from the catalogue of ``hive models``, else the embedded model."""
     from hive_tui.embedded_model import embedded_model_path
@@ -94,8 +102,24 @@ class Embedder:
             raise EmbedderFailed(f"embedding child exited ({self._proc.wait()})")
         return wire.decode_embed_frame(body)
 
+    @property
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    @property
+    def exit_code(self) -> int | None:
+        """None while it runs; negative: the signal that ended it."""
+        return self._proc.poll()
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """An (n, dim) float32 array of L2-normalised rows, one per text."""
+        """An (n, dim) float32 array of L2-normalised rows, one per text. ``EmbedInputRefused``
+        names a text that cannot be embedded (nothing is embedded then)."""
+        for index, text in enumerate(texts):
+            if not text.isascii():
+                try:
+                    text.encode()
+                except UnicodeEncodeError:  # a lone surrogate: not UTF-8, so not a frame
+                    raise EmbedInputRefused(index, "it is not valid Unicode") from None
         rows: list[bytes] = []
         with self._lock:
             for start in range(0, len(texts), BATCH_TEXTS):
@@ -105,6 +129,8 @@ class Embedder:
                         rows += vectors
                         self.tokens += tokens
                         self.seconds += seconds
+                    case wire.EmbedRefused(index=index, reason=reason):
+                        raise EmbedInputRefused(start + index, reason)
                     case wire.EmbedError(message=message):
                         raise EmbedderFailed(message)
                     case other:

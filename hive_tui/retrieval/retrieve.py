@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hive_tui import wire
-from hive_tui.retrieval.embedder import Embedder
+from hive_tui.retrieval.embedder import Embedder, EmbedInputRefused
 from hive_tui.retrieval.library import check_access, open_kb
 from hive_tui.retrieval.search import CHAT_MODEL_VECTOR_WEIGHT, hybrid_search
 
@@ -30,11 +30,14 @@ def retrieve(
         vector = None
         model = store.get_meta("model")
         if store.counts()[1] and model:
-            if embedder is not None and embedder.model_path == model:
-                vector = embedder.embed([question])[0]
-            else:
-                with Embedder(model) as own:
-                    vector = own.embed([question])[0]
+            try:
+                if embedder is not None and embedder.model_path == model:
+                    vector = embedder.embed([question])[0]
+                else:
+                    with Embedder(model) as own:
+                        vector = own.embed([question])[0]
+            except EmbedInputRefused:  # nothing the model reads: the keyword search alone
+                vector = None
         weight = 1.0 if store.get_meta("model_kind") == "embedding" else CHAT_MODEL_VECTOR_WEIGHT
         hits = hybrid_search(store, question, vector, k, weight)
     finally:

@@ -44,7 +44,15 @@ class EmbedError(msgspec.Struct, tag="embed_error", frozen=True):
     fatal: bool = False
 
 
-EmbedFrame = EmbedLoad | EmbedTexts | EmbedReady | EmbedVectors | EmbedError
+class EmbedRefused(msgspec.Struct, tag="embed_refused", frozen=True):
+    """A text of the batch the model cannot embed (the caller's input, not the child's fault):
+    nothing of the batch was embedded, and the child is as ready as before."""
+
+    index: int  # in the batch sent
+    reason: str
+
+
+EmbedFrame = EmbedLoad | EmbedTexts | EmbedReady | EmbedVectors | EmbedError | EmbedRefused
 
 embed_frame_decoder = msgspec.msgpack.Decoder(EmbedFrame)
 
