@@ -229,29 +229,34 @@ class BatchedLlamaEngine:
         assert batch is not None
         batch.n_tokens = 0
         self._outputs = {}
+        # (seq, token, pos, slots reading this row's logits); added in order of seq below.
+        rows: list[tuple[int, int, int, list[Slot]]] = []
         for slot in active:
+            slot.out = -1
             if slot.feed is not None:
-                slot.out = self._add(slot.feed, slot.pos - 1, (slot.seq,), True)
+                rows.append((slot.seq, slot.feed, slot.pos - 1, [slot]))
                 slot.fed.append(slot.feed)
                 slot.feed = None
-            else:
-                slot.out = -1
         copies: list[tuple[int, int]] = []
         for job in list(jobs):
-            take = min(len(job.tokens) - job.done, N_BATCH - batch.n_tokens)
+            take = min(len(job.tokens) - job.done, N_BATCH - len(rows))
             if take <= 0:
                 break
             leader = job.slots[0].seq
             for k in range(job.done, job.done + take):
                 last = k == len(job.tokens) - 1
-                index = self._add(job.tokens[k], k, (leader,), last)
-                if last:
-                    for s in job.slots:
-                        s.out = index
+                rows.append((leader, job.tokens[k], k, job.slots if last else []))
             job.done += take
             if job.done == len(job.tokens):
                 jobs.remove(job)
                 copies += [(leader, follower.seq) for follower in job.slots[1:]]
+        # Rows in increasing sequence order: llama.cpp splits a batch whose sequences come out
+        # of order (with a KV stream per sequence) into a micro-batch per sequence, so 8
+        # sequences cost 8 decodes instead of one (measured: 103 against 58 ms a step).
+        for seq, token, pos, readers in sorted(rows, key=lambda row: row[0]):
+            index = self._add(token, pos, (seq,), bool(readers))
+            for reader in readers:
+                reader.out = index
         code = llama_cpp.llama_decode(self._ctx, batch)
         if code != 0:
             raise RuntimeError(f"llama_decode failed with code {code} ({batch.n_tokens} tokens)")
