@@ -158,7 +158,7 @@ def _table(title: str, rounds: list[Round]) -> str:
 
 def run(workers: int | None, concurrent: int | None, requests: int, max_tokens: int,
         compare_off: bool, clients: tuple[int, ...] = CLIENTS, model: str | None = None,
-        ceiling: bool = True) -> int:
+        ceiling: bool = True, layout: dict[str, int] | None = None) -> int:
     import llama_cpp
 
     from hive_tui.bench.split import cpu_name
@@ -175,6 +175,7 @@ def run(workers: int | None, concurrent: int | None, requests: int, max_tokens: 
               + ", ".join(f"B={b} {tps / one:.2f}x" for b, tps in speeds.items())
               + f" of {one:.1f} tok/s")
     base: dict[str, Any] = {"workers": workers} if workers else {}
+    base.update(layout or {})
     if model:
         base["model"] = model
     if compare_off:

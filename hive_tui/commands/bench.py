@@ -56,6 +56,8 @@ def register(
                           "another (continuous batching; docs/performance.md)")
     lo.add_argument("--workers", type=int, help="workers (default: the plan's)")
     lo.add_argument("--model", help="GGUF path (default: the plan's)")
+    lo.add_argument("--slots", type=int, help="workers per process (default: the plan's)")
+    lo.add_argument("--threads", type=int, help="threads per process (default: the plan's)")
     lo.add_argument("--no-ceiling", dest="ceiling", action="store_false",
                     help="skip the raw batched-decode measure printed first")
     lo.add_argument("--concurrent-votes", dest="concurrent", type=int,
@@ -157,7 +159,8 @@ def _load(args: argparse.Namespace) -> int:
 
     clients = tuple(int(c) for c in args.clients.split(",") if c.strip())
     return run(args.workers, args.concurrent, args.requests, args.max_tokens, args.compare_off,
-               clients, args.model, args.ceiling)
+               clients, args.model, args.ceiling,
+               {k: v for k in ("slots", "threads") if (v := getattr(args, k)) is not None})
 
 
 def _context(args: argparse.Namespace) -> int:
