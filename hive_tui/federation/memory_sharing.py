@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from hive_tui import wire
+from hive_tui.backends.ggml_rpc import rpc_available
 from hive_tui.federation.borrower import Borrower
 from hive_tui.federation.lender import Lender
 from hive_tui.federation.local import LocalNode
@@ -38,7 +39,10 @@ class MemorySharing:
 
     async def start(self) -> None:
         settings = self.node.settings
-        if settings.lend:
+        if settings.lend and not rpc_available():
+            log.error("cannot lend: this llama-cpp-python was built without GGML_RPC "
+                      "(./install.sh rebuilds it)")
+        elif settings.lend:
             import asyncio
 
             offer = await asyncio.to_thread(lendable_bytes)
