@@ -78,7 +78,7 @@ async def test_greedy_output_split_over_two_lenders_equals_the_model_run_here():
 def split_hive(tmp_path_factory):
     """Two lenders (scripted workers of their own, lending a ggml RPC server each) and a
     borrower running the embedded model in two processes, the first split over both."""
-    from tests.conftest import NodeProcess
+    from tests.conftest import NodeProcess, free_port
 
     folder = tmp_path_factory.mktemp("split")
     # The lenders' own workers answer something else: "Paris" can only come from the borrower.
@@ -92,15 +92,16 @@ def split_hive(tmp_path_factory):
         return node
 
     try:
-        lenders = [
-            start(name, "--backend", "scripted", "--model", script, "--workers", "1",
-                  "--lend", "--split", "off")
-            for name in ("lender1", "lender2")
-        ]
+        lender_args = ["--backend", "scripted", "--model", script, "--workers", "1", "--lend",
+                       "--split", "off"]
+        # Fixed API ports: a lender restarted later is found at the address the borrower dials.
+        lenders = [start(name, *lender_args, "--port", str(free_port()))
+                   for name in ("lender1", "lender2")]
         peers = [a for n in lenders for a in ("--peer", n.url.removeprefix("http://"))]
         borrower = start("borrower", "--workers", "2", "--slots", "1", "--threads", "1",
                          "--split", "lender1,lender2", *peers)
-        yield borrower, lenders
+        yield borrower, lenders, lambda node: start(node, *lender_args, "--port",
+                                                    lenders[0].url.rsplit(":", 1)[1])
     finally:
         for node in nodes:
             node.stop()
@@ -124,7 +125,7 @@ def split_ready(node) -> dict | None:
 
 
 def test_two_lenders_and_a_borrower_answer_with_the_model_split_across_all_three(split_hive):
-    borrower, lenders = split_hive
+    borrower, lenders, _ = split_hive
     health = wait_for(lambda: split_ready(borrower))
     parts = {p["device"]: p["layers"] for p in health["split"]["parts"]}
     assert set(parts) == {"local", "lender1", "lender2"} and sum(parts.values()) == 30
@@ -149,7 +150,7 @@ def test_two_lenders_and_a_borrower_answer_with_the_model_split_across_all_three
 
 
 def test_a_lender_killed_mid_answer_gives_a_degraded_vote_within_the_deadline(split_hive):
-    borrower, lenders = split_hive
+    borrower, lenders, _ = split_hive
     before = wait_for(lambda: split_ready(borrower))
     split_pid = before["workers"][0]["pid"]
     result: dict = {}
@@ -182,3 +183,20 @@ def test_a_lender_killed_mid_answer_gives_a_degraded_vote_within_the_deadline(sp
     w0 = health["workers"][0]
     assert w0["pid"] != split_pid and w0["state"] != "idle"  # no lender: it cannot load
     assert os.environ.get("HIVE_SECRET") is None  # the secret never leaked into this process
+
+
+def test_the_split_worker_comes_back_when_its_lender_does(split_hive):
+    # Runs after the lender was killed: the split waits, its process fails to load.
+    borrower, _, restart = split_hive
+    assert borrower.health()["split"]["state"] == "waiting"
+    restart("lender1")  # same name, id and API port; a new tunnel port
+    health = wait_for(lambda: split_ready(borrower), 120)
+    assert [p["layers"] for p in health["split"]["parts"]] == [10, 10, 10]
+    reply = httpx.post(f"{borrower.url}/v1/chat/completions", timeout=120, json={
+        "messages": [{"role": "system", "content": "Answer in one word."},
+                     {"role": "user", "content": "What is the capital of France?"}],
+        "max_tokens": 24, "temperature": 0.0,
+    }).json()
+    mine = next(n for n in reply["hive"]["nodes"] if n["node_id"] == health["node_id"])
+    own = {c["worker_id"]: c["text"] for c in mine["candidates"]}
+    assert "Paris" in own["w0"]  # split again, over the lender that came back
