@@ -14,7 +14,13 @@ import pytest
 from hive_tui import wire
 from hive_tui.config import load_settings
 from hive_tui.embedded_model import embedded_model_path
-from hive_tui.hardware.plan import CONCURRENT_VOTES, concurrent_votes, plan_hardware, slots_fit
+from hive_tui.hardware.plan import (
+    CONCURRENT_VOTES,
+    CPU_CONCURRENT_VOTES,
+    concurrent_votes,
+    plan_hardware,
+    slots_fit,
+)
 from hive_tui.node import Node
 from hive_tui.node_plan import make_plan
 from hive_tui.swarm.request import resolve_request
@@ -37,9 +43,15 @@ def test_no_batching_backend_serves_one_vote_per_worker():
     assert concurrent_votes(None, GPU, GPU.workers, 1, batching=False, most_slots=16) == (1, None)
 
 
-def test_a_cpu_plan_serves_one_vote_per_worker():
-    # One vote's sequences already fill the cores (docs/performance.md, `hive bench load`).
+def test_a_cpu_plan_serves_several_votes_where_the_memory_holds_them():
+    # Since a step's rows come in sequence order, a CPU gains from sharing steps too
+    # (docs/performance.md, `hive bench load`); the embedded model on 1 GiB has no room.
     assert concurrent_votes(None, CPU, CPU.workers, 1, batching=True, most_slots=16) == (1, None)
+    roomy = msgspec.structs.replace(
+        CPU, budget=msgspec.structs.replace(CPU.budget, usable_bytes=1 << 40))
+    votes, why = concurrent_votes(None, roomy, roomy.workers, 1, batching=True, most_slots=16)
+    assert votes == CPU_CONCURRENT_VOTES and why and "on the CPU" in why
+    assert concurrent_votes(None, roomy, 5, 3, batching=True, most_slots=16)[0] == 5
 
 
 def test_a_gpu_plan_fills_its_memory_with_workers_first():
