@@ -18,6 +18,12 @@ from hive_tui.backends.ggml_rpc import start_server
 LOOPBACK = "127.0.0.1"
 
 
+def command(port: int, threads: int = 1) -> list[str]:
+    """The argv that starts this child (the lender and ``hive bench split`` run it)."""
+    return [sys.executable, "-m", "hive_tui.backends.rpc_server_child", "--port", str(port),
+            "--threads", str(threads)]
+
+
 def _exit_with_parent() -> None:
     sys.stdin.read()  # EOF: the parent is gone or wants us gone
     os._exit(0)

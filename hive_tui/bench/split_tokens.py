@@ -18,6 +18,7 @@ import sys
 import msgspec
 
 from hive_tui import wire
+from hive_tui.backends.rpc_server_child import command as rpc_server_command
 from hive_tui.bench.split import TunnelProcesses
 from hive_tui.embedded_model import embedded_model_path
 from hive_tui.federation.lender import free_loopback_port, wait_listening
@@ -34,7 +35,7 @@ class RpcServers:
         self.ports = [free_loopback_port() for _ in range(count)]
         self.children = [
             subprocess.Popen(
-                [sys.executable, "-m", "hive_tui.backends.rpc_server_child", "--port", str(p)],
+                rpc_server_command(p),
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             for p in self.ports

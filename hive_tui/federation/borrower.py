@@ -38,16 +38,23 @@ def offers_of(links: list[Link]) -> list[Offer]:
     return found
 
 
+def usable_memory_bytes() -> int:
+    """The memory model's budget for this machine: what a borrower has for its share of a
+    model, and what a lender offers (the GPUs' pools when it has GPUs, which ggml's RPC server
+    then serves; else the usable RAM)."""
+    from hive_tui.hardware import detect_hardware
+    from hive_tui.hardware.memory import memory_budget
+
+    return memory_budget(detect_hardware()).usable_bytes
+
+
 def local_facts(model_path: str) -> tuple[int, int, int]:
     """The model's layers and bytes, and the memory this node has for it (once: the split
     must not move each time free memory does)."""
-    from hive_tui.hardware import detect_hardware
-    from hive_tui.hardware.memory import memory_budget
     from hive_tui.models.gguf_meta import describe_gguf
 
     model = describe_gguf(Path(model_path), "split")
-    budget = memory_budget(detect_hardware())
-    return model.layer_count or 0, model.file_size_bytes, budget.usable_bytes
+    return model.layer_count or 0, model.file_size_bytes, usable_memory_bytes()
 
 
 class Borrower:

@@ -13,9 +13,9 @@ import asyncio
 import contextlib
 import logging
 import socket
-import sys
 import time
 
+from hive_tui.backends.rpc_server_child import command as rpc_server_command
 from hive_tui.federation.rpc_tunnel import LOOPBACK, TunnelExit
 
 log = logging.getLogger("hive.federation.lend")
@@ -81,8 +81,7 @@ class Lender:
 
     async def _spawn(self) -> None:
         self._child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "hive_tui.backends.rpc_server_child",
-            "--port", str(self.rpc_port), "--threads", str(self.threads),
+            *rpc_server_command(self.rpc_port, self.threads),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,

@@ -4,28 +4,20 @@ peer's status changes or a link goes down."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from hive_tui import wire
 from hive_tui.backends.ggml_rpc import rpc_available
-from hive_tui.federation.borrower import Borrower
+from hive_tui.federation.borrower import Borrower, usable_memory_bytes
 from hive_tui.federation.lender import Lender
 from hive_tui.federation.local import LocalNode
-from hive_tui.federation.peers import PeerManager
+from hive_tui.federation.peers import Link, PeerManager
 
 log = logging.getLogger("hive.federation.split")
 
 # Backends whose models llama.cpp can split over RPC devices.
 SPLITTABLE_BACKENDS = ("llama",)
-
-
-def lendable_bytes() -> int:
-    """What a lender offers: the memory model's budget for this machine (the GPUs' pools when
-    it has GPUs, which ggml's RPC server then serves; else the usable RAM)."""
-    from hive_tui.hardware import detect_hardware
-    from hive_tui.hardware.memory import memory_budget
-
-    return memory_budget(detect_hardware()).usable_bytes
 
 
 class MemorySharing:
@@ -43,14 +35,12 @@ class MemorySharing:
             log.error("cannot lend: this llama-cpp-python was built without GGML_RPC "
                       "(./install.sh rebuilds it)")
         elif settings.lend:
-            import asyncio
-
-            offer = await asyncio.to_thread(lendable_bytes)
+            offer = await asyncio.to_thread(usable_memory_bytes)
             self.lender = Lender(self.key, self.node.node_id, self.host, settings.lend_port,
                                  max(1, settings.threads or 1), offer)
             try:
                 await self.lender.start()
-            except OSError as exc:  # no RPC in this build, say: the node still serves
+            except OSError as exc:  # the server did not start: the node still serves
                 log.error("cannot lend: %s", exc)
                 await self.lender.stop()
                 self.lender = None
@@ -58,7 +48,7 @@ class MemorySharing:
             self.borrower = Borrower(self.node, self.key, self._links)
             self.borrower.start()
 
-    def _links(self) -> list:  # type: ignore[type-arg]
+    def _links(self) -> list[Link]:
         return sorted(self.peers.links.values(), key=lambda link: link.node_id)
 
     def advertised(self) -> tuple[int, int]:
