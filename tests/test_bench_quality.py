@@ -161,6 +161,10 @@ def test_quick_command_with_scripted_workers(tmp_path, capsys):
     assert main([*rescore, "--out", str(out)]) == 0
     again = json.loads((out / "quality.json").read_text())
     assert again["test"]["strategies"] == report["strategies"]
+    # Early exit measured on answers finished at a longer limit (none was cut here).
+    assert main([*rescore, "--out", str(out), "--full-length", "64"]) == 0
+    assert AnswerStore.load(out / "answers.json").full_max_tokens == 64
+    assert "answers up to 64 tokens" in capsys.readouterr().out
 
 
 @pytest.mark.model
@@ -213,3 +217,38 @@ def test_help_states_the_question_counts_the_run_uses(capsys):
         main(["bench", "quality", "--help"])
     helptext = " ".join(capsys.readouterr().out.split())
     assert f"default: {QUICK.per_task} with --quick, else {FULL.per_task}" in helptext
+
+
+@pytest.mark.model
+async def test_cut_answers_are_finished_with_their_own_seed_at_the_nodes_limit():
+    from hive_tui import wire
+    from hive_tui.backends.process import WorkerProcess
+    from hive_tui.bench.quality.collect import _ask
+    from hive_tui.bench.quality.extend import extend
+    from hive_tui.embedded_model import embedded_model_path
+
+    q = Question("c", "capital", "What is the capital of Peru?", "Lima", ("Lima",))
+    model = str(embedded_model_path())
+    proc = WorkerProcess("llama", 0)
+    await proc.start(wire.Load(model_path=model, n_ctx=512, n_threads=1, prompt_cache=False))
+    try:
+        samples = [
+            await _ask(proc, f"s{i}", q, wire.SamplingParams(
+                temperature=0.4, top_p=0.95, max_tokens=limit, seed=100 + i))
+            for i, limit in enumerate((6, 64))
+        ]
+    finally:
+        await proc.stop()
+    assert samples[0].finish_reason == "length"
+    store = AnswerStore("m", 0.4, 0.95, 6, 2, 0, 1, 1, 0.0, [
+        Answers(q.qid, q.task, q.prompt, q.answer, list(q.accepted), samples[1], samples, q.system)
+    ])
+    longer = await extend(store, model, max_tokens=40, workers=1)
+    assert longer.full_max_tokens == 40
+    ans = longer.questions[0]
+    short, full = ans.samples[0], ans.full_sample(0)
+    # The same seed replays the same first tokens, then goes on.
+    assert full.text.startswith(short.text) and full.completion_tokens > short.completion_tokens
+    assert full.token_logprobs[: len(short.token_logprobs)] == short.token_logprobs
+    # An answer that ended by itself (or at a limit above the node's) is kept as it was.
+    assert ans.full[1] is None and ans.full_sample(1) == ans.samples[1]

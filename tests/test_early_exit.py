@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hive_tui.bench.quality.early_exit import replay
 from hive_tui.consensus import Tally, decide, settled
+from hive_tui.consensus.early_exit import GRACE_PIECES
 from hive_tui.wire import Candidate
 
 Q = "What is the capital of Peru?"
@@ -31,7 +32,10 @@ def test_a_tally_counts_answers_given_by_workers_still_generating() -> None:
     assert not tally.text(0, ".")  # "Lima." may still become "Lima.5": wait for more
     assert not tally.text(0, " It")  # now the answer is given: one of three
     assert tally.given == {0: "The capital of Peru is Lima."}
-    assert tally.finished(1, cand("Lima.", 1))  # two of three agree: settled
+    assert not tally.finished(1, cand("Lima.", 1))  # two of three agree, but w2 just began
+    for _ in range(GRACE_PIECES - 1):
+        assert not tally.text(2, " um")
+    assert tally.text(2, " um")  # w2 had its grace without answering: settled
     stopped = cand("The capital of Peru is Lima. It", 0, finish_reason="cancelled")
     kept = tally.final(0, stopped)
     assert (kept.finish_reason, kept.text) == ("answered", "The capital of Peru is Lima.")
@@ -39,6 +43,14 @@ def test_a_tally_counts_answers_given_by_workers_still_generating() -> None:
     assert tally.final(2, cand("The capital", 2, finish_reason="cancelled")).finish_reason == (
         "cancelled"
     )
+
+
+def test_a_vote_is_settled_at_once_when_everyone_has_answered() -> None:
+    tally = Tally("confidence", 3, Q)
+    tally.text(0, "Lima. It")
+    tally.text(1, "Cusco. It")
+    assert tally.text(2, "Arequipa. It")  # no majority, but nothing is left to come
+    assert tally.keeper() == 0  # the first of the (tied) biggest groups finishes its answer
 
 
 def test_a_question_number_is_not_an_answer_while_the_text_streams() -> None:
@@ -59,7 +71,7 @@ def test_the_replay_stops_where_the_swarm_would_and_counts_what_it_saved() -> No
         return cand(text, i, completion_tokens=len(words), token_ends=ends,
                     token_logprobs=[-0.1] * len(words))
 
-    ramble = " and so on" * 10
+    ramble = " and so on" * 20
     cands = [
         streamed("Lima.", 0),
         streamed("Lima is the capital." + ramble, 1),
@@ -71,3 +83,43 @@ def test_the_replay_stops_where_the_swarm_would_and_counts_what_it_saved() -> No
     assert r.candidates[1].text == "Lima is the capital."
     assert "Lima" in r.candidates[r.decision.winner].text
     assert r.decision == decide("confidence", r.candidates, Q)
+
+
+def test_one_worker_of_the_majority_goes_on_so_the_answer_arrives_whole() -> None:
+    tally = Tally("confidence", 3, Q)
+    tally.text(0, "The capital of Peru is Lima. It")
+    assert not tally.text(2, "Cusco. It")
+    assert tally.text(1, "Lima. It")  # everyone answered: settled, all still generating
+    assert tally.keeper() == 0  # the first of the majority finishes its answer
+    # Once a member of the majority has finished, its answer is whole: nobody goes on.
+    done = Tally("confidence", 3, Q)
+    done.text(0, "The capital of Peru is Lima. It")
+    done.text(2, "Cusco. It")
+    assert done.finished(1, cand("Lima.", 1))
+    assert done.keeper() is None
+
+
+def test_the_replay_lets_the_kept_worker_finish_and_counts_its_tokens() -> None:
+    def streamed(text: str, i: int) -> Candidate:
+        words = text.split(" ")
+        ends, pos = [], 0
+        for k, w in enumerate(words):
+            pos += len(w) + (k > 0)
+            ends.append(pos)
+        return cand(text, i, completion_tokens=len(words), token_ends=ends,
+                    token_logprobs=[-0.1] * len(words))
+
+    ramble = " and so on" * 20
+    more = " ".join(f"It has fact number {i}." for i in range(12))
+    cands = [
+        streamed("Lima is the capital. " + more, 0),
+        streamed("It is Lima." + ramble, 1),
+        streamed("Cusco" + ramble, 2),
+    ]
+    r = replay("confidence", cands, Q)
+    assert r.kept == 0
+    assert [c.finish_reason for c in r.candidates] == ["stop", "answered", "cancelled"]
+    winner = r.candidates[r.decision.winner]
+    assert winner.text == cands[0].text  # whole, not cut after its first sentence
+    assert r.tokens == cands[0].completion_tokens + 2 * r.steps_stopped
+    assert r.tokens < r.tokens_all

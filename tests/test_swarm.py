@@ -195,3 +195,26 @@ async def test_early_exit_stops_the_workers_once_a_majority_has_answered(make_sc
     spent = sum(c.completion_tokens for c in early.candidates)
     assert spent < sum(c.completion_tokens for c in full.candidates) / 2
     assert early.decision.agree_count >= 3 and not early.degraded
+
+
+async def test_early_exit_lets_one_worker_of_the_majority_finish_its_answer(make_scripted_node):
+    # Every worker goes on after its first sentence: the vote is settled while all still talk.
+    more = " ".join(f"fact{i}" for i in range(120))
+    answers = ["Paris. " + more, "Paris. " + more, "Paris. " + more, "London " + more,
+               "London " + more]
+    node = make_scripted_node(5, answers=answers, token_delay_s=0.02)
+    await node.start()
+    try:
+        early = await node.swarm.run(ask("What is the capital of France?", early_exit=True))
+    finally:
+        await node.stop()
+    by_worker = {c.worker_id: c for c in early.candidates}
+    # The first of the majority went on to the end; the user reads its whole answer.
+    assert (by_worker["w0"].finish_reason, by_worker["w0"].text) == ("stop", answers[0])
+    assert early.winner.text == answers[0]
+    assert [by_worker[w].finish_reason for w in ("w1", "w2")] == ["answered", "answered"]
+    assert by_worker["w1"].text == "Paris."
+    assert {by_worker[w].finish_reason for w in ("w3", "w4")} == {"cancelled"}
+    # The others stopped once the Londons had had their grace: under half of a full vote.
+    spent = sum(c.completion_tokens for c in early.candidates)
+    assert spent < len(answers) * by_worker["w0"].completion_tokens / 2

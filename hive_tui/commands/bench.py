@@ -51,6 +51,10 @@ def register(
                    help="questions per task (default: 3 with --quick, else 30)")
     q.add_argument("--samples", type=int, help="sampled answers per question (default 8)")
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--full-length", dest="full_length", type=int,
+                   help="finish the answers cut off at the benchmark's 48 tokens at this limit "
+                   "before measuring early exit (default: the node's 512; 0 with --quick; "
+                   "0 = do not)")
     q.set_defaults(handler=_quality)
     lo = kinds.add_parser("load", help="C concurrent clients against one node vs one after "
                           "another (continuous batching; docs/performance.md)")
@@ -151,6 +155,7 @@ def _quality(args: argparse.Namespace) -> int:
         per_task=args.questions,
         k=args.samples,
         seed=args.seed,
+        full_length=args.full_length,
     )
 
 

@@ -3,10 +3,18 @@
 Workers stream their answers; small models often state the answer in their first sentence and
 then go on explaining. ``Tally`` follows a running vote: the answers finished, and the answers
 already given by workers still generating (their answering sentence is complete, see
-``answer_part.answered``). Once a strict majority of all N workers gave the same answer
-(``settled``), the vote can stop: the remaining workers could not outvote it. A worker
-stopped after it answered keeps its answer, cut after the answering sentence, with the finish
-reason ``"answered"``; one stopped before is cancelled. Pure: no I/O, no clock.
+``answer_part.answered``). The vote can stop (``Tally.is_settled``) once every worker has
+answered, or once a strict majority of all N workers gave the same answer (``settled``) and
+every worker still without an answer has had ``GRACE_PIECES`` streamed pieces to give one: the
+remaining workers could not outvote the majority, and a worker that says nothing for that long
+is rambling, not about to answer. (Without the grace, a majority settled the vote while two
+confident workers were a word away from the right answer; docs/quality.md has the numbers.)
+
+A worker stopped after it answered keeps its answer, cut after the answering sentence, with
+the finish reason ``"answered"``; one stopped before is cancelled. One worker of the biggest
+group goes on to the end of its answer (``Tally.keeper``) unless one of them has already
+finished: early exit stops the answers that lost, not the one the user reads. Pure: no I/O,
+no clock.
 """
 
 from __future__ import annotations
@@ -23,6 +31,11 @@ from hive_tui.wire import Candidate
 # A sentence end is only known once something follows it ("1." may become "1.5").
 _ENDS = (".", "!", "?", "\n")
 
+# How many streamed pieces (about tokens) a worker without an answer gets before a majority may
+# stop it. Chosen on the dev split of ``hive bench quality`` at full answer length: 16 and 24
+# lost 0.9 and 0.7 points at N = 5, 32 and 48 lost 0.3, and 32 saves more.
+GRACE_PIECES = 32
+
 # Strategies whose winner is the first valid answer: waiting for the others cannot change it.
 FIRST_VALID = frozenset({"fastest"})
 
@@ -38,9 +51,15 @@ def settled(strategy: str, finished: Sequence[Candidate], total: int, question: 
         return True
     if strategy in FIRST_VALID:
         return any(is_valid(c) for c in finished)
+    return bool(majority_of(finished, total, question))
+
+
+def majority_of(finished: Sequence[Candidate], total: int, question: str = "") -> list[int]:
+    """The indices (into ``finished``) of a group of the same answer held by a strict majority
+    of all ``total`` workers, or [] when there is none yet."""
     a = analyse(finished, question)
-    biggest = max((len(g) for g in a.groups if a.valid[g[0]]), default=0)
-    return biggest > total / 2
+    group = max((g for g in a.groups if a.valid[g[0]]), key=len, default=[])
+    return group if len(group) > total / 2 else []
 
 
 class Tally:
@@ -53,15 +72,18 @@ class Tally:
         self.done: dict[int, Candidate] = {}
         self.given: dict[int, str] = {}  # slot -> its text up to the answering sentence
         self._text: dict[int, str] = {}
+        self._pieces: dict[int, int] = {}  # slot -> pieces streamed so far
 
     def text(self, slot: int, piece: str) -> bool:
         """A streamed piece of ``slot``'s answer; True when the vote is now settled."""
         text = self._text[slot] = self._text.get(slot, "") + piece
-        if slot in self.given or slot in self.done or not any(e in text[:-1] for e in _ENDS):
+        pieces = self._pieces[slot] = self._pieces.get(slot, 0) + 1
+        if slot in self.given or slot in self.done:
             return False
-        prefix = answered(text, self.question)
+        prefix = answered(text, self.question) if any(e in text[:-1] for e in _ENDS) else None
         if prefix is None or len(prefix) >= len(text):
-            return False
+            # Still no answer: once its grace is over, a majority need not wait for it.
+            return pieces == GRACE_PIECES and self.is_settled()
         self.given[slot] = prefix
         return self.is_settled()
 
@@ -72,8 +94,31 @@ class Tally:
         return self.is_settled()
 
     def is_settled(self) -> bool:
-        known = [self.done.get(s) or self._given_candidate(s) for s in sorted(self.slots)]
+        known = self._known()
+        everyone = len(known) >= self.total
+        silent = [s for s in range(self.total) if s not in self.slots]
+        if not everyone and self.strategy not in FIRST_VALID and any(
+            self._pieces.get(s, 0) < GRACE_PIECES for s in silent
+        ):
+            return False  # a worker may still be about to answer
         return settled(self.strategy, known, self.total, self.question)
+
+    def keeper(self) -> int | None:
+        """Once settled, the slot that should go on generating: the first still generating of
+        the biggest group (the majority, or the plurality when everyone answered without
+        one), so that the answer the vote is likely to pick arrives whole. None when a member
+        of that group has already finished its answer (it is whole), or none generates."""
+        slots = sorted(self.slots)
+        known = self._known()
+        a = analyse(known, self.question)
+        biggest = max((g for g in a.groups if a.valid[g[0]]), key=len, default=[])
+        members = [slots[i] for i in biggest]
+        if any(s in self.done for s in members):
+            return None
+        return next((s for s in members if s in self.given), None)
+
+    def _known(self) -> list[Candidate]:
+        return [self.done.get(s) or self._given_candidate(s) for s in sorted(self.slots)]
 
     @property
     def slots(self) -> set[int]:

@@ -225,7 +225,8 @@ class Swarm:
                 tasks.extend(group.create_task(answer(i, w)) for i, w in enumerate(chosen))
                 if early_exit:
                     await settled.wait()
-                    self._cancel_unfinished(chosen, tasks, rid)  # they confirm, then end
+                    # They confirm, then end; one of the majority goes on to finish its answer.
+                    self._cancel_unfinished(chosen, tasks, rid, keep=tally.keeper())
 
         collecting = asyncio.create_task(answers())
         try:
@@ -262,9 +263,11 @@ class Swarm:
         return result
 
     @staticmethod
-    def _cancel_unfinished(chosen: list[Worker], tasks: list[asyncio.Task[None]], rid: str) -> None:
-        for worker, task in zip(chosen, tasks, strict=True):
-            if not task.done():
+    def _cancel_unfinished(
+        chosen: list[Worker], tasks: list[asyncio.Task[None]], rid: str, keep: int | None = None
+    ) -> None:
+        for slot, (worker, task) in enumerate(zip(chosen, tasks, strict=True)):
+            if not task.done() and slot != keep:
                 worker.cancel(rid)
 
     async def _choose_workers(self, wanted: int | None) -> tuple[list[Worker], list[str]]:

@@ -210,8 +210,11 @@ def table(s: dict[str, Any]) -> str:
     ]
     if ee := s.get("early_exit"):
         lines.append(
-            f"early exit, {default} at N={n}: accuracy {ee['accuracy']:.3f} -> "
-            f"{ee['accuracy_early_exit']:.3f}, {ee['tokens_saved']:.1%} of generated tokens and "
+            f"early exit, {default} at N={n}, answers up to {ee.get('max_tokens', '?')} tokens:"
+            f" accuracy {ee['accuracy']:.3f} -> "
+            f"{ee['accuracy_early_exit']:.3f} ({100 * ee['change']:+.1f} points, 95% interval "
+            f"[{100 * ee['change_lo']:+.1f}, {100 * ee['change_hi']:+.1f}]), "
+            f"{ee['tokens_saved']:.1%} of generated tokens and "
             f"{ee['steps_saved']:.1%} of decode steps (wall time) saved, "
             f"{ee['stopped_early']:.0%} of votes stopped early"
         )

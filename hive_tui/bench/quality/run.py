@@ -23,6 +23,7 @@ from hive_tui.bench.quality.store import AnswerStore
 from hive_tui.bench.quality.tasks import SPLITS, questions
 from hive_tui.bench.quality.variants import all_strategies
 from hive_tui.consensus import DEFAULT_STRATEGY
+from hive_tui.wire import DEFAULT_MAX_TOKENS
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ def run(
     k: int | None = None,
     seed: int = 0,
     explore: bool = True,
+    full_length: int | None = None,
 ) -> int:
     from hive_tui.node_plan import resolve_model
 
@@ -81,6 +83,20 @@ def run(
             )
         )
         store.save(out / "answers.json")
+    if full_length is None:
+        full_length = 0 if quick else DEFAULT_MAX_TOKENS
+    if full_length and store.full_max_tokens != full_length:
+        from hive_tui.bench.quality.extend import extend
+        from hive_tui.node_plan import resolve_model
+
+        path, _ = resolve_model(model, backend)
+        print(f"finishing the answers cut off at {store.max_tokens} tokens at the node's "
+              f"{full_length}, for early exit ...", file=sys.stderr)
+        store = asyncio.run(
+            extend(store, path, max_tokens=full_length, workers=workers, threads=threads,
+                   backend=backend)
+        )
+        store.save(out / "answers.json")
     strategies = all_strategies(explore)
     summaries: dict[str, dict[str, Any]] = {}
     chosen: str | None = None
@@ -93,7 +109,9 @@ def run(
             chosen = report.choose_default(ev)
         s = report.summary(part, ev, chosen)
         s["split"] = split
-        s["early_exit"] = early_exit.measure(part, DEFAULT_STRATEGY, s["focus_n"], plan.reps, seed)
+        ee = early_exit.measure(part, DEFAULT_STRATEGY, s["focus_n"], plan.reps, seed)
+        limit = store.full_max_tokens or store.max_tokens
+        s["early_exit"] = {**ee, "max_tokens": limit} if ee else {}
         summaries[split] = s
     shown = summaries.get("test") or summaries["dev"]
     shown["chosen_strategy"] = chosen

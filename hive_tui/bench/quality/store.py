@@ -48,6 +48,14 @@ class Answers(msgspec.Struct, frozen=True):
     greedy: Sample
     samples: list[Sample]
     system: str = ""
+    # ``extend.extend``: each sample regenerated with the same seed at the node's own token
+    # limit (None where the stored one already ended by itself): the same first tokens, then
+    # what the node would have gone on to say. Early exit is measured on these lengths.
+    full: list[Sample | None] = []
+
+    def full_sample(self, i: int) -> Sample:
+        """Sample i as the node would have generated it, to its own end where known."""
+        return (self.full[i] if i < len(self.full) else None) or self.samples[i]
 
     def question(self) -> Question:
         return Question(
@@ -98,6 +106,7 @@ class AnswerStore(msgspec.Struct):
     wall_s: float
     questions: list[Answers]
     logprob_cost: LogprobCost | None = None
+    full_max_tokens: int | None = None  # the token limit ``full`` was generated at
 
     def split(self, name: str) -> AnswerStore:
         """The same store with only the questions of one split (``tasks.split_of``)."""

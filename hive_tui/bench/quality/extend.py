@@ -1,0 +1,77 @@
+"""Finish the answers the benchmark cut off, at the node's own token limit.
+
+The benchmark generates at most ``collect.MAX_TOKENS`` tokens per answer, which is enough to
+read the answer but not to know what early exit saves: on a node (512 tokens by default) a
+small model goes on explaining long after its first sentence. Every sample cut off at the
+benchmark's limit is generated again with the same seed and the node's limit. Seeded sampling
+makes the same first tokens, so the result is exactly the answer the node would have given;
+``Answers.full`` keeps it next to the short one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import msgspec
+
+from hive_tui import wire
+from hive_tui.backends.process import WorkerProcess
+from hive_tui.bench.quality.collect import Progress, _ask
+from hive_tui.bench.quality.store import AnswerStore, Sample
+
+
+async def extend(
+    store: AnswerStore,
+    model_path: str,
+    *,
+    max_tokens: int = wire.DEFAULT_MAX_TOKENS,
+    workers: int = 2,
+    threads: int = 1,
+    backend: str = "llama",
+    progress: Progress | None = None,
+) -> AnswerStore:
+    say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
+    jobs: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+    for qi, ans in enumerate(store.questions):
+        for si, sample in enumerate(ans.samples):
+            if sample.finish_reason == "length" and sample.completion_tokens < max_tokens:
+                jobs.put_nowait((qi, si))
+    full: list[list[Sample | None]] = [[None] * len(a.samples) for a in store.questions]
+    total, done = jobs.qsize(), 0
+    if not total:
+        return msgspec.structs.replace(store, full_max_tokens=max_tokens)
+    started = time.perf_counter()
+    spec = wire.Load(model_path=model_path, n_ctx=1024, n_threads=threads, prompt_cache=False)
+    procs = [WorkerProcess(backend, i) for i in range(workers)]
+
+    async def drain(proc: WorkerProcess) -> None:
+        nonlocal done
+        while not jobs.empty():
+            qi, si = jobs.get_nowait()
+            ans, short = store.questions[qi], store.questions[qi].samples[si]
+            params = wire.SamplingParams(
+                temperature=store.temperature,
+                top_p=store.top_p,
+                max_tokens=max_tokens,
+                seed=short.seed,
+            )
+            long = await _ask(proc, f"{ans.qid}-{si}-full", ans.question(), params)
+            # (A limit can fall inside a character: "\ufffd" ends the short text then.)
+            if not long.text.startswith(short.text.rstrip("\ufffd")):
+                raise RuntimeError(f"{ans.qid} sample {si}: the seed did not replay the answer")
+            full[qi][si] = long
+            done += 1
+            if done % max(1, total // 10) == 0:
+                say(f"  {done}/{total} answers finished ({time.perf_counter() - started:.0f} s)")
+
+    try:
+        await asyncio.gather(*(p.start(spec) for p in procs))
+        await asyncio.gather(*(drain(p) for p in procs))
+    finally:
+        await asyncio.gather(*(p.stop() for p in procs), return_exceptions=True)
+    questions = [
+        msgspec.structs.replace(a, full=row) for a, row in zip(store.questions, full, strict=True)
+    ]
+    return msgspec.structs.replace(store, questions=questions, full_max_tokens=max_tokens)
