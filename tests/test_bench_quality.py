@@ -164,7 +164,10 @@ def test_quick_command_with_scripted_workers(tmp_path, capsys):
     # Early exit measured on answers finished at a longer limit (none was cut here).
     assert main([*rescore, "--out", str(out), "--full-length", "64"]) == 0
     assert AnswerStore.load(out / "answers.json").full_max_tokens == 64
-    assert "answers up to 64 tokens" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "answers up to 64 tokens" in printed and "at the node's 64 tokens" in printed
+    full = json.loads((out / "quality.json").read_text())["test"]["full_length"]
+    assert full["max_tokens"] == 64 and 0.0 <= full["vote"] <= 1.0
 
 
 @pytest.mark.model

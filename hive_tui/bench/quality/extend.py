@@ -34,14 +34,19 @@ async def extend(
 ) -> AnswerStore:
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
     jobs: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+    same_limit = store.full_max_tokens == max_tokens
+    full: list[list[Sample | None]] = [
+        # What an earlier run at this limit finished is kept (a run stopped half way, say).
+        [*(a.full if same_limit and a.full else [None] * len(a.samples)),
+         a.full_greedy if same_limit else None]
+        for a in store.questions
+    ]
     for qi, ans in enumerate(store.questions):
-        for si, sample in enumerate(ans.samples):
-            if sample.finish_reason == "length" and sample.completion_tokens < max_tokens:
-                jobs.put_nowait((qi, si))
-    full: list[list[Sample | None]] = [[None] * len(a.samples) for a in store.questions]
+        for si, sample in enumerate([*ans.samples, ans.greedy]):
+            if (sample.finish_reason == "length" and sample.completion_tokens < max_tokens
+                    and full[qi][si] is None):
+                jobs.put_nowait((qi, si))  # si == len(samples): the greedy answer
     total, done = jobs.qsize(), 0
-    if not total:
-        return msgspec.structs.replace(store, full_max_tokens=max_tokens)
     started = time.perf_counter()
     spec = wire.Load(model_path=model_path, n_ctx=1024, n_threads=threads, prompt_cache=False)
     procs = [WorkerProcess(backend, i) for i in range(workers)]
@@ -50,9 +55,11 @@ async def extend(
         nonlocal done
         while not jobs.empty():
             qi, si = jobs.get_nowait()
-            ans, short = store.questions[qi], store.questions[qi].samples[si]
+            ans = store.questions[qi]
+            greedy = si == len(ans.samples)
+            short = ans.greedy if greedy else ans.samples[si]
             params = wire.SamplingParams(
-                temperature=store.temperature,
+                temperature=0.0 if greedy else store.temperature,
                 top_p=store.top_p,
                 max_tokens=max_tokens,
                 seed=short.seed,
@@ -66,12 +73,14 @@ async def extend(
             if done % max(1, total // 10) == 0:
                 say(f"  {done}/{total} answers finished ({time.perf_counter() - started:.0f} s)")
 
-    try:
-        await asyncio.gather(*(p.start(spec) for p in procs))
-        await asyncio.gather(*(drain(p) for p in procs))
-    finally:
-        await asyncio.gather(*(p.stop() for p in procs), return_exceptions=True)
+    if total:
+        try:
+            await asyncio.gather(*(p.start(spec) for p in procs))
+            await asyncio.gather(*(drain(p) for p in procs))
+        finally:
+            await asyncio.gather(*(p.stop() for p in procs), return_exceptions=True)
     questions = [
-        msgspec.structs.replace(a, full=row) for a, row in zip(store.questions, full, strict=True)
+        msgspec.structs.replace(a, full=row[:-1], full_greedy=row[-1])
+        for a, row in zip(store.questions, full, strict=True)
     ]
     return msgspec.structs.replace(store, questions=questions, full_max_tokens=max_tokens)

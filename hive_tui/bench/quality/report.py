@@ -11,6 +11,7 @@ from hive_tui.bench.quality.evaluate import (
     Evaluation,
     Interval,
     agreement_table,
+    evaluate,
     high_low,
     paired_ci,
     task_mask,
@@ -218,6 +219,15 @@ def table(s: dict[str, Any]) -> str:
             f"{ee['steps_saved']:.1%} of decode steps (wall time) saved, "
             f"{ee['stopped_early']:.0%} of votes stopped early"
         )
+    if fl := s.get("full_length"):
+        g, one = fl["vs_greedy"], fl["vs_single"]
+        lines.append(
+            f"at the node's {fl['max_tokens']} tokens (answers finished): single sample "
+            f"{fl['single_sample']:.3f}, greedy {fl['greedy']:.3f}, {default} at N={n} "
+            f"{fl['vote']:.3f} ({100 * one['diff']:+.1f} [{100 * one['lo']:+.1f}, "
+            f"{100 * one['hi']:+.1f}] vs single, {100 * g['diff']:+.1f} [{100 * g['lo']:+.1f}, "
+            f"{100 * g['hi']:+.1f}] vs greedy), oracle {fl['oracle']:.3f}"
+        )
     cost = s["logprob_cost"]
     if cost:
         lines.append(
@@ -293,6 +303,25 @@ def chart(s: dict[str, Any], path: Path) -> bool:
     fig.savefig(path)
     plt.close(fig)
     return True
+
+
+def full_length(
+    store: AnswerStore, strategy: str, n: int, reps: int, seed: int
+) -> dict[str, Any]:
+    """The default at N = n against one sample and greedy decoding, every answer at the
+    node's own length (``AnswerStore.at_full_length``): what a user of the node gets, where
+    the benchmark's short limit can cut an answer before it says its number."""
+    ev = evaluate(store, {strategy: STRATEGIES[strategy]}, ns=(1, n), reps=reps, seed=seed)
+    vote = ev.results[strategy][n].acc
+    return {
+        "max_tokens": store.full_max_tokens,
+        "single_sample": float(ev.single.mean()),
+        "greedy": float(ev.greedy.mean()),
+        "vote": float(vote.mean()),
+        "oracle": float(ev.oracle[n].mean()),
+        "vs_single": vars(paired_ci(vote, ev.single, seed=n)),
+        "vs_greedy": vars(paired_ci(vote, ev.greedy, seed=n + 100)),
+    }
 
 
 def dev_line(s: dict[str, Any]) -> str:

@@ -85,7 +85,7 @@ def run(
         store.save(out / "answers.json")
     if full_length is None:
         full_length = 0 if quick else DEFAULT_MAX_TOKENS
-    if full_length and store.full_max_tokens != full_length:
+    if full_length:  # (what an earlier run finished at this limit is kept)
         from hive_tui.bench.quality.extend import extend
         from hive_tui.node_plan import resolve_model
 
@@ -112,6 +112,10 @@ def run(
         ee = early_exit.measure(part, DEFAULT_STRATEGY, s["focus_n"], plan.reps, seed)
         limit = store.full_max_tokens or store.max_tokens
         s["early_exit"] = {**ee, "max_tokens": limit} if ee else {}
+        if store.full_max_tokens:
+            s["full_length"] = report.full_length(
+                part.at_full_length(), DEFAULT_STRATEGY, s["focus_n"], plan.reps, seed
+            )
         summaries[split] = s
     shown = summaries.get("test") or summaries["dev"]
     shown["chosen_strategy"] = chosen

@@ -52,6 +52,11 @@ class Answers(msgspec.Struct, frozen=True):
     # limit (None where the stored one already ended by itself): the same first tokens, then
     # what the node would have gone on to say. Early exit is measured on these lengths.
     full: list[Sample | None] = []
+    full_greedy: Sample | None = None  # the greedy answer finished the same way
+
+    @property
+    def greedy_full(self) -> Sample:
+        return self.full_greedy or self.greedy
 
     def full_sample(self, i: int) -> Sample:
         """Sample i as the node would have generated it, to its own end where known."""
@@ -107,6 +112,15 @@ class AnswerStore(msgspec.Struct):
     questions: list[Answers]
     logprob_cost: LogprobCost | None = None
     full_max_tokens: int | None = None  # the token limit ``full`` was generated at
+
+    def at_full_length(self) -> AnswerStore:
+        """Every answer as the node would have given it at ``full_max_tokens`` (``extend``)."""
+        return msgspec.structs.replace(self, questions=[
+            msgspec.structs.replace(
+                a, samples=[a.full_sample(i) for i in range(len(a.samples))], greedy=a.greedy_full
+            )
+            for a in self.questions
+        ])
 
     def split(self, name: str) -> AnswerStore:
         """The same store with only the questions of one split (``tasks.split_of``)."""
