@@ -35,6 +35,16 @@ def test_numbers_in_the_question_are_not_the_answer_but_the_result_is() -> None:
     assert answer_part("15 minus 8 is 7.", q).words == ("7",)
     assert answer_part("15 - 8 = 7", q).numbers == ("7",)
     assert answer_part("The answer is 7.0", q).numbers == ("7",)
+    # A number stated as the result wins over the steps named on the way to it.
+    steps = "Take 8 away from 15, counting 2 at a time, and the result is 7."
+    assert answer_part(steps, q).numbers == ("7",)
+    assert answer_part("There are 3 fruits: 1 banana, 2 kiwis.", "How many fruits?").numbers == (
+        "3",
+    )
+    # The answer may be one of the question's own numbers, when it is stated as the result.
+    compared = "We compare 31 and 65. The bigger number is 65."
+    bigger = answer_part(compared, "Which is bigger: 31 or 65?")
+    assert bigger.numbers == ("65",)
 
 
 def test_spans_point_at_the_words_in_the_raw_text() -> None:

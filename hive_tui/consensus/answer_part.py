@@ -85,9 +85,19 @@ def answer_part(text: str, question: str = "") -> AnswerPart:
     return AnswerPart((), ())
 
 
+# A number stated as the result: "is 8", "are 3 fruits", "equals 12", "has a total of 8".
+_STATED = re.compile(
+    r"\b(?:is|are|equals|makes|gives|get|has|have|contains)\s*(?:equal to\s*|a total of\s*)?$",
+    re.I,
+)
+
+
 def _number_part(text: str, asked: set[str]) -> AnswerPart:
-    """The first number the answer states: after an "=" if there is one ("3 + 4 = 7"), else
-    the first number (digits or a number word) that the question does not hold."""
+    """The number the answer states as its result: the first after an "=" ("3 + 4 = 7"), else
+    the first stated as a result ("... which is 1"), else the first number (digits or a
+    number word) that the question does not hold. Long answers name the question's numbers
+    and steps on the way ("subtract 6 from 7, counting 2 at a time, which is 1"); chosen on
+    the dev split at the node's answer length (docs/quality.md)."""
     found: list[tuple[str, tuple[int, int]]] = []
     for m in _WORD.finditer(text):
         w = normalize(m.group(0))
@@ -96,6 +106,9 @@ def _number_part(text: str, asked: set[str]) -> AnswerPart:
             found.append((canonical_number(w), (m.start(), m.end())))
     for value, span in found:
         if "=" in text[: span[0]].rsplit("\n", 1)[-1][-3:]:
+            return AnswerPart((value,), (span,))
+    for value, span in found:
+        if _STATED.search(text, max(0, span[0] - 30), span[0]):
             return AnswerPart((value,), (span,))
     for value, span in found:
         if value not in asked:

@@ -79,7 +79,7 @@ class RequestDefaults:
     top_p: float = wire.DEFAULT_TOP_P
     max_tokens: int = wire.DEFAULT_MAX_TOKENS
     max_context: int | None = None  # max_tokens is clamped to the workers' context
-    early_exit: bool = False  # stop the workers once a strict majority agrees (config.py)
+    early_exit: bool = True  # stop the workers once the vote is settled (config.py)
     context: str = "error"  # the context policy (config.py); the API's default is OpenAI's
 
     @classmethod
