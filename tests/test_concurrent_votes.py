@@ -147,11 +147,15 @@ async def test_a_seeded_vote_gives_the_same_candidates_alone_and_beside_others()
         {"model": str(embedded_model_path()), "workers": 2, "threads": 1, "concurrent_votes": 3,
          "n_ctx": 512}, environ={})
     node = Node(settings, make_plan(settings), node_id="test-node")
-    question = ask("Name a colour of the sky.", seed=7, max_tokens=24, temperature=0.8)
+    # Every candidate whole (no early exit): the seeds are what is compared, not where a
+    # settled vote happened to stop the others.
+    question = ask("Name a colour of the sky.", seed=7, max_tokens=24, temperature=0.8,
+                   early_exit=False)
     await node.start()
     try:
         alone = await node.swarm.run(question)
-        others = [ask(f"Count to {n}.", seed=n, max_tokens=24, temperature=0.8) for n in (3, 4)]
+        others = [ask(f"Count to {n}.", seed=n, max_tokens=24, temperature=0.8, early_exit=False)
+                  for n in (3, 4)]
         together = await asyncio.gather(
             node.swarm.run(question), *(node.swarm.run(o) for o in others))
     finally:
