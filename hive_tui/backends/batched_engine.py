@@ -47,7 +47,7 @@ from hive_tui.backends.engine import (
     SingleRequestHost,
 )
 from hive_tui.backends.ggml_rpc import attach_servers, tensor_split_array
-from hive_tui.backends.llama_sampling import sampler_chain, step_logprobs
+from hive_tui.backends.llama_sampling import TokenPieces, sampler_chain, step_logprobs
 from hive_tui.backends.prefix_cache import PrefixCache
 from hive_tui.backends.stops import StopScanner
 
@@ -76,6 +76,7 @@ class BatchedLlamaEngine:
     _mem: llama_cpp.llama_memory_t
     _vocab: llama_cpp.llama_vocab_p
     _n_vocab: int
+    _pieces: TokenPieces
 
     def __init__(self) -> None:
         self._model: LlamaModel | None = None
@@ -83,10 +84,8 @@ class BatchedLlamaEngine:
         self._batch: llama_cpp.llama_batch | None = None
         self.slots = 1
         self._n_ctx_seq = 0
-        self._piece = ctypes.create_string_buffer(64)
         self._reducer = ThreadPoolExecutor(1, thread_name_prefix="logprob")
         self._outputs: dict[int, int] = {}
-        self._pieces: dict[int, bytes] = {}
         self._cache = PrefixCache(self._drop_cells)
         self._keep_cells = True
         self._draft_max = 0  # tokens a slot may draft per step; 0: no drafting
@@ -130,6 +129,7 @@ class BatchedLlamaEngine:
         self._mem = mem
         self._vocab = model.vocab
         self._n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
+        self._pieces = TokenPieces(self._vocab)
         self._batch = llama_cpp.llama_batch_init(N_BATCH, 0, spec.slots)
         return wire.Ready(
             backend=self.name,
@@ -362,7 +362,7 @@ class BatchedLlamaEngine:
             else:
                 assert future is not None
                 slot.logprobs.append((future, first + i))
-                released = slot.add_token(self._token_bytes(token))
+                released = slot.add_token(self._pieces(token))
                 if released:
                     slot.ttft = slot.ttft or time.perf_counter() - slot.started
                     host.token(slot.request, released)
@@ -408,15 +408,3 @@ class BatchedLlamaEngine:
 
     def _drop_cells(self, seq: int, keep: int) -> None:
         llama_cpp.llama_memory_seq_rm(self._mem, seq, keep, -1)
-
-    def _token_bytes(self, token: int) -> bytes:
-        if (cached := self._pieces.get(token)) is not None:
-            return cached
-        size = len(self._piece)
-        n = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece, size, 0, False)
-        if n < 0:  # a piece longer than the buffer: grow it once and ask again
-            self._piece = ctypes.create_string_buffer(-n)
-            n = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece, -n, 0, False)
-        piece = self._pieces[token] = self._piece.raw[:n]
-        return piece
-
