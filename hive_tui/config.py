@@ -59,10 +59,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     # oldest turns) or "compress" (summarise them, cut a long input to what it asks about);
     # empty: the front end's default, "error" for the API and "compress" for the app.
     context: str = ""
-    # Speculative decoding in one-sequence llama workers (a process per worker, --slots 1;
-    # the batched engine does not draft yet; docs/performance.md): "lookup"
-    # drafts from the prompt's n-grams, "draft" from draft_model. Off by default: on the CPU
-    # it was measured slower here (a batch of k tokens costs about k single decodes).
+    # Speculative decoding (docs/performance.md): "lookup" drafts from the text's own
+    # n-grams (one-sequence and batched llama workers), "draft" from draft_model (one-sequence
+    # workers only, --slots 1). Off by default: on the CPU it was measured slower here (a
+    # batch of k tokens costs about k single decodes).
     speculative: str = "off"
     draft_max: int = 8
     draft_model: str = ""

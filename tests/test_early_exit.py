@@ -14,6 +14,17 @@ def cand(text: str, i: int = 0, **kw) -> Candidate:
     return Candidate(worker_id=f"w{i}", text=text, **kw)
 
 
+def streamed(text: str, i: int) -> Candidate:
+    """An answer streamed a word per token, each word as sure as the next."""
+    words = text.split(" ")
+    ends, pos = [], 0
+    for k, w in enumerate(words):
+        pos += len(w) + (k > 0)
+        ends.append(pos)
+    return cand(text, i, completion_tokens=len(words), token_ends=ends,
+                token_logprobs=[-0.1] * len(words))
+
+
 def test_a_strict_majority_of_all_workers_settles_a_vote() -> None:
     lima = [cand("Lima.", 0), cand("The capital of Peru is Lima.", 1)]
     assert not settled("confidence", lima, 5, Q)  # 2 of 5 can still be outvoted
@@ -62,15 +73,6 @@ def test_a_question_number_is_not_an_answer_while_the_text_streams() -> None:
 
 
 def test_the_replay_stops_where_the_swarm_would_and_counts_what_it_saved() -> None:
-    def streamed(text: str, i: int) -> Candidate:
-        words = text.split(" ")
-        ends, pos = [], 0
-        for k, w in enumerate(words):
-            pos += len(w) + (k > 0)
-            ends.append(pos)
-        return cand(text, i, completion_tokens=len(words), token_ends=ends,
-                    token_logprobs=[-0.1] * len(words))
-
     ramble = " and so on" * 20
     cands = [
         streamed("Lima.", 0),
@@ -100,15 +102,6 @@ def test_one_worker_of_the_majority_goes_on_so_the_answer_arrives_whole() -> Non
 
 
 def test_the_replay_lets_the_kept_worker_finish_and_counts_its_tokens() -> None:
-    def streamed(text: str, i: int) -> Candidate:
-        words = text.split(" ")
-        ends, pos = [], 0
-        for k, w in enumerate(words):
-            pos += len(w) + (k > 0)
-            ends.append(pos)
-        return cand(text, i, completion_tokens=len(words), token_ends=ends,
-                    token_logprobs=[-0.1] * len(words))
-
     ramble = " and so on" * 20
     more = " ".join(f"It has fact number {i}." for i in range(12))
     cands = [

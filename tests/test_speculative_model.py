@@ -68,6 +68,11 @@ def test_bench_speculative_measures_both_prompts_and_checks_the_text() -> None:
     assert "llama-cpp-python" in run.stdout and "CPU:" in run.stdout
     table = run.stdout[run.stdout.index("median tok/s"):]
     for prompt in ("edit code", "free writing"):
-        rows = [line for line in table.splitlines() if line.startswith(prompt)]
+        rows = [line for line in table.splitlines() if line.startswith(prompt + " ")]
         assert [row.split()[2] for row in rows] == ["off", "lookup"]
         assert all(row.rstrip().endswith("yes") for row in rows)  # drafted text == baseline
+        # A vote of 4 sampled slots in the batched engine, with and without drafts.
+        vote = [line for line in table.splitlines() if line.startswith(f"{prompt}, vote of 4")]
+        assert [row.split()[5] for row in vote] == ["off", "lookup"]
+        assert all(row.rstrip().endswith("(sampled)") for row in vote)
+        assert all(int(row.split()[6]) > 0 for row in vote)  # tokens made by the 4 slots

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     # Only for the annotations: the engine imports numpy itself, after llama_cpp.
     import numpy as np
 
+    from hive_tui.backends.batch_drafts import Drafting
+
 
 @dataclass(eq=False)  # slots and jobs are compared by identity
 class Slot:
@@ -35,6 +37,7 @@ class Slot:
     generated: int = 0
     fed: list[int] = field(default_factory=list)  # generated tokens whose cells are written
     cached: int = 0  # prompt tokens found in the cache, not evaluated again
+    drafting: Drafting | None = None  # prompt-lookup drafts (batch_drafts); None: no drafting
     # (future of one step's log-probabilities, this slot's row in it), summed at the end
     logprobs: list[tuple[Future[np.ndarray], int]] = field(default_factory=list)
     ttft: float = 0.0

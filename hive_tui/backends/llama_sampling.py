@@ -1,8 +1,10 @@
-"""The batched engine's sampling side: one llama.cpp sampler chain per slot, and the
-log-probabilities of the tokens a decode step chose (reduced on a helper thread)."""
+"""The batched engine's sampling side: one llama.cpp sampler chain per slot, the
+log-probabilities of the tokens a decode step chose (reduced on a helper thread), and each
+token's bytes."""
 
 from __future__ import annotations
 
+import ctypes
 from concurrent.futures import Future
 
 import llama_cpp
@@ -47,3 +49,23 @@ def sampler_chain(params: wire.SamplingParams, vocab: int | None = None) -> int:
         chain, llama_cpp.llama_sampler_init_dist(params.seed & 0xFFFFFFFF)
     )
     return chain
+
+
+class TokenPieces:
+    """Each token's bytes (its piece of text), asked of llama.cpp once and kept."""
+
+    def __init__(self, vocab: llama_cpp.llama_vocab_p) -> None:
+        self._vocab = vocab
+        self._buffer = ctypes.create_string_buffer(64)
+        self._known: dict[int, bytes] = {}
+
+    def __call__(self, token: int) -> bytes:
+        if (known := self._known.get(token)) is not None:
+            return known
+        size = len(self._buffer)
+        n = llama_cpp.llama_token_to_piece(self._vocab, token, self._buffer, size, 0, False)
+        if n < 0:  # a piece longer than the buffer: grow it once and ask again
+            self._buffer = ctypes.create_string_buffer(-n)
+            n = llama_cpp.llama_token_to_piece(self._vocab, token, self._buffer, -n, 0, False)
+        piece = self._known[token] = self._buffer.raw[:n]
+        return piece

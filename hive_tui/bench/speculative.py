@@ -68,6 +68,7 @@ class Result:
     tps: list[float]
     tokens: int
     same_as_baseline: bool = True
+    sampled: bool = False  # a vote's sampled slots: distributed alike, not the same text
 
 
 def build_info() -> str:
@@ -119,16 +120,79 @@ def measure(model: str, modes: list[str], ntok: int, threads: int, ngl: int, dra
 
 
 def table(results: list[Result]) -> str:
-    lines = [f"{'prompt':<14}{'drafting':<10}{'tokens':>7}{'median tok/s':>14}{'x off':>8}"
+    lines = [f"{'prompt':<25}{'drafting':<10}{'tokens':>7}{'median tok/s':>14}{'x off':>8}"
              f"{'runs':>6}  same text"]
-    for prompt in PROMPTS:
+    for prompt in dict.fromkeys(r.prompt for r in results):
         rows = [r for r in results if r.prompt == prompt]
         base = next(statistics.median(r.tps) for r in rows if r.mode == "off")
         for r in rows:
             tps = statistics.median(r.tps)
-            lines.append(f"{prompt:<14}{r.mode:<10}{r.tokens:>7}{tps:>14.1f}{tps / base:>8.2f}"
-                         f"{len(r.tps):>6}  {'yes' if r.same_as_baseline else 'NO'}")
+            lines.append(f"{prompt:<25}{r.mode:<10}{r.tokens:>7}{tps:>14.1f}{tps / base:>8.2f}"
+                         f"{len(r.tps):>6}  {_same(r)}")
     return "\n".join(lines)
+
+
+def _same(r: Result) -> str:
+    if r.sampled:
+        return "(sampled)"
+    return "yes" if r.same_as_baseline else "NO"
+
+
+def measure_vote(model: str, ntok: int, threads: int, ngl: int, draft_max: int, runs: int,
+                 slots: int = 4) -> list[Result]:
+    """A vote of ``slots`` sampled sequences in the batched engine (the node's temperature,
+    seeded), with and without lookup drafting: aggregate tokens/s over all slots."""
+    from hive_tui.backends.batched_engine import BatchedLlamaEngine
+    from hive_tui.backends.engine import BatchHost
+    from hive_tui.swarm.swarm import DEFAULT_TEMPERATURE, DEFAULT_TOP_P, derive_seed
+
+    class Quiet(BatchHost):
+        def __init__(self) -> None:
+            self.done_tokens = 0
+
+        def token(self, request: wire.Generate, text: str) -> None:
+            pass
+
+        def done(self, done: wire.Done) -> None:
+            self.done_tokens += done.completion_tokens
+
+        def failed(self, request: wire.Generate, message: str) -> None:
+            raise RuntimeError(message)
+
+        def cancelled(self, request: wire.Generate) -> bool:
+            return False
+
+        def admit(self, free: int) -> list[wire.Generate]:
+            return []
+
+    engines = {}
+    for mode in ("off", "lookup"):
+        engine = BatchedLlamaEngine()
+        engine.load(wire.Load(model_path=model, n_ctx=2048, n_threads=threads, n_gpu_layers=ngl,
+                              slots=slots, speculative=mode, draft_max=draft_max,
+                              prompt_cache=False))
+        engines[mode] = engine
+    results: list[Result] = []
+    for name, text in PROMPTS.items():
+        vote = [
+            wire.Generate("bench", [wire.ChatMessage("user", text)], wire.SamplingParams(
+                temperature=DEFAULT_TEMPERATURE, top_p=DEFAULT_TOP_P, max_tokens=ntok,
+                seed=derive_seed(7, slot)), slot=slot)
+            for slot in range(slots)
+        ]
+        label = f"{name}, vote of {slots}"
+        by_mode = {mode: Result(label, mode, [], 0, sampled=True) for mode in engines}
+        for _ in range(runs):
+            for mode, engine in engines.items():
+                host = Quiet()
+                started = time.perf_counter()
+                engine.run_batch(vote, host)
+                row = by_mode[mode]
+                row.tps.append(host.done_tokens / (time.perf_counter() - started))
+                row.tokens = host.done_tokens
+                print(f"  {label} / {mode}: {row.tps[-1]:.1f} tok/s", flush=True)
+        results += by_mode.values()
+    return results
 
 
 def run(model: str | None, modes: list[str], ntok: int, threads: int, ngl: int,
@@ -144,5 +208,7 @@ def run(model: str | None, modes: list[str], ntok: int, threads: int, ngl: int,
     print(build_info(), flush=True)
     results = measure(path, modes, ntok, threads, ngl, draft_max, draft_model or "",
                       max(1, runs))
+    if "lookup" in modes:
+        results += measure_vote(path, ntok, threads, ngl, draft_max, max(1, runs))
     print(table(results))
     return 0 if all(r.same_as_baseline for r in results) else 1
