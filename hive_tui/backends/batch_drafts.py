@@ -5,6 +5,9 @@ A drafting slot feeds its last token and up to k tokens proposed from its own te
 row with logits. ``walk`` then reads the slot's rows in order: row i gives the token that
 follows draft token i - 1; while that token is the draft's next one, the draft's cell holds
 the right token and the walk goes on. So a step emits between 1 and k + 1 tokens per slot.
+As in the one-sequence engine, a slot's draft length adapts: it doubles (up to k) while its
+drafts are kept whole and shrinks to what was kept after a rejection, so a slot whose text
+copies nothing stops paying for rows that never hold.
 
 * Greedy slots take the argmax of each row, so their text is the text without drafting,
   token for token.
@@ -36,20 +39,23 @@ class Drafting:
     rng: np.random.Generator | None = None  # sampled slots; None for greedy ones
     draft: list[int] = field(default_factory=list)
     outs: list[int] = field(default_factory=list)  # output rows: the fed token's, then drafts'
+    most: int = 8  # k: the most a step may propose
+    want: int = 8  # the most to propose next: adapts between 1 and k
 
     @classmethod
-    def for_request(cls, params: wire.SamplingParams) -> Drafting | None:
+    def for_request(cls, params: wire.SamplingParams, most: int) -> Drafting | None:
         """A slot's state, or None for a slot that does not draft (a grammar)."""
         if params.grammar is not None:
             return None
         if params.temperature <= 0:
-            return cls(params)
+            return cls(params, most=most, want=most)
         seed = params.seed
         rng = np.random.default_rng(None if seed is None else seed & 0xFFFFFFFF)
-        return cls(params, rng)
+        return cls(params, rng, most=most, want=most)
 
     def propose(self, history: list[int], room: int) -> list[int]:
         """Up to ``room`` tokens to feed after the last of ``history`` (kept for the walk)."""
+        room = min(room, self.want)
         self.draft = lookup_draft(history, room) if room > 0 else []
         self.outs = []
         return self.draft
@@ -75,4 +81,7 @@ class Drafting:
             out.append((row, token))
             if not kept:
                 break
+        if self.draft:  # the one-sequence engine's rule (llama_speculative)
+            whole = len(out) == len(self.draft) + 1
+            self.want = min(self.most, 2 * self.want) if whole else max(1, len(out))
         return out

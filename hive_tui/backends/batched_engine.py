@@ -213,7 +213,8 @@ class BatchedLlamaEngine:
                 greedy=request.params.temperature <= 0 and request.params.grammar is None,
                 pos=len(prompt),
                 scanner=StopScanner(list(request.params.stop)),
-                drafting=Drafting.for_request(request.params) if self._draft_max else None,
+                drafting=(Drafting.for_request(request.params, self._draft_max)
+                          if self._draft_max else None),
             )
             active.append(slot)
             self._attach_prompt(slot, jobs, free_seqs)
