@@ -5,7 +5,7 @@ from __future__ import annotations
 from hive_tui.bench.quality.early_exit import replay
 from hive_tui.consensus import Tally, decide, settled
 from hive_tui.consensus.early_exit import GRACE_PIECES
-from hive_tui.wire import Candidate
+from hive_tui.wire import Candidate, CandidateDone
 
 Q = "What is the capital of Peru?"
 
@@ -116,3 +116,15 @@ def test_the_replay_lets_the_kept_worker_finish_and_counts_its_tokens() -> None:
     assert winner.text == cands[0].text  # whole, not cut after its first sentence
     assert r.tokens == cands[0].completion_tokens + 2 * r.steps_stopped
     assert r.tokens < r.tokens_all
+
+
+def test_the_app_says_stopped_for_a_worker_early_exit_cancelled() -> None:
+    from hive_tui.client.turn import Turn
+
+    turn = Turn(request_id="r", prompt=Q, strategy="confidence", worker_ids=["w0", "w1", "w2"])
+    for c in (cand("Lima.", 0), cand("Lima.", 1, finish_reason="answered"),
+              cand("The", 2, finish_reason="cancelled")):
+        turn.apply(CandidateDone("r", c))
+    assert [turn.worker_state(w) for w in ("w0", "w1", "w2")] == ["done", "answered", "stopped"]
+    turn.cancelled = True  # the user stopped the vote: then it was cancelled
+    assert turn.worker_state("w2") == "cancelled"

@@ -106,6 +106,8 @@ class Turn(msgspec.Struct, kw_only=True):
 
     def worker_state(self, worker_id: str) -> str:
         if (c := self.candidate_of(worker_id)) is not None:
+            if c.finish_reason == "cancelled" and not self.cancelled:
+                return "stopped"  # by early exit: the vote was settled without it
             return "done" if c.finish_reason in ("stop", "length") else c.finish_reason
         if worker_id in self.missing:
             return "missing"
