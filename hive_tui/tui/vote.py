@@ -11,6 +11,8 @@ history; the core decides it once).
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
@@ -159,6 +161,9 @@ class VoteView(Vertical):
         self._strategy = strategy
         self._shown_workers: tuple[str, ...] = ()
         self._table_key: tuple[object, ...] = ()
+        # One update at a time: events and key presses both redraw, and a redraw that
+        # remounts the answers must not interleave with one writing into them.
+        self._showing = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="vote-head"):
@@ -218,6 +223,10 @@ class VoteView(Vertical):
         self.post_message(self.StrategyChosen(str(event.value)))
 
     async def show_current(self) -> None:
+        async with self._showing:
+            await self._show_current()
+
+    async def _show_current(self) -> None:
         turn = self.current
         answers = self.query_one("#answers", Container)
         if turn is None:
