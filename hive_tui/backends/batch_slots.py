@@ -1,7 +1,8 @@
 """The batched engine's bookkeeping, apart from llama.cpp: a slot (one request decoding in one
 sequence of the shared context: its text, stop strings, budget and log-probabilities) and a
 prompt job (a prompt still to evaluate, for the first of the slots that asked it together, then
-copied to the rest). ``batched_engine.py`` feeds them tokens and cells."""
+copied to the rest), and which sequence a new slot's prompt goes to (``attach_prompt``).
+``batched_engine.py`` feeds them tokens and cells."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from hive_tui.backends.batch_drafts import Drafting
+    from hive_tui.backends.prefix_cache import PrefixCache
 
 
 @dataclass(eq=False)  # slots and jobs are compared by identity
@@ -103,3 +105,24 @@ def leave_jobs(slot: Slot, jobs: list[PromptJob]) -> bool:
             if not job.slots:
                 jobs.remove(job)
     return pending
+
+
+def attach_prompt(
+    slot: Slot, jobs: list[PromptJob], free_seqs: list[int], cache: PrefixCache
+) -> None:
+    """Join a prompt not yet started that is the same; else evaluate this one, in the free
+    sequence that holds the longest prefix of it, from the end of that prefix.
+
+    A slot arriving once another already decodes the same prompt evaluates it again: that
+    other stream holds generated tokens too, and only whole streams can be copied.
+    """
+    for job in jobs:
+        if job.done == job.start and job.tokens == slot.prompt:
+            # A follower gets the leader's whole stream copied in (after its prompt).
+            slot.seq = cache.take_empty(slot.prompt, free_seqs)
+            slot.cached = job.start
+            job.slots.append(slot)
+            return
+    slot.seq, reuse = cache.take_for(slot.prompt, free_seqs)
+    slot.cached = reuse
+    jobs.append(PromptJob(list(slot.prompt), [slot], done=reuse, start=reuse))

@@ -38,7 +38,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from hive_tui import wire
 from hive_tui.backends.batch_drafts import Drafting
-from hive_tui.backends.batch_slots import PromptJob, Slot, leave_jobs
+from hive_tui.backends.batch_slots import PromptJob, Slot, attach_prompt, leave_jobs
 from hive_tui.backends.engine import (
     BackendUnavailable,
     BatchHost,
@@ -204,7 +204,7 @@ class BatchedLlamaEngine:
                 continue
             slot = Slot(
                 request=request,
-                seq=-1,  # given by _attach_prompt
+                seq=-1,  # given by attach_prompt
                 sampler=sampler_chain(request.params, self._vocab),
                 prompt=prompt,
                 budget=min(request.params.max_tokens, room),
@@ -217,25 +217,7 @@ class BatchedLlamaEngine:
                           if self._draft_max else None),
             )
             active.append(slot)
-            self._attach_prompt(slot, jobs, free_seqs)
-
-    def _attach_prompt(self, slot: Slot, jobs: list[PromptJob], free_seqs: list[int]) -> None:
-        """Join a prompt not yet started that is the same; else evaluate this one, in the free
-        sequence that holds the longest prefix of it, from the end of that prefix.
-
-        A slot arriving once another already decodes the same prompt evaluates it again: that
-        other stream holds generated tokens too, and only whole streams can be copied.
-        """
-        for job in jobs:
-            if job.done == job.start and job.tokens == slot.prompt:
-                # A follower gets the leader's whole stream copied in (after its prompt).
-                slot.seq = self._cache.take_empty(slot.prompt, free_seqs)
-                slot.cached = job.start
-                job.slots.append(slot)
-                return
-        slot.seq, reuse = self._cache.take_for(slot.prompt, free_seqs)
-        slot.cached = reuse
-        jobs.append(PromptJob(list(slot.prompt), [slot], done=reuse, start=reuse))
+            attach_prompt(slot, jobs, free_seqs, self._cache)
 
     def _decode_step(self, active: list[Slot], jobs: list[PromptJob]) -> None:
         batch = self._batch

@@ -15,7 +15,7 @@ import llama_cpp
 import numpy as np
 
 from hive_tui import wire
-from hive_tui.backends.speculative import judge, processed_probs, sample
+from hive_tui.backends.speculative import Chooser, next_draft_length
 
 # (the tokens so far, the most to propose) -> the draft
 Drafter = Callable[[list[int], int], list[int]]
@@ -34,8 +34,7 @@ def drafted_tokens(
     llama_cpp.llama_memory_clear(mem, True)
     n_vocab, n_ctx, n_batch = llm.n_vocab(), llm.n_ctx(), llm.n_batch
     batch = llama_cpp.llama_batch_init(max(n_batch, draft_max + 1), 0, 1)
-    rng = np.random.default_rng(params.seed & 0xFFFFFFFF)
-    greedy = params.temperature <= 0
+    choose = Chooser(params)
 
     def decode(tokens: list[int], pos: int, all_logits: bool) -> np.ndarray:
         for i, token in enumerate(tokens):
@@ -50,15 +49,6 @@ def drafted_tokens(
             raise RuntimeError(f"llama_decode failed with code {code} ({len(tokens)} tokens)")
         rows = len(tokens) if all_logits else 1
         return np.ctypeslib.as_array(llama_cpp.llama_get_logits(ctx), shape=(rows, n_vocab))
-
-    def choose(row: np.ndarray, draft: int | None) -> tuple[int, bool]:
-        if greedy:
-            top = int(row.argmax())
-            return top, top == draft
-        probs = processed_probs(row, params.temperature, params.top_k, params.top_p)
-        if draft is None:
-            return sample(probs, rng), False
-        return judge(probs, draft, rng)
 
     try:
         for start in range(0, len(prompt), n_batch):
@@ -82,7 +72,7 @@ def drafted_tokens(
                 kept += 1
                 if not ok or emitted >= budget:
                     break
-            want = min(draft_max, 2 * want) if kept == len(fed) else max(1, kept)
+            want = next_draft_length(want, len(fed) - 1, kept, draft_max)
             history.extend(fed[1:kept])
             pos += kept
             if kept < len(fed):

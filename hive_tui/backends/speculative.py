@@ -5,6 +5,9 @@
   and wins exactly where answers copy their input (code edits, quotes).
 * ``processed_probs``: the distribution the target actually samples from (top-k, top-p, then
   temperature: the order of the engines' llama.cpp sampler chain).
+* ``Chooser``: the token a verified row gives, for both llama engines: greedy's argmax, or a
+  draw from ``processed_probs`` with the draft judged by ``judge``; ``next_draft_length`` is
+  their shared rule for how many tokens to propose next.
 * ``judge``: exact speculative sampling for a point-mass draft. A deterministic draft token d
   is kept with probability p(d); otherwise the token is drawn from p with d removed and
   renormalised. Then P(out = d) = p(d) and, for x != d, P(out = x) = (1 - p(d)) * p(x) /
@@ -14,6 +17,8 @@
 from __future__ import annotations
 
 import numpy as np
+
+from hive_tui import wire
 
 SPECULATIVE_MODES = ("off", "lookup", "draft")
 DEFAULT_DRAFT_MAX = 8
@@ -86,3 +91,30 @@ def log_softmax_at(logits: np.ndarray, token: int) -> float:
     """log p(token) under the model's own (unprocessed) distribution."""
     top = float(logits.max())
     return float(logits[token]) - top - float(np.log(np.exp(logits - top).sum()))
+
+
+class Chooser:
+    """The token a logits row gives under one request's sampling, and whether it is the draft
+    token offered for that row. Sampled requests draw with their own seeded generator."""
+
+    def __init__(self, params: wire.SamplingParams) -> None:
+        self.params = params
+        seed = params.seed
+        self.rng = None if params.temperature <= 0 else np.random.default_rng(
+            None if seed is None else seed & 0xFFFFFFFF)
+
+    def __call__(self, row: np.ndarray, draft: int | None) -> tuple[int, bool]:
+        if self.rng is None:
+            top = int(row.argmax())
+            return top, top == draft
+        p = self.params
+        probs = processed_probs(row, p.temperature, p.top_k, p.top_p)
+        if draft is None:
+            return sample(probs, self.rng), False
+        return judge(probs, draft, self.rng)
+
+
+def next_draft_length(want: int, proposed: int, used: int, most: int) -> int:
+    """How many tokens to propose next, after ``used`` of the ``proposed + 1`` rows fed were
+    read: twice as many (up to ``most``) while drafts are kept whole, else what held."""
+    return min(most, 2 * want) if used == proposed + 1 else max(1, used)

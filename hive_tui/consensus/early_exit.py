@@ -51,15 +51,14 @@ def settled(strategy: str, finished: Sequence[Candidate], total: int, question: 
         return True
     if strategy in FIRST_VALID:
         return any(is_valid(c) for c in finished)
-    return bool(majority_of(finished, total, question))
+    return len(biggest_group(finished, question)) > total / 2
 
 
-def majority_of(finished: Sequence[Candidate], total: int, question: str = "") -> list[int]:
-    """The indices (into ``finished``) of a group of the same answer held by a strict majority
-    of all ``total`` workers, or [] when there is none yet."""
-    a = analyse(finished, question)
-    group = max((g for g in a.groups if a.valid[g[0]]), key=len, default=[])
-    return group if len(group) > total / 2 else []
+def biggest_group(answers: Sequence[Candidate], question: str = "") -> list[int]:
+    """The indices (into ``answers``) of the biggest group of valid answers that say the same
+    thing ([] when none is valid)."""
+    a = analyse(answers, question)
+    return max((g for g in a.groups if a.valid[g[0]]), key=len, default=[])
 
 
 class Tally:
@@ -94,14 +93,12 @@ class Tally:
         return self.is_settled()
 
     def is_settled(self) -> bool:
-        known = self._known()
-        everyone = len(known) >= self.total
-        silent = [s for s in range(self.total) if s not in self.slots]
-        if not everyone and self.strategy not in FIRST_VALID and any(
-            self._pieces.get(s, 0) < GRACE_PIECES for s in silent
+        slots = self.slots
+        if self.strategy not in FIRST_VALID and any(
+            self._pieces.get(s, 0) < GRACE_PIECES for s in range(self.total) if s not in slots
         ):
-            return False  # a worker may still be about to answer
-        return settled(self.strategy, known, self.total, self.question)
+            return False  # a worker that has not answered may still be about to
+        return settled(self.strategy, self._known(), self.total, self.question)
 
     def keeper(self) -> int | None:
         """Once settled, the slot that should go on generating: the first still generating of
@@ -109,10 +106,7 @@ class Tally:
         one), so that the answer the vote is likely to pick arrives whole. None when a member
         of that group has already finished its answer (it is whole), or none generates."""
         slots = sorted(self.slots)
-        known = self._known()
-        a = analyse(known, self.question)
-        biggest = max((g for g in a.groups if a.valid[g[0]]), key=len, default=[])
-        members = [slots[i] for i in biggest]
+        members = [slots[i] for i in biggest_group(self._known(), self.question)]
         if any(s in self.done for s in members):
             return None
         return next((s for s in members if s in self.given), None)

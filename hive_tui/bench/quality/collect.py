@@ -12,7 +12,8 @@ import asyncio
 import hashlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from hive_tui import wire
 from hive_tui.backends.process import WorkerProcess
@@ -29,6 +30,7 @@ MAX_TOKENS = 48
 COST_EVERY = 4
 
 Progress = Callable[[str], None]
+J = TypeVar("J")
 
 
 def question_seed(seed: int, qid: str) -> int:
@@ -64,6 +66,41 @@ async def _ask(
     raise RuntimeError(f"worker ended {rid} without an answer")
 
 
+async def run_jobs(
+    jobs: list[J],
+    answer: Callable[[WorkerProcess, J], Awaitable[None]],
+    spec: wire.Load,
+    *,
+    workers: int,
+    backend: str,
+    say: Progress,
+    what: str,
+) -> None:
+    """``answer`` every job on the first free of ``workers`` worker processes, saying how far
+    it got every tenth of the way; the processes are started first and stopped after."""
+    if not jobs:
+        return
+    queue: asyncio.Queue[J] = asyncio.Queue()
+    for job in jobs:
+        queue.put_nowait(job)
+    total, done, started = len(jobs), 0, time.perf_counter()
+
+    async def drain(proc: WorkerProcess) -> None:
+        nonlocal done
+        while not queue.empty():
+            await answer(proc, queue.get_nowait())
+            done += 1
+            if done % max(1, total // 10) == 0:
+                say(f"  {done}/{total} {what} ({time.perf_counter() - started:.0f} s)")
+
+    procs = [WorkerProcess(backend, i) for i in range(workers)]
+    try:
+        await asyncio.gather(*(p.start(spec) for p in procs))
+        await asyncio.gather(*(drain(p) for p in procs))
+    finally:
+        await asyncio.gather(*(p.stop() for p in procs), return_exceptions=True)
+
+
 async def collect(
     questions: list[Question],
     k: int,
@@ -82,51 +119,37 @@ async def collect(
     started = time.perf_counter()
     # No prompt cache: a stored answer must not depend on the question asked before it.
     spec = wire.Load(model_path=model_path, n_ctx=1024, n_threads=threads, prompt_cache=False)
-    procs = [WorkerProcess(backend, i) for i in range(workers)]
-    try:
-        await asyncio.gather(*(p.start(spec) for p in procs))
-        greedy_params = wire.SamplingParams(temperature=0.0, max_tokens=MAX_TOKENS)
-        jobs: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
-        for qi in range(len(questions)):
-            for slot in range(-1, k):  # -1: the greedy answer
-                jobs.put_nowait((qi, slot))
-        greedy: list[Sample | None] = [None] * len(questions)
-        cost_pairs: list[tuple[Sample, Sample]] = []
-        sampled: list[list[Sample | None]] = [[None] * k for _ in questions]
-        total, done_count = jobs.qsize(), 0
+    greedy_params = wire.SamplingParams(temperature=0.0, max_tokens=MAX_TOKENS)
+    greedy: list[Sample | None] = [None] * len(questions)
+    cost_pairs: list[tuple[Sample, Sample]] = []
+    sampled: list[list[Sample | None]] = [[None] * k for _ in questions]
 
-        async def drain(proc: WorkerProcess) -> None:
-            nonlocal done_count
-            while not jobs.empty():
-                qi, slot = jobs.get_nowait()
-                q = questions[qi]
-                if slot < 0 and qi % COST_EVERY:
-                    greedy[qi] = await _ask(proc, f"{q.qid}-g", q, greedy_params)
-                elif slot < 0:
-                    # The greedy answer twice, with and without log-probabilities, order
-                    # alternating: the same tokens both ways, so the pairs, spread over the
-                    # whole run, measure what the logprobs cost in the same conditions.
-                    pair = {}
-                    for flag in (True, False) if qi % (2 * COST_EVERY) == 0 else (False, True):
-                        pair[flag] = await _ask(proc, f"{q.qid}-g{flag:d}", q, greedy_params, flag)
-                    greedy[qi] = pair[True]
-                    if pair[True].completion_tokens == pair[False].completion_tokens:
-                        cost_pairs.append((pair[True], pair[False]))
-                else:
-                    params = wire.SamplingParams(
-                        temperature=temperature,
-                        top_p=top_p,
-                        max_tokens=MAX_TOKENS,
-                        seed=derive_seed(question_seed(seed, q.qid), slot),
-                    )
-                    sampled[qi][slot] = await _ask(proc, f"{q.qid}-{slot}", q, params)
-                done_count += 1
-                if done_count % max(1, total // 10) == 0:
-                    say(f"  {done_count}/{total} answers ({time.perf_counter() - started:.0f} s)")
+    async def answer(proc: WorkerProcess, job: tuple[int, int]) -> None:
+        qi, slot = job
+        q = questions[qi]
+        if slot < 0 and qi % COST_EVERY:
+            greedy[qi] = await _ask(proc, f"{q.qid}-g", q, greedy_params)
+        elif slot < 0:
+            # The greedy answer twice, with and without log-probabilities, order
+            # alternating: the same tokens both ways, so the pairs, spread over the
+            # whole run, measure what the logprobs cost in the same conditions.
+            pair = {}
+            for flag in (True, False) if qi % (2 * COST_EVERY) == 0 else (False, True):
+                pair[flag] = await _ask(proc, f"{q.qid}-g{flag:d}", q, greedy_params, flag)
+            greedy[qi] = pair[True]
+            if pair[True].completion_tokens == pair[False].completion_tokens:
+                cost_pairs.append((pair[True], pair[False]))
+        else:
+            params = wire.SamplingParams(
+                temperature=temperature,
+                top_p=top_p,
+                max_tokens=MAX_TOKENS,
+                seed=derive_seed(question_seed(seed, q.qid), slot),
+            )
+            sampled[qi][slot] = await _ask(proc, f"{q.qid}-{slot}", q, params)
 
-        await asyncio.gather(*(drain(p) for p in procs))
-    finally:
-        await asyncio.gather(*(p.stop() for p in procs), return_exceptions=True)
+    jobs = [(qi, slot) for qi in range(len(questions)) for slot in range(-1, k)]  # -1: greedy
+    await run_jobs(jobs, answer, spec, workers=workers, backend=backend, say=say, what="answers")
     answers = [
         Answers(
             q.qid,

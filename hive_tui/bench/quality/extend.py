@@ -10,15 +10,13 @@ makes the same first tokens, so the result is exactly the answer the node would 
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import time
 
 import msgspec
 
 from hive_tui import wire
 from hive_tui.backends.process import WorkerProcess
-from hive_tui.bench.quality.collect import Progress, _ask
+from hive_tui.bench.quality.collect import Progress, _ask, run_jobs
 from hive_tui.bench.quality.store import AnswerStore, Sample
 
 
@@ -33,7 +31,6 @@ async def extend(
     progress: Progress | None = None,
 ) -> AnswerStore:
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
-    jobs: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
     same_limit = store.full_max_tokens == max_tokens
     full: list[list[Sample | None]] = [
         # What an earlier run at this limit finished is kept (a run stopped half way, say).
@@ -41,44 +38,34 @@ async def extend(
          a.full_greedy if same_limit else None]
         for a in store.questions
     ]
-    for qi, ans in enumerate(store.questions):
-        for si, sample in enumerate([*ans.samples, ans.greedy]):
-            if (sample.finish_reason == "length" and sample.completion_tokens < max_tokens
-                    and full[qi][si] is None):
-                jobs.put_nowait((qi, si))  # si == len(samples): the greedy answer
-    total, done = jobs.qsize(), 0
-    started = time.perf_counter()
+    jobs = [
+        (qi, si)  # si == len(samples): the greedy answer
+        for qi, ans in enumerate(store.questions)
+        for si, sample in enumerate([*ans.samples, ans.greedy])
+        if sample.finish_reason == "length" and sample.completion_tokens < max_tokens
+        and full[qi][si] is None
+    ]
+
+    async def finish(proc: WorkerProcess, job: tuple[int, int]) -> None:
+        qi, si = job
+        ans = store.questions[qi]
+        greedy = si == len(ans.samples)
+        short = ans.greedy if greedy else ans.samples[si]
+        params = wire.SamplingParams(
+            temperature=0.0 if greedy else store.temperature,
+            top_p=store.top_p,
+            max_tokens=max_tokens,
+            seed=short.seed,
+        )
+        long = await _ask(proc, f"{ans.qid}-{si}-full", ans.question(), params)
+        # (A limit can fall inside a character: "\ufffd" ends the short text then.)
+        if not long.text.startswith(short.text.rstrip("\ufffd")):
+            raise RuntimeError(f"{ans.qid} sample {si}: the seed did not replay the answer")
+        full[qi][si] = long
+
     spec = wire.Load(model_path=model_path, n_ctx=1024, n_threads=threads, prompt_cache=False)
-    procs = [WorkerProcess(backend, i) for i in range(workers)]
-
-    async def drain(proc: WorkerProcess) -> None:
-        nonlocal done
-        while not jobs.empty():
-            qi, si = jobs.get_nowait()
-            ans = store.questions[qi]
-            greedy = si == len(ans.samples)
-            short = ans.greedy if greedy else ans.samples[si]
-            params = wire.SamplingParams(
-                temperature=0.0 if greedy else store.temperature,
-                top_p=store.top_p,
-                max_tokens=max_tokens,
-                seed=short.seed,
-            )
-            long = await _ask(proc, f"{ans.qid}-{si}-full", ans.question(), params)
-            # (A limit can fall inside a character: "\ufffd" ends the short text then.)
-            if not long.text.startswith(short.text.rstrip("\ufffd")):
-                raise RuntimeError(f"{ans.qid} sample {si}: the seed did not replay the answer")
-            full[qi][si] = long
-            done += 1
-            if done % max(1, total // 10) == 0:
-                say(f"  {done}/{total} answers finished ({time.perf_counter() - started:.0f} s)")
-
-    if total:
-        try:
-            await asyncio.gather(*(p.start(spec) for p in procs))
-            await asyncio.gather(*(drain(p) for p in procs))
-        finally:
-            await asyncio.gather(*(p.stop() for p in procs), return_exceptions=True)
+    await run_jobs(jobs, finish, spec, workers=workers, backend=backend, say=say,
+                   what="answers finished")
     questions = [
         msgspec.structs.replace(a, full=row[:-1], full_greedy=row[-1])
         for a, row in zip(store.questions, full, strict=True)

@@ -87,7 +87,6 @@ def run(
         full_length = 0 if quick else DEFAULT_MAX_TOKENS
     if full_length:  # (what an earlier run finished at this limit is kept)
         from hive_tui.bench.quality.extend import extend
-        from hive_tui.node_plan import resolve_model
 
         path, _ = resolve_model(model, backend)
         print(f"finishing the answers cut off at {store.max_tokens} tokens at the node's "
