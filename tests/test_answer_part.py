@@ -83,3 +83,10 @@ def test_part_logprobs_are_the_tokens_that_spell_the_answer() -> None:
     lps = [-0.1, -0.2, -0.1, -0.1, -0.3, -2.0, -0.05, -0.4]
     assert part_logprobs(answer_part(text, Q), lps, ends) == [-2.0, -0.05]
     assert part_logprobs(answer_part(text, Q), [], []) == []
+
+
+def test_a_part_that_copies_a_question_number_is_marked_unless_the_numbers_are_choices() -> None:
+    assert answer_part("Subtract 7 from 6, which gives 7.", "What is 7 minus 6?").echo
+    assert not answer_part("7 minus 6 is 1.", "What is 7 minus 6?").echo
+    assert not answer_part("The bigger one is 65.", "Which is bigger: 31 or 65?").echo
+    assert not answer_part("The capital of Peru is Lima.", Q).echo

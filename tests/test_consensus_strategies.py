@@ -400,3 +400,14 @@ def test_an_answer_cut_off_at_its_token_limit_counts_for_less():
     cut = cand("Cusco, which", 1, finish_reason="length", token_logprobs=sure, token_ends=[5])
     assert decide("confidence", [cut, whole], "What is the capital of Peru?").winner == 1
     assert decide("confidence", [whole, cut], "What is the capital of Peru?").winner == 0
+
+
+def test_an_answer_that_copies_a_question_number_counts_for_less():
+    # "gives 7" copies the question's 7 with a copy's certainty; the less sure "1" wins.
+    q = "What is 7 minus 6?"
+    copy = cand("It gives 7.", 0, token_logprobs=[-0.5, -0.5, -0.05, -0.1], token_ends=[2, 8, 10, 11])
+    one = cand("It is 1.", 1, token_logprobs=[-0.5, -0.5, -1.2, -0.1], token_ends=[2, 5, 7, 8])
+    assert decide("confidence", [copy, one], q).winner == 1
+    # Where the question offers its numbers as the choices, naming one is no copy.
+    q = "Which number is bigger: 7 or 1?"
+    assert decide("confidence", [copy, one], q).winner == 0

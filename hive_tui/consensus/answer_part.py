@@ -41,6 +41,10 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 # part of such an answer is the first number it states beyond the question's own.
 _NUMERIC_QUESTION = re.compile(r"\d|\bhow (?:many|much|old|long)\b|\bwhich number\b", re.I)
 
+# A question that offers numbers to choose from ("Which is bigger: 78 or 41?"): there an answer
+# naming one of the question's numbers is no copy but a choice.
+_OFFERS_NUMBERS = re.compile(r"\d\s*,?\s+or\s+-?\d", re.I)
+
 _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
 # A sentence ends at . ! ? or a line break, except a '.' before a digit (3.14).
 _SENTENCE_END = re.compile(r"[.!?](?!\d)|\n")
@@ -51,6 +55,10 @@ _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
 class AnswerPart:
     words: tuple[str, ...]  # normalised, in order, at most MAX_PART_WORDS, no repeats
     spans: tuple[tuple[int, int], ...]  # (start, end) in the raw text, one per word
+    # The part is a number the question itself holds, and the question does not offer its
+    # numbers as the choices ("7 or 9"): the answer copied it ("7 minus 6 ... gives 7"). A
+    # copied token is read with a copy's certainty, which says nothing about the answer.
+    echo: bool = False
 
     @property
     def numbers(self) -> tuple[str, ...]:
@@ -70,7 +78,10 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 def answer_part(text: str, question: str = "") -> AnswerPart:
     asked = set(normalize(question).split())
     if question and _NUMERIC_QUESTION.search(question):
-        return _number_part(text, asked)
+        part = _number_part(text, asked)
+        if part.words and part.words[0] in asked and not _OFFERS_NUMBERS.search(question):
+            return AnswerPart(part.words, part.spans, echo=True)
+        return part
     for start, end in _sentences(text):
         words: list[str] = []
         spans: list[tuple[int, int]] = []

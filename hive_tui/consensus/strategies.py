@@ -168,13 +168,17 @@ def confidence(candidates: Sequence[Candidate], question: str = "") -> Decision:
 # have reached its answer, or may have been about to take it back. Chosen on the dev split
 # (docs/quality.md): +0.7 points at N = 5, +1.1 at N = 3, +1.4 at N = 8.
 CUT_OFF_PENALTY = 1.0
+# Subtracted from the confidence of an answer whose part only copies one of the question's
+# numbers (``AnswerPart.echo``: "7 minus 6 ... which gives 7"): the copy was read with a copy's
+# certainty. Chosen on the dev split (docs/quality.md): +1.3 points at N = 5, +2.0 at N = 8.
+ECHO_PENALTY = 2.0
 
 
 def _confidences(a: Analysis, candidates: Sequence[Candidate]) -> list[float | None]:
     """Each candidate's confidence on one scale: in its answer part when the workers sent
     per-token log-probabilities (an answer with nothing beyond the question has none), else
     the mean token log-probability of the whole text; less ``CUT_OFF_PENALTY`` for an answer
-    cut off at its token limit."""
+    cut off at its token limit, less ``ECHO_PENALTY`` for one that copies a question's number."""
     if any(c.token_logprobs for c in candidates):
         raw = [
             answer_confidence(p, c.token_logprobs, c.token_ends)
@@ -185,8 +189,8 @@ def _confidences(a: Analysis, candidates: Sequence[Candidate]) -> list[float | N
     return [
         None
         if lp is None or not math.isfinite(lp)
-        else lp - CUT_OFF_PENALTY * (c.finish_reason == "length")
-        for lp, c in zip(raw, candidates, strict=True)
+        else lp - CUT_OFF_PENALTY * (c.finish_reason == "length") - ECHO_PENALTY * p.echo
+        for lp, c, p in zip(raw, candidates, a.parts, strict=True)
     ]
 
 
