@@ -144,9 +144,7 @@ def test_similarity_picks_paris_group():
     assert sorted(map(sorted, d.groups)) == [[0, 1, 2], [3]]
     assert d.scores[3] == 0.0  # "London" shares nothing with anyone
     # Score is the mean similarity to the other three, recomputed here from the measure.
-    expected = [
-        sum(part_sim(a.text, b.text) for b in PARIS if b is not a) / 3 for a in PARIS
-    ]
+    expected = [sum(part_sim(a.text, b.text) for b in PARIS if b is not a) / 3 for a in PARIS]
     assert d.scores == pytest.approx(expected)
 
 
@@ -352,9 +350,7 @@ def test_agree_count_and_mean_similarity_match_the_vote(name):
     d = decide(name, PARIS)
     assert d.agree_count == round(d.agreement * len(PARIS))
     assert d.agree_count == len(next(g for g in d.groups if d.winner in g))
-    others = [
-        part_sim(PARIS[d.winner].text, c.text) for c in PARIS if c is not PARIS[d.winner]
-    ]
+    others = [part_sim(PARIS[d.winner].text, c.text) for c in PARIS if c is not PARIS[d.winner]]
     assert d.mean_similarity == pytest.approx(sum(others) / len(others))
 
 
@@ -405,7 +401,9 @@ def test_an_answer_cut_off_at_its_token_limit_counts_for_less():
 def test_an_answer_that_copies_a_question_number_counts_for_less():
     # "gives 7" copies the question's 7 with a copy's certainty; the less sure "1" wins.
     q = "What is 7 minus 6?"
-    copy = cand("It gives 7.", 0, token_logprobs=[-0.5, -0.5, -0.05, -0.1], token_ends=[2, 8, 10, 11])
+    copy = cand(
+        "It gives 7.", 0, token_logprobs=[-0.5, -0.5, -0.05, -0.1], token_ends=[2, 8, 10, 11]
+    )
     one = cand("It is 1.", 1, token_logprobs=[-0.5, -0.5, -1.2, -0.1], token_ends=[2, 5, 7, 8])
     assert decide("confidence", [copy, one], q).winner == 1
     # Where the question offers its numbers as the choices, naming one is no copy.
