@@ -18,7 +18,12 @@ import msgspec
 import platformdirs
 
 from hive_tui.errors import HiveError
-from hive_tui.wire.values import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, DEFAULT_TOP_P
+from hive_tui.wire.values import (
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_MIN_P,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TOP_P,
+)
 
 APP_NAME = "hive"
 ENV_PREFIX = "HIVE_"
@@ -49,6 +54,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     n_gpu_layers: int | None = None  # None: the plan's (all layers on a GPU that fits)
     temperature: float = DEFAULT_TEMPERATURE
     top_p: float = DEFAULT_TOP_P
+    min_p: float = DEFAULT_MIN_P  # llama.cpp's min-p: drop tokens under min_p x the likeliest
     max_tokens: int = DEFAULT_MAX_TOKENS
     # A vote stops the workers still generating once it is settled (everyone answered, or a
     # strict majority after a grace), one of the winners going on to its end. On by default:

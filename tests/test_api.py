@@ -82,6 +82,7 @@ def test_request_options_choose_strategy_and_worker_count(client):
         (b'{"messages": []}', "messages"),
         (b'{"messages": [{"role": "wizard", "content": "hi"}]}', "role"),
         (b'{"messages": [{"role": "user", "content": "hi"}], "temperature": 9}', "temperature"),
+        (b'{"messages": [{"role": "user", "content": "hi"}], "min_p": 1.5}', "min_p"),
         (
             b'{"messages": [{"role": "user", "content": "x"}], "hive": {"strategy": "coin"}}',
             "strategy",

@@ -40,6 +40,10 @@ def test_processed_probs_applies_top_k_top_p_and_temperature() -> None:
     cold = processed_probs(logits, 0.5, 0, 1.0)
     expected = np.array([0.5, 0.3, 0.15, 0.05]) ** 2
     assert np.allclose(cold, expected / expected.sum())
+    # min-p 0.25 (on the untempered softmax, as llama.cpp): tokens under 0.25 x 0.5 go.
+    three = np.array([0.5, 0.3, 0.15, 0.0]) / 0.95
+    assert np.allclose(processed_probs(logits, 1.0, 0, 1.0, 0.25), three)
+    assert np.allclose(processed_probs(logits, 1.0, 0, 1.0, 0.5), two)
 
 
 def _chi_square(counts: np.ndarray, probs: np.ndarray) -> float:

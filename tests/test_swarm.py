@@ -218,3 +218,16 @@ async def test_early_exit_lets_one_worker_of_the_majority_finish_its_answer(make
     # The others stopped once the Londons had had their grace: under half of a full vote.
     spent = sum(c.completion_tokens for c in early.candidates)
     assert spent < len(answers) * by_worker["w0"].completion_tokens / 2
+
+
+def test_min_p_comes_from_the_settings_unless_the_request_says_and_is_checked():
+    from hive_tui.swarm.request import InvalidRequest, RequestDefaults
+
+    hello = [wire.ChatMessage("user", "hi")]
+    assert resolve_request(hello).params.min_p == wire.DEFAULT_MIN_P
+    node_default = RequestDefaults(min_p=0.05)
+    assert resolve_request(hello, node_default).params.min_p == 0.05
+    assert resolve_request(hello, node_default, min_p=0.2).params.min_p == 0.2
+    with pytest.raises(InvalidRequest) as caught:
+        resolve_request(hello, min_p=float("nan"))
+    assert caught.value.param == "min_p"

@@ -130,6 +130,7 @@ async def hive_vote(request: Request) -> Response:
             temperature=params.temperature,
             top_p=params.top_p,
             top_k=params.top_k,
+            min_p=params.min_p,
             max_tokens=params.max_tokens,
             stop=params.stop,
             request_id=ask.request_id,

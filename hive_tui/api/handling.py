@@ -162,6 +162,7 @@ def chat_job(
             temperature=req.temperature,
             top_p=req.top_p,
             top_k=req.top_k,
+            min_p=req.min_p,
             max_tokens=req.max_completion_tokens or req.max_tokens,
             stop=req.stop_list(),
             tools=specs,

@@ -143,6 +143,7 @@ def show(node: Node) -> o.OllamaShowResponse:
         [
             f"temperature {settings.temperature}",
             f"top_p {settings.top_p}",
+            f"min_p {settings.min_p}",
             f"num_predict {settings.max_tokens}",
             f"num_ctx {plan.n_ctx}",
         ]

@@ -106,6 +106,7 @@ def _job(
         temperature=opts.temperature,
         top_p=opts.top_p,
         top_k=opts.top_k,
+        min_p=opts.min_p,
         max_tokens=predict,
         stop=opts.stop or (),
         early_exit=hive.early_exit,

@@ -31,6 +31,7 @@ class OllamaOptions(msgspec.Struct):
     temperature: Annotated[float, Meta(ge=0.0, le=2.0)] | None = None
     top_p: Annotated[float, Meta(gt=0.0, le=1.0)] | None = None
     top_k: Annotated[int, Meta(ge=0, le=2**31 - 1)] | None = None
+    min_p: Annotated[float, Meta(ge=0.0, le=1.0)] | None = None
     seed: Int64 | None = None
     # Ollama: -1 generates until the model stops, -2 until the context is full; both (and 0)
     # mean "the node's max_tokens" here, which is bounded by the workers' context anyway.

@@ -142,6 +142,7 @@ class ChatCompletionRequest(msgspec.Struct):
     temperature: Annotated[float, Meta(ge=0.0, le=2.0)] | None = None
     top_p: Annotated[float, Meta(gt=0.0, le=1.0)] | None = None
     top_k: TokenCount | None = None  # not OpenAI's: llama.cpp's server and Anthropic's take it
+    min_p: Annotated[float, Meta(ge=0.0, le=1.0)] | None = None  # not OpenAI's: llama.cpp's, vLLM's
     max_tokens: TokenCount | None = None
     max_completion_tokens: TokenCount | None = None
     stop: str | Annotated[list[str], Meta(max_length=16)] | None = None

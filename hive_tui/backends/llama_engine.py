@@ -172,7 +172,7 @@ class LlamaEngine:
             prompt,
             top_k=params.top_k,
             top_p=params.top_p,
-            min_p=0.0,
+            min_p=params.min_p,
             temp=params.temperature,
             repeat_penalty=1.0,
             reset=True,

@@ -44,6 +44,9 @@ def sampler_chain(params: wire.SamplingParams, vocab: int | None = None) -> int:
     # The order llama-cpp-python's own sampler uses: truncate, then temperature, then draw.
     llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_k(params.top_k))
     llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_top_p(params.top_p, 1))
+    if params.min_p > 0:
+        min_p = llama_cpp.llama_sampler_init_min_p(params.min_p, 1)
+        llama_cpp.llama_sampler_chain_add(chain, min_p)
     llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_temp(params.temperature))
     llama_cpp.llama_sampler_chain_add(
         chain, llama_cpp.llama_sampler_init_dist(params.seed & 0xFFFFFFFF)

@@ -127,7 +127,9 @@ class MlxEngine:
         budget = min(params.max_tokens, room)
 
         mx.random.seed(params.seed & 0xFFFFFFFF)
-        sampler = make_sampler(params.temperature, top_p=params.top_p, top_k=params.top_k)
+        sampler = make_sampler(
+            params.temperature, top_p=params.top_p, min_p=params.min_p, top_k=params.top_k
+        )
         detokenizer = tokenizer.detokenizer
         detokenizer.reset()
         eos = tokenizer.eos_token_ids

@@ -46,9 +46,11 @@ def lookup_draft(
     return []
 
 
-def processed_probs(logits: np.ndarray, temperature: float, top_k: int, top_p: float) -> np.ndarray:
-    """p over the whole vocabulary after top-k, top-p (on the untempered softmax) and
-    temperature; zeros outside the kept tokens."""
+def processed_probs(
+    logits: np.ndarray, temperature: float, top_k: int, top_p: float, min_p: float = 0.0
+) -> np.ndarray:
+    """p over the whole vocabulary after top-k, top-p, min-p (both on the untempered softmax)
+    and temperature, llama.cpp's order; zeros outside the kept tokens."""
     logits = np.asarray(logits, dtype=np.float64)
     if 0 < top_k < logits.size:
         keep = np.argpartition(-logits, top_k - 1)[:top_k]
@@ -61,6 +63,10 @@ def processed_probs(logits: np.ndarray, temperature: float, top_k: int, top_p: f
         soft /= soft.sum()
         # The smallest prefix whose mass reaches top_p (at least one token).
         cut = int(np.searchsorted(np.cumsum(soft), top_p)) + 1
+        keep, kept = keep[:cut], kept[:cut]
+    if min_p > 0:
+        # p / p_max >= min_p, i.e. a logit within log(min_p) of the best (at least one token).
+        cut = max(1, int(np.count_nonzero(kept >= kept[0] + np.log(min_p))))
         keep, kept = keep[:cut], kept[:cut]
     scaled = (kept - kept[0]) / max(temperature, 1e-6)
     weights = np.exp(scaled)
@@ -108,7 +114,7 @@ class Chooser:
             top = int(row.argmax())
             return top, top == draft
         p = self.params
-        probs = processed_probs(row, p.temperature, p.top_k, p.top_p)
+        probs = processed_probs(row, p.temperature, p.top_k, p.top_p, p.min_p)
         if draft is None:
             return sample(probs, self.rng), False
         return judge(probs, draft, self.rng)

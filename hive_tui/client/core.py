@@ -94,6 +94,7 @@ class LocalCore:
             max_tokens=s.max_tokens,
             temperature=s.temperature,
             top_p=s.top_p,
+            min_p=s.min_p,
             max_context=p.n_ctx,
             token_bytes=token_bytes_bound(p.model_path),
             context=s.context or "compress",

@@ -13,7 +13,7 @@ from hive_tui.node import (
     check_prompt_fits,
     resolve_request,
 )
-from hive_tui.wire import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, DEFAULT_TOP_P
+from hive_tui.wire import DEFAULT_MAX_TOKENS, DEFAULT_MIN_P, DEFAULT_TEMPERATURE, DEFAULT_TOP_P
 
 
 class CoreError(HiveError):
@@ -34,6 +34,7 @@ class CoreInfo:
     max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = DEFAULT_TEMPERATURE
     top_p: float = DEFAULT_TOP_P
+    min_p: float = DEFAULT_MIN_P
     max_context: int | None = None  # the node's workers' context, when known
     token_bytes: int = FALLBACK_TOKEN_BYTES  # the model's longest token, when known
     # A conversation over the context: the app compresses it unless the user says otherwise
@@ -43,7 +44,7 @@ class CoreInfo:
     def request_defaults(self) -> RequestDefaults:
         """What the app's requests to this node get when the user does not say."""
         return RequestDefaults(self.strategy, self.temperature, self.top_p, self.max_tokens,
-                               self.max_context, context=self.context)
+                               self.max_context, context=self.context, min_p=self.min_p)
 
     def request(self, messages: list[wire.ChatMessage], strategy: str,
                 kb: str | None = None) -> SwarmRequest:

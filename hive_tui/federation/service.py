@@ -353,6 +353,7 @@ class Federation:
                     temperature=params.temperature,
                     top_p=params.top_p,
                     top_k=params.top_k,
+                    min_p=params.min_p,
                     max_tokens=params.max_tokens,
                     stop=params.stop,
                     request_id=rid,

@@ -55,6 +55,7 @@ def check_request(
     top_k: int | None,
     max_tokens: int | None,
     stop: Sequence[str],
+    min_p: float | None = None,
 ) -> None:
     """Raise ``InvalidRequest`` for what the API's schema would have refused."""
     if not messages or len(messages) > MAX_MESSAGES:
@@ -64,6 +65,7 @@ def check_request(
     if top_p is not None and top_p <= 0:
         raise InvalidRequest("top_p", "must be above 0")
     _check_range("top_k", top_k, 0, 2**31 - 1)
+    _check_range("min_p", min_p, 0.0, 1.0)
     _check_range("max_tokens", max_tokens, 1, 2**31 - 1)
     _check_range("workers", workers, 1, MAX_WORKERS)
     if len(stop) > MAX_STOPS:
@@ -81,6 +83,7 @@ class RequestDefaults:
     max_context: int | None = None  # max_tokens is clamped to the workers' context
     early_exit: bool = True  # stop the workers once the vote is settled (config.py)
     context: str = "error"  # the context policy (config.py); the API's default is OpenAI's
+    min_p: float = wire.DEFAULT_MIN_P
 
     @classmethod
     def from_settings(
@@ -95,6 +98,7 @@ class RequestDefaults:
             n_ctx,
             settings.early_exit,
             settings.context or context,
+            settings.min_p,
         )
 
 
@@ -108,6 +112,7 @@ def resolve_request(
     temperature: float | None = None,
     top_p: float | None = None,
     top_k: int | None = None,
+    min_p: float | None = None,
     max_tokens: int | None = None,
     stop: Sequence[str] = (),
     tools: Sequence[wire.ToolSpec] = (),
@@ -133,6 +138,7 @@ def resolve_request(
         top_k=top_k,
         max_tokens=max_tokens,
         stop=stop,
+        min_p=min_p,
     )
     context = context or defaults.context
     if context not in CONTEXT_POLICIES:
@@ -152,6 +158,7 @@ def resolve_request(
     params = wire.SamplingParams(
         temperature=defaults.temperature if temperature is None else temperature,
         top_p=defaults.top_p if top_p is None else top_p,
+        min_p=defaults.min_p if min_p is None else min_p,
         max_tokens=tokens,
         stop=list(stop),
         grammar=structured.grammar if structured else None,

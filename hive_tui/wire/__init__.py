@@ -96,6 +96,7 @@ from hive_tui.wire.tunnel import (
 )
 from hive_tui.wire.values import (
     DEFAULT_MAX_TOKENS,
+    DEFAULT_MIN_P,
     DEFAULT_TEMPERATURE,
     DEFAULT_TOP_P,
     READY_STATES,
@@ -161,6 +162,7 @@ __all__ = [
     "ChatMessage",
     "SamplingParams",
     "DEFAULT_TEMPERATURE",
+    "DEFAULT_MIN_P",
     "DEFAULT_TOP_P",
     "DEFAULT_MAX_TOKENS",
     "READY_STATES",

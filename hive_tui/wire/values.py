@@ -15,6 +15,7 @@ import msgspec
 # take them from here.
 DEFAULT_TEMPERATURE = 0.4
 DEFAULT_TOP_P = 0.95
+DEFAULT_MIN_P = 0.0
 # How long an answer may get when neither the request nor the settings say.
 DEFAULT_MAX_TOKENS = 512
 
@@ -28,6 +29,9 @@ class SamplingParams(msgspec.Struct, frozen=True):
     temperature: float = DEFAULT_TEMPERATURE
     top_p: float = DEFAULT_TOP_P
     top_k: int = 40
+    # Tokens less likely than min_p x the likeliest are dropped before the temperature, as
+    # llama.cpp's min-p sampler does (0: off).
+    min_p: float = DEFAULT_MIN_P
     max_tokens: int = 256
     stop: list[str] = []
     seed: int = 0

@@ -20,6 +20,7 @@ from hive_tui.backends.process import WorkerProcess
 from hive_tui.bench.quality.store import Answers, AnswerStore, LogprobCost, Sample
 from hive_tui.bench.quality.tasks import Question
 from hive_tui.swarm.swarm import DEFAULT_TEMPERATURE, DEFAULT_TOP_P, derive_seed
+from hive_tui.wire import DEFAULT_MIN_P
 
 # Long enough for "The capital of X is Y." with a short explanation; an answer still running
 # after this is counted as cut off (finish_reason "length").
@@ -113,6 +114,7 @@ async def collect(
     backend: str = "llama",
     temperature: float = DEFAULT_TEMPERATURE,
     top_p: float = DEFAULT_TOP_P,
+    min_p: float = DEFAULT_MIN_P,
     progress: Progress | None = None,
 ) -> AnswerStore:
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
@@ -143,6 +145,7 @@ async def collect(
             params = wire.SamplingParams(
                 temperature=temperature,
                 top_p=top_p,
+                min_p=min_p,
                 max_tokens=MAX_TOKENS,
                 seed=derive_seed(question_seed(seed, q.qid), slot),
             )
@@ -168,6 +171,7 @@ async def collect(
         model=model_name,
         temperature=temperature,
         top_p=top_p,
+        min_p=min_p,
         max_tokens=MAX_TOKENS,
         k=k,
         seed=seed,

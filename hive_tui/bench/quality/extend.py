@@ -54,6 +54,7 @@ async def extend(
         params = wire.SamplingParams(
             temperature=0.0 if greedy else store.temperature,
             top_p=store.top_p,
+            min_p=store.min_p,
             max_tokens=max_tokens,
             seed=short.seed,
         )
