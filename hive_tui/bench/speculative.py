@@ -176,7 +176,8 @@ def measure_vote(model: str, ntok: int, threads: int, ngl: int, draft_max: int, 
     for name, text in PROMPTS.items():
         vote = [
             wire.Generate("bench", [wire.ChatMessage("user", text)], wire.SamplingParams(
-                temperature=DEFAULT_TEMPERATURE, top_p=DEFAULT_TOP_P, max_tokens=ntok,
+                temperature=DEFAULT_TEMPERATURE, top_p=DEFAULT_TOP_P, min_p=wire.DEFAULT_MIN_P,
+                max_tokens=ntok,
                 seed=derive_seed(7, slot)), slot=slot)
             for slot in range(slots)
         ]
