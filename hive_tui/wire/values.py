@@ -30,15 +30,15 @@ class SamplingParams(msgspec.Struct, frozen=True):
     temperature: float = DEFAULT_TEMPERATURE
     top_p: float = DEFAULT_TOP_P
     top_k: int = 40
-    # Tokens less likely than min_p x the likeliest are dropped before the temperature, as
-    # llama.cpp's min-p sampler does (0: off).
-    min_p: float = DEFAULT_MIN_P
     max_tokens: int = 256
     stop: list[str] = []
     seed: int = 0
     # A GBNF grammar every sampled token must follow (structured output); built in the node
     # from the request's JSON schema by llama-cpp-python's own converter, so workers only parse it.
     grammar: str | None = None
+    # Tokens less likely than min_p x the likeliest are dropped before the temperature, as
+    # llama.cpp's min-p sampler does (0: off). Last, so positional construction keeps working.
+    min_p: float = DEFAULT_MIN_P
 
 
 class Candidate(msgspec.Struct, frozen=True):
