@@ -144,7 +144,7 @@ def measure_vote(model: str, ntok: int, threads: int, ngl: int, draft_max: int, 
     seeded), with and without lookup drafting: aggregate tokens/s over all slots."""
     from hive_tui.backends.batched_engine import BatchedLlamaEngine
     from hive_tui.backends.engine import BatchHost
-    from hive_tui.swarm.swarm import DEFAULT_TEMPERATURE, DEFAULT_TOP_P, derive_seed
+    from hive_tui.swarm.swarm import derive_seed
 
     class Quiet(BatchHost):
         def __init__(self) -> None:
@@ -176,8 +176,8 @@ def measure_vote(model: str, ntok: int, threads: int, ngl: int, draft_max: int, 
     for name, text in PROMPTS.items():
         vote = [
             wire.Generate("bench", [wire.ChatMessage("user", text)], wire.SamplingParams(
-                temperature=DEFAULT_TEMPERATURE, top_p=DEFAULT_TOP_P, min_p=wire.DEFAULT_MIN_P,
-                max_tokens=ntok,
+                temperature=wire.DEFAULT_TEMPERATURE, top_p=wire.DEFAULT_TOP_P,
+                min_p=wire.DEFAULT_MIN_P, max_tokens=ntok,
                 seed=derive_seed(7, slot)), slot=slot)
             for slot in range(slots)
         ]

@@ -19,8 +19,8 @@ from hive_tui import wire
 from hive_tui.backends.process import WorkerProcess
 from hive_tui.bench.quality.store import Answers, AnswerStore, LogprobCost, Sample
 from hive_tui.bench.quality.tasks import Question
-from hive_tui.swarm.swarm import DEFAULT_TEMPERATURE, DEFAULT_TOP_P, derive_seed
-from hive_tui.wire import DEFAULT_MIN_P
+from hive_tui.swarm.swarm import derive_seed
+from hive_tui.wire import DEFAULT_MIN_P, DEFAULT_TEMPERATURE, DEFAULT_TOP_P
 
 # Long enough for "The capital of X is Y." with a short explanation; an answer still running
 # after this is counted as cut off (finish_reason "length").

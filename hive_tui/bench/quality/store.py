@@ -111,8 +111,8 @@ class AnswerStore(msgspec.Struct):
     wall_s: float
     questions: list[Answers]
     logprob_cost: LogprobCost | None = None
-    full_max_tokens: int | None = None
-    min_p: float = 0.0  # the token limit ``full`` was generated at
+    full_max_tokens: int | None = None  # the token limit ``full`` was generated at
+    min_p: float = 0.0  # stores from before min-p existed sampled without it
 
     def at_full_length(self) -> AnswerStore:
         """Every answer as the node would have given it at ``full_max_tokens`` (``extend``)."""
