@@ -74,6 +74,10 @@ def test_different_numbers_disagree_and_an_empty_part_agrees_with_nothing() -> N
     assert answer_part("15 minus 8", q).words == ("15",)
     assert answered("15 minus 8. So", q) is None
     assert answered("15 minus 8 is 7. So", q) == "15 minus 8 is 7."
+    # A new number only named is the part, but not yet an answer: one stated later wins.
+    assert answer_part("Take 8 away, 7 left. So", q).words == ("7",)
+    assert answered("Take 8 away, 7 left. So", q) is None
+    assert answer_part("Take 8 away, 6 left. So it is 7.", q).words == ("7",)
 
 
 def test_part_logprobs_are_the_tokens_that_spell_the_answer() -> None:

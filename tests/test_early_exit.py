@@ -72,6 +72,23 @@ def test_a_question_number_is_not_an_answer_while_the_text_streams() -> None:
     assert tally.given == {0: "We think of 4 + 1 as a sum. It is 5."}
 
 
+def test_a_number_only_named_is_no_answer_until_one_is_stated_as_the_result() -> None:
+    # The whole answer's part is the 3 it states ("The answer is 3"): had the "1." of the list
+    # counted as the answer, early exit would have stopped it there and voted for 1.
+    question = "How many fruits are in this list: fig, papaya, apricot? Answer with a number."
+    tally = Tally("confidence", 3, question)
+    for piece in ["1.", " Fig", "\n2.", " Papaya", "\n3.", " Apricot", "\n\nThe", " answer"]:
+        tally.text(0, piece)
+    assert tally.given == {}
+    tally.text(0, " is 3.")
+    tally.text(0, " There")
+    assert tally.given == {0: "1. Fig\n2. Papaya\n3. Apricot\n\nThe answer is 3."}
+    # A result after "=" is stated too.
+    tally.text(1, "2 + 1 = 3.")
+    tally.text(1, " So")
+    assert tally.given[1] == "2 + 1 = 3."
+
+
 def test_the_replay_stops_where_the_swarm_would_and_counts_what_it_saved() -> None:
     ramble = " and so on" * 20
     cands = [

@@ -78,7 +78,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 def answer_part(text: str, question: str = "") -> AnswerPart:
     asked = set(normalize(question).split())
     if question and _NUMERIC_QUESTION.search(question):
-        part = _number_part(text, asked)
+        part, _ = _number_part(text, asked)
         if part.words and part.words[0] in asked and not _OFFERS_NUMBERS.search(question):
             return AnswerPart(part.words, part.spans, echo=True)
         return part
@@ -103,12 +103,13 @@ _STATED = re.compile(
 )
 
 
-def _number_part(text: str, asked: set[str]) -> AnswerPart:
+def _number_part(text: str, asked: set[str]) -> tuple[AnswerPart, bool]:
     """The number the answer states as its result: the first after an "=" ("3 + 4 = 7"), else
     the first stated as a result ("... which is 1"), else the first number (digits or a
     number word) that the question does not hold. Long answers name the question's numbers
     and steps on the way ("subtract 6 from 7, counting 2 at a time, which is 1"); chosen on
-    the dev split at the node's answer length (docs/quality.md)."""
+    the dev split at the node's answer length (docs/quality.md). The flag says whether the
+    number was stated as the result (after "=" or a result verb), not merely named."""
     found: list[tuple[str, tuple[int, int]]] = []
     for m in _WORD.finditer(text):
         w = normalize(m.group(0))
@@ -117,15 +118,17 @@ def _number_part(text: str, asked: set[str]) -> AnswerPart:
             found.append((canonical_number(w), (m.start(), m.end())))
     for value, span in found:
         if "=" in text[: span[0]].rsplit("\n", 1)[-1][-3:]:
-            return AnswerPart((value,), (span,))
+            return AnswerPart((value,), (span,)), True
     for value, span in found:
         if _STATED.search(text, max(0, span[0] - 30), span[0]):
-            return AnswerPart((value,), (span,))
+            return AnswerPart((value,), (span,)), True
     for value, span in found:
         if value not in asked:
-            return AnswerPart((value,), (span,))
+            return AnswerPart((value,), (span,)), False
     # The answer is one of the question's numbers ("Which number is bigger: 7 or 9?").
-    return AnswerPart((found[0][0],), (found[0][1],)) if found else AnswerPart((), ())
+    if found:
+        return AnswerPart((found[0][0],), (found[0][1],)), False
+    return AnswerPart((), ()), False
 
 
 _UNITS = (
@@ -194,9 +197,15 @@ def answered(text: str, question: str = "") -> str | None:
     """The text up to the end of the sentence that answers, once that sentence is complete
     (a sentence end follows the part's first word); None while the answer is still coming.
     Early exit reads answers as they stream: what follows that sentence cannot change the part.
+
+    A number only named, not stated as the result, is no answer yet: a later "= 3" or "is 3"
+    would take its place as the part ("1. Fig 2. Papaya 3. Apricot. The answer is 3.").
     """
     part = answer_part(text, question)
-    if not part.spans or set(part.words) <= set(normalize(question).split()):
+    asked = set(normalize(question).split())
+    if not part.spans or set(part.words) <= asked:
         return None  # nothing yet beyond the question's own words (or numbers)
+    if question and _NUMERIC_QUESTION.search(question) and not _number_part(text, asked)[1]:
+        return None  # a number named on the way, not yet stated as the result
     end = _SENTENCE_END.search(text, part.spans[0][1])
     return text[: end.end()] if end else None
