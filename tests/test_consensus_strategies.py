@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +14,7 @@ from hive_tui.consensus import (
     UnknownStrategy,
     decide,
     is_valid,
+    strategies,
     strategy_names,
 )
 from hive_tui.consensus.answer_part import answer_part, part_similarity
@@ -396,6 +398,20 @@ def test_an_answer_cut_off_at_its_token_limit_counts_for_less():
     cut = cand("Cusco, which", 1, finish_reason="length", token_logprobs=sure, token_ends=[5])
     assert decide("confidence", [cut, whole], "What is the capital of Peru?").winner == 1
     assert decide("confidence", [whole, cut], "What is the capital of Peru?").winner == 0
+
+
+def test_an_answer_that_rambles_past_the_long_answer_limit_counts_as_cut_off():
+    # Equally sure of their answers; the one that went on for 49 tokens counts as cut off.
+    q = "What is the capital of Peru?"
+    sure = [-0.1]
+    short = cand("Lima.", 0, token_logprobs=sure, token_ends=[5], completion_tokens=12)
+    long = cand(
+        "Cusco.", 1, token_logprobs=sure, token_ends=[6],
+        completion_tokens=strategies.LONG_ANSWER_TOKENS + 1,
+    )
+    assert decide("confidence", [long, short], q).winner == 1
+    at_limit = msgspec.structs.replace(long, completion_tokens=strategies.LONG_ANSWER_TOKENS)
+    assert decide("confidence", [at_limit, short], q).winner == 0  # a tie: the first
 
 
 def test_an_answer_that_copies_a_question_number_counts_for_less():

@@ -168,6 +168,11 @@ def confidence(candidates: Sequence[Candidate], question: str = "") -> Decision:
 # have reached its answer, or may have been about to take it back. Chosen on the dev split
 # (docs/quality.md): +0.7 points at N = 5, +1.1 at N = 3, +1.4 at N = 8.
 CUT_OFF_PENALTY = 1.0
+# An answer longer than this many tokens counts as cut off too: the cut-off penalty was chosen
+# on answers the benchmark stops at 48 tokens, where the ones still talking there are cut; at a
+# node's 512 they go on, and an answer that rambles that long is as unreliable finished. On the
+# dev split at full length: +1.3, +1.4, +1.4 points at N = 3, 5, 8 (docs/quality.md).
+LONG_ANSWER_TOKENS = 48
 # Subtracted from the confidence of an answer whose part only copies one of the question's
 # numbers (``AnswerPart.echo``: "7 minus 6 ... which gives 7"): the copy was read with a copy's
 # certainty. Chosen on the dev split (docs/quality.md): +1.3 points at N = 5, +2.0 at N = 8.
@@ -178,7 +183,8 @@ def _confidences(a: Analysis, candidates: Sequence[Candidate]) -> list[float | N
     """Each candidate's confidence on one scale: in its answer part when the workers sent
     per-token log-probabilities (an answer with nothing beyond the question has none), else
     the mean token log-probability of the whole text; less ``CUT_OFF_PENALTY`` for an answer
-    cut off at its token limit, less ``ECHO_PENALTY`` for one that copies a question's number."""
+    cut off at its token limit or longer than ``LONG_ANSWER_TOKENS``, less ``ECHO_PENALTY`` for
+    one that copies a question's number."""
     if any(c.token_logprobs for c in candidates):
         raw = [
             answer_confidence(p, c.token_logprobs, c.token_ends)
@@ -189,9 +195,14 @@ def _confidences(a: Analysis, candidates: Sequence[Candidate]) -> list[float | N
     return [
         None
         if lp is None or not math.isfinite(lp)
-        else lp - CUT_OFF_PENALTY * (c.finish_reason == "length") - ECHO_PENALTY * p.echo
+        else lp - CUT_OFF_PENALTY * _ran_long(c) - ECHO_PENALTY * p.echo
         for lp, c, p in zip(raw, candidates, a.parts, strict=True)
     ]
+
+
+def _ran_long(c: Candidate) -> bool:
+    """Cut off at its token limit, or longer than ``LONG_ANSWER_TOKENS``."""
+    return c.finish_reason == "length" or c.completion_tokens > LONG_ANSWER_TOKENS
 
 
 def mbr(name: str, a: Analysis, candidates: Sequence[Candidate], sharpness: float) -> Decision:
