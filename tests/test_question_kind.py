@@ -1,0 +1,68 @@
+"""Questions whose answer is one of their own words: offered alternatives, yes or no."""
+
+from __future__ import annotations
+
+from hive_tui.consensus import decide
+from hive_tui.consensus.answer_part import answer_part, answered
+from hive_tui.consensus.question_kind import asks_yes_or_no, offered_choices
+from hive_tui.wire import Candidate
+
+TOMATO = "Is a tomato a fruit or a vegetable?"
+PARIS = "Is Paris in France?"
+
+
+def test_the_alternatives_a_question_offers() -> None:
+    assert offered_choices(TOMATO) == ("fruit", "vegetable")
+    assert offered_choices("Is a whale a fish, a mammal or a bird?") == ("fish", "mammal", "bird")
+    assert offered_choices("Is it red, green, or blue?") == ("red", "green", "blue")
+    # The comma piece with the question word is the question, not an item.
+    heavier = "Which is heavier, a kilogram of feathers or a kilogram of steel?"
+    assert offered_choices(heavier) == ("feathers", "steel")
+    assert offered_choices("Which number is bigger: 78 or 41?") == ("78", "41")
+    assert offered_choices("What is the capital of Peru?") == ()
+
+
+def test_which_questions_ask_yes_or_no() -> None:
+    assert asks_yes_or_no(PARIS)
+    assert asks_yes_or_no("Does a spider have eight legs?")
+    assert not asks_yes_or_no(TOMATO)  # it offers alternatives
+    assert not asks_yes_or_no("Can you tell me what the capital of Peru is?")
+    assert not asks_yes_or_no("What is the capital of Peru?")
+
+
+def test_an_answer_to_a_choice_is_the_alternative_it_names() -> None:
+    fruit = answer_part("A tomato is a fruit.", TOMATO)
+    assert fruit.words == ("fruit",)
+    assert answer_part("Fruit.", TOMATO).words == ("fruit",)
+    assert answer_part("It is a vegetable.", TOMATO).words == ("vegetable",)
+    # Repeating the alternatives is no choice; the one chosen after it is.
+    echo = "Is it a fruit or a vegetable? A tomato is a vegetable."
+    assert answer_part(echo, TOMATO).words == ("vegetable",)
+    # Naming none, it is read as any answer.
+    assert answer_part("It is neither.", TOMATO).words == ("neither",)
+    # Streaming: the choice answers, though the question holds the word.
+    assert answered("A tomato is a fruit. Botanically", TOMATO) == "A tomato is a fruit."
+
+
+def test_an_answer_to_a_yes_or_no_question_is_its_verdict() -> None:
+    assert answer_part("Yes, Paris is in France.", PARIS).words == ("yes",)
+    assert answer_part("No.", PARIS).words == ("no",)
+    assert answer_part("Paris is not in France.", PARIS).words == ("no",)
+    assert answer_part("It isn't.", PARIS).words == ("no",)
+    # Restating the question affirms it, with no token that says so.
+    restated = answer_part("Paris is in France.", PARIS)
+    assert (restated.words, restated.spans) == (("yes",), ())
+    # "I'm not sure" is no verdict, and an answer that says something else is read as such.
+    assert answer_part("I'm not sure.", PARIS).words == ()
+    assert answer_part("Paris is in Europe.", PARIS).words == ("europe",)
+    assert answered("Yes, it is. Paris", PARIS) == "Yes, it is."
+
+
+def test_the_vote_counts_choices_and_verdicts_that_agree() -> None:
+    def vote(question: str, *texts: str):
+        return decide("confidence", [Candidate(f"w{i}", t) for i, t in enumerate(texts)], question)
+
+    tomato = vote(TOMATO, "A tomato is a vegetable.", "It is a fruit.", "Fruit.", "A fruit.")
+    assert tomato.winner != 0 and tomato.agree_count == 3
+    paris = vote(PARIS, "No.", "Yes.", "Yes, Paris is in France.", "Paris is in France.")
+    assert paris.winner != 0 and paris.agree_count == 3
