@@ -72,6 +72,19 @@ def test_extract_city_takes_the_first_known_city_and_accepts_variants():
     assert is_correct(add, "3 + 5 = 8") and not is_correct(add, "") and not is_correct(add, "9")
 
 
+def test_yes_no_and_choice_answers_are_scored_on_what_they_choose():
+    no = Question("y", "yesno", "Is Kenya in Asia?", "no", ("no",))
+    assert is_correct(no, "No, Kenya is in Africa.") and is_correct(no, "Kenya is not in Asia.")
+    assert not is_correct(no, "Yes.") and not is_correct(no, "Kenya is in Asia.")
+    yes = Question("y", "yesno", "Is Lima the capital of Peru?", "yes", ("yes",))
+    assert is_correct(yes, "Lima is the capital of Peru.") and not is_correct(yes, "It isn't.")
+    pick = Question(
+        "c", "choice", "Which is the capital of Peru, Cusco or Lima?", "Lima", ("Lima",)
+    )
+    assert is_correct(pick, "Lima.") and is_correct(pick, "Cusco or Lima? It is Lima.")
+    assert not is_correct(pick, "Cusco, not Lima.") and not is_correct(pick, "Quito.")
+
+
 def test_oracle_rate_is_hypergeometric():
     assert oracle_rate(8, 0, 5) == 0.0
     assert oracle_rate(8, 8, 1) == 1.0

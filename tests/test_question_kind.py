@@ -49,12 +49,12 @@ def test_an_answer_to_a_yes_or_no_question_is_its_verdict() -> None:
     assert answer_part("No.", PARIS).words == ("no",)
     assert answer_part("Paris is not in France.", PARIS).words == ("no",)
     assert answer_part("It isn't.", PARIS).words == ("no",)
-    # Restating the question affirms it, with no token that says so.
+    # A statement that does not negate affirms, with no token that says so.
     restated = answer_part("Paris is in France.", PARIS)
     assert (restated.words, restated.spans) == (("yes",), ())
-    # "I'm not sure" is no verdict, and an answer that says something else is read as such.
+    assert answer_part("Paris is a city in northern France.", PARIS).words == ("yes",)
+    # "I'm not sure" is no verdict.
     assert answer_part("I'm not sure.", PARIS).words == ()
-    assert answer_part("Paris is in Europe.", PARIS).words == ("europe",)
     assert answered("Yes, it is. Paris", PARIS) == "Yes, it is."
 
 

@@ -84,7 +84,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 @lru_cache(maxsize=1024)
 def answer_part(text: str, question: str = "") -> AnswerPart:
     asked = set(normalize(question).split())
-    if question and asks_yes_or_no(question) and (verdict := _yes_no_part(text, asked)):
+    if question and asks_yes_or_no(question) and (verdict := _yes_no_part(text)):
         return verdict
     if question and _NUMERIC_QUESTION.search(question):
         part, _ = _number_part(text, asked)
@@ -116,11 +116,10 @@ def _new_words(
     return words, spans
 
 
-def _yes_no_part(text: str, asked: set[str]) -> AnswerPart | None:
-    """The verdict of the answer's first sentence: its "yes" or "no" (or a negation, "no");
-    "yes" when it only restates the question ("Paris is in France."), with no tokens to read a
-    confidence on; None when it says something else ("I'm not sure", "Paris is in Europe"),
-    to be read as any answer."""
+def _yes_no_part(text: str) -> AnswerPart | None:
+    """The verdict of the answer's first sentence: its "yes" or "no", else "no" at a negation
+    ("Paris is not in Spain."), else "yes": a statement that does not negate affirms ("Paris
+    is a city in France."), with no token to read a confidence on. None for "I'm not sure"."""
     sentences = _sentences(text)
     if not sentences:
         return None
@@ -128,7 +127,7 @@ def _yes_no_part(text: str, asked: set[str]) -> AnswerPart | None:
     if found := yes_or_no(text[start:end]):
         verdict, (a, b) = found
         return AnswerPart((verdict,), ((start + a, start + b),))
-    if not _new_words(text, start, end, asked)[0] and not negated(text[start:end]):
+    if not negated(text[start:end]):
         return AnswerPart(("yes",), ())
     return None
 

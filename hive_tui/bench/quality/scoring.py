@@ -105,7 +105,35 @@ def is_correct(question: Question, text: str) -> bool:
         return found is not None and found in {normalize(a) for a in question.accepted}
     if question.task == "compare":
         return _compare_correct(question, text)
+    if FAMILIES[question.task][1] == "verdict":
+        return said_yes_or_no(text) == question.answer
+    if FAMILIES[question.task][1] == "choice":
+        return _choice_correct(question, text)
     return extract_number(text) == question.answer
+
+
+def said_yes_or_no(text: str) -> str:
+    """The first "yes" or "no" the answer says; without one, "no" when its first sentence says
+    "not" ("Kenya is not in Asia."), else "yes" ("Lima is the capital of Peru.")."""
+    if m := re.search(r"\b(yes|no)\b", text, re.I):
+        return m.group(1).lower()
+    first = re.split(r"[.!?\n]", text.strip(), maxsplit=1)[0]
+    return "no" if re.search(r"\b(?:not|never)\b|n[’']t\b", first, re.I) else "yes"
+
+
+_ALTERNATIVES = re.compile(r", (.+) or (.+)\?$")
+
+
+def _choice_correct(question: Question, text: str) -> bool:
+    """"Which ..., a or b?": the first of the two the answer names, after any repeat of "a or
+    b" itself, is an accepted spelling of the right one."""
+    m = _ALTERNATIVES.search(question.prompt)
+    if m is None:
+        return False
+    a, b = normalize(m.group(1)), normalize(m.group(2))
+    said = normalize(text).replace(f"{a} or {b}", " ")
+    first = re.search(rf"(?<!\w)({re.escape(a)}|{re.escape(b)})(?!\w)", said)
+    return first is not None and first.group(1) in {normalize(x) for x in question.accepted}
 
 
 def _compare_correct(question: Question, text: str) -> bool:

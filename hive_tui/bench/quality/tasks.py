@@ -1,4 +1,4 @@
-"""The benchmark's questions: thirteen families with one checkable answer each, from a seed.
+"""The benchmark's questions: fifteen families with one checkable answer each, from a seed.
 
 Every family is something the embedded 135M model gets right sometimes but not always, so that
 voting has room to help. They are asked in three styles, so that no strategy can lean on one
@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hive_tui.bench.quality.capitals import CAPITALS
+from hive_tui.bench.quality.capitals import CAPITALS, DISTRACTORS
 from hive_tui.bench.quality.facts import (
     BABY_ANIMALS,
     CONTINENTS,
@@ -54,6 +54,9 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "opposite": ("system", "word"),
     "baby": ("system", "word"),
     "quantity": ("system", "number"),
+    # Answered by one of the question's own words: yes or no, or an alternative it offers.
+    "yesno": ("plain", "verdict"),
+    "choice": ("system", "choice"),
 }
 TASKS = tuple(FAMILIES)
 SPLITS = ("dev", "test")
@@ -115,12 +118,58 @@ def _compare(rng: random.Random) -> Made:
     return f"Which number is bigger: {a} or {b}?", (str(max(a, b)),)
 
 
+def _continent_names() -> list[str]:
+    return sorted({names[0] for names in CONTINENTS.values()})
+
+
+def _yes_no(rng: random.Random) -> Made:
+    """"Is Lima the capital of Peru?" or "Is Kenya in Asia?", true half the time."""
+    true = rng.random() < 0.5
+    if rng.random() < 0.5:
+        country = rng.choice(sorted(CAPITALS))
+        other = rng.choice([c for c in sorted(CAPITALS) if c != country])
+        city = CAPITALS[country if true else other][0]
+        prompt = f"Is {city} the capital of {country}?"
+    else:
+        country = rng.choice(sorted(CONTINENTS))
+        right = CONTINENTS[country][0]
+        named = right if true else rng.choice([c for c in _continent_names() if c != right])
+        prompt = f"Is {country} in {named}?"
+    return prompt, ("yes",) if true else ("no",)
+
+
+def _choice(rng: random.Random) -> Made:
+    """"Which is the capital of Peru, Lima or Cusco?", the right one first half the time."""
+    kind = rng.randrange(3)
+    if kind == 0:
+        country = rng.choice(sorted(CAPITALS))
+        accepted = CAPITALS[country]
+        cities = (*DISTRACTORS, *(v[0] for v in CAPITALS.values()))
+        others = [c for c in cities if c not in accepted]
+        stem, wrong = f"Which is the capital of {country}", rng.choice(others)
+    elif kind == 1:
+        country = rng.choice(sorted(CONTINENTS))
+        accepted = CONTINENTS[country][:1]
+        wrong = rng.choice([c for c in _continent_names() if c != accepted[0]])
+        stem = f"Which continent is {country} in"
+    else:
+        # "-s" is the wrong plural to offer: of the irregular ones ("mouse", not "bus").
+        word = rng.choice(sorted(w for w, forms in PLURALS.items() if not w.endswith("s")
+                                 and f"{w}s" not in forms))
+        accepted, wrong = PLURALS[word], f"{word}s"
+        stem = f"Which is the plural of {word}"
+    a, b = (accepted[0], wrong) if rng.random() < 0.5 else (wrong, accepted[0])
+    return f"{stem}, {a} or {b}?", accepted
+
+
 _GENERATED: dict[str, Callable[[random.Random], Made]] = {
     "add": _add,
     "multiply": _multiply,
     "count": _count,
     "subtract": _subtract,
     "compare": _compare,
+    "yesno": _yes_no,
+    "choice": _choice,
 }
 
 
