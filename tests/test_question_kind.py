@@ -20,6 +20,13 @@ def test_the_alternatives_a_question_offers() -> None:
     assert offered_choices(heavier) == ("feathers", "steel")
     assert offered_choices("Which number is bigger: 78 or 41?") == ("78", "41")
     assert offered_choices("What is the capital of Peru?") == ()
+    assert offered_choices("What do you prefer, tea or coffee?") == ("tea", "coffee")
+    americas = "Which continent is Peru in, North America or South America?"
+    assert offered_choices(americas) == ("north america", "south america")
+    assert answer_part("Peru is in South America.", americas).words == ("south america",)
+    # Asking who, where or how, the "or" is no choice to answer with.
+    assert offered_choices("Who wrote Hamlet or Macbeth?") == ()
+    assert offered_choices("How do I install numpy or scipy?") == ()
 
 
 def test_which_questions_ask_yes_or_no() -> None:

@@ -19,6 +19,9 @@ _CLAUSE_END = re.compile(r"[?.!:;]")
 _OR = re.compile(r"\bor\b", re.I)
 _QUESTION_WORD_TEXT = "what which who whom whose where when why how"
 _QUESTION_WORDS = frozenset(_QUESTION_WORD_TEXT.split())
+# A question asking who, where, how ... wants something else than one of its "a or b": "Who
+# wrote Hamlet or Macbeth?" is answered by an author, "How do I install numpy or scipy?" by steps.
+_NOT_A_CHOICE = _QUESTION_WORDS - {"what", "which"}
 # Words that open a question answered by yes or no ("Is ...", "Does ...", "Can ...").
 _OPENER_TEXT = (
     "is are was were am do does did can could will would shall should has have had may might must"
@@ -35,9 +38,9 @@ _NOT_KNOWN = re.compile(r"(?:\bnot|n[’']t) (?:know|sure)\b", re.I)  # no verdi
 _YES_NO = re.compile(r"\b(yes|no)\b", re.I)
 
 
-def _last_word(text: str) -> str | None:
+def _last_words(text: str, n: int) -> str | None:
     words = [w for w in normalize(text).split() if w not in _NOT_CHOICES]
-    return words[-1] if words else None
+    return " ".join(words[-n:]) if words else None
 
 
 @lru_cache(maxsize=512)
@@ -45,21 +48,27 @@ def offered_choices(question: str) -> tuple[str, ...]:
     """The alternatives a question offers, normalised, in order: the word before and after its
     "or" ("fruit", "vegetable"), and the earlier items of a list ("red, green or blue"). A
     comma piece with a question word is the question, not an item ("Which is heavier, feathers
-    or steel?"). () when it offers none."""
+    or steel?"). () when it offers none, or asks who, where, how ... (``_NOT_A_CHOICE``)."""
+    if _NOT_A_CHOICE & set(normalize(question).split()):
+        return ()
     for clause in _CLAUSE_END.split(question):
         pieces = _OR.split(clause)
         if len(pieces) < 2:
             continue
         left, right = " or ".join(pieces[:-1]), pieces[-1]
-        items = left.split(",")
-        choices = [_last_word(items[-1]), _last_word(right)]
+        items = [item for item in left.split(",") if _last_words(item, 1)]  # "b, or c": no ""
+        if not items or not _last_words(right, 1):
+            continue
+        listed = [items[-1], right]
         for item in reversed(items[:-1]):
             if _QUESTION_WORDS & set(normalize(item).split()):
                 break
-            choices.insert(0, _last_word(item))
-        found = tuple(dict.fromkeys(c for c in choices if c))
-        if len(found) >= 2:
-            return found
+            listed.insert(0, item)
+        # One word each, unless that makes two the same ("North America or South America").
+        for n in (1, 2):
+            found = tuple(dict.fromkeys(c for item in listed if (c := _last_words(item, n))))
+            if len(found) == len(listed) >= 2:
+                return found
     return ()
 
 
@@ -99,11 +108,15 @@ _LISTED_AFTER = re.compile(r"\b(?:or|and)\s+(?:(?:a|an|the)\s+)?$", re.I)
 
 
 def choice_named(text: str, choices: tuple[str, ...]) -> tuple[str, tuple[int, int]] | None:
-    """The first of ``choices`` the text names, and where (whole words, normalised), skipping
+    """The first of ``choices`` the text names, and where (whole words, any case), skipping
     one that only lists the alternatives again."""
-    for m in re.finditer(r"[^\W_]+", text):
-        word = normalize(m.group(0))
-        listed = _LISTED.match(text, m.end()) or _LISTED_AFTER.search(text[: m.start()])
-        if word in choices and not listed:
-            return word, m.span()
-    return None
+    first: tuple[str, tuple[int, int]] | None = None
+    for choice in choices:
+        words = r"[\W_]+".join(re.escape(w) for w in choice.split())
+        for m in re.finditer(rf"(?<![^\W_]){words}(?![^\W_])", text, re.I):
+            if _LISTED.match(text, m.end()) or _LISTED_AFTER.search(text[: m.start()]):
+                continue
+            if first is None or m.start() < first[1][0]:
+                first = choice, m.span()
+            break
+    return first
