@@ -56,6 +56,7 @@ def test_an_answer_to_a_yes_or_no_question_is_its_verdict() -> None:
     assert answer_part("No.", PARIS).words == ("no",)
     assert answer_part("Paris is not in France.", PARIS).words == ("no",)
     assert answer_part("It isn't.", PARIS).words == ("no",)
+    assert answer_part("Paris is not just a French city, but a legend.", PARIS).words == ("yes",)
     # A statement that does not negate affirms, with no token that says so.
     restated = answer_part("Paris is in France.", PARIS)
     assert (restated.words, restated.spans) == (("yes",), ())

@@ -33,7 +33,8 @@ _NOT_CHOICE_TEXT = (
     "them they he she you i we of to in on at for with by from"
 )
 _NOT_CHOICES = frozenset(_NOT_CHOICE_TEXT.split())
-_NEGATION = re.compile(r"\b(?:not|never|cannot)\b|n[’']t\b", re.I)
+# "not only", "not just" add to a claim ("Paris is not just a French city, but ..."): no "no".
+_NEGATION = re.compile(r"\b(?:not|never|cannot)\b(?! (?:only|just|merely)\b)|n[’']t\b", re.I)
 _NOT_KNOWN = re.compile(r"(?:\bnot|n[’']t) (?:know|sure)\b", re.I)  # no verdict at all
 _YES_NO = re.compile(r"\b(yes|no)\b", re.I)
 
