@@ -74,3 +74,45 @@ def test_the_vote_counts_choices_and_verdicts_that_agree() -> None:
     assert tomato.winner != 0 and tomato.agree_count == 3
     paris = vote(PARIS, "No.", "Yes.", "Yes, Paris is in France.", "Paris is in France.")
     assert paris.winner != 0 and paris.agree_count == 3
+
+
+def test_only_the_sentence_that_asks_is_read() -> None:
+    # A pasted sentence with an "or" before the question offers nothing to choose.
+    assert asks_yes_or_no("I read it is in Belgium or Switzerland. Is Paris in France?")
+    assert offered_choices("if a or b:\nWhich is heavier, feathers or steel?") == (
+        "feathers",
+        "steel",
+    )
+    # "9.11" is no sentence end; "... or not?" asks yes or no; a request is no yes/no question.
+    assert offered_choices("Which is larger: 9.11 or 9.9?") == ("9.11", "9.9")
+    assert offered_choices("Should I use Python or not?") == ()
+    assert asks_yes_or_no("Should I use Python or not?")
+    assert not asks_yes_or_no("Can you name the largest planet?")
+    assert not asks_yes_or_no("Do you know the capital of Peru?")
+
+
+def test_lists_phrases_and_letters_as_alternatives() -> None:
+    assert offered_choices("Is it a cat or a dog or a bird?") == ("cat", "dog", "bird")
+    assert offered_choices("Is a tomato a fruit or a vegetable in cooking?") == (
+        "fruit",
+        "vegetable",
+    )
+    assert offered_choices("Is it A, B, or C?") == ("a", "b", "c")
+    assert answer_part("The answer is A.", "Is it A, B, or C?").words == ("a",)
+    assert answer_part("It is a letter, B.", "Is it A, B, or C?").words == ("b",)
+
+
+def test_a_choice_among_words_is_read_before_the_question_s_numbers() -> None:
+    assert answer_part("17 is odd.", "Is 17 odd or even?").words == ("odd",)
+    assert answer_part("Yes, 7 is prime. It", "Is 7 a prime number?").words == ("yes",)
+    assert answered("Yes, 7 is prime. It", "Is 7 a prime number?") == "Yes, 7 is prime."
+
+
+def test_denied_choices_and_verdict_words_only_at_the_start() -> None:
+    assert answer_part("A tomato is not a vegetable; it is a fruit.", TOMATO).words == ("fruit",)
+    assert answer_part("It's a fruit and it grows on vines.", TOMATO).words == ("fruit",)
+    assert answer_part("There is no doubt that Paris is in France.", PARIS).words == ("yes",)
+    assert answer_part("Nope.", PARIS).words == answer_part("False.", PARIS).words == ("no",)
+    # Not knowing is no answer, not the words "don know".
+    assert answer_part("I don't know.", PARIS).words == ()
+    assert answer_part("Maybe.", PARIS).words == ()

@@ -23,7 +23,6 @@ from functools import lru_cache
 from hive_tui.consensus.question_kind import (
     asks_yes_or_no,
     choice_named,
-    negated,
     offered_choices,
     yes_or_no,
 )
@@ -84,16 +83,18 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 @lru_cache(maxsize=1024)
 def answer_part(text: str, question: str = "") -> AnswerPart:
     asked = set(normalize(question).split())
-    if question and asks_yes_or_no(question) and (verdict := _yes_no_part(text)):
-        return verdict
-    if question and _NUMERIC_QUESTION.search(question):
+    if question and asks_yes_or_no(question):
+        return _yes_no_part(text)
+    choices = _word_choices(question)
+    if choices:
+        # "Is 17 odd or even?" is answered by "odd", not by its number.
+        if named := choice_named(text, choices):
+            return AnswerPart((named[0],), (named[1],))
+    elif question and _NUMERIC_QUESTION.search(question):
         part, _ = _number_part(text, asked)
         if part.words and part.words[0] in asked and not _OFFERS_NUMBERS.search(question):
             return AnswerPart(part.words, part.spans, echo=True)
         return part
-    choices = offered_choices(question) if question else ()
-    if choices and (named := choice_named(text, choices)):
-        return AnswerPart((named[0],), (named[1],))
     for start, end in _sentences(text):
         words, spans = _new_words(text, start, end, asked)
         if words:
@@ -116,20 +117,27 @@ def _new_words(
     return words, spans
 
 
-def _yes_no_part(text: str) -> AnswerPart | None:
-    """The verdict of the answer's first sentence: its "yes" or "no", else "no" at a negation
-    ("Paris is not in Spain."), else "yes": a statement that does not negate affirms ("Paris
-    is a city in France."), with no token to read a confidence on. None for "I'm not sure"."""
+def _word_choices(question: str) -> tuple[str, ...]:
+    """The alternatives a question offers, unless they are all numbers ("78 or 41": read as a
+    numeric question)."""
+    choices = offered_choices(question) if question else ()
+    return () if all(_NUMBER.match(c) for c in choices) else choices
+
+
+def _yes_no_part(text: str) -> AnswerPart:
+    """The verdict of the answer's first sentence: the "yes" or "no" it opens with, else "no"
+    at a negation ("Paris is not in Spain."), else "yes": a statement that does not negate
+    affirms ("Paris is a city in France."), with no token to read a confidence on. Empty
+    (no answer) for "I'm not sure"."""
     sentences = _sentences(text)
     if not sentences:
-        return None
+        return AnswerPart((), ())
     start, end = sentences[0]
-    if found := yes_or_no(text[start:end]):
-        verdict, (a, b) = found
-        return AnswerPart((verdict,), ((start + a, start + b),))
-    if not negated(text[start:end]):
+    found = yes_or_no(text[start:end])
+    if found is None:
         return AnswerPart(("yes",), ())
-    return None
+    verdict, (a, b) = found
+    return AnswerPart((verdict,), ((start + a, start + b),)) if verdict else AnswerPart((), ())
 
 
 # A number stated as the result: "is 8", "are 3 fruits", "equals 12", "has a total of 8".
@@ -153,7 +161,7 @@ def _number_part(text: str, asked: set[str]) -> tuple[AnswerPart, bool]:
         if _NUMBER.match(w):
             found.append((canonical_number(w), (m.start(), m.end())))
     for value, span in found:
-        if "=" in text[: span[0]].rsplit("\n", 1)[-1][-3:]:
+        if "=" in text[max(0, span[0] - 3) : span[0]].rsplit("\n", 1)[-1]:  # just before it
             return AnswerPart((value,), (span,)), True
     for value, span in found:
         if _STATED.search(text, max(0, span[0] - 30), span[0]):
@@ -239,11 +247,16 @@ def answered(text: str, question: str = "") -> str | None:
     """
     part = answer_part(text, question)
     asked = set(normalize(question).split())
-    numeric = bool(question and _NUMERIC_QUESTION.search(question))
-    if not numeric:
-        # A word choice the question offers answers it. (A number it offers, "78 or 41", does
-        # not count as given early: on the dev split that cost early exit 0.5 points at N = 5.)
-        asked -= set(offered_choices(question))
+    choices = _word_choices(question)
+    # A word choice the question offers answers it. (A number it offers, "78 or 41", does not
+    # count as given early: on the dev split that cost early exit 0.5 points at N = 5.)
+    asked -= set(choices)
+    numeric = bool(
+        question
+        and _NUMERIC_QUESTION.search(question)
+        and not choices
+        and not asks_yes_or_no(question)
+    )
     if not part.spans or set(part.words) <= asked:
         return None  # nothing yet beyond the question's own words (or numbers)
     if numeric and not _number_part(text, asked)[1]:
