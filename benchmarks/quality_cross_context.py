@@ -96,13 +96,10 @@ def vote_with_cross(cands: list, question: str, cross: Cross, draw: list[int]) -
     pool = [i for i in range(a.n) if a.valid[i]]
     if not pool:
         return strategies.confidence(cands, question).winner
-    confs = strategies._confidences(a, cands)
-    known = {i: c for i in pool if (c := confs[i]) is not None}
-    neutral = sum(known.values()) / len(known) if known else 0.0
-    conf = {i: known.get(i, neutral) for i in pool}
-    top = max(conf.values())
-    exp = {i: math.exp(strategies.CONFIDENCE_SHARPNESS * (c - top)) for i, c in conf.items()}
-    weights = {i: e / sum(exp.values()) for i, e in exp.items()}
+    # Without any confidence, plain similarity: equal weights, equal confidences.
+    conf, weights = strategies.confidence_weights(
+        a, cands, strategies.CONFIDENCE_SHARPNESS
+    ) or ({i: 0.0 for i in pool}, {i: 1 / len(pool) for i in pool})
     base = {i: sum(weights[j] * a.sim[i][j] for j in pool) for i in pool}
     soft = {}
     for i in pool:

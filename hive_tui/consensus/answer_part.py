@@ -65,6 +65,10 @@ class AnswerPart:
     # numbers as the choices ("7 or 9"): the answer copied it ("7 minus 6 ... gives 7"). A
     # copied token is read with a copy's certainty, which says nothing about the answer.
     echo: bool = False
+    # Nothing the answer goes on to say can change this part, so early exit may stop it once
+    # the sentence that holds it is complete (``answered``). Not so for a number only named on
+    # the way (a later "= 3" or "is 3" takes its place) or one the question holds.
+    final: bool = True
 
     @property
     def numbers(self) -> tuple[str, ...]:
@@ -84,17 +88,20 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 def answer_part(text: str, question: str = "") -> AnswerPart:
     asked = set(normalize(question).split())
     if question and asks_yes_or_no(question):
-        return _yes_no_part(text)
+        return _yes_no_part(text, asked)
     choices = _word_choices(question)
     if choices:
         # "Is 17 odd or even?" is answered by "odd", not by its number.
         if named := choice_named(text, choices):
             return AnswerPart((named[0],), (named[1],))
     elif question and _NUMERIC_QUESTION.search(question):
-        part, _ = _number_part(text, asked)
-        if part.words and part.words[0] in asked and not _OFFERS_NUMBERS.search(question):
-            return AnswerPart(part.words, part.spans, echo=True)
-        return part
+        part = _number_part(text, asked)
+        # One of the question's own numbers is never final: a copy ("7 minus 6 ... gives 7"),
+        # or a choice among them ("78 or 41"), which counted as given early cost early exit
+        # 0.5 points on the dev split at N = 5.
+        copied = bool(part.words) and part.words[0] in asked
+        echo = copied and not _OFFERS_NUMBERS.search(question)
+        return AnswerPart(part.words, part.spans, echo=echo, final=part.final and not copied)
     for start, end in _sentences(text):
         words, spans = _new_words(text, start, end, asked)
         if words:
@@ -124,7 +131,7 @@ def _word_choices(question: str) -> tuple[str, ...]:
     return () if all(_NUMBER.match(c) for c in choices) else choices
 
 
-def _yes_no_part(text: str) -> AnswerPart:
+def _yes_no_part(text: str, asked: set[str]) -> AnswerPart:
     """The verdict of the answer's first sentence: the "yes" or "no" it opens with, else "no"
     at a negation ("Paris is not in Spain."), else "yes": a statement that does not negate
     affirms ("Paris is a city in France."), with no token to read a confidence on. Empty
@@ -137,7 +144,9 @@ def _yes_no_part(text: str) -> AnswerPart:
     if found is None:
         return AnswerPart(("yes",), ())
     verdict, (a, b) = found
-    return AnswerPart((verdict,), ((start + a, start + b),)) if verdict else AnswerPart((), ())
+    if not verdict:
+        return AnswerPart((), ())
+    return AnswerPart((verdict,), ((start + a, start + b),), final=verdict not in asked)
 
 
 # A number stated as the result: "is 8", "are 3 fruits", "equals 12", "has a total of 8".
@@ -147,13 +156,13 @@ _STATED = re.compile(
 )
 
 
-def _number_part(text: str, asked: set[str]) -> tuple[AnswerPart, bool]:
+def _number_part(text: str, asked: set[str]) -> AnswerPart:
     """The number the answer states as its result: the first after an "=" ("3 + 4 = 7"), else
     the first stated as a result ("... which is 1"), else the first number (digits or a
     number word) that the question does not hold. Long answers name the question's numbers
     and steps on the way ("subtract 6 from 7, counting 2 at a time, which is 1"); chosen on
-    the dev split at the node's answer length (docs/quality.md). The flag says whether the
-    number was stated as the result (after "=" or a result verb), not merely named."""
+    the dev split at the node's answer length (docs/quality.md). Only a number stated as the
+    result (after "=" or a result verb) is ``final``: one merely named may give way to it."""
     found: list[tuple[str, tuple[int, int]]] = []
     for m in _WORD.finditer(text):
         w = normalize(m.group(0))
@@ -162,17 +171,17 @@ def _number_part(text: str, asked: set[str]) -> tuple[AnswerPart, bool]:
             found.append((canonical_number(w), (m.start(), m.end())))
     for value, span in found:
         if "=" in text[max(0, span[0] - 3) : span[0]].rsplit("\n", 1)[-1]:  # just before it
-            return AnswerPart((value,), (span,)), True
+            return AnswerPart((value,), (span,))
     for value, span in found:
         if _STATED.search(text, max(0, span[0] - 30), span[0]):
-            return AnswerPart((value,), (span,)), True
+            return AnswerPart((value,), (span,))
     for value, span in found:
         if value not in asked:
-            return AnswerPart((value,), (span,)), False
+            return AnswerPart((value,), (span,), final=False)
     # The answer is one of the question's numbers ("Which number is bigger: 7 or 9?").
     if found:
-        return AnswerPart((found[0][0],), (found[0][1],)), False
-    return AnswerPart((), ()), False
+        return AnswerPart((found[0][0],), (found[0][1],), final=False)
+    return AnswerPart((), ())
 
 
 _UNITS = (
@@ -246,20 +255,7 @@ def answered(text: str, question: str = "") -> str | None:
     would take its place as the part ("1. Fig 2. Papaya 3. Apricot. The answer is 3.").
     """
     part = answer_part(text, question)
-    asked = set(normalize(question).split())
-    choices = _word_choices(question)
-    # A word choice the question offers answers it. (A number it offers, "78 or 41", does not
-    # count as given early: on the dev split that cost early exit 0.5 points at N = 5.)
-    asked -= set(choices)
-    numeric = bool(
-        question
-        and _NUMERIC_QUESTION.search(question)
-        and not choices
-        and not asks_yes_or_no(question)
-    )
-    if not part.spans or set(part.words) <= asked:
-        return None  # nothing yet beyond the question's own words (or numbers)
-    if numeric and not _number_part(text, asked)[1]:
-        return None  # a number named on the way, not yet stated as the result
+    if not part.spans or not part.final:
+        return None  # no answer yet, or one that what follows may still change
     end = _SENTENCE_END.search(text, part.spans[0][1])
     return text[: end.end()] if end else None

@@ -205,6 +205,26 @@ def _ran_long(c: Candidate) -> bool:
     return c.finish_reason == "length" or c.completion_tokens > LONG_ANSWER_TOKENS
 
 
+def confidence_weights(
+    a: Analysis, candidates: Sequence[Candidate], sharpness: float
+) -> tuple[dict[int, float], dict[int, float]] | None:
+    """Each valid candidate's confidence (``_confidences``; the mean of the others' where it has
+    none) and its weight, softmax(sharpness * confidence); None when no valid candidate has a
+    confidence."""
+    pool = [i for i in range(a.n) if a.valid[i]]
+    confidences = _confidences(a, candidates)
+    known = {i: lp for i in pool if (lp := confidences[i]) is not None}
+    if not known:
+        return None
+    neutral = sum(known.values()) / len(known)
+    conf = {i: known.get(i, neutral) for i in pool}
+    logits = {i: sharpness * conf[i] for i in pool}
+    top = max(logits.values())
+    exp = {i: math.exp(lp - top) for i, lp in logits.items()}  # shifted: no overflow
+    total = sum(exp.values())
+    return conf, {i: e / total for i, e in exp.items()}
+
+
 def mbr(name: str, a: Analysis, candidates: Sequence[Candidate], sharpness: float) -> Decision:
     """Similarity weighted by confidence: the answer that agrees most with the likely answers.
 
@@ -215,18 +235,11 @@ def mbr(name: str, a: Analysis, candidates: Sequence[Candidate], sharpness: floa
     a (finite) confidence gets the mean of the others', a neutral weight; when no valid
     candidate has one, this is ``by_groups`` (plain similarity).
     """
-    pool = [i for i in range(a.n) if a.valid[i]]
-    confidences = _confidences(a, candidates)
-    known = {i: lp for i in pool if (lp := confidences[i]) is not None}
-    if not known:
+    weighted = confidence_weights(a, candidates, sharpness)
+    if weighted is None:
         return by_groups(name, a)
-    neutral = sum(known.values()) / len(known)
-    conf = {i: known.get(i, neutral) for i in pool}
-    logits = {i: sharpness * conf[i] for i in pool}
-    top = max(logits.values())
-    exp = {i: math.exp(lp - top) for i, lp in logits.items()}  # shifted: no overflow
-    total = sum(exp.values())
-    weights = {i: e / total for i, e in exp.items()}
+    conf, weights = weighted
+    pool = list(weights)
     scores = [0.0] * a.n
     for i in pool:
         scores[i] = sum(w * a.sim[i][j] for j, w in weights.items())
