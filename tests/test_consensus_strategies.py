@@ -425,3 +425,19 @@ def test_an_answer_that_copies_a_question_number_counts_for_less():
     # Where the question offers its numbers as the choices, naming one is no copy.
     q = "Which number is bigger: 7 or 1?"
     assert decide("confidence", [copy, one], q).winner == 0
+
+
+def test_a_lone_winner_over_a_pair_is_told_apart_from_no_agreement():
+    from hive_tui.consensus import agreement_text
+
+    # The model was far surer of the lone "zero" than of the pair's "empty": it wins alone,
+    # and the user reads that two other workers agreed on something else.
+    sure = [("zero", -0.2), ("empty", -2.6), ("empty", -2.7), ("negative", -3.0)]
+    lone = decide("confidence", [cand(t, i, mean_logprob=lp) for i, (t, lp) in enumerate(sure)])
+    assert lone.winner == 0 and lone.agree_count == 1
+    text = agreement_text(lone, 4)
+    assert text.startswith("stands alone; 2 of 4 agree on another answer, uncertain")
+    scattered = decide("confidence", cands("zero", "empty", "negative"))
+    assert agreement_text(scattered, 3).startswith("no two answers agree, uncertain")
+    assert agreement_text(decide("confidence", cands("Paris")), 1) == "one worker, no vote"
+    assert agreement_text(decide("confidence", cands("")), 1) == "one worker, no usable answer"
