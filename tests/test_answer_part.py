@@ -94,3 +94,15 @@ def test_a_part_that_copies_a_question_number_is_marked_unless_the_numbers_are_c
     assert not answer_part("7 minus 6 is 1.", "What is 7 minus 6?").echo
     assert not answer_part("The bigger one is 65.", "Which is bigger: 31 or 65?").echo
     assert not answer_part("The capital of Peru is Lima.", Q).echo
+
+
+def test_a_question_offers_alternatives_in_words_or_numbers_in_the_sentence_that_asks():
+    from hive_tui.consensus.answer_part import offers_alternatives
+
+    assert offers_alternatives("Which is the capital of Afghanistan, Damascus or Kabul?")
+    assert offers_alternatives("Which number is bigger: 78 or 41?")
+    assert offers_alternatives("Is 17 odd or even?")
+    assert not offers_alternatives("What is the capital of Afghanistan?")
+    assert not offers_alternatives("Is Paris in France?")
+    # Numbers offered in a pasted text before the question are no choice.
+    assert not offers_alternatives("We had 3 or 4 apples. How many pears are left?")

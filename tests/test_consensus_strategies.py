@@ -441,3 +441,21 @@ def test_a_lone_winner_over_a_pair_is_told_apart_from_no_agreement():
     assert agreement_text(scattered, 3).startswith("no two answers agree, uncertain")
     assert agreement_text(decide("confidence", cands("Paris")), 1) == "one worker, no vote"
     assert agreement_text(decide("confidence", cands("")), 1) == "one worker, no usable answer"
+
+
+def test_picks_among_the_questions_own_alternatives_are_counted_not_weighed():
+    # "Damascus" copied in the question's own order is read with a copy's certainty; two
+    # workers picked "Kabul" less easily. Counted plainly, the two win; on an open question
+    # the same certainty would carry the lone answer.
+    def said(text: str, i: int, lp: float) -> Candidate:
+        return cand(text, i, token_logprobs=[-0.5, lp, -0.1], token_ends=[4, len(text) - 1,
+                                                                          len(text)])
+
+    answers = [said("The Damascus.", 0, -0.05), said("The Kabul.", 1, -1.5),
+               said("The Kabul.", 2, -1.6)]
+    d = decide("confidence", answers, "Which is the capital of Afghanistan, Damascus or Kabul?")
+    assert answers[d.winner].text == "The Kabul." and d.agree_count == 2
+    d = decide("confidence", answers, "What is the capital of Afghanistan?")
+    assert d.winner == 0
+    two = [said("It is 78.", 0, -0.05), said("It is 41.", 1, -1.5), said("It is 41.", 2, -1.6)]
+    assert decide("confidence", two, "Which number is bigger: 78 or 41?").agree_count == 2

@@ -24,6 +24,7 @@ from hive_tui.consensus.question_kind import (
     asks_yes_or_no,
     choice_named,
     offered_choices,
+    the_question,
     yes_or_no,
 )
 from hive_tui.consensus.text import canonical_number, jaccard, normalize
@@ -122,6 +123,12 @@ def _new_words(
             words.append(w)
             spans.append((m.start(), m.end()))
     return words, spans
+
+
+def offers_alternatives(question: str) -> bool:
+    """The question names the answers to pick from: words ("Damascus or Kabul?") or numbers
+    ("Which is bigger: 78 or 41?"), in the sentence that asks."""
+    return bool(offered_choices(question)) or bool(_OFFERS_NUMBERS.search(the_question(question)))
 
 
 def _word_choices(question: str) -> tuple[str, ...]:
