@@ -436,7 +436,7 @@ def test_a_lone_winner_over_a_pair_is_told_apart_from_no_agreement():
     lone = decide("confidence", [cand(t, i, mean_logprob=lp) for i, (t, lp) in enumerate(sure)])
     assert lone.winner == 0 and lone.agree_count == 1
     text = agreement_text(lone, 4)
-    assert text.startswith("stands alone; 2 of 4 agree on another answer, uncertain")
+    assert text.startswith("stands alone, uncertain; 2 of 4 agree on another answer (")
     scattered = decide("confidence", cands("zero", "empty", "negative"))
     assert agreement_text(scattered, 3).startswith("no two answers agree, uncertain")
     assert agreement_text(decide("confidence", cands("Paris")), 1) == "one worker, no vote"

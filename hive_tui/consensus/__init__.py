@@ -97,8 +97,9 @@ def verdict(decision: Decision, voters: int) -> str:
 def agreement_text(decision: Decision, voters: int) -> str:
     """What a user reads about a vote: "3 of 5 agree, likely right (mean similarity 0.72)";
     in plain words when there is no agreement to count: "first finished" (``fastest`` does not
-    compare answers), "no two answers agree" (every answer stands alone), "stands alone; 2 of 5
-    agree on another answer" (which the model was less sure of), "one worker, no vote"."""
+    compare answers), "no two answers agree" (every answer stands alone), "stands alone,
+    uncertain; 2 of 5 agree on another answer" (which the model was less sure of), "one
+    worker, no vote"."""
     if decision.strategy == "fastest" and decision.agree_count:
         return f"first finished of {voters}"
     similarity = f"(mean similarity {decision.mean_similarity:.2f})"
@@ -107,7 +108,8 @@ def agreement_text(decision: Decision, voters: int) -> str:
     if decision.agree_count == 1:
         others = max((len(g) for g in decision.groups if decision.winner not in g), default=0)
         if others > 1:
-            return (f"stands alone; {others} of {voters} agree on another answer, "
-                    f"uncertain {similarity}")
+            # The verdict early: the app shows this in a border, cut at the pane's width.
+            return (f"stands alone, uncertain; {others} of {voters} agree on another answer "
+                    f"{similarity}")
         return f"no two answers agree, uncertain {similarity}"
     return f"{decision.agree_count} of {voters} agree, {verdict(decision, voters)} {similarity}"
