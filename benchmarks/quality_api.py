@@ -89,7 +89,7 @@ def main() -> int:
         node = NodeProcess([])
         url = node.url
     try:
-        health = _ready(node, url)
+        health = _ready(url)
         n = len(health["workers"])
         print(f"node: {n} workers, strategy {health['strategy']}, model {health['model']}")
         replay = _replay(store, picked, n)
@@ -104,7 +104,8 @@ def main() -> int:
     return 0
 
 
-def _ready(node: object | None, url: str) -> dict:
+def _ready(url: str) -> dict:
+    """The node's /health once every worker is ready (5 minutes at most)."""
     import httpx
 
     deadline = time.monotonic() + 300
