@@ -31,6 +31,7 @@ from hive_tui.bench.quality.collect import messages, question_seed  # noqa: E402
 from hive_tui.bench.quality.evaluate import evaluate, paired_ci  # noqa: E402
 from hive_tui.bench.quality.scoring import is_correct  # noqa: E402
 from hive_tui.bench.quality.store import AnswerStore  # noqa: E402
+from hive_tui.bench.quality.tasks import FAMILIES  # noqa: E402
 from hive_tui.bench.speculative import build_info  # noqa: E402
 from hive_tui.consensus import STRATEGIES  # noqa: E402
 
@@ -57,12 +58,6 @@ class Asked(msgspec.Struct):
     replay: float | None  # the replay's expected accuracy at the same N, node-length answers
 
 
-def style_of(system: str, prompt: str) -> str:
-    if system:
-        return "system"
-    return "hint" if prompt.rstrip().endswith("Answer with a number.") else "plain"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "test"), default="test")
@@ -75,7 +70,7 @@ def main() -> int:
 
     store = AnswerStore.load(args.answers).split(args.split)
     picked = [
-        a for a in store.questions if args.style in ("all", style_of(a.system, a.prompt))
+        a for a in store.questions if args.style in ("all", FAMILIES[a.task][0])
     ]
     if args.limit:
         picked = picked[: args.limit]
@@ -144,7 +139,7 @@ def _ask(client: openai.OpenAI, a, seed: int, replay: dict[str, float]) -> Asked
     vote_text = voted.choices[0].message.content or ""
     greedy_text = greedy.choices[0].message.content or ""
     row = Asked(
-        a.qid, a.task, style_of(a.system, a.prompt), a.prompt,
+        a.qid, a.task, FAMILIES[a.task][0], a.prompt,
         vote_text, is_correct(q, vote_text), hive["agree_count"],
         hive["verdict"], [is_correct(q, c["text"]) for c in hive["candidates"]],
         greedy_text, is_correct(q, greedy_text),

@@ -59,7 +59,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     # A vote stops the workers still generating once it is settled (everyone answered, or a
     # strict majority after a grace), one of the winners going on to its end. On by default:
     # at the node's 512 tokens and N = 5 it saves 32-34% of the tokens and 37-42% of the wait,
-    # for -0.4 points of accuracy on the benchmark's dev split, -0.1 on its test split
+    # for -0.7 points of accuracy on the benchmark's dev split, -0.2 on its test split
     # (docs/quality.md).
     early_exit: bool = True
     # A prompt over the context: "error" (the 400, as OpenAI answers), "truncate" (drop the

@@ -39,7 +39,8 @@ SYSTEM_PROMPT = "Answer with just the answer."
 # off at 64), which costs time and buries the number; it still often ignores it.
 _SHORT = "Answer with a number."
 
-# family -> (style, kind of answer: "number" or "word")
+# family -> (style: "hint", "plain" or "system"; kind of answer: "number", "word",
+# "verdict" or "choice")
 FAMILIES: dict[str, tuple[str, str]] = {
     "add": ("hint", "number"),
     "multiply": ("hint", "number"),
