@@ -106,3 +106,40 @@ def test_a_question_offers_alternatives_in_words_or_numbers_in_the_sentence_that
     assert not offers_alternatives("Is Paris in France?")
     # Numbers offered in a pasted text before the question are no choice.
     assert not offers_alternatives("We had 3 or 4 apples. How many pears are left?")
+
+
+def test_a_capital_letter_standing_alone_is_an_answer() -> None:
+    oxygen = "What is the chemical symbol for oxygen?"
+    assert answer_part("O", oxygen).words == ("o",)
+    assert answer_part("The chemical symbol for oxygen is O.", oxygen).words == ("o",)
+    assert answer_part('The letter after C is "D".', "Which letter comes after C?").words == (
+        "d",
+    )
+    # Five answers naming the same letter agree; before, each had an empty part.
+    assert part_similarity(answer_part("O.", oxygen), answer_part("It is O.", oxygen)) == 1.0
+    assert part_similarity(answer_part("O.", oxygen), answer_part("It is H.", oxygen)) == 0.0
+    # The letters that are pieces of other words stay out: "Peru's", "I'd", "don't", an
+    # elided "L'", a dotted "U.S." and an initial "T. rex".
+    assert answer_part("Peru's capital is Lima.", Q).words == ("lima",)
+    assert answer_part("I'd say Lima, don't you", Q).words == ("say", "lima", "don")
+    assert answer_part("L'Italia", "What is the capital of Italy?").words == ("italia",)
+    assert answer_part("In the U.S. capital", "Where is it?").words == ("capital",)
+    assert answer_part("Tyrannosaurus (T. rex)", "Which dinosaur?").words == ("tyrannosaurus",)
+
+
+def test_a_question_that_holds_a_number_but_asks_for_a_word() -> None:
+    q = "Which element has atomic number 8?"
+    assert answer_part("Oxygen.", q).words == ("oxygen",)
+    # Restating the question's number is no answer; the word is.
+    assert answer_part("Oxygen has atomic number 8.", q).words == ("oxygen",)
+    assert part_similarity(answer_part("Oxygen.", q), answer_part("It is oxygen.", q)) == 1.0
+    assert answer_part("The third month is March.", "What is the 3rd month?").words == (
+        "third",
+        "march",
+    )
+    # A question that asks for a number still wants one: no number is no answer.
+    assert answer_part("I do not know.", "What is 15 minus 8?").words == ()
+    assert answer_part("Spiders have legs.", "How many legs does a spider have?").words == ()
+    assert answer_part("Atomic number 8 has 8 protons.", "How many protons has atom 8?").words == (
+        "8",
+    )

@@ -459,3 +459,18 @@ def test_picks_among_the_questions_own_alternatives_are_counted_not_weighed():
     assert d.winner == 0
     two = [said("It is 78.", 0, -0.05), said("It is 41.", 1, -1.5), said("It is 41.", 2, -1.6)]
     assert decide("confidence", two, "Which number is bigger: 78 or 41?").agree_count == 2
+
+
+def test_workers_that_name_the_same_letter_agree():
+    # A chemical symbol or a letter of the alphabet is the whole answer: five workers naming
+    # "O" are a unanimous vote, not five answers with nothing to compare.
+    q = "What is the chemical symbol for oxygen?"
+    texts = ["O", "The chemical symbol for oxygen is O.", "O.", "It is O.", "The symbol is H."]
+    for name in ("confidence", "similarity", "majority"):
+        d = decide(name, cands(*texts), q)
+        assert texts[d.winner] != texts[4] and d.agree_count == 4, name
+    # A question that holds a number and asks for a word is voted on the word.
+    q = "Which element has atomic number 8?"
+    texts = ["Oxygen has atomic number 8.", "Oxygen.", "Nitrogen has atomic number 8.", "Oxygen"]
+    d = decide("confidence", cands(*texts), q)
+    assert "Oxygen" in texts[d.winner] and d.agree_count == 3
