@@ -268,3 +268,18 @@ async def test_cut_answers_are_finished_with_their_own_seed_at_the_nodes_limit()
     assert full.token_logprobs[: len(short.token_logprobs)] == short.token_logprobs
     # An answer that ended by itself (or at a limit above the node's) is kept as it was.
     assert ans.full[1] is None and ans.full_sample(1) == ans.samples[1]
+
+
+def test_symbols_are_scored_as_written_and_ordinal_months_by_their_word():
+    gold = Question("s", "symbol", "What is the chemical symbol for gold?", "Au", ("Au",))
+    assert is_correct(gold, "The chemical symbol for gold is Au.") and is_correct(gold, '"Au"')
+    assert not is_correct(gold, "Gold is gold.") and not is_correct(gold, "Ag, not Au.")
+    oxygen = Question("s", "symbol", "What is the chemical symbol for oxygen?", "O", ("O",))
+    assert is_correct(oxygen, "O") and is_correct(oxygen, "It's O.")
+    # The molecule, an elided "O'", a lowercase "o" are not the symbol.
+    assert not is_correct(oxygen, "O2") and not is_correct(oxygen, "O'Brien")
+    assert not is_correct(oxygen, "it is o")
+    month = next(q for q in questions(12) if q.task == "month" and q.answer == "March")
+    assert month.prompt == "What is the 3rd month of the year?" and month.system
+    assert is_correct(month, "The third month of the year is March.")
+    assert not is_correct(month, "April.")

@@ -135,6 +135,18 @@ QUANTITIES: dict[str, int] = {
 }
 
 # Words a model gives instead of the right one, per family: a first-named one is a wrong answer.
+# Elements whose symbol is no English word on its own ("He", "I", "In", "As", "Be" are left
+# out: a scorer could not tell them from the pronoun or the preposition). Eight of the symbols
+# are one capital letter, which an answer part used to drop as a stray letter.
+ELEMENT_SYMBOLS: dict[str, str] = {
+    "hydrogen": "H", "lithium": "Li", "carbon": "C", "nitrogen": "N", "oxygen": "O",
+    "fluorine": "F", "neon": "Ne", "sodium": "Na", "magnesium": "Mg", "aluminium": "Al",
+    "silicon": "Si", "phosphorus": "P", "sulfur": "S", "chlorine": "Cl", "argon": "Ar",
+    "potassium": "K", "calcium": "Ca", "iron": "Fe", "nickel": "Ni", "copper": "Cu",
+    "zinc": "Zn", "silver": "Ag", "tin": "Sn", "platinum": "Pt", "gold": "Au",
+    "mercury": "Hg", "lead": "Pb", "uranium": "U", "titanium": "Ti", "chromium": "Cr",
+}  # fmt: skip
+
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "continent": (
         "Africa", "Asia", "Europe", "North America", "South America", "Oceania", "Australia",

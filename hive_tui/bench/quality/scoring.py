@@ -11,6 +11,8 @@
   vocabulary (every answer of the family, plus ``facts.VOCABULARY``) named in the text that the
   question does not name itself must be an accepted spelling. So "The opposite of hot is
   cold." is "cold", and "The plural of mouse is mouse." names no answer at all.
+* Chemical symbols: the first symbol of the family written as a word of its own, case as
+  written ("O", "Au"; not the "O" of "O2" or of "O'Brien") must be the right one.
 
 An empty answer is never right.
 """
@@ -21,7 +23,7 @@ import re
 from functools import cache, lru_cache
 
 from hive_tui.bench.quality.capitals import CAPITALS, DISTRACTORS
-from hive_tui.bench.quality.facts import DAYS, MONTHS, VOCABULARY
+from hive_tui.bench.quality.facts import DAYS, ELEMENT_SYMBOLS, MONTHS, VOCABULARY
 from hive_tui.bench.quality.tasks import FAMILIES, Question, table_items
 from hive_tui.consensus.text import normalize
 
@@ -109,7 +111,22 @@ def is_correct(question: Question, text: str) -> bool:
         return said_yes_or_no(text) == question.answer
     if FAMILIES[question.task][1] == "choice":
         return _choice_correct(question, text)
+    if FAMILIES[question.task][1] == "symbol":
+        return extract_symbol(text) == question.answer
     return extract_number(text) == question.answer
+
+
+_SYMBOL = re.compile(
+    r"(?<![\w'\u2019.])("
+    + "|".join(sorted(ELEMENT_SYMBOLS.values(), key=len, reverse=True))
+    + r")(?![\w'\u2019]|\.\w)"
+)
+
+
+def extract_symbol(text: str) -> str | None:
+    """The first chemical symbol of the family the text writes as a word of its own."""
+    m = _SYMBOL.search(text)
+    return m.group(1) if m else None
 
 
 def said_yes_or_no(text: str) -> str:

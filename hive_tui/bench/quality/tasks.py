@@ -1,4 +1,4 @@
-"""The benchmark's questions: fifteen families with one checkable answer each, from a seed.
+"""The benchmark's questions: seventeen families with one checkable answer each, from a seed.
 
 Every family is something the embedded 135M model gets right sometimes but not always, so that
 voting has room to help. They are asked in three styles, so that no strategy can lean on one
@@ -26,6 +26,7 @@ from hive_tui.bench.quality.facts import (
     BABY_ANIMALS,
     CONTINENTS,
     DAYS,
+    ELEMENT_SYMBOLS,
     LANGUAGES,
     MONTHS,
     OPPOSITES,
@@ -40,7 +41,7 @@ SYSTEM_PROMPT = "Answer with just the answer."
 _SHORT = "Answer with a number."
 
 # family -> (style: "hint", "plain" or "system"; kind of answer: "number", "word",
-# "verdict" or "choice")
+# "verdict", "choice" or "symbol")
 FAMILIES: dict[str, tuple[str, str]] = {
     "add": ("hint", "number"),
     "multiply": ("hint", "number"),
@@ -58,6 +59,10 @@ FAMILIES: dict[str, tuple[str, str]] = {
     # Answered by one of the question's own words: yes or no, or an alternative it offers.
     "yesno": ("plain", "verdict"),
     "choice": ("system", "choice"),
+    # Answered by a chemical symbol, as written ("O", "Au"), often a single capital letter.
+    "symbol": ("system", "symbol"),
+    # A question that holds a number but asks for a word ("What is the 3rd month ...?").
+    "month": ("system", "word"),
 }
 TASKS = tuple(FAMILIES)
 SPLITS = ("dev", "test")
@@ -194,7 +199,17 @@ def table_items() -> dict[str, dict[str, tuple[str, ...]]]:
         "opposite": {f"What is the opposite of {w}?": s for w, s in OPPOSITES.items()},
         "baby": {f"What is a baby {a} called?": s for a, s in BABY_ANIMALS.items()},
         "quantity": {q: (str(n),) for q, n in QUANTITIES.items()},
+        "symbol": {
+            f"What is the chemical symbol for {e}?": (s,) for e, s in ELEMENT_SYMBOLS.items()
+        },
+        "month": {f"What is the {_ordinal(i + 1)} month of the year?": (m,)
+                  for i, m in enumerate(MONTHS)},
     }
+
+
+def _ordinal(n: int) -> str:
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n if n < 20 else n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def questions(
