@@ -115,6 +115,7 @@ def test_a_capital_letter_standing_alone_is_an_answer() -> None:
     assert answer_part('The letter after C is "D".', "Which letter comes after C?").words == (
         "d",
     )
+    assert answer_part("It is 'd'.", "Which letter comes after c?").words == ("d",)
     # Five answers naming the same letter agree; before, each had an empty part.
     assert part_similarity(answer_part("O.", oxygen), answer_part("It is O.", oxygen)) == 1.0
     assert part_similarity(answer_part("O.", oxygen), answer_part("It is H.", oxygen)) == 0.0

@@ -148,17 +148,21 @@ def _new_words(
 
 
 _APOSTROPHES = ("'", "\u2019")
+_QUOTES = ("'", '"', "\u2018", "\u2019", "\u201c", "\u201d")
 
 
 def _letter_answer(text: str, start: int, end: int) -> bool:
     """A single letter is an answer when written as a capital on its own ("The chemical symbol
     for oxygen is O.", "The letter after C is D."). The lowercase letters that stand alone are
     pieces of "Peru's", "don't" and "e.g."; a capital next to an apostrophe is one too
-    ("L'Italia"), and so is one in a dotted abbreviation ("U.S.") or an initial ("P. atrox")."""
-    if not text[start:end].isupper():
-        return False
+    ("L'Italia"), and so is one in a dotted abbreviation ("U.S.") or an initial ("P. atrox").
+    A letter in quotes is an answer in any case ('The letter after c is "d".')."""
     prev = text[start - 1] if start else " "
     after = text[end : end + 3]
+    if prev in _QUOTES and after[:1] in _QUOTES and not after[1:2].isalpha():
+        return True
+    if not text[start:end].isupper():
+        return False
     if prev in _APOSTROPHES or after[:1] in _APOSTROPHES:
         return False
     dotted = (prev == "." and text[start - 2 : start - 1].isalpha()) or (
