@@ -126,6 +126,14 @@ def test_a_capital_letter_standing_alone_is_an_answer() -> None:
     assert answer_part("L'Italia", "What is the capital of Italy?").words == ("italia",)
     assert answer_part("In the U.S. capital", "Where is it?").words == ("capital",)
     assert answer_part("Tyrannosaurus (T. rex)", "Which dinosaur?").words == ("tyrannosaurus",)
+    who = "Who was the first president?"
+    assert answer_part("The first president was John F. Kennedy.", who).words == ("john",)
+    assert answer_part("J. K. Rowling wrote it.", "Who wrote it?").words == ("rowling",)
+    # "A" and "I" are the article and the pronoun, unless quoted or closing the sentence.
+    first = "What is the first letter of the alphabet?"
+    assert answer_part("The first letter of the alphabet is 'A'.", first).words == ("a",)
+    assert answer_part("It is A.", first).words == ("a",)
+    assert answer_part("A hexagon.", first).words == ("hexagon",)
 
 
 def test_a_question_that_holds_a_number_but_asks_for_a_word() -> None:
@@ -138,6 +146,9 @@ def test_a_question_that_holds_a_number_but_asks_for_a_word() -> None:
         "third",
         "march",
     )
+    # A number it names on the way is no answer to a question that asks for none.
+    water = "H2O is a compound often found as water, 1 part oxygen."
+    assert answer_part(water, "What is H2O commonly called?").words[:2] == ("compound", "often")
     # A question that asks for a number still wants one: no number is no answer.
     assert answer_part("I do not know.", "What is 15 minus 8?").words == ()
     assert answer_part("Spiders have legs.", "How many legs does a spider have?").words == ()
