@@ -474,18 +474,3 @@ def test_workers_that_name_the_same_letter_agree():
     texts = ["Oxygen has atomic number 8.", "Oxygen.", "Nitrogen has atomic number 8.", "Oxygen"]
     d = decide("confidence", cands(*texts), q)
     assert "Oxygen" in texts[d.winner] and d.agree_count == 3
-
-
-def test_an_answer_that_only_repeats_the_question_does_not_win():
-    # Three workers said nothing beyond the question; one named a symbol. Before, each of the
-    # three tied with it on its own weight, and the lowest index won.
-    q = "What is the chemical symbol for fluorine?"
-    texts = ["The chemical symbol for fluorine is fluorine."] * 3 + ["It is F."]
-    answers = [
-        cand(t, i, token_logprobs=[-0.1] * 3, token_ends=[3, len(t) - 1, len(t)])
-        for i, t in enumerate(texts)
-    ]
-    d = decide("confidence", answers, q)
-    assert d.winner == 3 and d.scores[0] == 0.0
-    # With nobody answering, the vote still returns one of them.
-    assert decide("confidence", answers[:3], q).winner in (0, 1, 2)

@@ -247,20 +247,14 @@ def mbr(name: str, a: Analysis, candidates: Sequence[Candidate], sharpness: floa
         return by_groups(name, a)
     conf, weights = weighted
     pool = list(weights)
-    # An answer that says nothing beyond the question ("The chemical symbol for fluorine is
-    # fluorine.": an empty part) has not answered: it agrees with nobody, and its weight on
-    # itself must not let it tie with an answer that did. On the dev split: +0.5, +0.4, 0.0
-    # points at N = 3, 5, 8 (docs/quality.md, change 14).
-    answering = [i for i in pool if a.parts[i].words]
     scores = [0.0] * a.n
     for i in pool:
-        if a.parts[i].words or not answering:
-            scores[i] = sum(w * a.sim[i][j] for j, w in weights.items())
+        scores[i] = sum(w * a.sim[i][j] for j, w in weights.items())
     # Ties (members of one answer score alike): one whose text is whole (not cut short by
     # early exit, so nothing it went on to say is lost), then the surer, then the most central.
     def rank(i: int) -> tuple[float, bool, float, float, float, int]:
         cut = candidates[i].finish_reason == "answered"
         return (-round(scores[i], 9), cut, -conf[i], -a.centrality[i], -a.quality[i], i)
 
-    winner = min(answering or pool, key=rank)
+    winner = min(pool, key=rank)
     return make_decision(name, a, winner, _valid_scores(a, scores))
