@@ -129,6 +129,20 @@ def test_a_capital_letter_standing_alone_is_an_answer() -> None:
     who = "Who was the first president?"
     assert answer_part("The first president was John F. Kennedy.", who).words == ("john",)
     assert answer_part("J. K. Rowling wrote it.", "Who wrote it?").words == ("rowling",)
+    assert answer_part("J. Rowling wrote it.", "Who wrote it?").words == ("rowling",)
+    # A letter closing a sentence after a capitalised word is still a letter.
+    bones = "Which vitamin helps bones?"
+    assert answer_part("The answer is Vitamin D. It helps bones.", bones).words == ("d",)
+    symbol = "What is the symbol of potassium?"
+    assert answer_part("For Potassium, K. It comes from kalium.", symbol).words == ("k",)
+    # While it streams, a letter's sentence is not settled until what follows shows it is no
+    # initial.
+    author = "Who wrote Harry Potter?"
+    assert answered("J.", author) is None and answered("J. K", author) is None
+    assert answered("J. K. Rowling wrote it. More", author) == "J. K. Rowling wrote it."
+    oxygen_q = "What is the chemical symbol for oxygen?"
+    assert answered("It is O.", oxygen_q) is None
+    assert answered("It is O. It", oxygen_q) == "It is O."
     # "A" and "I" are the article and the pronoun, unless quoted or closing the sentence.
     first = "What is the first letter of the alphabet?"
     assert answer_part("The first letter of the alphabet is 'A'.", first).words == ("a",)
@@ -146,9 +160,17 @@ def test_a_question_that_holds_a_number_but_asks_for_a_word() -> None:
         "third",
         "march",
     )
-    # A number it names on the way is no answer to a question that asks for none.
+    # A digit inside a word ("H2O") makes no numeric question.
     water = "H2O is a compound often found as water, 1 part oxygen."
     assert answer_part(water, "What is H2O commonly called?").words[:2] == ("compound", "often")
+    # The question's number is the answer where the answer does not restate the question's
+    # phrase ("Its speed is 60", not "travels 60"); numbers are read as before where the
+    # question asks for one in words the rule does not know ("factorial", "sequence").
+    train = "A train travels 60 miles in 1 hour. What is its speed?"
+    assert answer_part("Its speed is 60 miles per hour.", train).words == ("60",)
+    seq = "What is the next number in the sequence 2, 4, 6, 8?"
+    assert answer_part("It adds 2 each time. So the next number is 10.", seq).words == ("10",)
+    assert answer_part("Oxygen.", q).final is False  # a stated number may still follow
     # A question that asks for a number still wants one: no number is no answer.
     assert answer_part("I do not know.", "What is 15 minus 8?").words == ()
     assert answer_part("Spiders have legs.", "How many legs does a spider have?").words == ()

@@ -276,6 +276,7 @@ def test_symbols_are_scored_as_written_and_ordinal_months_by_their_word():
     assert not is_correct(gold, "Gold is gold.") and not is_correct(gold, "Ag, not Au.")
     oxygen = Question("s", "symbol", "What is the chemical symbol for oxygen?", "O", ("O",))
     assert is_correct(oxygen, "O") and is_correct(oxygen, "It's O.")
+    assert is_correct(oxygen, "'O'") and is_correct(gold, "The symbol is \u2018Au\u2019.")
     # The molecule, an elided "O'", a lowercase "o" are not the symbol.
     assert not is_correct(oxygen, "O2") and not is_correct(oxygen, "O'Brien")
     assert not is_correct(oxygen, "it is o")

@@ -46,10 +46,14 @@ _STOPWORD_TEXT = (
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 # A question with a number in it, or one asking for a count, is answered by a number: the
 # part of such an answer is the first number it states beyond the question's own.
-_NUMERIC_QUESTION = re.compile(r"\d|\bhow (?:many|much|old|long)\b|\bwhich number\b", re.I)
+# (A digit inside a word, "H2O", "MP3", makes no number.)
+_NUMERIC_QUESTION = re.compile(
+    r"(?<![^\W\d_])\d|\bhow (?:many|much|old|long)\b|\bwhich number\b", re.I
+)
 
 # A question that asks for a number, not only holds one: a count, a measure, a sum, a choice
-# among numbers. Broad on purpose: a question it misses is read by the words of its answers.
+# among numbers. An answer to a question it does not match is still read for the number it
+# states; only one that states none of its own is read by its words.
 _ASKS_NUMBER = re.compile(
     r"\bhow (?:many|much|old|long|far|big|tall|high|heavy|often)\b|\b(?:which|what) number\b"
     r"|\d\s*[-+*/x\u00d7\u00f7^%=<>]|[-+*/\u00d7\u00f7^=<>]\s*-?\d|\bwhat is -?\d[\d.,]*\s*\?"
@@ -106,17 +110,38 @@ def answer_part(text: str, question: str = "") -> AnswerPart:
         # "Is 17 odd or even?" is answered by "odd", not by its number.
         if named := choice_named(text, choices):
             return AnswerPart((named[0],), (named[1],))
-    elif question and _NUMERIC_QUESTION.search(question) and _ASKS_NUMBER.search(question):
-        # (A question that holds a number but asks for a word, "Which element has atomic
-        # number 8?", is read by the words of its answers, below: "Oxygen.")
+    elif question and _NUMERIC_QUESTION.search(question):
         part = _number_part(text, asked)
         # One of the question's own numbers is never final: a copy ("7 minus 6 ... gives 7"),
         # or a choice among them ("78 or 41"), which counted as given early cost early exit
         # 0.5 points on the dev split at N = 5.
         copied = bool(part.words) and part.words[0] in asked
+        restated = copied and _restates(text, part.spans[0], question)
+        if (restated or not part.words) and not _ASKS_NUMBER.search(question):
+            # "Which element has atomic number 8?" holds a number but may ask for a word: an
+            # answer that states no number ("Oxygen.") or only restates the question's ("Oxygen
+            # has atomic number 8.") is read by its words. Not final: a number it goes on to
+            # state would still take this part's place.
+            words = _word_part(text, asked)
+            if words.words:
+                return AnswerPart(words.words, words.spans, final=False)
         echo = copied and not _OFFERS_NUMBERS.search(question)
         return AnswerPart(part.words, part.spans, echo=echo, final=part.final and not copied)
     return _word_part(text, asked)
+
+
+def _restates(text: str, span: tuple[int, int], question: str) -> bool:
+    """The number at ``span`` follows the same word as in the question ("... atomic number 8"
+    for "Which element has atomic number 8?"), not a new one ("Its speed is 60" for "travels
+    60 miles"): the answer repeats the question's phrase."""
+    before = normalize(text[max(0, span[0] - 40) : span[0]]).split()[-1:]
+    number = canonical_number(normalize(text[span[0] : span[1]]))
+    asked = normalize(question).split()
+    return bool(before) and any(
+        canonical_number(w) == number and asked[i - 1] == before[0]
+        for i, w in enumerate(asked)
+        if i > 0
+    )
 
 
 def _word_part(text: str, asked: set[str]) -> AnswerPart:
@@ -172,17 +197,31 @@ def _letter_answer(text: str, start: int, end: int) -> bool:
     dotted = (prev == "." and text[start - 2 : start - 1].isalpha()) or (
         after[:1] == "." and after[1:2].isalpha()
     )
-    # "P. atrox", "John F. Kennedy": a letter and a dot before a word, after a name.
+    # "P. atrox", "J. K. Rowling", "John F. Kennedy": a letter and a dot before a lowercase
+    # word, another initial, or a name after a name; not "Vitamin D. It helps".
     before = text[:start].rstrip().rsplit(None, 1)
     last = before[-1] if before else ""
-    named = (len(last) == 2 and last[0].isupper() and last[1] == ".") or (
-        len(before) == 2 and last[:1].isupper() and not before[0].endswith((".", ":"))
+    named = not before or (len(last) == 2 and last[0].isupper() and last[1] == ".") or (
+        len(before) == 2
+        and last[:1].isupper()
+        and last[-1:].isalpha()
+        and not before[0].endswith((".", ":"))
     )
-    next_initial = text[end + 3 : end + 4] == "." and after[2:3].isupper()  # "J. K. Rowling"
-    initial = after[:2] == ". " and (
-        after[2:3].islower() or next_initial or (named and after[2:3].isupper())
-    )
+    following = _FOLLOWING_WORD.match(text, end)
+    next_word = following.group(1) if following else ""
+    initial = next_word[:1].islower() or (len(next_word) == 1 and text[end + 3 : end + 4] == ".")
+    if named and next_word[:1].isupper() and next_word.lower() not in _SENTENCE_OPENERS:
+        initial = True
     return not (dotted or initial)
+
+
+# ". Kennedy" after an initial; a word that opens sentences is no surname ("Vitamin D. It").
+_FOLLOWING_WORD = re.compile(r"\. ([^\W\d_]+)")
+_OPENER_TEXT = (
+    "it its the this that these those there here he she they we you i a an in on at so but and "
+    "also however then thus which what when where while as if or for to"
+)
+_SENTENCE_OPENERS = frozenset(_OPENER_TEXT.split())
 
 
 def offers_alternatives(question: str) -> bool:
@@ -325,4 +364,9 @@ def answered(text: str, question: str = "") -> str | None:
     if not part.spans or not part.final:
         return None  # no answer yet, or one that what follows may still change
     end = _SENTENCE_END.search(text, part.spans[0][1])
-    return text[: end.end()] if end else None
+    if end is None:
+        return None
+    first = part.words[0]
+    if len(first) == 1 and not first.isdigit() and len(text) < end.end() + 3:
+        return None  # "J." may be the initial of "J. K. Rowling": wait for what follows
+    return text[: end.end()]

@@ -136,7 +136,7 @@ QUANTITIES: dict[str, int] = {
 
 # Words a model gives instead of the right one, per family: a first-named one is a wrong answer.
 # Elements whose symbol is no English word on its own ("He", "I", "In", "As", "Be" are left
-# out: a scorer could not tell them from the pronoun or the preposition). Eight of the symbols
+# out: a scorer could not tell them from the pronoun or the preposition). Nine of the symbols
 # are one capital letter, which an answer part used to drop as a stray letter.
 ELEMENT_SYMBOLS: dict[str, str] = {
     "hydrogen": "H", "lithium": "Li", "carbon": "C", "nitrogen": "N", "oxygen": "O",

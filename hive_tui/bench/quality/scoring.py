@@ -116,10 +116,12 @@ def is_correct(question: Question, text: str) -> bool:
     return extract_number(text) == question.answer
 
 
+# A symbol written as a word of its own, quoted or not: not inside a word, "O2" or "U.S.", nor
+# next to an elision ("O'Brien", "d'O").
 _SYMBOL = re.compile(
-    r"(?<![\w'\u2019.])("
+    r"(?<![\w.])(?<!\w['\u2019])("
     + "|".join(sorted(ELEMENT_SYMBOLS.values(), key=len, reverse=True))
-    + r")(?![\w'\u2019]|\.\w)"
+    + r")(?!\w|\.\w|['\u2019]\w)"
 )
 
 
