@@ -163,14 +163,22 @@ def test_a_question_that_holds_a_number_but_asks_for_a_word() -> None:
     # A digit inside a word ("H2O") makes no numeric question.
     water = "H2O is a compound often found as water, 1 part oxygen."
     assert answer_part(water, "What is H2O commonly called?").words[:2] == ("compound", "often")
-    # The question's number is the answer where the answer does not restate the question's
-    # phrase ("Its speed is 60", not "travels 60"); numbers are read as before where the
-    # question asks for one in words the rule does not know ("factorial", "sequence").
+    # Nor is a number named on the way, or the question's own.
+    planet = "What is the 5th planet from the sun?"
+    assert answer_part("The fifth planet is Jupiter, 5.2 AU away.", planet).words[:2] == (
+        "fifth",
+        "jupiter",
+    )
+    days = "Which month has 28 days?"
+    assert answer_part("The month with 28 days is the month of March.", days).words == ("march",)
+    # Questions that ask for a number in words other than "how many" are still read for it.
     train = "A train travels 60 miles in 1 hour. What is its speed?"
     assert answer_part("Its speed is 60 miles per hour.", train).words == ("60",)
     seq = "What is the next number in the sequence 2, 4, 6, 8?"
     assert answer_part("It adds 2 each time. So the next number is 10.", seq).words == ("10",)
-    assert answer_part("Oxygen.", q).final is False  # a stated number may still follow
+    for asks in ("What is 5 factorial?", "What percentage of 50 is 10?", "What is 9 \u2212 3?",
+                 "What is 2 to the power of 10?", "What is 3 hours in minutes?"):
+        assert answer_part("I think 7.", asks).words == ("7",), asks
     # A question that asks for a number still wants one: no number is no answer.
     assert answer_part("I do not know.", "What is 15 minus 8?").words == ()
     assert answer_part("Spiders have legs.", "How many legs does a spider have?").words == ()
