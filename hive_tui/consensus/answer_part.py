@@ -44,9 +44,8 @@ _STOPWORD_TEXT = (
     "following given number located situated specifically part"
 )
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-# A question with a number in it, or one asking for a count, is answered by a number: the
-# part of such an answer is the first number it states beyond the question's own.
-# (A digit inside a word, "H2O", "MP3", makes no number.)
+# A question with a number in it, or one asking for a count (a digit inside a word, "H2O",
+# "MP3", makes no number); see ``asks_for_number``.
 _NUMERIC_QUESTION = re.compile(
     r"(?<![^\W\d_])\d|\bhow (?:many|much|old|long)\b|\bwhich number\b", re.I
 )
@@ -117,9 +116,7 @@ def answer_part(text: str, question: str = "") -> AnswerPart:
         # "Is 17 odd or even?" is answered by "odd", not by its number.
         if named := choice_named(text, choices):
             return AnswerPart((named[0],), (named[1],))
-    elif question and _NUMERIC_QUESTION.search(question) and _ASKS_NUMBER.search(question):
-        # (One that holds a number but asks for a word, "Which element has atomic number 8?",
-        # is read by the words of its answers, below: "Oxygen.", not a number named on the way.)
+    elif question and asks_for_number(question):
         part = _number_part(text, asked)
         # One of the question's own numbers is never final: a copy ("7 minus 6 ... gives 7"),
         # or a choice among them ("78 or 41"), which counted as given early cost early exit
@@ -128,6 +125,14 @@ def answer_part(text: str, question: str = "") -> AnswerPart:
         echo = copied and not _OFFERS_NUMBERS.search(question)
         return AnswerPart(part.words, part.spans, echo=echo, final=part.final and not copied)
     return _word_part(text, asked)
+
+
+def asks_for_number(question: str) -> bool:
+    """The question is answered by a number: the part of an answer is then the first number it
+    states beyond the question's own. One that holds a number but asks for a word ("Which
+    element has atomic number 8?") is read by the words of its answers ("Oxygen."), not by a
+    number they name on the way."""
+    return bool(_NUMERIC_QUESTION.search(question) and _ASKS_NUMBER.search(question))
 
 
 def _word_part(text: str, asked: set[str]) -> AnswerPart:
@@ -149,7 +154,7 @@ def _new_words(
         for w in normalize(m.group(0)).split():
             if w in asked or w in words:
                 continue
-            if len(w) == 1 and not w.isdigit():
+            if _is_letter(w):
                 if not _letter_answer(text, m.start(), m.end()):
                     continue
             elif w in STOPWORDS:
@@ -157,6 +162,10 @@ def _new_words(
             words.append(w)
             spans.append((m.start(), m.end()))
     return words, spans
+
+
+def _is_letter(word: str) -> bool:
+    return len(word) == 1 and not word.isdigit()
 
 
 _APOSTROPHES = ("'", "\u2019")
@@ -352,7 +361,6 @@ def answered(text: str, question: str = "") -> str | None:
     end = _SENTENCE_END.search(text, part.spans[0][1])
     if end is None:
         return None
-    first = part.words[0]
-    if len(first) == 1 and not first.isdigit() and len(text) < end.end() + 3:
+    if _is_letter(part.words[0]) and len(text) < end.end() + 3:
         return None  # "J." may be the initial of "J. K. Rowling": wait for what follows
     return text[: end.end()]

@@ -134,7 +134,6 @@ QUANTITIES: dict[str, int] = {
     "How many years are in a decade?": 10,
 }
 
-# Words a model gives instead of the right one, per family: a first-named one is a wrong answer.
 # Elements whose symbol is no English word on its own ("He", "I", "In", "As", "Be" are left
 # out: a scorer could not tell them from the pronoun or the preposition). Nine of the symbols
 # are one capital letter, which an answer part used to drop as a stray letter.
@@ -147,6 +146,7 @@ ELEMENT_SYMBOLS: dict[str, str] = {
     "mercury": "Hg", "lead": "Pb", "uranium": "U", "titanium": "Ti", "chromium": "Cr",
 }  # fmt: skip
 
+# Words a model gives instead of the right one, per family: a first-named one is a wrong answer.
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "continent": (
         "Africa", "Asia", "Europe", "North America", "South America", "Oceania", "Australia",
