@@ -284,3 +284,21 @@ def test_symbols_are_scored_as_written_and_ordinal_months_by_their_word():
     assert month.prompt == "What is the 3rd month of the year?" and month.system
     assert is_correct(month, "The third month of the year is March.")
     assert not is_correct(month, "April.")
+
+
+def test_general_knowledge_families_read_the_first_answer_the_question_does_not_name():
+    asked = {q.prompt: q for q in questions(30) if q.task in ("science", "people", "world")}
+    planet = asked["Which planet is closest to the Sun?"]
+    assert planet.system and planet.split in ("dev", "test")
+    assert is_correct(planet, "The planet closest to the Sun is Mercury.")  # "Sun" is asked
+    assert not is_correct(planet, "The closest planet to the Sun is Venus, not Mercury.")
+    painter = asked["Who painted the Mona Lisa?"]
+    assert is_correct(painter, "The Mona Lisa was painted by Leonardo da Vinci.")
+    assert not is_correct(painter, "Michelangelo painted it.")
+    president = asked["Who was the first president of the United States?"]
+    # A name the vocabulary holds counts as the answer, right or wrong, where it comes first.
+    assert not is_correct(president, "It was John F. Kennedy, not George Washington.")
+    assert is_correct(president, "George Washington.")
+    money = asked["What is the currency of the United States?"]
+    assert is_correct(money, "The currency of the United States is the US dollar.")
+    assert not is_correct(money, "The United States.")  # the question's own words

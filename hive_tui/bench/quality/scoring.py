@@ -25,6 +25,7 @@ from functools import cache, lru_cache
 from hive_tui.bench.quality.capitals import CAPITALS, DISTRACTORS
 from hive_tui.bench.quality.facts import DAYS, ELEMENT_SYMBOLS, MONTHS, VOCABULARY
 from hive_tui.bench.quality.tasks import FAMILIES, Question, table_items
+from hive_tui.bench.quality.trivia import TRIVIA_VOCABULARY
 from hive_tui.consensus.text import normalize
 
 _UNITS = (
@@ -77,7 +78,7 @@ def extract_city(text: str) -> str | None:
 
 @cache
 def _family_pattern(task: str) -> re.Pattern[str]:
-    terms = {normalize(t) for t in VOCABULARY.get(task, ())}
+    terms = {normalize(t) for t in (*VOCABULARY.get(task, ()), *TRIVIA_VOCABULARY.get(task, ()))}
     for prompt, accepted in table_items().get(task, {}).items():
         terms.update(normalize(a) for a in accepted)
         if task in ("opposite", "plural"):  # the asked word is an answer of another question

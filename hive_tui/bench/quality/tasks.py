@@ -1,4 +1,4 @@
-"""The benchmark's questions: seventeen families with one checkable answer each, from a seed.
+"""The benchmark's questions: twenty-one families with one checkable answer each, from a seed.
 
 Every family is something the embedded 135M model gets right sometimes but not always, so that
 voting has room to help. They are asked in three styles, so that no strategy can lean on one
@@ -33,6 +33,7 @@ from hive_tui.bench.quality.facts import (
     PLURALS,
     QUANTITIES,
 )
+from hive_tui.bench.quality.trivia import NATURE, PEOPLE, SCIENCE, WORLD
 
 SYSTEM_PROMPT = "Answer with just the answer."
 
@@ -63,6 +64,11 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "symbol": ("system", "symbol"),
     # A question that holds a number but asks for a word ("What is the 3rd month ...?").
     "month": ("system", "word"),
+    # General knowledge, thirty different questions each (``trivia.py``): no template.
+    "science": ("system", "word"),
+    "nature": ("system", "word"),
+    "world": ("system", "word"),
+    "people": ("system", "word"),
 }
 TASKS = tuple(FAMILIES)
 SPLITS = ("dev", "test")
@@ -204,6 +210,10 @@ def table_items() -> dict[str, dict[str, tuple[str, ...]]]:
         },
         "month": {f"What is the {_ordinal(i + 1)} month of the year?": (m,)
                   for i, m in enumerate(MONTHS)},
+        "science": SCIENCE,
+        "nature": NATURE,
+        "world": WORLD,
+        "people": PEOPLE,
     }
 
 
