@@ -162,7 +162,7 @@ def test_a_question_that_holds_a_number_but_asks_for_a_word() -> None:
     )
     # A digit inside a word ("H2O") makes no numeric question.
     water = "H2O is a compound often found as water, 1 part oxygen."
-    assert answer_part(water, "What is H2O commonly called?").words[:2] == ("compound", "often")
+    assert answer_part(water, "What is H2O commonly called?").words[:2] == ("compound", "found")
     # Nor is a number named on the way, or the question's own.
     planet = "What is the 5th planet from the sun?"
     assert answer_part("The fifth planet is Jupiter, 5.2 AU away.", planet).words[:2] == (
@@ -185,3 +185,20 @@ def test_a_question_that_holds_a_number_but_asks_for_a_word() -> None:
     assert answer_part("Atomic number 8 has 8 protons.", "How many protons has atom 8?").words == (
         "8",
     )
+
+
+def test_words_that_qualify_an_answer_are_not_part_of_it() -> None:
+    q = "In which city is the Statue of Liberty?"
+    hedged = "The Statue of Liberty is currently located in New York."
+    assert answer_part(hedged, q).words == ("new", "york")
+    assert answer_part("It is in New York.", q).words == ("new", "york")
+    # So the hedge's own (sampled, unlikely) token does not set the answer's confidence.
+    # tokens: "The", " Statue", " of", " Liberty", " is", " currently", " located", " in",
+    # " New", " York", "."
+    ends = [3, 10, 13, 21, 24, 34, 42, 45, 49, 54, 55]
+    lps = [-0.1, -0.1, -0.0, -0.0, -0.2, -2.0, -0.3, -0.1, -0.5, -0.0, -0.2]
+    assert part_logprobs(answer_part(hedged, q), lps, ends) == [-0.5, -0.0]
+    assert answer_part("Mumbai is often attributed as the capital.", Q).words == ("mumbai",)
+    # Where the qualifier is all the sentence says, it is the answer.
+    unlikely = "What is the opposite of unlikely?"
+    assert answer_part("The opposite of unlikely is likely.", unlikely).words == ("likely",)

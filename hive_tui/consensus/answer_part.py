@@ -43,7 +43,20 @@ _STOPWORD_TEXT = (
     "problem classic simple actually indeed really exactly example means mean refers "
     "following given number located situated specifically part"
 )
+# Words that qualify an answer rather than give it ("is currently located in New York", "is
+# often attributed to ..."). Kept in a part they split agreeing answers and, being sampled
+# words, pull the part's confidence down to their own ("currently": -2.0 where "New": -0.5).
+# Unlike the stopwords they can be the answer ("The opposite of unlikely is likely."): a
+# sentence whose only new words are these keeps them.
+_HEDGE_TEXT = (
+    "currently typically usually generally commonly often probably likely possibly perhaps "
+    "approximately roughly mainly mostly primarily largely widely famously originally "
+    "traditionally historically particularly especially certainly definitely arguably "
+    "officially still now today main primary official considered believed regarded thought "
+    "attributed associated"
+)
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+HEDGES = frozenset(_HEDGE_TEXT.split())
 # A question with a number in it, or one asking for a count (a digit inside a word, "H2O",
 # "MP3", makes no number); see ``asks_for_number``.
 _NUMERIC_QUESTION = re.compile(
@@ -147,21 +160,28 @@ def _word_part(text: str, asked: set[str]) -> AnswerPart:
 def _new_words(
     text: str, start: int, end: int, asked: set[str]
 ) -> tuple[list[str], list[tuple[int, int]]]:
-    """The content words of text[start:end] the question does not hold, and their spans."""
+    """The content words of text[start:end] the question does not hold, and their spans
+    (the hedges among them only where there is nothing else)."""
     words: list[str] = []
     spans: list[tuple[int, int]] = []
+    hedges: list[str] = []
+    hedge_spans: list[tuple[int, int]] = []
     for m in _WORD.finditer(text, start, end):
         for w in normalize(m.group(0)).split():
-            if w in asked or w in words:
+            if w in asked or w in words or w in hedges:
                 continue
             if _is_letter(w):
                 if not _letter_answer(text, m.start(), m.end()):
                     continue
             elif w in STOPWORDS:
                 continue
+            elif w in HEDGES:
+                hedges.append(w)
+                hedge_spans.append((m.start(), m.end()))
+                continue
             words.append(w)
             spans.append((m.start(), m.end()))
-    return words, spans
+    return (words, spans) if words else (hedges, hedge_spans)
 
 
 def _is_letter(word: str) -> bool:
