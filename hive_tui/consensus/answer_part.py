@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -87,8 +87,9 @@ _ASKS_NUMBER = re.compile(
 _OFFERS_NUMBERS = re.compile(r"\d\s*,?\s+or\s+-?\d", re.I)
 
 _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
-# A sentence ends at . ! ? or a line break, except a '.' before a digit (3.14).
-_SENTENCE_END = re.compile(r"[.!?](?!\d)|\n")
+# A sentence ends at . ! ? or a line break, except before a digit or a letter ("3.14",
+# "J.K. Rowling", "U.S."): streamed, "by J." is no sentence end until what follows shows it.
+_SENTENCE_END = re.compile(r"[.!?](?![^\W_])|\n")
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
 
 
@@ -110,11 +111,38 @@ class AnswerPart:
         return tuple(canonical_number(w) for w in self.words if _NUMBER.match(w))
 
 
+def _sentence_ends(text: str, pos: int = 0) -> Iterator[int]:
+    """Where sentences end from ``pos`` on: after . ! ? or a line break, but not after an
+    initial ("J.K. Rowling", "John F. Kennedy": a lone capital whose dot is followed by another
+    letter, or by a name that opens no sentence; "Vitamin D. It helps" ends at "D.")."""
+    for m in _SENTENCE_END.finditer(text, pos):
+        if m.group(0) == "." and _is_initial(text, m.start()):
+            continue
+        yield m.end()
+
+
+_AFTER_INITIAL = re.compile(r"\s*([^\W\d_]+)")
+
+
+def _is_initial(text: str, dot: int) -> bool:
+    """The letter before ``text[dot]`` (a ".") is a lone capital followed by a name."""
+    letter = text[dot - 1 : dot]
+    if not (letter.isupper() and (dot < 2 or not text[dot - 2].isalnum())):
+        return False
+    following = _AFTER_INITIAL.match(text, dot + 1)
+    if following is None:
+        return False
+    name = following.group(1)
+    return following.start(1) == dot + 1 or (
+        name[:1].isupper() and name.lower() not in _SENTENCE_OPENERS
+    )
+
+
 def _sentences(text: str) -> list[tuple[int, int]]:
     out, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        out.append((start, m.end()))
-        start = m.end()
+    for end in _sentence_ends(text):
+        out.append((start, end))
+        start = end
     out.append((start, len(text)))
     return [(a, b) for a, b in out if text[a:b].strip()]
 
@@ -149,39 +177,38 @@ def asks_for_number(question: str) -> bool:
 
 
 def _word_part(text: str, asked: set[str]) -> AnswerPart:
-    """The content words of the first sentence that says something the question did not."""
-    for start, end in _sentences(text):
-        words, spans = _new_words(text, start, end, asked)
-        if words:
-            return AnswerPart(tuple(words[:MAX_PART_WORDS]), tuple(spans[:MAX_PART_WORDS]))
+    """The content words of the first sentence that says something the question did not; an
+    answer that says nothing else, the hedges of its first sentence that has any ("The
+    opposite of unlikely is likely."), which more text may still replace (not final)."""
+    for hedged in (False, True):
+        for start, end in _sentences(text):
+            words, spans = _new_words(text, start, end, asked, hedged)
+            if words:
+                return AnswerPart(
+                    tuple(words[:MAX_PART_WORDS]), tuple(spans[:MAX_PART_WORDS]), final=not hedged
+                )
     return AnswerPart((), ())
 
 
 def _new_words(
-    text: str, start: int, end: int, asked: set[str]
+    text: str, start: int, end: int, asked: set[str], hedged: bool = False
 ) -> tuple[list[str], list[tuple[int, int]]]:
-    """The content words of text[start:end] the question does not hold, and their spans
-    (the hedges among them only where there is nothing else)."""
+    """The content words of text[start:end] the question does not hold, and their spans;
+    with ``hedged``, the hedges among them too."""
     words: list[str] = []
     spans: list[tuple[int, int]] = []
-    hedges: list[str] = []
-    hedge_spans: list[tuple[int, int]] = []
     for m in _WORD.finditer(text, start, end):
         for w in normalize(m.group(0)).split():
-            if w in asked or w in words or w in hedges:
+            if w in asked or w in words:
                 continue
             if _is_letter(w):
                 if not _letter_answer(text, m.start(), m.end()):
                     continue
-            elif w in STOPWORDS:
-                continue
-            elif w in HEDGES:
-                hedges.append(w)
-                hedge_spans.append((m.start(), m.end()))
+            elif w in STOPWORDS or (w in HEDGES and not hedged):
                 continue
             words.append(w)
             spans.append((m.start(), m.end()))
-    return (words, spans) if words else (hedges, hedge_spans)
+    return words, spans
 
 
 def _is_letter(word: str) -> bool:
@@ -378,9 +405,12 @@ def answered(text: str, question: str = "") -> str | None:
     part = answer_part(text, question)
     if not part.spans or not part.final:
         return None  # no answer yet, or one that what follows may still change
-    end = _SENTENCE_END.search(text, part.spans[0][1])
+    end = next(_sentence_ends(text, part.spans[0][1]), None)
     if end is None:
         return None
-    if _is_letter(part.words[0]) and len(text) < end.end() + 3:
-        return None  # "J." may be the initial of "J. K. Rowling": wait for what follows
-    return text[: end.end()]
+    if text[end - 1 : end] == "." and text[end - 2 : end - 1].isupper():
+        # "J." may be the initial of "J. K. Rowling": wait for the word that follows.
+        following = _AFTER_INITIAL.match(text, end)
+        if following is None or following.end() >= len(text):
+            return None
+    return text[:end]
