@@ -302,3 +302,5 @@ def test_general_knowledge_families_read_the_first_answer_the_question_does_not_
     money = asked["What is the currency of the United States?"]
     assert is_correct(money, "The currency of the United States is the US dollar.")
     assert not is_correct(money, "The United States.")  # the question's own words
+    colosseum = asked["In which country is the Colosseum?"]
+    assert is_correct(colosseum, "The Colosseum is located in Rome, Italy.")

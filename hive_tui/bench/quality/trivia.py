@@ -147,7 +147,9 @@ PEOPLE: dict[str, tuple[str, ...]] = {
     "Who discovered that the Earth goes around the Sun?": ("Copernicus",),
 }
 
-# Wrong answers the model gives instead, so that a wrong first answer counts as one.
+# Wrong answers the model gives instead, so that a wrong first answer counts as one. (No city
+# but the answers of the two city questions and Washington: "The Colosseum is in Rome, Italy."
+# names the country asked for second.)
 TRIVIA_VOCABULARY: dict[str, tuple[str, ...]] = {
     "science": (
         "Mercury", "Venus", "Earth", "Mars", "Jupiter", "Saturn", "Uranus", "Neptune", "Pluto",
@@ -181,7 +183,7 @@ TRIVIA_VOCABULARY: dict[str, tuple[str, ...]] = {
         "France", "Spain", "Greece", "Germany", "England", "Britain", "Peru", "Mexico",
         "Brazil", "Bolivia", "Colombia", "Argentina", "Chile", "Canada", "Russia", "Australia",
         "New Zealand", "United States", "America", "Portugal", "Turkey", "Iran", "Paris",
-        "London", "Rome", "New York", "Washington", "Los Angeles", "Chicago", "Madrid",
+        "New York", "Washington",
         "English", "Spanish", "Portuguese", "French", "Italian", "Latin", "Greek", "German",
         "Atlantic", "Pacific", "Indian", "Arctic", "Asia", "Africa", "Europe", "Antarctica",
         "North America", "South America", "Oceania", "Thames", "Seine", "Nile", "Amazon",
