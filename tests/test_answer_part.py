@@ -125,7 +125,8 @@ def test_a_capital_letter_standing_alone_is_an_answer() -> None:
     assert answer_part("I'd say Lima, don't you", Q).words == ("say", "lima", "don")
     assert answer_part("L'Italia", "What is the capital of Italy?").words == ("italia",)
     assert answer_part("In the U.S. capital", "Where is it?").words == ("capital",)
-    assert answer_part("Tyrannosaurus (T. rex)", "Which dinosaur?").words == ("tyrannosaurus",)
+    t_rex = answer_part("Tyrannosaurus (T. rex)", "Which dinosaur?")
+    assert t_rex.words == ("tyrannosaurus", "rex")
     who = "Who was the first president?"
     assert answer_part("The first president was John F. Kennedy.", who).words == ("john", "kennedy")
     assert answer_part("J. K. Rowling wrote it.", "Who wrote it?").words == ("rowling",)
@@ -214,3 +215,21 @@ def test_initials_written_without_spaces_do_not_end_the_answer() -> None:
     assert answered(text, q) == "The Harry Potter books were originally written by J.K. Rowling."
     ohio = "Where is Ohio?"
     assert answer_part("It is in the U.S. near Canada.", ohio).words == ("near", "canada")
+
+
+def test_a_letter_after_a_word_that_is_no_name_ends_its_sentence() -> None:
+    scurvy = "Which vitamin prevents scurvy?"
+    one = answer_part("Vitamin C. Citrus fruits are a good source.", scurvy)
+    other = answer_part("Vitamin C. Many fruits contain it.", scurvy)
+    assert one.words == other.words == ("c",)
+    oxygen = "What is the chemical symbol for oxygen?"
+    assert answer_part("It is O. Oxygen has atomic number 8.", oxygen).words == ("o",)
+
+
+def test_a_hedge_that_ends_its_sentence_is_the_answer() -> None:
+    rarely = "What is the opposite of rarely?"
+    often = answer_part("The antonym of rarely is often.", rarely)
+    never = answer_part("The antonym of rarely is never.", rarely)
+    assert often.words == ("antonym", "often") and often.final
+    assert part_similarity(often, never) < 0.5
+    assert answer_part("Today. Tomorrow comes after today.", "What day is it?").words == ("today",)

@@ -46,8 +46,8 @@ _STOPWORD_TEXT = (
 # Words that qualify an answer rather than give it ("is currently located in New York", "is
 # often attributed to ..."). Kept in a part they split agreeing answers and, being sampled
 # words, pull the part's confidence down to their own ("currently": -2.0 where "New": -0.5).
-# Unlike the stopwords they can be the answer ("The opposite of unlikely is likely."): a
-# sentence whose only new words are these keeps them.
+# Unlike the stopwords they can be the answer: one that ends its sentence ("The opposite of
+# rarely is often.") is kept, and so are they all where nothing else is said.
 _HEDGE_TEXT = (
     "currently typically usually generally commonly often probably likely possibly perhaps "
     "approximately roughly mainly mostly primarily largely widely famously originally "
@@ -113,29 +113,20 @@ class AnswerPart:
 
 def _sentence_ends(text: str, pos: int = 0) -> Iterator[int]:
     """Where sentences end from ``pos`` on: after . ! ? or a line break, but not after an
-    initial ("J.K. Rowling", "John F. Kennedy": a lone capital whose dot is followed by another
-    letter, or by a name that opens no sentence; "Vitamin D. It helps" ends at "D.")."""
+    initial (``_initial``: "John F. Kennedy"; "Vitamin D. It helps" ends at "D.")."""
     for m in _SENTENCE_END.finditer(text, pos):
-        if m.group(0) == "." and _is_initial(text, m.start()):
+        dot = m.start()
+        if (
+            m.group(0) == "."
+            and text[dot - 1 : dot].isupper()
+            and (dot < 2 or not text[dot - 2].isalnum())
+            and _initial(text, dot - 1, dot)
+        ):
             continue
         yield m.end()
 
 
 _AFTER_INITIAL = re.compile(r"\s*([^\W\d_]+)")
-
-
-def _is_initial(text: str, dot: int) -> bool:
-    """The letter before ``text[dot]`` (a ".") is a lone capital followed by a name."""
-    letter = text[dot - 1 : dot]
-    if not (letter.isupper() and (dot < 2 or not text[dot - 2].isalnum())):
-        return False
-    following = _AFTER_INITIAL.match(text, dot + 1)
-    if following is None:
-        return False
-    name = following.group(1)
-    return following.start(1) == dot + 1 or (
-        name[:1].isupper() and name.lower() not in _SENTENCE_OPENERS
-    )
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -204,11 +195,18 @@ def _new_words(
             if _is_letter(w):
                 if not _letter_answer(text, m.start(), m.end()):
                     continue
-            elif w in STOPWORDS or (w in HEDGES and not hedged):
+            elif w in STOPWORDS or (w in HEDGES and not hedged and _qualifies(text, m.end(), end)):
                 continue
             words.append(w)
             spans.append((m.start(), m.end()))
     return words, spans
+
+
+def _qualifies(text: str, after: int, end: int) -> bool:
+    """A hedge qualifies what follows it in its sentence ("is currently located in ..."); one
+    that ends its sentence qualifies nothing and is the answer ("The antonym of rarely is
+    often.", "Today.")."""
+    return _WORD.search(text, after, end) is not None
 
 
 def _is_letter(word: str) -> bool:
@@ -239,8 +237,14 @@ def _letter_answer(text: str, start: int, end: int) -> bool:
     dotted = (prev == "." and text[start - 2 : start - 1].isalpha()) or (
         after[:1] == "." and after[1:2].isalpha()
     )
-    # "P. atrox", "J. K. Rowling", "John F. Kennedy": a letter and a dot before a lowercase
-    # word, another initial, or a name after a name; not "Vitamin D. It helps".
+    return not (dotted or _initial(text, start, end))
+
+
+def _initial(text: str, start: int, end: int) -> bool:
+    """The capital ``text[start:end]`` and the dot after it are an initial: "P. atrox", "J. K.
+    Rowling", "John F. Kennedy" (a letter and a dot before a lowercase word, another initial,
+    or a name after a name); not "Vitamin D. It helps", "Vitamin C. Citrus fruits ...", "is
+    O. Oxygen ..." (the letter follows no name: the sentence ends there)."""
     before = text[:start].rstrip().rsplit(None, 1)
     last = before[-1] if before else ""
     named = not before or (len(last) == 2 and last[0].isupper() and last[1] == ".") or (
@@ -251,10 +255,9 @@ def _letter_answer(text: str, start: int, end: int) -> bool:
     )
     following = _FOLLOWING_WORD.match(text, end)
     next_word = following.group(1) if following else ""
-    initial = next_word[:1].islower() or (len(next_word) == 1 and text[end + 3 : end + 4] == ".")
-    if named and next_word[:1].isupper() and next_word.lower() not in _SENTENCE_OPENERS:
-        initial = True
-    return not (dotted or initial)
+    if next_word[:1].islower() or (len(next_word) == 1 and text[end + 3 : end + 4] == "."):
+        return True
+    return named and next_word[:1].isupper() and next_word.lower() not in _SENTENCE_OPENERS
 
 
 # ". Kennedy" after an initial; a word that opens sentences is no surname ("Vitamin D. It").
