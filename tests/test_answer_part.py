@@ -233,3 +233,14 @@ def test_a_hedge_that_ends_its_sentence_is_the_answer() -> None:
     assert often.words == ("antonym", "often") and often.final
     assert part_similarity(often, never) < 0.5
     assert answer_part("Today. Tomorrow comes after today.", "What day is it?").words == ("today",)
+
+
+def test_a_title_before_a_name_does_not_end_the_answer() -> None:
+    q = "What is the tallest mountain in the world?"
+    text = "The tallest mountain in the world is Mt. Everest. It is in Nepal."
+    assert answer_part(text, q).words == ("mt", "everest")
+    assert answered("The tallest mountain in the world is Mt.", q) is None
+    assert answered("The tallest mountain in the world is Mt. ", q) is None
+    assert answered(text, q) == "The tallest mountain in the world is Mt. Everest."
+    found = "Who found penicillin?"
+    assert answer_part("Penicillin was found by Dr. Fleming.", found).words == ("dr", "fleming")

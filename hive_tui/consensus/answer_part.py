@@ -116,9 +116,10 @@ def _sentence_ends(text: str, pos: int = 0) -> Iterator[int]:
     initial (``_initial``: "John F. Kennedy"; "Vitamin D. It helps" ends at "D.")."""
     for m in _SENTENCE_END.finditer(text, pos):
         dot = m.start()
-        if (
-            m.group(0) == "."
-            and text[dot - 1 : dot].isupper()
+        if m.group(0) == "." and (
+            _abbreviated(text, dot)
+            and _AFTER_INITIAL.match(text, dot + 1) is not None
+            or text[dot - 1 : dot].isupper()
             and (dot < 2 or not text[dot - 2].isalnum())
             and _initial(text, dot - 1, dot)
         ):
@@ -127,6 +128,16 @@ def _sentence_ends(text: str, pos: int = 0) -> Iterator[int]:
 
 
 _AFTER_INITIAL = re.compile(r"\s*([^\W\d_]+)")
+# Titles and the like, whose dot comes before a name: "Mt. Everest", "Dr. Fleming".
+_ABBREVIATION_TEXT = "mt mr mrs ms dr st prof sr jr gen gov sen rev capt lt col sgt ft"
+_ABBREVIATIONS = frozenset(_ABBREVIATION_TEXT.split())
+_WORD_BEFORE = re.compile(r"([^\W\d_]+)$")
+
+
+def _abbreviated(text: str, dot: int) -> bool:
+    """The word before ``text[dot]`` (a ".") is a title: "Mt." of "Mt. Everest"."""
+    word = _WORD_BEFORE.search(text, 0, dot)
+    return word is not None and word.group(1).lower() in _ABBREVIATIONS
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -411,8 +422,11 @@ def answered(text: str, question: str = "") -> str | None:
     end = next(_sentence_ends(text, part.spans[0][1]), None)
     if end is None:
         return None
-    if text[end - 1 : end] == "." and text[end - 2 : end - 1].isupper():
-        # "J." may be the initial of "J. K. Rowling": wait for the word that follows.
+    if text[end - 1 : end] == "." and (
+        text[end - 2 : end - 1].isupper() or _abbreviated(text, end - 1)
+    ):
+        # "J." may be the initial of "J. K. Rowling", "Mt." comes before a name: wait for
+        # the word that follows.
         following = _AFTER_INITIAL.match(text, end)
         if following is None or following.end() >= len(text):
             return None
