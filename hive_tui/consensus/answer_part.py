@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,6 +26,13 @@ from hive_tui.consensus.question_kind import (
     offered_choices,
     the_question,
     yes_or_no,
+)
+from hive_tui.consensus.sentences import (
+    awaits_name,
+    is_letter,
+    letter_answer,
+    sentence_ends,
+    sentences,
 )
 from hive_tui.consensus.text import canonical_number, jaccard, normalize
 
@@ -87,9 +94,6 @@ _ASKS_NUMBER = re.compile(
 _OFFERS_NUMBERS = re.compile(r"\d\s*,?\s+or\s+-?\d", re.I)
 
 _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
-# A sentence ends at . ! ? or a line break, except before a digit or a letter ("3.14",
-# "J.K. Rowling", "U.S."): streamed, "by J." is no sentence end until what follows shows it.
-_SENTENCE_END = re.compile(r"[.!?](?![^\W_])|\n")
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
 
 
@@ -109,44 +113,6 @@ class AnswerPart:
     @property
     def numbers(self) -> tuple[str, ...]:
         return tuple(canonical_number(w) for w in self.words if _NUMBER.match(w))
-
-
-def _sentence_ends(text: str, pos: int = 0) -> Iterator[int]:
-    """Where sentences end from ``pos`` on: after . ! ? or a line break, but not after an
-    initial (``_initial``: "John F. Kennedy"; "Vitamin D. It helps" ends at "D.")."""
-    for m in _SENTENCE_END.finditer(text, pos):
-        dot = m.start()
-        if m.group(0) == "." and (
-            _abbreviated(text, dot)
-            and _AFTER_INITIAL.match(text, dot + 1) is not None
-            or text[dot - 1 : dot].isupper()
-            and (dot < 2 or not text[dot - 2].isalnum())
-            and _initial(text, dot - 1, dot)
-        ):
-            continue
-        yield m.end()
-
-
-_AFTER_INITIAL = re.compile(r"\s*([^\W\d_]+)")
-# Titles and the like, whose dot comes before a name: "Mt. Everest", "Dr. Fleming".
-_ABBREVIATION_TEXT = "mt mr mrs ms dr st prof sr jr gen gov sen rev capt lt col sgt ft"
-_ABBREVIATIONS = frozenset(_ABBREVIATION_TEXT.split())
-_WORD_BEFORE = re.compile(r"([^\W\d_]+)$")
-
-
-def _abbreviated(text: str, dot: int) -> bool:
-    """The word before ``text[dot]`` (a ".") is a title: "Mt." of "Mt. Everest"."""
-    word = _WORD_BEFORE.search(text, 0, dot)
-    return word is not None and word.group(1).lower() in _ABBREVIATIONS
-
-
-def _sentences(text: str) -> list[tuple[int, int]]:
-    out, start = [], 0
-    for end in _sentence_ends(text):
-        out.append((start, end))
-        start = end
-    out.append((start, len(text)))
-    return [(a, b) for a, b in out if text[a:b].strip()]
 
 
 @lru_cache(maxsize=1024)
@@ -182,8 +148,9 @@ def _word_part(text: str, asked: set[str]) -> AnswerPart:
     """The content words of the first sentence that says something the question did not; an
     answer that says nothing else, the hedges of its first sentence that has any ("The
     opposite of unlikely is likely."), which more text may still replace (not final)."""
+    bounds = sentences(text)
     for hedged in (False, True):
-        for start, end in _sentences(text):
+        for start, end in bounds:
             words, spans = _new_words(text, start, end, asked, hedged)
             if words:
                 return AnswerPart(
@@ -203,8 +170,8 @@ def _new_words(
         for w in normalize(m.group(0)).split():
             if w in asked or w in words:
                 continue
-            if _is_letter(w):
-                if not _letter_answer(text, m.start(), m.end()):
+            if is_letter(w):
+                if not letter_answer(text, m.start(), m.end()):
                     continue
             elif w in STOPWORDS or (w in HEDGES and not hedged and _qualifies(text, m.end(), end)):
                 continue
@@ -218,66 +185,6 @@ def _qualifies(text: str, after: int, end: int) -> bool:
     that ends its sentence qualifies nothing and is the answer ("The antonym of rarely is
     often.", "Today.")."""
     return _WORD.search(text, after, end) is not None
-
-
-def _is_letter(word: str) -> bool:
-    return len(word) == 1 and not word.isdigit()
-
-
-_APOSTROPHES = ("'", "\u2019")
-_QUOTES = ("'", '"', "\u2018", "\u2019", "\u201c", "\u201d")
-
-
-def _letter_answer(text: str, start: int, end: int) -> bool:
-    """A single letter is an answer when written as a capital on its own ("The chemical symbol
-    for oxygen is O.", "The letter after C is D."). The lowercase letters that stand alone are
-    pieces of "Peru's", "don't" and "e.g."; a capital next to an apostrophe is one too
-    ("L'Italia"), and so is one in a dotted abbreviation ("U.S.") or an initial ("P. atrox").
-    A letter in quotes is an answer in any case ('The letter after c is "d".')."""
-    prev = text[start - 1] if start else " "
-    after = text[end : end + 3]
-    if prev in _QUOTES and after[:1] in _QUOTES and not after[1:2].isalpha():
-        return True
-    if not text[start:end].isupper():
-        return False
-    if prev in _APOSTROPHES or after[:1] in _APOSTROPHES:
-        return False
-    if text[start:end] in ("A", "I"):
-        # The article and the pronoun, unless they end the sentence: "... is A."
-        return not after[:1].isspace() and not after[:1].isalnum()
-    dotted = (prev == "." and text[start - 2 : start - 1].isalpha()) or (
-        after[:1] == "." and after[1:2].isalpha()
-    )
-    return not (dotted or _initial(text, start, end))
-
-
-def _initial(text: str, start: int, end: int) -> bool:
-    """The capital ``text[start:end]`` and the dot after it are an initial: "P. atrox", "J. K.
-    Rowling", "John F. Kennedy" (a letter and a dot before a lowercase word, another initial,
-    or a name after a name); not "Vitamin D. It helps", "Vitamin C. Citrus fruits ...", "is
-    O. Oxygen ..." (the letter follows no name: the sentence ends there)."""
-    before = text[:start].rstrip().rsplit(None, 1)
-    last = before[-1] if before else ""
-    named = not before or (len(last) == 2 and last[0].isupper() and last[1] == ".") or (
-        len(before) == 2
-        and last[:1].isupper()
-        and last[-1:].isalpha()
-        and not before[0].endswith((".", ":"))
-    )
-    following = _FOLLOWING_WORD.match(text, end)
-    next_word = following.group(1) if following else ""
-    if next_word[:1].islower() or (len(next_word) == 1 and text[end + 3 : end + 4] == "."):
-        return True
-    return named and next_word[:1].isupper() and next_word.lower() not in _SENTENCE_OPENERS
-
-
-# ". Kennedy" after an initial; a word that opens sentences is no surname ("Vitamin D. It").
-_FOLLOWING_WORD = re.compile(r"\. ([^\W\d_]+)")
-_OPENER_TEXT = (
-    "it its the this that these those there here he she they we you i a an in on at so but and "
-    "also however then thus which what when where while as if or for to"
-)
-_SENTENCE_OPENERS = frozenset(_OPENER_TEXT.split())
 
 
 def offers_alternatives(question: str) -> bool:
@@ -298,10 +205,10 @@ def _yes_no_part(text: str, asked: set[str]) -> AnswerPart:
     at a negation ("Paris is not in Spain."), else "yes": a statement that does not negate
     affirms ("Paris is a city in France."), with no token to read a confidence on. Empty
     (no answer) for "I'm not sure"."""
-    sentences = _sentences(text)
-    if not sentences:
+    bounds = sentences(text)
+    if not bounds:
         return AnswerPart((), ())
-    start, end = sentences[0]
+    start, end = bounds[0]
     found = yes_or_no(text[start:end])
     if found is None:
         return AnswerPart(("yes",), ())
@@ -419,15 +326,7 @@ def answered(text: str, question: str = "") -> str | None:
     part = answer_part(text, question)
     if not part.spans or not part.final:
         return None  # no answer yet, or one that what follows may still change
-    end = next(_sentence_ends(text, part.spans[0][1]), None)
-    if end is None:
-        return None
-    if text[end - 1 : end] == "." and (
-        text[end - 2 : end - 1].isupper() or _abbreviated(text, end - 1)
-    ):
-        # "J." may be the initial of "J. K. Rowling", "Mt." comes before a name: wait for
-        # the word that follows.
-        following = _AFTER_INITIAL.match(text, end)
-        if following is None or following.end() >= len(text):
-            return None
+    end = next(sentence_ends(text, part.spans[0][1]), None)
+    if end is None or awaits_name(text, end):
+        return None  # no complete sentence yet, or "J." / "Mt." before the name that follows
     return text[:end]
