@@ -244,3 +244,11 @@ def test_a_title_before_a_name_does_not_end_the_answer() -> None:
     assert answered(text, q) == "The tallest mountain in the world is Mt. Everest."
     found = "Who found penicillin?"
     assert answer_part("Penicillin was found by Dr. Fleming.", found).words == ("dr", "fleming")
+
+
+def test_a_run_of_initials_before_a_name_does_not_end_the_answer() -> None:
+    q = "Who wrote The Lord of the Rings?"
+    said = "The Lord of the Rings is a classic fantasy novel by J.R.R. Tolkien."
+    text = f"{said} It was published."
+    assert answered(text, q) == said
+    assert answered(text[: text.index("Tolkien") + 3], q) is None

@@ -25,6 +25,8 @@ _OPENER_TEXT = (
     "also however then thus which what when where while as if or for to"
 )
 _SENTENCE_OPENERS = frozenset(_OPENER_TEXT.split())
+# Initials already written before this one: "J." of "J. K.", "J.R." of "J.R.R. Tolkien".
+_INITIALS = re.compile(r"(?:[^\W\d_]\.)+")
 _APOSTROPHES = ("'", "\u2019")
 _QUOTES = ("'", '"', "\u2018", "\u2019", "\u201c", "\u201d")
 
@@ -109,12 +111,14 @@ def letter_answer(text: str, start: int, end: int) -> bool:
 
 def _initial(text: str, start: int, end: int) -> bool:
     """The capital ``text[start:end]`` and the dot after it are an initial: "P. atrox", "J. K.
-    Rowling", "John F. Kennedy" (a letter and a dot before a lowercase word, another initial,
-    or a name after a name); not "Vitamin D. It helps", "Vitamin C. Citrus fruits ...", "is
-    O. Oxygen ..." (the letter follows no name: the sentence ends there)."""
+    Rowling", "J.R.R. Tolkien", "John F. Kennedy" (a letter and a dot before a lowercase word,
+    another initial, or a name after a name or after initials); not "Vitamin D. It helps",
+    "Vitamin C. Citrus fruits ...", "is O. Oxygen ..." (the letter follows no name: the
+    sentence ends there)."""
     before = text[:start].rstrip().rsplit(None, 1)
     last = before[-1] if before else ""
-    named = not before or (len(last) == 2 and last[0].isupper() and last[1] == ".") or (
+    initials = last[:1].isupper() and _INITIALS.fullmatch(last) is not None
+    named = not before or initials or (
         len(before) == 2
         and last[:1].isupper()
         and last[-1:].isalpha()
