@@ -58,8 +58,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     max_tokens: int = DEFAULT_MAX_TOKENS
     # A vote stops the workers still generating once it is settled (everyone answered, or a
     # strict majority after a grace), one of the winners going on to its end. On by default:
-    # at the node's 512 tokens and N = 5 it saves 32-33% of the tokens and 37-41% of the wait,
-    # for -0.6 points of accuracy on the benchmark's dev split, -0.2 on its test split
+    # at the node's 512 tokens and N = 5 it saves 37-39% of the tokens and 42-45% of the wait,
+    # for -0.5 points of accuracy on the benchmark's dev split, -0.7 on its test split
     # (docs/quality.md).
     early_exit: bool = True
     # A prompt over the context: "error" (the 400, as OpenAI answers), "truncate" (drop the

@@ -86,7 +86,7 @@ def question_of(messages: Sequence[ChatMessage]) -> str:
 def verdict(decision: Decision, voters: int) -> str:
     """Plain words for how far to trust the winner, backed by the calibration table in
     docs/quality.md (test split, N = 5): when a strict majority of the workers gave the
-    winner's answer it was right 77% of the time (90% when all agreed), otherwise 45%."""
+    winner's answer it was right 79% of the time (91% when all agreed), otherwise 42%."""
     if decision.agree_count == 0:
         return "no answer"
     if voters > 1 and decision.agree_count > voters / 2:
