@@ -76,9 +76,13 @@ def extract_city(text: str) -> str | None:
     return owner[m.group(1)] if m else None
 
 
+# Every family's wrong answers, the templated families' and the general-knowledge ones'.
+_VOCABULARY = {**VOCABULARY, **TRIVIA_VOCABULARY}
+
+
 @cache
 def _family_pattern(task: str) -> re.Pattern[str]:
-    terms = {normalize(t) for t in (*VOCABULARY.get(task, ()), *TRIVIA_VOCABULARY.get(task, ()))}
+    terms = {normalize(t) for t in _VOCABULARY.get(task, ())}
     for prompt, accepted in table_items().get(task, {}).items():
         terms.update(normalize(a) for a in accepted)
         if task in ("opposite", "plural"):  # the asked word is an answer of another question
