@@ -20,6 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from hive_tui.consensus.answer_words import (
+    acronym_similarity,
+    date_days,
+    dotted_acronym,
+    spelled_out,
+    written_in_capitals,
+)
 from hive_tui.consensus.question_kind import (
     asks_yes_or_no,
     choice_named,
@@ -93,7 +100,15 @@ _ASKS_NUMBER = re.compile(
 # naming one of the question's numbers is no copy but a choice.
 _OFFERS_NUMBERS = re.compile(r"\d\s*,?\s+or\s+-?\d", re.I)
 
-_WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
+# A word: letters with dots ("U.S.", "e.g.": ``answer_words.dotted_acronym`` reads them), or
+# letters and digits, a number keeping its sign ("-5", with a minus sign too, but not the "-"
+# of "3-5") and its decimals.
+_WORD = re.compile(
+    r"(?P<dotted>(?:[^\W\d_]\.){2,})|(?:(?<![^\W_])[-\u2212](?=\d))?[^\W_]+(?:[.,][0-9]+)*",
+    re.UNICODE,
+)
+# "negative 5", as "-5".
+_NEGATIVE = re.compile(r"\bnegative\s+$", re.I)
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
 
 
@@ -117,7 +132,7 @@ class AnswerPart:
 
 @lru_cache(maxsize=1024)
 def answer_part(text: str, question: str = "") -> AnswerPart:
-    asked = set(normalize(question).split())
+    asked = {spelled_out(w) for w in normalize(question).split()}
     if question and asks_yes_or_no(question):
         return _yes_no_part(text, asked)
     choices = _word_choices(question)
@@ -166,13 +181,24 @@ def _new_words(
     with ``hedged``, the hedges among them too."""
     words: list[str] = []
     spans: list[tuple[int, int]] = []
+    days = date_days(text, start, end)
+    shouted = text[start:end].isupper()  # "IT IS PARIS.": capitals there make no acronym
     for m in _WORD.finditer(text, start, end):
-        for w in normalize(m.group(0)).split():
-            if w in asked or w in words:
+        token = m.group(0)
+        if m.group("dotted"):
+            found = [a] if (a := dotted_acronym(text, m.start(), m.end())) else []
+        else:
+            found = [spelled_out(w) for w in normalize(token).split()]
+        # "US", "U.S.": an acronym, never the pronoun
+        acronym = bool(m.group("dotted")) or (written_in_capitals(token) and not shouted)
+        for w in found:
+            if w in asked or w in words or m.start() in days:
                 continue
             if is_letter(w):
                 if not letter_answer(text, m.start(), m.end()):
                     continue
+            elif acronym:
+                pass
             elif w in STOPWORDS or (w in HEDGES and not hedged and _qualifies(text, m.end(), end)):
                 continue
             words.append(w)
@@ -237,6 +263,8 @@ def _number_part(text: str, asked: set[str]) -> AnswerPart:
         w = normalize(m.group(0))
         w = NUMBER_WORDS.get(w, w)
         if _NUMBER.match(w):
+            if _NEGATIVE.search(text, max(0, m.start() - 12), m.start()) and w[0] != "-":
+                w = "-" + w
             found.append((canonical_number(w), (m.start(), m.end())))
     for value, span in found:
         if "=" in text[max(0, span[0] - 3) : span[0]].rsplit("\n", 1)[-1]:  # just before it
@@ -277,6 +305,8 @@ def part_similarity(a: AnswerPart, b: AnswerPart) -> float:
     na, nb = a.numbers, b.numbers
     if na and nb:
         return 1.0 if na[0] == nb[0] else NUMBER_MISMATCH
+    if (acronym := acronym_similarity(a.words, b.words, CONTAINED)) is not None:
+        return acronym
     sa, sb = set(a.words), set(b.words)
     if sa <= sb or sb <= sa:
         return max(CONTAINED, jaccard(sa, sb))

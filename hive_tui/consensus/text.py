@@ -83,7 +83,7 @@ class _CharMap(dict[int, str | None]):
     def __missing__(self, code: int) -> str | None:
         ch = chr(code)
         keep = ch.isalnum() or ch in ".,-" or unicodedata.category(ch).startswith("M")
-        value = ch if keep else " "
+        value = "-" if ch == "\u2212" else ch if keep else " "
         if len(self) < _CHAR_MAP_MAX:  # bounded: a hostile text cannot grow it without limit
             self[code] = value
         return value

@@ -1,0 +1,77 @@
+"""Words that give the same answer in another form: a full date's day, an acronym, a title.
+
+``answer_part`` compares answers on their words, so answers that say the same thing in other
+words disagree: "April 15, 1912" and "1912" for "When did the Titanic sink?" (their first
+numbers differ), "the US" and "the United States", "Mt. Everest" and "Mount Everest". None of
+the benchmark's families has such answers; they came from asking the vote kinds of questions
+it does not ask (docs/quality.md, change 15).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+# The day of a full date: "April 15, 1912", "15 April 1912", "15th of April, 1912". The year
+# says when; the day only refines it, so "1912" and "April 15, 1912" agree. A date without a
+# year keeps its day ("December 25" against "December 24").
+_DAY_IN_DATE = re.compile(
+    rf"\b(?:{_MONTHS})\s+(?P<after>\d{{1,2}}(?:st|nd|rd|th)?),?\s+\d{{3,4}}\b"
+    rf"|\b(?P<before>\d{{1,2}}(?:st|nd|rd|th)?)\s+(?:of\s+)?(?:{_MONTHS}),?\s+\d{{3,4}}\b",
+    re.I,
+)
+# Titles written short, as the same word written out ("Mt. Everest", "Mount Everest").
+_SPELLED_OUT = {"mt": "mount", "st": "saint", "ft": "fort"}
+# Capitals with dots, "U.S.", "U.S.A.": one word, unless a name follows (initials, "J.R.R.
+# Tolkien", which the name answers).
+_DOTTED = re.compile(r"(?:[^\W\d_]\.){2,}")
+_NAME_AFTER = re.compile(r"\s+[^\W\d_]*[A-Z]")
+# An acronym names what the initials of the other answer's words spell: "usa" and "united
+# states america" (function words are no part of an answer), "uk" and "united kingdom".
+_ACRONYM = re.compile(r"[^\W\d_]{2,6}")
+
+
+def date_days(text: str, start: int, end: int) -> frozenset[int]:
+    """Where the days of the full dates in ``text[start:end]`` begin."""
+    found = set()
+    for m in _DAY_IN_DATE.finditer(text, start, end):
+        found.add(m.start("after") if m.group("after") else m.start("before"))
+    return frozenset(found)
+
+
+def spelled_out(word: str) -> str:
+    """A normalised word, a short title written out: "mt" -> "mount"."""
+    return _SPELLED_OUT.get(word, word)
+
+
+def dotted_acronym(text: str, start: int, end: int) -> str | None:
+    """The acronym ``text[start:end]`` writes with dots ("U.S." -> "us"); None for anything
+    else, for lowercase abbreviations ("e.g.") and for initials before a name."""
+    token = text[start:end]
+    if not _DOTTED.fullmatch(token) or not token.isupper():
+        return None
+    if _NAME_AFTER.match(text, end):
+        return None
+    return token.replace(".", "").lower()
+
+
+def written_in_capitals(token: str) -> bool:
+    """A word in capitals ("US", "UK") is an acronym, never the pronoun or another function
+    word."""
+    return len(token) >= 2 and token.isalpha() and token.isupper()
+
+
+def acronym_similarity(a: Sequence[str], b: Sequence[str], contained: float) -> float | None:
+    """1.0 when one part is a single word that the initials of the other's words spell
+    ("usa", "united states america"), ``contained`` when it spells the initials of a run of
+    them ("us"); None when neither is an acronym of the other."""
+    for short, long in ((a, b), (b, a)):
+        if len(short) != 1 or len(long) < 2 or not _ACRONYM.fullmatch(short[0]):
+            continue
+        initials = "".join(word[0] for word in long)
+        if short[0] == initials:
+            return 1.0
+        if len(short[0]) >= 2 and short[0] in initials:
+            return contained
+    return None
