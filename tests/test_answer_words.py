@@ -8,6 +8,8 @@ from hive_tui.consensus.answer_words import acronym_similarity, date_days, dotte
 from hive_tui.consensus.text import normalize
 from hive_tui.wire import Candidate
 
+Q_FRANCE = "What is the capital of France?"
+
 
 def _agree(question: str, a: str, b: str) -> float:
     return part_similarity(answer_part(a, question), answer_part(b, question))
@@ -66,7 +68,12 @@ def test_an_acronym_is_the_words_it_stands_for() -> None:
     )
     assert dotted_acronym("e.g. Paris", 0, 4) is None
     assert "it" not in answer_part("IT IS PARIS.", "What is the capital of France?").words
-    assert acronym_similarity(("paris",), ("lima",), 0.8) is None
+    # Only a word written in capitals stands for initials: "Po", the river, is no "Pacific
+    # Ocean".
+    turin = "Which river flows through Turin?"
+    assert _agree(turin, "The Po.", "The Pacific Ocean.") < 0.5
+    paris, lima = answer_part("Paris", Q_FRANCE), answer_part("Lima", Q_FRANCE)
+    assert acronym_similarity(paris, lima, 0.8) is None
 
 
 def test_a_title_written_short_is_the_word_written_out() -> None:

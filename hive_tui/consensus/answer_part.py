@@ -124,6 +124,8 @@ class AnswerPart:
     # the sentence that holds it is complete (``answered``). Not so for a number only named on
     # the way (a later "= 3" or "is 3" takes its place) or one the question holds.
     final: bool = True
+    # The words written as acronyms ("US", "U.S."): each may stand for another answer's words.
+    acronyms: frozenset[str] = frozenset()
 
     @property
     def numbers(self) -> tuple[str, ...]:
@@ -166,23 +168,29 @@ def _word_part(text: str, asked: set[str]) -> AnswerPart:
     bounds = sentences(text)
     for hedged in (False, True):
         for start, end in bounds:
-            words, spans = _new_words(text, start, end, asked, hedged)
+            words, spans, acronyms = _new_words(text, start, end, asked, hedged)
             if words:
+                kept = tuple(words[:MAX_PART_WORDS])
                 return AnswerPart(
-                    tuple(words[:MAX_PART_WORDS]), tuple(spans[:MAX_PART_WORDS]), final=not hedged
+                    kept,
+                    tuple(spans[:MAX_PART_WORDS]),
+                    final=not hedged,
+                    acronyms=acronyms.intersection(kept),
                 )
     return AnswerPart((), ())
 
 
 def _new_words(
     text: str, start: int, end: int, asked: set[str], hedged: bool = False
-) -> tuple[list[str], list[tuple[int, int]]]:
-    """The content words of text[start:end] the question does not hold, and their spans;
-    with ``hedged``, the hedges among them too."""
+) -> tuple[list[str], list[tuple[int, int]], frozenset[str]]:
+    """The content words of text[start:end] the question does not hold, their spans, and
+    those written as acronyms; with ``hedged``, the hedges among them too."""
     words: list[str] = []
     spans: list[tuple[int, int]] = []
+    acronyms: set[str] = set()
     days = date_days(text, start, end)
-    shouted = text[start:end].isupper()  # "IT IS PARIS.": capitals there make no acronym
+    # "IT IS PARIS.": capitals across a sentence make no acronyms ("USA" alone does)
+    shouted = text[start:end].isupper() and len(text[start:end].split()) > 2
     for m in _WORD.finditer(text, start, end):
         token = m.group(0)
         if m.group("dotted"):
@@ -198,12 +206,12 @@ def _new_words(
                 if not letter_answer(text, m.start(), m.end()):
                     continue
             elif acronym:
-                pass
+                acronyms.add(w)
             elif w in STOPWORDS or (w in HEDGES and not hedged and _qualifies(text, m.end(), end)):
                 continue
             words.append(w)
             spans.append((m.start(), m.end()))
-    return words, spans
+    return words, spans, frozenset(acronyms)
 
 
 def _qualifies(text: str, after: int, end: int) -> bool:
@@ -305,7 +313,7 @@ def part_similarity(a: AnswerPart, b: AnswerPart) -> float:
     na, nb = a.numbers, b.numbers
     if na and nb:
         return 1.0 if na[0] == nb[0] else NUMBER_MISMATCH
-    if (acronym := acronym_similarity(a.words, b.words, CONTAINED)) is not None:
+    if (acronym := acronym_similarity(a, b, CONTAINED)) is not None:
         return acronym
     sa, sb = set(a.words), set(b.words)
     if sa <= sb or sb <= sa:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Protocol
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 # The day of a full date: "April 15, 1912", "15 April 1912", "15th of April, 1912". The year
@@ -26,10 +27,17 @@ _SPELLED_OUT = {"mt": "mount", "st": "saint", "ft": "fort"}
 # Capitals with dots, "U.S.", "U.S.A.": one word, unless a name follows (initials, "J.R.R.
 # Tolkien", which the name answers).
 _DOTTED = re.compile(r"(?:[^\W\d_]\.){2,}")
-_NAME_AFTER = re.compile(r"\s+[^\W\d_]*[A-Z]")
-# An acronym names what the initials of the other answer's words spell: "usa" and "united
-# states america" (function words are no part of an answer), "uk" and "united kingdom".
-_ACRONYM = re.compile(r"[^\W\d_]{2,6}")
+_NAME_AFTER = re.compile(r"\s+[A-Z]")
+
+
+class _Part(Protocol):
+    """What ``acronym_similarity`` reads of an ``answer_part.AnswerPart``."""
+
+    @property
+    def words(self) -> Sequence[str]: ...
+
+    @property
+    def acronyms(self) -> frozenset[str]: ...
 
 
 def date_days(text: str, start: int, end: int) -> frozenset[int]:
@@ -62,16 +70,17 @@ def written_in_capitals(token: str) -> bool:
     return len(token) >= 2 and token.isalpha() and token.isupper()
 
 
-def acronym_similarity(a: Sequence[str], b: Sequence[str], contained: float) -> float | None:
-    """1.0 when one part is a single word that the initials of the other's words spell
-    ("usa", "united states america"), ``contained`` when it spells the initials of a run of
-    them ("us"); None when neither is an acronym of the other."""
+def acronym_similarity(a: _Part, b: _Part, contained: float) -> float | None:
+    """1.0 when one part is a single word written as an acronym that the initials of the
+    other's words spell ("USA", "united states america"), ``contained`` when it spells the
+    initials of a run of them ("US"); None when neither is an acronym of the other. Only a
+    word written in capitals counts: "Po" (the river) is no "Pacific Ocean"."""
     for short, long in ((a, b), (b, a)):
-        if len(short) != 1 or len(long) < 2 or not _ACRONYM.fullmatch(short[0]):
+        if len(short.words) != 1 or len(long.words) < 2 or short.words[0] not in short.acronyms:
             continue
-        initials = "".join(word[0] for word in long)
-        if short[0] == initials:
+        initials = "".join(word[0] for word in long.words)
+        if short.words[0] == initials:
             return 1.0
-        if len(short[0]) >= 2 and short[0] in initials:
+        if short.words[0] in initials:
             return contained
     return None
