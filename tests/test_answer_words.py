@@ -68,6 +68,10 @@ def test_an_acronym_is_the_words_it_stands_for() -> None:
     )
     assert dotted_acronym("e.g. Paris", 0, 4) is None
     assert "it" not in answer_part("IT IS PARIS.", "What is the capital of France?").words
+    # An acronym of the question's own words is the question's, like those words.
+    lincoln = "Who was the 16th president of the United States?"
+    said = "Abraham Lincoln was the 16th president of the U.S."
+    assert answer_part(said, lincoln).words == ("abraham", "lincoln")
     # Only a word written in capitals stands for initials: "Po", the river, is no "Pacific
     # Ocean".
     turin = "Which river flows through Turin?"

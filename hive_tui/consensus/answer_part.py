@@ -24,6 +24,7 @@ from hive_tui.consensus.answer_words import (
     acronym_similarity,
     date_days,
     dotted_acronym,
+    initials,
     spelled_out,
     written_in_capitals,
 )
@@ -134,7 +135,8 @@ class AnswerPart:
 
 @lru_cache(maxsize=1024)
 def answer_part(text: str, question: str = "") -> AnswerPart:
-    asked = {spelled_out(w) for w in normalize(question).split()}
+    asked_words = [spelled_out(w) for w in normalize(question).split()]
+    asked = set(asked_words)
     if question and asks_yes_or_no(question):
         return _yes_no_part(text, asked)
     choices = _word_choices(question)
@@ -150,7 +152,7 @@ def answer_part(text: str, question: str = "") -> AnswerPart:
         copied = bool(part.words) and part.words[0] in asked
         echo = copied and not _OFFERS_NUMBERS.search(question)
         return AnswerPart(part.words, part.spans, echo=echo, final=part.final and not copied)
-    return _word_part(text, asked)
+    return _word_part(text, asked, initials(w for w in asked_words if w not in STOPWORDS))
 
 
 def asks_for_number(question: str) -> bool:
@@ -161,14 +163,14 @@ def asks_for_number(question: str) -> bool:
     return bool(_NUMERIC_QUESTION.search(question) and _ASKS_NUMBER.search(question))
 
 
-def _word_part(text: str, asked: set[str]) -> AnswerPart:
+def _word_part(text: str, asked: set[str], asked_initials: str = "") -> AnswerPart:
     """The content words of the first sentence that says something the question did not; an
     answer that says nothing else, the hedges of its first sentence that has any ("The
     opposite of unlikely is likely."), which more text may still replace (not final)."""
     bounds = sentences(text)
     for hedged in (False, True):
         for start, end in bounds:
-            words, spans, acronyms = _new_words(text, start, end, asked, hedged)
+            words, spans, acronyms = _new_words(text, start, end, asked, asked_initials, hedged)
             if words:
                 kept = tuple(words[:MAX_PART_WORDS])
                 return AnswerPart(
@@ -181,10 +183,11 @@ def _word_part(text: str, asked: set[str]) -> AnswerPart:
 
 
 def _new_words(
-    text: str, start: int, end: int, asked: set[str], hedged: bool = False
+    text: str, start: int, end: int, asked: set[str], asked_initials: str, hedged: bool
 ) -> tuple[list[str], list[tuple[int, int]], frozenset[str]]:
     """The content words of text[start:end] the question does not hold, their spans, and
-    those written as acronyms; with ``hedged``, the hedges among them too."""
+    those written as acronyms; an acronym of the question's own words ("U.S." for "the United
+    States") is the question's too. With ``hedged``, the hedges among them too."""
     words: list[str] = []
     spans: list[tuple[int, int]] = []
     acronyms: set[str] = set()
@@ -206,6 +209,8 @@ def _new_words(
                 if not letter_answer(text, m.start(), m.end()):
                     continue
             elif acronym:
+                if len(w) > 1 and w in asked_initials:
+                    continue
                 acronyms.add(w)
             elif w in STOPWORDS or (w in HEDGES and not hedged and _qualifies(text, m.end(), end)):
                 continue

@@ -10,7 +10,7 @@ it does not ask (docs/quality.md, change 15).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -70,6 +70,11 @@ def written_in_capitals(token: str) -> bool:
     return len(token) >= 2 and token.isalpha() and token.isupper()
 
 
+def initials(words: Iterable[str]) -> str:
+    """The first letters of ``words``: "united states america" -> "usa"."""
+    return "".join(word[:1] for word in words)
+
+
 def acronym_similarity(a: _Part, b: _Part, contained: float) -> float | None:
     """1.0 when one part is a single word written as an acronym that the initials of the
     other's words spell ("USA", "united states america"), ``contained`` when it spells the
@@ -78,9 +83,9 @@ def acronym_similarity(a: _Part, b: _Part, contained: float) -> float | None:
     for short, long in ((a, b), (b, a)):
         if len(short.words) != 1 or len(long.words) < 2 or short.words[0] not in short.acronyms:
             continue
-        initials = "".join(word[0] for word in long.words)
-        if short.words[0] == initials:
+        spelled = initials(long.words)
+        if short.words[0] == spelled:
             return 1.0
-        if short.words[0] in initials:
+        if short.words[0] in spelled:
             return contained
     return None
