@@ -101,3 +101,27 @@ def test_the_vote_counts_a_date_and_its_year_together() -> None:
     decision = strategies.confidence(candidates, q)
     assert "1912" in texts[decision.winner]
     assert decision.agree_count == 3
+
+
+def test_a_fraction_is_its_value() -> None:
+    q = "What is 25% as a fraction?"
+    assert answer_part("25% is 1/4.", q).numbers == ("0.25",)
+    assert _agree(q, "1/4", "0.25") == 1.0
+    # Read as two numbers, "1/4" and "1/2" were both "1": the same answer.
+    assert _agree(q, "1/4", "1/2") == 0.0
+    assert _agree("What is half of 1?", "It is 1/2.", "0.5") == 1.0
+    # A date written with slashes is no fraction, and a fraction the question holds is a copy.
+    assert answer_part("12/25/2020", "When?").numbers == ("12", "25", "2020")
+    assert answer_part("It is 3/4.", "What is 3/4 of 8?").echo
+
+
+def test_a_number_in_millions_is_that_number() -> None:
+    q = "How many people live in Tokyo?"
+    assert answer_part("About 14 million people live in Tokyo.", q).numbers == ("14000000",)
+    assert _agree(q, "About 14 million people live in Tokyo.", "14,000,000") == 1.0
+    assert _agree(q, "14 million", "13 million") == 0.0
+    earth = "What is the population of Earth?"
+    assert _agree(earth, "About 8 billion people.", "8,000,000,000") == 1.0
+    # A number the question holds is still the question's when no scale follows it.
+    event = "Which event had 1,000 guests?"
+    assert "1,000" not in answer_part("The gala had 1,000 guests.", event).words

@@ -24,7 +24,9 @@ from hive_tui.consensus.answer_words import (
     acronym_similarity,
     date_days,
     dotted_acronym,
+    fraction_value,
     initials,
+    scaled,
     spelled_out,
     written_in_capitals,
 )
@@ -101,11 +103,14 @@ _ASKS_NUMBER = re.compile(
 # naming one of the question's numbers is no copy but a choice.
 _OFFERS_NUMBERS = re.compile(r"\d\s*,?\s+or\s+-?\d", re.I)
 
-# A word: letters with dots ("U.S.", "e.g.": ``answer_words.dotted_acronym`` reads them), or
-# letters and digits, a number keeping its sign ("-5", with a minus sign too, but not the "-"
-# of "3-5") and its decimals.
+# A word: letters with dots ("U.S.", "e.g.": ``answer_words.dotted_acronym`` reads them), a
+# fraction ("1/4", not a date's "12/25/2020"), or letters and digits; a number keeps its sign
+# ("-5", with a minus sign too, but not the "-" of "3-5") and its decimals.
+_SIGN = r"(?:(?<![^\W_])[-\u2212](?=\d))?"
 _WORD = re.compile(
-    r"(?P<dotted>(?:[^\W\d_]\.){2,})|(?:(?<![^\W_])[-\u2212](?=\d))?[^\W_]+(?:[.,][0-9]+)*",
+    r"(?P<dotted>(?:[^\W\d_]\.){2,})"
+    rf"|(?P<fraction>{_SIGN}(?<![\d/])\d+/\d+(?![\d/]))"
+    rf"|{_SIGN}[^\W_]+(?:[.,][0-9]+)*",
     re.UNICODE,
 )
 # "negative 5", as "-5".
@@ -136,7 +141,9 @@ class AnswerPart:
 @lru_cache(maxsize=1024)
 def answer_part(text: str, question: str = "") -> AnswerPart:
     asked_words = [spelled_out(w) for w in normalize(question).split()]
-    asked = set(asked_words)
+    # and the question's fractions by their values, as its answers' are read
+    fractions = (fraction_value(m.group(0)) for m in _WORD.finditer(question) if m["fraction"])
+    asked = set(asked_words) | {v for v in fractions if v}
     if question and asks_yes_or_no(question):
         return _yes_no_part(text, asked)
     choices = _word_choices(question)
@@ -198,8 +205,10 @@ def _new_words(
         token = m.group(0)
         if m.group("dotted"):
             found = [a] if (a := dotted_acronym(text, m.start(), m.end())) else []
+        elif m.group("fraction"):
+            found = [a] if (a := fraction_value(token)) else []
         else:
-            found = [spelled_out(w) for w in normalize(token).split()]
+            found = [_scaled(spelled_out(w), text, m.end()) for w in normalize(token).split()]
         # "US", "U.S.": an acronym, never the pronoun
         acronym = bool(m.group("dotted")) or (written_in_capitals(token) and not shouted)
         for w in found:
@@ -217,6 +226,15 @@ def _new_words(
             words.append(w)
             spans.append((m.start(), m.end()))
     return words, spans, frozenset(acronyms)
+
+
+def _scaled(word: str, text: str, end: int) -> str:
+    """A number followed by "million" and the like, as the number it names; any other word,
+    and any other number, as it is (as the question's own words are compared)."""
+    if not _NUMBER.match(word):
+        return word
+    value = scaled(canonical_number(word), text, end)
+    return word if value == canonical_number(word) else value
 
 
 def _qualifies(text: str, after: int, end: int) -> bool:
@@ -273,12 +291,12 @@ def _number_part(text: str, asked: set[str]) -> AnswerPart:
     result (after "=" or a result verb) is ``final``: one merely named may give way to it."""
     found: list[tuple[str, tuple[int, int]]] = []
     for m in _WORD.finditer(text):
-        w = normalize(m.group(0))
-        w = NUMBER_WORDS.get(w, w)
+        w = fraction_value(m.group(0)) if m.group("fraction") else normalize(m.group(0))
+        w = NUMBER_WORDS.get(w, w) if w else ""
         if _NUMBER.match(w):
             if _NEGATIVE.search(text, max(0, m.start() - 12), m.start()) and w[0] != "-":
                 w = "-" + w
-            found.append((canonical_number(w), (m.start(), m.end())))
+            found.append((scaled(canonical_number(w), text, m.end()), (m.start(), m.end())))
     for value, span in found:
         if "=" in text[max(0, span[0] - 3) : span[0]].rsplit("\n", 1)[-1]:  # just before it
             return AnswerPart((value,), (span,))

@@ -1,8 +1,10 @@
-"""Words that give the same answer in another form: a full date's day, an acronym, a title.
+"""Words that give the same answer in another form: a full date's day, an acronym, a title, a
+fraction, a number in millions.
 
 ``answer_part`` compares answers on their words, so answers that say the same thing in other
 words disagree: "April 15, 1912" and "1912" for "When did the Titanic sink?" (their first
-numbers differ), "the US" and "the United States", "Mt. Everest" and "Mount Everest". None of
+numbers differ), "the US" and "the United States", "Mt. Everest" and "Mount Everest", "1/2"
+and "0.5", "8 billion" and "8,000,000,000". None of
 the benchmark's families has such answers; they came from asking the vote kinds of questions
 it does not ask (docs/quality.md, change 15).
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from typing import Protocol
+
+from hive_tui.consensus.text import canonical_number
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 # The day of a full date: "April 15, 1912", "15 April 1912", "15th of April, 1912". The year
@@ -28,6 +32,12 @@ _SPELLED_OUT = {"mt": "mount", "st": "saint", "ft": "fort"}
 # Tolkien", which the name answers).
 _DOTTED = re.compile(r"(?:[^\W\d_]\.){2,}")
 _NAME_AFTER = re.compile(r"\s+[A-Z]")
+
+# A fraction's value: "1/4" is "0.25"; read as two numbers, it was "1", as "1/2" was.
+_FRACTION = re.compile(r"([-\u2212]?\d+)/(\d+)")
+# "8 billion" is 8,000,000,000.
+_SCALE_AFTER = re.compile(r"\s+(thousand|million|billion|trillion)\b", re.I)
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 
 
 class _Part(Protocol):
@@ -68,6 +78,28 @@ def written_in_capitals(token: str) -> bool:
     """A word in capitals ("US", "UK") is an acronym, never the pronoun or another function
     word."""
     return len(token) >= 2 and token.isalpha() and token.isupper()
+
+
+def fraction_value(token: str) -> str | None:
+    """The value of a fraction written with a slash, as a number: "1/4" -> "0.25"; None for a
+    zero denominator or anything else."""
+    m = _FRACTION.fullmatch(token)
+    if not m or int(m.group(2)) == 0:
+        return None
+    return canonical_number(repr(int(m.group(1).replace("\u2212", "-")) / int(m.group(2))))
+
+
+def scaled(number: str, text: str, end: int) -> str:
+    """``number`` (canonical), written at ``text[:end]``, times the scale word after it, if
+    any: "8" in "8 billion people" -> "8000000000"."""
+    m = _SCALE_AFTER.match(text, end)
+    if not m:
+        return number
+    try:
+        value = float(number) * _SCALES[m.group(1).lower()]
+    except ValueError:
+        return number
+    return canonical_number(repr(value))
 
 
 def initials(words: Iterable[str]) -> str:
