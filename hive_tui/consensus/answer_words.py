@@ -4,9 +4,9 @@ fraction, a number in millions.
 ``answer_part`` compares answers on their words, so answers that say the same thing in other
 words disagree: "April 15, 1912" and "1912" for "When did the Titanic sink?" (their first
 numbers differ), "the US" and "the United States", "Mt. Everest" and "Mount Everest", "1/2"
-and "0.5", "8 billion" and "8,000,000,000". None of
-the benchmark's families has such answers; they came from asking the vote kinds of questions
-it does not ask (docs/quality.md, change 15).
+and "0.5", "8 billion" and "8,000,000,000". None of the benchmark's families has such
+answers; they came from reading the vote on kinds of questions it does not ask
+(docs/quality.md, change 15).
 """
 
 from __future__ import annotations
