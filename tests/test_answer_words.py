@@ -49,6 +49,12 @@ def test_a_full_date_is_read_by_its_year() -> None:
     assert _agree(christmas, "Christmas is on December 25.", "25 December") == 1.0
     text = "It sank on April 15, 1912."
     assert date_days(text, 0, len(text)) == {text.index("15")}
+    # The day stays a word of the part (its confidence counts, and no later word takes its
+    # place); only the part's number is the year.
+    moon = "In which year did humans first land on the Moon?"
+    landed = answer_part("Humans first landed on the Moon on July 20, 1969, but the exact", moon)
+    assert landed.words == ("landed", "july", "20", "1969")
+    assert landed.numbers == ("1969",)
 
 
 def test_an_acronym_is_the_words_it_stands_for() -> None:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from hive_tui.consensus.answer_words import (
     acronym_similarity,
@@ -132,10 +133,15 @@ class AnswerPart:
     final: bool = True
     # The words written as acronyms ("US", "U.S."): each may stand for another answer's words.
     acronyms: frozenset[str] = frozenset()
+    # The days of full dates ("15" of "April 15, 1912"): words of the part, whose confidence
+    # counts, but not its numbers, which the year answers.
+    days: frozenset[str] = frozenset()
 
     @property
     def numbers(self) -> tuple[str, ...]:
-        return tuple(canonical_number(w) for w in self.words if _NUMBER.match(w))
+        return tuple(
+            canonical_number(w) for w in self.words if _NUMBER.match(w) and w not in self.days
+        )
 
 
 @lru_cache(maxsize=1024)
@@ -177,28 +183,38 @@ def _word_part(text: str, asked: set[str], asked_initials: str = "") -> AnswerPa
     bounds = sentences(text)
     for hedged in (False, True):
         for start, end in bounds:
-            words, spans, acronyms = _new_words(text, start, end, asked, asked_initials, hedged)
-            if words:
-                kept = tuple(words[:MAX_PART_WORDS])
+            found = _new_words(text, start, end, asked, asked_initials, hedged)
+            if found.words:
+                kept = tuple(found.words[:MAX_PART_WORDS])
                 return AnswerPart(
                     kept,
-                    tuple(spans[:MAX_PART_WORDS]),
+                    tuple(found.spans[:MAX_PART_WORDS]),
                     final=not hedged,
-                    acronyms=acronyms.intersection(kept),
+                    acronyms=found.acronyms.intersection(kept),
+                    days=found.days.intersection(kept),
                 )
     return AnswerPart((), ())
 
 
+class _NewWords(NamedTuple):
+    words: list[str]
+    spans: list[tuple[int, int]]
+    acronyms: frozenset[str]  # written as acronyms
+    days: frozenset[str]  # the days of full dates
+
+
 def _new_words(
     text: str, start: int, end: int, asked: set[str], asked_initials: str, hedged: bool
-) -> tuple[list[str], list[tuple[int, int]], frozenset[str]]:
-    """The content words of text[start:end] the question does not hold, their spans, and
-    those written as acronyms; an acronym of the question's own words ("U.S." for "the United
-    States") is the question's too. With ``hedged``, the hedges among them too."""
+) -> _NewWords:
+    """The content words of text[start:end] the question does not hold, their spans, those
+    written as acronyms and those that are a full date's day; an acronym of the question's own
+    words ("U.S." for "the United States") is the question's too. With ``hedged``, the hedges
+    among them too."""
     words: list[str] = []
     spans: list[tuple[int, int]] = []
     acronyms: set[str] = set()
-    days = date_days(text, start, end)
+    days: set[str] = set()
+    day_starts = date_days(text, start, end)
     # "IT IS PARIS.": capitals across a sentence make no acronyms ("USA" alone does)
     shouted = text[start:end].isupper() and len(text[start:end].split()) > 2
     for m in _WORD.finditer(text, start, end):
@@ -212,9 +228,11 @@ def _new_words(
         # "US", "U.S.": an acronym, never the pronoun
         acronym = bool(m.group("dotted")) or (written_in_capitals(token) and not shouted)
         for w in found:
-            if w in asked or w in words or m.start() in days:
+            if w in asked or w in words:
                 continue
-            if is_letter(w):
+            if m.start() in day_starts:
+                days.add(w)
+            elif is_letter(w):
                 if not letter_answer(text, m.start(), m.end()):
                     continue
             elif acronym:
@@ -225,7 +243,7 @@ def _new_words(
                 continue
             words.append(w)
             spans.append((m.start(), m.end()))
-    return words, spans, frozenset(acronyms)
+    return _NewWords(words, spans, frozenset(acronyms), frozenset(days))
 
 
 def _scaled(word: str, text: str, end: int) -> str:
