@@ -8,20 +8,25 @@ log-probability over the whole text mostly measures how sure the model was of th
 ``answer_part`` keeps what differs: the content words of the first sentence that says
 something the question did not (question words and function words dropped), and the spans of
 those words in the text, so that the model's confidence can be read on the tokens that carry
-the answer (``part_confidence``). A sentence that only repeats the question ("The capital of
-Peru is") is skipped; an answer whose every sentence repeats the question has an empty part.
+the answer (``answer_confidence``). A sentence that only repeats the question ("The capital
+of Peru is") is skipped; an answer whose every sentence repeats the question has an empty
+part. An answer to a question that asks for a number is read by the number it states
+(``answer_numbers``), one to a yes/no question or a choice by its verdict or its pick
+(``question_kind``), and words written in other forms by ``answer_words``.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
+from hive_tui.consensus.answer_numbers import asks_for_number, offers_numbers, stated_number
 from hive_tui.consensus.answer_words import (
+    NUMBER,
+    WORD,
     acronym_similarity,
     date_days,
     dotted_acronym,
@@ -75,48 +80,6 @@ _HEDGE_TEXT = (
 )
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 HEDGES = frozenset(_HEDGE_TEXT.split())
-# A question with a number in it, or one asking for a count (a digit inside a word, "H2O",
-# "MP3", makes no number); see ``asks_for_number``.
-_NUMERIC_QUESTION = re.compile(
-    r"(?<![^\W\d_])\d|\bhow (?:many|much|old|long)\b|\bwhich number\b", re.I
-)
-
-# A question that asks for a number, not only holds one: a count, a measure, a sum, a choice
-# among numbers. Broad on purpose (a review's list of arithmetic phrasings: "5 factorial",
-# "the next number in the sequence", "percentage of"), since a question it misses is read by
-# the words of its answers; one that holds a number and asks for a word ("Which element has
-# atomic number 8?", "Which month has 28 days?") matches none of it.
-_ASKS_NUMBER = re.compile(
-    r"\bhow (?:many|much|old|long|far|big|tall|high|heavy|often)\b|\b(?:which|what) number\b"
-    r"|\bnext number\b|\d\s*[-+*/x\u00d7\u00f7\u2212^%=<>!]|[-+*/\u00d7\u00f7\u2212^=<>]\s*-?\d"
-    r"|\bwhat is -?\d[\d.,]*\s*\?|\d+(?:st|nd|rd|th) power\b"
-    r"|\b(?:plus|minus|times|divided|multiplied|squared?|cubed?|percent|percentage|sum|product"
-    r"|difference|total|average|mean|median|half|double|twice|triple|third|quarter|fraction"
-    r"|root|power|factorial|remainder|modulo|mod|gcd|lcm|add|subtract|multiply|divide"
-    r"|calculate|compute|solve|round|rounded|count|convert|bigger|smaller|larger|greater|less"
-    r"|fewer|more|equal|equals|speed|distance|area|perimeter|volume|weight|mass|age|price|cost"
-    r"|rate|probability|sequence|value|digits?|binary|minutes|hours|seconds|celsius"
-    r"|fahrenheit|kilometers|kilometres|km|miles|meters|metres|grams|kilograms|kg|pounds"
-    r"|inches|feet)\b",
-    re.I,
-)
-# A question that offers numbers to choose from ("Which is bigger: 78 or 41?"): there an answer
-# naming one of the question's numbers is no copy but a choice.
-_OFFERS_NUMBERS = re.compile(r"\d\s*,?\s+or\s+-?\d", re.I)
-
-# A word: letters with dots ("U.S.", "e.g.": ``answer_words.dotted_acronym`` reads them), a
-# fraction ("1/4", not a date's "12/25/2020"), or letters and digits; a number keeps its sign
-# ("-5", with a minus sign too, but not the "-" of "3-5") and its decimals.
-_SIGN = r"(?:(?<![^\W_])[-\u2212](?=\d))?"
-_WORD = re.compile(
-    r"(?P<dotted>(?:[^\W\d_]\.){2,})"
-    rf"|(?P<fraction>{_SIGN}(?<![\d/])\d+/\d+(?![\d/]))"
-    rf"|{_SIGN}[^\W_]+(?:[.,][0-9]+)*",
-    re.UNICODE,
-)
-# "negative 5", as "-5".
-_NEGATIVE = re.compile(r"\bnegative\s+$", re.I)
-_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,16 +103,13 @@ class AnswerPart:
     @property
     def numbers(self) -> tuple[str, ...]:
         return tuple(
-            canonical_number(w) for w in self.words if _NUMBER.match(w) and w not in self.days
+            canonical_number(w) for w in self.words if NUMBER.match(w) and w not in self.days
         )
 
 
 @lru_cache(maxsize=1024)
 def answer_part(text: str, question: str = "") -> AnswerPart:
-    asked_words = [spelled_out(w) for w in normalize(question).split()]
-    # and the question's fractions by their values, as its answers' are read
-    fractions = (fraction_value(m.group(0)) for m in _WORD.finditer(question) if m["fraction"])
-    asked = set(asked_words) | {v for v in fractions if v}
+    asked, asked_initials = _asked(question)
     if question and asks_yes_or_no(question):
         return _yes_no_part(text, asked)
     choices = _word_choices(question)
@@ -158,25 +118,31 @@ def answer_part(text: str, question: str = "") -> AnswerPart:
         if named := choice_named(text, choices):
             return AnswerPart((named[0],), (named[1],))
     elif question and asks_for_number(question):
-        part = _number_part(text, asked)
+        stated = stated_number(text, asked)
+        if stated is None:
+            return AnswerPart((), ())
         # One of the question's own numbers is never final: a copy ("7 minus 6 ... gives 7"),
         # or a choice among them ("78 or 41"), which counted as given early cost early exit
         # 0.5 points on the dev split at N = 5.
-        copied = bool(part.words) and part.words[0] in asked
-        echo = copied and not _OFFERS_NUMBERS.search(question)
-        return AnswerPart(part.words, part.spans, echo=echo, final=part.final and not copied)
-    return _word_part(text, asked, initials(w for w in asked_words if w not in STOPWORDS))
+        copied = stated.value in asked
+        echo = copied and not offers_numbers(question)
+        final = stated.final and not copied
+        return AnswerPart((stated.value,), (stated.span,), echo=echo, final=final)
+    return _word_part(text, asked, asked_initials)
 
 
-def asks_for_number(question: str) -> bool:
-    """The question is answered by a number: the part of an answer is then the first number it
-    states beyond the question's own. One that holds a number but asks for a word ("Which
-    element has atomic number 8?") is read by the words of its answers ("Oxygen."), not by a
-    number they name on the way."""
-    return bool(_NUMERIC_QUESTION.search(question) and _ASKS_NUMBER.search(question))
+@lru_cache(maxsize=256)
+def _asked(question: str) -> tuple[frozenset[str], str]:
+    """The question's words, as its answers' words are read (titles written out, fractions
+    by their values), and the initials of its content words ("U.S." for "the United States"):
+    once per question, not once per answer."""
+    words = [spelled_out(w) for w in normalize(question).split()]
+    fractions = (fraction_value(m.group(0)) for m in WORD.finditer(question) if m["fraction"])
+    asked = frozenset(words) | {v for v in fractions if v}
+    return asked, initials(w for w in words if w not in STOPWORDS)
 
 
-def _word_part(text: str, asked: set[str], asked_initials: str = "") -> AnswerPart:
+def _word_part(text: str, asked: Set[str], asked_initials: str) -> AnswerPart:
     """The content words of the first sentence that says something the question did not; an
     answer that says nothing else, the hedges of its first sentence that has any ("The
     opposite of unlikely is likely."), which more text may still replace (not final)."""
@@ -204,7 +170,7 @@ class _NewWords(NamedTuple):
 
 
 def _new_words(
-    text: str, start: int, end: int, asked: set[str], asked_initials: str, hedged: bool
+    text: str, start: int, end: int, asked: Set[str], asked_initials: str, hedged: bool
 ) -> _NewWords:
     """The content words of text[start:end] the question does not hold, their spans, those
     written as acronyms and those that are a full date's day; an acronym of the question's own
@@ -217,14 +183,14 @@ def _new_words(
     day_starts = date_days(text, start, end)
     # "IT IS PARIS.": capitals across a sentence make no acronyms ("USA" alone does)
     shouted = text[start:end].isupper() and len(text[start:end].split()) > 2
-    for m in _WORD.finditer(text, start, end):
+    for m in WORD.finditer(text, start, end):
         token = m.group(0)
         if m.group("dotted"):
             found = [a] if (a := dotted_acronym(text, m.start(), m.end())) else []
         elif m.group("fraction"):
             found = [a] if (a := fraction_value(token)) else []
         else:
-            found = [_scaled(spelled_out(w), text, m.end()) for w in normalize(token).split()]
+            found = [scaled(spelled_out(w), text, m.end()) for w in normalize(token).split()]
         # "US", "U.S.": an acronym, never the pronoun
         acronym = bool(m.group("dotted")) or (written_in_capitals(token) and not shouted)
         for w in found:
@@ -246,36 +212,27 @@ def _new_words(
     return _NewWords(words, spans, frozenset(acronyms), frozenset(days))
 
 
-def _scaled(word: str, text: str, end: int) -> str:
-    """A number followed by "million" and the like, as the number it names; any other word,
-    and any other number, as it is (as the question's own words are compared)."""
-    if not _NUMBER.match(word):
-        return word
-    value = scaled(canonical_number(word), text, end)
-    return word if value == canonical_number(word) else value
-
-
 def _qualifies(text: str, after: int, end: int) -> bool:
     """A hedge qualifies what follows it in its sentence ("is currently located in ..."); one
     that ends its sentence qualifies nothing and is the answer ("The antonym of rarely is
     often.", "Today.")."""
-    return _WORD.search(text, after, end) is not None
+    return WORD.search(text, after, end) is not None
 
 
 def offers_alternatives(question: str) -> bool:
     """The question names the answers to pick from: words ("Damascus or Kabul?") or numbers
     ("Which is bigger: 78 or 41?"), in the sentence that asks."""
-    return bool(offered_choices(question)) or bool(_OFFERS_NUMBERS.search(the_question(question)))
+    return bool(offered_choices(question)) or offers_numbers(the_question(question))
 
 
 def _word_choices(question: str) -> tuple[str, ...]:
     """The alternatives a question offers, unless they are all numbers ("78 or 41": read as a
     numeric question)."""
     choices = offered_choices(question) if question else ()
-    return () if all(_NUMBER.match(c) for c in choices) else choices
+    return () if all(NUMBER.match(c) for c in choices) else choices
 
 
-def _yes_no_part(text: str, asked: set[str]) -> AnswerPart:
+def _yes_no_part(text: str, asked: Set[str]) -> AnswerPart:
     """The verdict of the answer's first sentence: the "yes" or "no" it opens with, else "no"
     at a negation ("Paris is not in Spain."), else "yes": a statement that does not negate
     affirms ("Paris is a city in France."), with no token to read a confidence on. Empty
@@ -291,50 +248,6 @@ def _yes_no_part(text: str, asked: set[str]) -> AnswerPart:
     if not verdict:
         return AnswerPart((), ())
     return AnswerPart((verdict,), ((start + a, start + b),), final=verdict not in asked)
-
-
-# A number stated as the result: "is 8", "are 3 fruits", "equals 12", "has a total of 8".
-_STATED = re.compile(
-    r"\b(?:is|are|equals|makes|gives|get|has|have|contains)\s*(?:equal to\s*|a total of\s*)?$",
-    re.I,
-)
-
-
-def _number_part(text: str, asked: set[str]) -> AnswerPart:
-    """The number the answer states as its result: the first after an "=" ("3 + 4 = 7"), else
-    the first stated as a result ("... which is 1"), else the first number (digits or a
-    number word) that the question does not hold. Long answers name the question's numbers
-    and steps on the way ("subtract 6 from 7, counting 2 at a time, which is 1"); chosen on
-    the dev split at the node's answer length (docs/quality.md). Only a number stated as the
-    result (after "=" or a result verb) is ``final``: one merely named may give way to it."""
-    found: list[tuple[str, tuple[int, int]]] = []
-    for m in _WORD.finditer(text):
-        w = fraction_value(m.group(0)) if m.group("fraction") else normalize(m.group(0))
-        w = NUMBER_WORDS.get(w, w) if w else ""
-        if _NUMBER.match(w):
-            if _NEGATIVE.search(text, max(0, m.start() - 12), m.start()) and w[0] != "-":
-                w = "-" + w
-            found.append((scaled(canonical_number(w), text, m.end()), (m.start(), m.end())))
-    for value, span in found:
-        if "=" in text[max(0, span[0] - 3) : span[0]].rsplit("\n", 1)[-1]:  # just before it
-            return AnswerPart((value,), (span,))
-    for value, span in found:
-        if _STATED.search(text, max(0, span[0] - 30), span[0]):
-            return AnswerPart((value,), (span,))
-    for value, span in found:
-        if value not in asked:
-            return AnswerPart((value,), (span,), final=False)
-    # The answer is one of the question's numbers ("Which number is bigger: 7 or 9?").
-    if found:
-        return AnswerPart((found[0][0],), (found[0][1],), final=False)
-    return AnswerPart((), ())
-
-
-_UNITS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty"
-)
-NUMBER_WORDS = {w: str(i) for i, w in enumerate(_UNITS.split())}
 
 
 # Two parts that name different numbers disagree, whatever else they share.

@@ -17,6 +17,19 @@ from typing import Protocol
 
 from hive_tui.consensus.text import canonical_number
 
+# A word: letters with dots ("U.S.", "e.g.": ``dotted_acronym`` reads them), a fraction
+# ("1/4", not a date's "12/25/2020"), or letters and digits; a number keeps its sign ("-5",
+# with a minus sign too, but not the "-" of "3-5") and its decimals.
+_SIGN = r"(?:(?<![^\W_])[-\u2212](?=\d))?"
+WORD = re.compile(
+    r"(?P<dotted>(?:[^\W\d_]\.){2,})"
+    rf"|(?P<fraction>{_SIGN}(?<![\d/])\d+/\d+(?![\d/]))"
+    rf"|{_SIGN}[^\W_]+(?:[.,][0-9]+)*",
+    re.UNICODE,
+)
+# A normalised word that is a number.
+NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)*$")
+
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 # The day of a full date: "April 15, 1912", "15 April 1912", "15th of April, 1912". The year
 # says when; the day only refines it, so "1912" and "April 15, 1912" agree. A date without a
@@ -89,16 +102,17 @@ def fraction_value(token: str) -> str | None:
     return canonical_number(repr(int(m.group(1).replace("\u2212", "-")) / int(m.group(2))))
 
 
-def scaled(number: str, text: str, end: int) -> str:
-    """``number`` (canonical), written at ``text[:end]``, times the scale word after it, if
-    any: "8" in "8 billion people" -> "8000000000"."""
+def scaled(word: str, text: str, end: int) -> str:
+    """A number written at ``text[:end]`` and followed by a scale word, as the number it names
+    ("8" in "8 billion people" -> "8000000000"); any other word, and any other number, as it
+    is."""
     m = _SCALE_AFTER.match(text, end)
-    if not m:
-        return number
+    if not m or not NUMBER.match(word):
+        return word
     try:
-        value = float(number) * _SCALES[m.group(1).lower()]
+        value = float(canonical_number(word)) * _SCALES[m.group(1).lower()]
     except ValueError:
-        return number
+        return word
     return canonical_number(repr(value))
 
 
