@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from hive_tui.bench.quality.evaluate import draws_for  # noqa: E402
 from hive_tui.bench.quality.scoring import is_correct  # noqa: E402
 from hive_tui.bench.quality.store import AnswerStore  # noqa: E402
 from hive_tui.consensus import strategies  # noqa: E402
@@ -43,10 +44,10 @@ def main() -> None:
             continue
         right = [is_correct(question, s.text) for s in answers.samples]
         greedy = is_correct(question, answers.greedy.text)
-        # the same draws as the replay's: seeded by the question
+        # draws of N of the stored samples, as the benchmark's replay draws them (its
+        # ``draws_for``), seeded by the question
         rng = random.Random(answers.qid)
-        for _ in range(args.draws):
-            drawn = rng.sample(range(len(answers.samples)), args.n)
+        for drawn in draws_for(len(answers.samples), args.n, args.draws, rng):
             candidates = [answers.samples[i].candidate(slot) for slot, i in enumerate(drawn)]
             winner = strategies.confidence(candidates, question.prompt).winner
             k = sum(right[i] for i in drawn)
