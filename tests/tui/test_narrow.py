@@ -154,6 +154,7 @@ async def test_without_a_gpu_the_plan_is_on_screen_and_the_reasons_one_key_away(
     core.info = dataclasses.replace(core.info, plan=PLAN)
     app = HiveApp(core, hardware_source=lambda: NO_GPU, hardware_refresh_s=0)
     async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
         await pilot.press("f5")
         pane = app.query_one(HardwarePane)
         no_gpu = app.query_one("#no-gpu", Collapsible)
