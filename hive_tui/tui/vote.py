@@ -23,6 +23,7 @@ from textual.widgets.markdown import MarkdownStream
 from hive_tui import consensus
 from hive_tui.client.tool_turn import proposal
 from hive_tui.client.turn import Turn
+from hive_tui.tui.uncancelled import uncancelled
 
 LOCAL_COLUMNS = ("", "worker", "group", "score", "tokens", "latency", "finish")
 HIVE_COLUMNS = ("", "node", "state", "local winner", "agree", "weight", "score")
@@ -223,6 +224,11 @@ class VoteView(Vertical):
         self.post_message(self.StrategyChosen(str(event.value)))
 
     async def show_current(self) -> None:
+        # Uncancelled: stepping runs it in an exclusive worker, and Esc cancels the vote's,
+        # maybe mid-remount of the answers.
+        await uncancelled(self._show_locked())
+
+    async def _show_locked(self) -> None:
         async with self._showing:
             await self._show_current()
 

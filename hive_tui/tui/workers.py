@@ -17,6 +17,7 @@ from textual.widgets import Sparkline, Static
 
 from hive_tui import wire
 from hive_tui.client.live_numbers import LiveNumbers, Numbers
+from hive_tui.tui.uncancelled import uncancelled
 
 HISTORY = 60  # samples of the live tokens/s per worker (one a tick, a second)
 LIVE_REFRESH_S = 0.5
@@ -160,6 +161,11 @@ class WorkersPane(VerticalScroll):
         return self._rates.setdefault(worker_id, deque([0.0] * HISTORY, maxlen=HISTORY))
 
     async def show_statuses(self, statuses: list[wire.WorkerStatus]) -> None:
+        # Uncancelled: the app's poll, an exclusive worker, is cancelled by the next one,
+        # maybe mid-remount.
+        await uncancelled(self._update(statuses))
+
+    async def _update(self, statuses: list[wire.WorkerStatus]) -> None:
         async with self._updating:
             await self._show_statuses(statuses)
 

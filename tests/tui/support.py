@@ -59,9 +59,8 @@ async def wait_for(pilot: Pilot, condition, timeout_s: float = 30.0, what: str =
 
 
 async def wait_ready(pilot: Pilot, workers: int = 3) -> None:
-    """Until ``workers`` are idle. Press no key before: while workers start, the workers pane
-    remounts its cards, and a card removed before it ran the callback Pilot's ``press`` posts
-    to every widget never runs it, so the press waits its full 30 s and fails."""
+    """Until ``workers`` are idle: the workers pane has its final cards (it remounts them as
+    the workers' pids arrive)."""
     app = pilot.app
     await wait_for(pilot, lambda: sum(s.state == "idle" for s in app.statuses.values()) >= workers,
                    60, "workers to be idle")

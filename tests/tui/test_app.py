@@ -169,7 +169,7 @@ async def test_conversation_is_there_after_quitting_and_starting_again(isolated_
     again = scripted_app(isolated_dirs)
     async with again.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: again.conversation.id == first.id, 10, "reopening")
-        await wait_ready(pilot)  # keys pressed while worker cards remount can stall Pilot
+        await wait_ready(pilot)
         assert [str(m.content) for m in again.query(UserMessage)] == [
             "What is the capital of France?"]
         assert again.query_one(AnswerMessage).turn.answer == answer

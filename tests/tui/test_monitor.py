@@ -3,6 +3,7 @@ kept when they stop, GPUs from recorded output."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from rich.text import Text
@@ -103,6 +104,37 @@ async def test_slots_of_one_process_show_its_memory_once():
         # Each process's memory appears once on the pane: 700 MiB on the box, 300 on w2.
         assert sum("700 MiB" in s for s in shown) == 0
         assert sum("300 MiB" in s for s in shown) == 1
+
+
+async def test_an_update_whose_caller_is_cancelled_mid_remount_leaves_no_card_stuck():
+    # The app's poll is an exclusive worker: each poll cancels the one before, which may be
+    # remounting the cards (as pids arrive while workers start). That used to cancel the
+    # message pumps of the cards being mounted: they stayed in the DOM and never processed a
+    # message again, so Pilot's key presses and the app's exit waited forever.
+    from textual.app import App, ComposeResult
+
+    class WorkersApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield WorkersPane()
+
+    def statuses(pids: list[int | None]) -> list[wire.WorkerStatus]:
+        return [wire.WorkerStatus(f"w{i}", "n", "m", "llama", "idle", pid=pid)
+                for i, pid in enumerate(pids)]
+
+    layouts = [[None, None, None], [100, 101, 102], [100, 100, 100], [100, 101, 101]]
+    app = WorkersApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        pane = app.query_one(WorkersPane)
+        for round_ in range(40):
+            update = asyncio.create_task(pane.show_statuses(statuses(layouts[round_ % 4])))
+            for _ in range(round_ % 7):  # cancelled at a different step of the remount
+                await asyncio.sleep(0)
+            update.cancel()
+        await pane.show_statuses(statuses(layouts[1]))
+        await pilot.pause()  # waits (30 s at most) for every widget to process its messages
+        cards = list(app.query(WorkerCard))
+        assert sorted(c.status.worker_id for c in cards) == ["w0", "w1", "w2"]
+        assert all(c.is_running and c.status.pid for c in cards)
 
 
 async def test_a_peer_that_stops_stays_on_the_peers_pane_as_lost(isolated_dirs):
