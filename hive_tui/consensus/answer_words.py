@@ -21,8 +21,9 @@ from hive_tui.consensus.text import canonical_number
 # ("1/4", not a date's "12/25/2020"), or letters and digits; a number keeps its sign ("-5",
 # with a minus sign too, but not the "-" of "3-5") and its decimals.
 _SIGN = r"(?:(?<![^\W_])[-\u2212](?=\d))?"
+_DOTTED_LETTERS = r"(?:[^\W\d_]\.){2,}"
 WORD = re.compile(
-    r"(?P<dotted>(?:[^\W\d_]\.){2,})"
+    rf"(?P<dotted>{_DOTTED_LETTERS})"
     rf"|(?P<fraction>{_SIGN}(?<![\d/])\d+/\d+(?![\d/]))"
     rf"|{_SIGN}[^\W_]+(?:[.,][0-9]+)*",
     re.UNICODE,
@@ -43,7 +44,7 @@ _DAY_IN_DATE = re.compile(
 _SPELLED_OUT = {"mt": "mount", "st": "saint", "ft": "fort"}
 # Capitals with dots, "U.S.", "U.S.A.": one word, unless a name follows (initials, "J.R.R.
 # Tolkien", which the name answers).
-_DOTTED = re.compile(r"(?:[^\W\d_]\.){2,}")
+_DOTTED = re.compile(_DOTTED_LETTERS)
 _NAME_AFTER = re.compile(r"\s+[A-Z]")
 
 # A fraction's value: "1/4" is "0.25"; read as two numbers, it was "1", as "1/2" was.

@@ -18,10 +18,15 @@ T = TypeVar("T")
 _unfinished: set[asyncio.Task[Any]] = set()
 
 
-async def uncancelled(change: Coroutine[Any, Any, T]) -> T:
-    """Runs ``change`` in its own task and waits for it; cancelling the waiter stops only the
-    waiting, never the change."""
-    task = asyncio.ensure_future(change)
+async def uncancelled(change: Coroutine[Any, Any, T], lock: asyncio.Lock) -> T:
+    """Runs ``change`` under ``lock`` (one change to a widget's children at a time) in its own
+    task and waits for it; cancelling the waiter stops only the waiting, never the change."""
+
+    async def locked() -> T:
+        async with lock:
+            return await change
+
+    task = asyncio.ensure_future(locked())
     _unfinished.add(task)
     task.add_done_callback(_unfinished.discard)
     return await asyncio.shield(task)

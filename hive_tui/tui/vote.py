@@ -226,11 +226,7 @@ class VoteView(Vertical):
     async def show_current(self) -> None:
         # Uncancelled: stepping runs it in an exclusive worker, and Esc cancels the vote's,
         # maybe mid-remount of the answers.
-        await uncancelled(self._show_locked())
-
-    async def _show_locked(self) -> None:
-        async with self._showing:
-            await self._show_current()
+        await uncancelled(self._show_current(), self._showing)
 
     async def _show_current(self) -> None:
         turn = self.current

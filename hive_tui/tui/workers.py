@@ -163,11 +163,7 @@ class WorkersPane(VerticalScroll):
     async def show_statuses(self, statuses: list[wire.WorkerStatus]) -> None:
         # Uncancelled: the app's poll, an exclusive worker, is cancelled by the next one,
         # maybe mid-remount.
-        await uncancelled(self._update(statuses))
-
-    async def _update(self, statuses: list[wire.WorkerStatus]) -> None:
-        async with self._updating:
-            await self._show_statuses(statuses)
+        await uncancelled(self._show_statuses(statuses), self._updating)
 
     async def _show_statuses(self, statuses: list[wire.WorkerStatus]) -> None:
         known = {s.worker_id: s for s in self.statuses}
